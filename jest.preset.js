@@ -1,0 +1,15 @@
+// Shared Jest settings: TypeScript through @swc/jest (type checking is the `typecheck` target),
+// workspace packages resolved to their sources so tests need no prior build.
+const path = require('node:path');
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!aedes/)'],
+  moduleNameMapper: {
+    '^@kirchhoff/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
+  },
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};

@@ -1,0 +1,125 @@
+import { Site } from '../site';
+import { defaultThresholds, ThresholdSet } from './thresholds';
+
+function siteWith(thresholds: Partial<ThresholdSet> = {}) {
+  let now = 1;
+  const site = new Site({
+    strings: [{ modules: 4, moduleType: 'C20' }],
+    ups: true,
+    sensors: [{ name: 'Hydrogen', kind: 'hydrogen' }],
+    inputs: [{ name: 'Door', alarmSeverity: 'warning' }],
+    thresholds: { ...defaultThresholds(), ...thresholds },
+    clock: () => now,
+  });
+  return { site, at: (ms: number) => (now = ms) };
+}
+
+const kinds = (site: Site) => site.snapshot().alarms.map((a) => `${a.kind}:${a.severity}@${a.entity.kind === 'module' ? a.entity.module : a.entity.kind}`).sort();
+const fill = (site: Site, ri: number[], v = 13.6) => site.update((tx) => ri.forEach((r, i) => tx.moduleReadings(i + 1, { voltageV: v, temperatureC: 22, resistanceOhm: r })));
+
+describe('site alarm evaluation', () => {
+  it('Ri absolute: ohm limits', () => {
+    const { site } = siteWith({ moduleResistance: { mode: 'absolute', warnHigh: 0.006, alarmHigh: 0.008, hysteresis: 0.0002, delayMs: 0 } });
+    fill(site, [0.004, 0.0061, 0.0085, 0.004]);
+    site.evaluateAlarms();
+    expect(kinds(site)).toEqual(['module-resistance-high:alarm@3', 'module-resistance-high:warning@2']);
+  });
+
+  it('Ri string-mean: percent above the mean of the string', () => {
+    const { site } = siteWith({ moduleResistance: { mode: 'string-mean', warnHigh: 30, alarmHigh: 50, hysteresis: 5, delayMs: 0 } });
+    // mean = 0.005: module 4 at 0.0075 is +50 %, module 3 at 0.0066 is +32 %.
+    fill(site, [0.0030, 0.0029, 0.0066, 0.0075]);
+    site.evaluateAlarms();
+    expect(kinds(site)).toEqual(['module-resistance-high:alarm@4', 'module-resistance-high:warning@3']);
+  });
+
+  it('Ri baseline: percent above each module\'s own commissioning value', () => {
+    const { site } = siteWith({ moduleResistance: { mode: 'baseline', warnHigh: 25, alarmHigh: 60, hysteresis: 5, delayMs: 0 } });
+    site.update((tx) => [0.004, 0.004, 0.008, 0.004].forEach((b, i) => tx.module(i + 1, { resistanceBaselineOhm: b })));
+    // module 3 is high in absolute terms but only +5 % over its baseline; module 2 is +30 %.
+    fill(site, [0.0041, 0.0052, 0.0084, 0.0068]);
+    site.evaluateAlarms();
+    expect(kinds(site)).toEqual(['module-resistance-high:alarm@4', 'module-resistance-high:warning@2']);
+  });
+
+  it('raises after the delay and clears with hysteresis, keeping the alarm id meanwhile', () => {
+    const { site, at } = siteWith({ moduleVoltage: { warnHigh: 14.1, alarmHigh: 14.4, hysteresis: 0.05, delayMs: 10_000 } });
+    fill(site, [0.004, 0.004, 0.004, 0.004]);
+    site.update((tx) => tx.moduleReadings(2, { voltageV: 14.2 }));
+    at(0); site.evaluateAlarms();
+    at(9_000); site.evaluateAlarms();
+    expect(site.snapshot().alarms).toHaveLength(0);
+    at(10_000); site.evaluateAlarms();
+    const raised = site.snapshot().alarms;
+    expect(raised).toMatchObject([{ kind: 'module-voltage-high', severity: 'warning', raisedAtMs: 10_000, value: 14.2, limit: 14.1 }]);
+    site.update((tx) => tx.moduleReadings(2, { voltageV: 14.06 }));
+    at(11_000); site.evaluateAlarms();
+    expect(site.snapshot().alarms.map((a) => a.id)).toEqual([raised[0].id]);
+    site.update((tx) => tx.moduleReadings(2, { voltageV: 14.0 }));
+    at(12_000); site.evaluateAlarms();
+    expect(site.snapshot().alarms).toHaveLength(0);
+    expect(site.alarmHistory().map((a) => [a.id, a.clearedAtMs])).toEqual([[raised[0].id, null], [raised[0].id, 12_000]]);
+  });
+
+  it('raises state alarms: module lost, fuse blown, balancing off, UPS on battery, input active', () => {
+    const { site } = siteWith();
+    fill(site, [0.004, 0.004, 0.004, 0.004]);
+    site.update((tx) => {
+      tx.module(1, { communication: 'lost' });
+      tx.module(2, { fuse: 'blown' });
+      tx.balancing({ enabled: false, disabledReason: 'fuse blown on S01-M02' });
+      tx.ups({ output: { source: 'battery' }, battery: { status: 'low' } });
+      tx.input(1, true);
+    });
+    site.evaluateAlarms();
+    expect(kinds(site)).toEqual([
+      'balancing-disabled:alarm@site', 'input-active:warning@input', 'module-fuse-blown:alarm@2', 'module-lost:alarm@1',
+      'ups-battery-low:alarm@ups', 'ups-on-battery:alarm@ups',
+    ]);
+  });
+
+  it('does not clear a level alarm because the module stopped answering', () => {
+    const { site } = siteWith({ moduleTemperature: { alarmHigh: 45, hysteresis: 1, delayMs: 0 } });
+    site.update((tx) => tx.moduleReadings(1, { temperatureC: 50 }));
+    site.evaluateAlarms();
+    site.update((tx) => tx.moduleQuality(1, 'failed'));
+    site.evaluateAlarms();
+    expect(kinds(site)).toContain('module-temperature-high:alarm@1');
+  });
+
+  it('evaluates sensor thresholds by sensor id', () => {
+    const { site } = siteWith({ sensors: { '1': { warnHigh: 1, alarmHigh: 2, hysteresis: 0.1, delayMs: 0 } } });
+    site.update((tx) => tx.sensor(1, 2.5));
+    site.evaluateAlarms();
+    expect(site.snapshot().alarms[0]).toMatchObject({ kind: 'sensor-high', severity: 'alarm', message: 'Hydrogen 2.50 %LEL above alarm limit 2 %LEL' });
+  });
+});
+
+describe('alarm table', () => {
+  it('numbers alarms upwards, never reusing an id, and records acknowledgement', () => {
+    const { site } = siteWith();
+    site.update((tx) => tx.input(1, true));
+    site.evaluateAlarms();
+    const first = site.snapshot().alarms[0];
+    site.acknowledgeAlarm(first.id, 'operator');
+    expect(site.snapshot().alarms[0].acknowledged).toMatchObject({ by: 'operator' });
+    site.update((tx) => tx.input(1, false));
+    site.evaluateAlarms();
+    site.update((tx) => tx.input(1, true));
+    site.evaluateAlarms();
+    const second = site.snapshot().alarms[0];
+    expect(second.key).toBe(first.key);
+    expect(second.id).toBeGreaterThan(first.id);
+    expect(second.acknowledged).toBeNull();
+    expect(() => site.acknowledgeAlarm(999, 'x')).toThrow(/no active alarm with id 999/);
+  });
+
+  it('keeps each origin\'s alarms apart', () => {
+    const { site } = siteWith();
+    site.reconcileAlarms('runaway', [{ kind: 'thermal-runaway', severity: 'critical', entity: { kind: 'string', string: 1 }, message: 'runaway', value: null, limit: null }]);
+    site.evaluateAlarms();
+    expect(kinds(site)).toEqual(['thermal-runaway:critical@string']);
+    site.reconcileAlarms('runaway', []);
+    expect(kinds(site)).toEqual([]);
+  });
+});

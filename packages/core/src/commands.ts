@@ -1,0 +1,164 @@
+// The command interface: writes from any protocol pass through here. Each command is validated
+// against the site, authorized against the policy (everything off unless configured), then
+// either applied to the model (thresholds, alarm acknowledgement) or handed to the executor
+// (relays, UPS tests, module commands), which the gateway implements. Every outcome is audited
+// on the change feed.
+import { KirchhoffError } from './errors';
+import type { Threshold, ThresholdKey } from './alarms/thresholds';
+import { RESISTANCE_MODES } from './alarms/thresholds';
+import type { Site } from './site';
+
+export type ModuleAction = 'identify' | 'clear-fuse' | 'measure-ri' | 'sleep' | 'wake';
+export const MODULE_ACTIONS: readonly ModuleAction[] = ['identify', 'clear-fuse', 'measure-ri', 'sleep', 'wake'];
+export type UpsTestCommand = 'quick' | 'deep' | 'general' | 'abort';
+export const UPS_TESTS: readonly UpsTestCommand[] = ['quick', 'deep', 'general', 'abort'];
+
+export type Command =
+  | { readonly type: 'set-threshold'; readonly key: ThresholdKey; readonly threshold: Partial<Threshold> & { readonly mode?: string } }
+  | { readonly type: 'set-relay'; readonly relay: number; readonly on: boolean }
+  | { readonly type: 'ups-test'; readonly test: UpsTestCommand }
+  | { readonly type: 'module'; readonly action: ModuleAction; readonly string: number; readonly module: number }
+  | { readonly type: 'acknowledge-alarm'; readonly alarmId: number };
+export type CommandType = Command['type'];
+export const COMMAND_TYPES: readonly CommandType[] = ['set-threshold', 'set-relay', 'ups-test', 'module', 'acknowledge-alarm'];
+
+export type Protocol = 'modbus' | 'snmp' | 'bacnet' | 'mqtt' | 'http' | 'cli' | 'internal';
+
+export interface CommandOrigin {
+  readonly protocol: Protocol;
+  /** Who: a user name, SNMP security name, MQTT client id. */
+  readonly principal?: string;
+  /** From where: an address and port. */
+  readonly remote?: string;
+}
+
+export type CommandErrorCode = 'invalid' | 'not-found' | 'forbidden' | 'unsupported' | 'failed';
+
+export class CommandError extends KirchhoffError {
+  declare readonly code: CommandErrorCode;
+  constructor(code: CommandErrorCode, message: string) {
+    super(code, message);
+  }
+}
+
+export interface CommandResult {
+  readonly ok: true;
+  readonly message: string;
+}
+
+/** What the gateway implements for commands that reach hardware. */
+export interface CommandExecutor {
+  execute(command: Exclude<Command, { type: 'set-threshold' | 'acknowledge-alarm' }>, origin: CommandOrigin): Promise<CommandResult>;
+}
+
+/** Which command types each protocol may submit. Absent = none: writes are off unless configured. */
+export type CommandPolicy = Partial<Record<Protocol, readonly CommandType[] | 'all'>>;
+
+export class CommandInterface {
+  constructor(
+    private readonly site: Site,
+    private readonly executor: CommandExecutor | null,
+    private policy: CommandPolicy = {},
+  ) {}
+
+  setPolicy(policy: CommandPolicy): void {
+    this.policy = policy;
+  }
+
+  /** True when `origin` may submit commands of `type` at all (adapters use it to show read-only). */
+  allows(protocol: Protocol, type: CommandType): boolean {
+    const p = this.policy[protocol];
+    return p === 'all' || (Array.isArray(p) && p.includes(type));
+  }
+
+  async submit(command: Command, origin: CommandOrigin): Promise<CommandResult> {
+    try {
+      this.validate(command);
+      if (!this.allows(origin.protocol, command.type)) {
+        throw new CommandError('forbidden', `${command.type} from ${origin.protocol} is not enabled: writes are off unless the configuration enables them for this protocol`);
+      }
+      const result = await this.apply(command, origin);
+      this.audit(command, origin, 'ok');
+      return result;
+    } catch (error) {
+      const e = error instanceof CommandError ? error : new CommandError('failed', error instanceof Error ? error.message : String(error));
+      this.audit(command, origin, e.code === 'failed' ? 'failed' : 'rejected', e);
+      throw e;
+    }
+  }
+
+  /** Throws a CommandError naming the field when the command is malformed or names nothing. */
+  validate(command: Command): void {
+    const c = command as unknown as Record<string, unknown>;
+    if (!c || typeof c !== 'object') throw new CommandError('invalid', 'a command must be an object');
+    const t = this.site.topology;
+    const intIn = (field: string, lo: number, hi: number) => {
+      const v = c[field];
+      if (!Number.isInteger(v)) throw new CommandError('invalid', `${field} must be a whole number, got ${JSON.stringify(v)}`);
+      if ((v as number) < lo || (v as number) > hi) throw new CommandError('not-found', `${field} ${v} does not exist (valid: ${lo}..${hi})`);
+    };
+    switch (command.type) {
+      case 'set-threshold': {
+        if (typeof command.key !== 'string' || !this.site.isThresholdKey(command.key)) {
+          throw new CommandError('not-found', `threshold ${JSON.stringify(command.key)} does not exist`);
+        }
+        const th = command.threshold as Record<string, unknown> | undefined;
+        if (!th || typeof th !== 'object') throw new CommandError('invalid', 'threshold must be an object');
+        const allowed = ['warnHigh', 'alarmHigh', 'warnLow', 'alarmLow', 'hysteresis', 'delayMs', ...(command.key === 'moduleResistance' ? ['mode'] : [])];
+        for (const [k, v] of Object.entries(th)) {
+          if (!allowed.includes(k)) throw new CommandError('invalid', `threshold field ${k} is unknown (valid: ${allowed.join(', ')})`);
+          if (k === 'mode') {
+            if (!(RESISTANCE_MODES as readonly unknown[]).includes(v)) throw new CommandError('invalid', `mode must be one of ${RESISTANCE_MODES.join(', ')}, got ${JSON.stringify(v)}`);
+          } else if (v !== null && (typeof v !== 'number' || !Number.isFinite(v))) {
+            throw new CommandError('invalid', `${k} must be a number or null, got ${JSON.stringify(v)}`);
+          }
+        }
+        return;
+      }
+      case 'set-relay':
+        intIn('relay', 1, this.site.snapshot().relays.length);
+        if (typeof command.on !== 'boolean') throw new CommandError('invalid', `on must be true or false, got ${JSON.stringify(command.on)}`);
+        return;
+      case 'ups-test':
+        if (!this.site.snapshot().ups) throw new CommandError('not-found', 'this site has no UPS');
+        if (!UPS_TESTS.includes(command.test)) throw new CommandError('invalid', `test must be one of ${UPS_TESTS.join(', ')}, got ${JSON.stringify(command.test)}`);
+        return;
+      case 'module':
+        if (!MODULE_ACTIONS.includes(command.action)) throw new CommandError('invalid', `action must be one of ${MODULE_ACTIONS.join(', ')}, got ${JSON.stringify(command.action)}`);
+        intIn('string', 1, t.stringCount);
+        intIn('module', 1, t.strings[command.string - 1].modules);
+        return;
+      case 'acknowledge-alarm':
+        if (!Number.isInteger(command.alarmId)) throw new CommandError('invalid', `alarmId must be a whole number, got ${JSON.stringify(command.alarmId)}`);
+        if (!this.site.snapshot().alarms.some((a) => a.id === command.alarmId)) throw new CommandError('not-found', `no active alarm with id ${command.alarmId}`);
+        return;
+      default:
+        throw new CommandError('invalid', `command type ${JSON.stringify(c.type)} is unknown (valid: ${COMMAND_TYPES.join(', ')})`);
+    }
+  }
+
+  private async apply(command: Command, origin: CommandOrigin): Promise<CommandResult> {
+    switch (command.type) {
+      case 'set-threshold':
+        try {
+          this.site.setThreshold(command.key, command.threshold);
+        } catch (e) {
+          throw new CommandError('invalid', (e as Error).message);
+        }
+        return { ok: true, message: `threshold ${command.key} set` };
+      case 'acknowledge-alarm':
+        this.site.acknowledgeAlarm(command.alarmId, origin.principal ?? origin.protocol);
+        return { ok: true, message: `alarm ${command.alarmId} acknowledged` };
+      default:
+        if (!this.executor) throw new CommandError('unsupported', `${command.type} needs hardware this site model has no executor for`);
+        return this.executor.execute(command, origin);
+    }
+  }
+
+  private audit(command: Command, origin: CommandOrigin, outcome: 'ok' | 'rejected' | 'failed', error?: CommandError): void {
+    this.site.emit({
+      type: 'command', version: this.site.currentVersion, command, origin, outcome,
+      ...(error ? { error: { code: error.code, message: error.message } } : {}),
+    });
+  }
+}

@@ -1,0 +1,243 @@
+// The site model's data: what a snapshot holds. SI numbers with the unit in the name; every
+// reading carries its time and quality so protocols can show staleness instead of old values.
+import type { ModuleType } from './module-types';
+import type { Alarm, Severity } from './alarms/types';
+import type { ThresholdSet } from './alarms/thresholds';
+
+export type Quality = 'fresh' | 'stale' | 'failed';
+
+export interface Measurement {
+  /** The last value read, or null when none was ever read. */
+  readonly value: number | null;
+  /** When the value was read (ms since the epoch); 0 when never. */
+  readonly atMs: number;
+  readonly quality: Quality;
+}
+
+export const NO_MEASUREMENT: Measurement = Object.freeze({ value: null, atMs: 0, quality: 'failed' });
+
+export type SocMethod = 'float' | 'idle' | 'discharge' | 'unknown';
+export type ChargeMode = 'float' | 'boost' | 'idle' | 'discharge' | 'unknown';
+export const CHARGE_MODES: readonly ChargeMode[] = ['float', 'boost', 'idle', 'discharge', 'unknown'];
+export type FuseState = 'ok' | 'blown' | 'unknown';
+export type CommunicationState = 'ok' | 'lost' | 'unknown';
+
+export interface EqualizeState {
+  readonly on: boolean;
+  /** Bypass duty cycle commanded to the module, 0..100. */
+  readonly dutyPercent: number;
+}
+
+export interface ModuleState {
+  readonly string: number;
+  readonly module: number;
+  readonly global: number;
+  /** `S02-M07` */
+  readonly label: string;
+  readonly type: ModuleType;
+  readonly voltageV: Measurement;
+  readonly temperatureC: Measurement;
+  readonly resistanceOhm: Measurement;
+  readonly socPercent: Measurement;
+  readonly socMethod: SocMethod;
+  readonly equalize: EqualizeState;
+  /** Share of recent time the bypass was on, 0..100. */
+  readonly balancingActivityPercent: number;
+  readonly fuse: FuseState;
+  readonly communication: CommunicationState;
+  /** Ri recorded at commissioning, for baseline-relative Ri alarms. */
+  readonly resistanceBaselineOhm: number | null;
+}
+
+export interface StringState {
+  readonly string: number;
+  readonly label: string;
+  readonly name: string;
+  readonly moduleType: ModuleType;
+  readonly moduleCount: number;
+  readonly firstGlobal: number;
+  readonly capacityAh: number | null;
+  /** Sum of the module voltages. */
+  readonly sumVoltageV: Measurement;
+  /** Target voltage = mean block voltage of the string. */
+  readonly targetVoltageV: Measurement;
+  /** Largest |V - target| among the string's fresh modules. */
+  readonly spreadV: Measurement;
+  /** Positive = charging. */
+  readonly dcCurrentA: Measurement;
+  readonly rippleCurrentA: Measurement;
+  /** Differential (ground-fault) sensor pair on the positive and negative lines. */
+  readonly differentialPositiveA: Measurement;
+  readonly differentialNegativeA: Measurement;
+  /** |positive - negative|: leakage to ground. */
+  readonly groundFaultCurrentA: Measurement;
+  readonly chargeMode: ChargeMode;
+  readonly socPercent: Measurement;
+  readonly autonomyMin: Measurement;
+  /** Sum voltage x DC current. */
+  readonly powerW: Measurement;
+}
+
+export type UpsBatteryStatus = 'unknown' | 'normal' | 'low' | 'depleted';
+export type UpsOutputSource = 'other' | 'none' | 'normal' | 'bypass' | 'battery' | 'booster' | 'reducer';
+export type UpsTestId = 'none' | 'abort' | 'general' | 'quick' | 'deep';
+export type UpsTestResult = 'donePass' | 'doneWarning' | 'doneError' | 'aborted' | 'inProgress' | 'noTestsInitiated';
+
+export interface UpsInputLine { readonly frequencyHz: number; readonly voltageV: number; readonly currentA: number; readonly truePowerW: number }
+export interface UpsOutputLine { readonly voltageV: number; readonly currentA: number; readonly powerW: number; readonly percentLoad: number }
+export interface UpsBypassLine { readonly voltageV: number; readonly currentA: number; readonly powerW: number }
+
+/** A UPS, in the groups of RFC 1628 (UPS-MIB). Alarms live in the site's alarm table. */
+export interface UpsState {
+  readonly ident: {
+    readonly manufacturer: string;
+    readonly model: string;
+    readonly upsSoftwareVersion: string;
+    readonly agentSoftwareVersion: string;
+    readonly name: string;
+    readonly attachedDevices: string;
+  };
+  readonly battery: {
+    readonly status: UpsBatteryStatus;
+    readonly secondsOnBattery: number;
+    readonly estimatedMinutesRemaining: number;
+    readonly estimatedChargeRemainingPercent: number;
+    readonly voltageV: number;
+    readonly currentA: number;
+    readonly temperatureC: number;
+  };
+  readonly input: { readonly lineBads: number; readonly lines: readonly UpsInputLine[] };
+  readonly output: { readonly source: UpsOutputSource; readonly frequencyHz: number; readonly lines: readonly UpsOutputLine[] };
+  readonly bypass: { readonly frequencyHz: number; readonly lines: readonly UpsBypassLine[] };
+  readonly test: {
+    readonly id: UpsTestId;
+    readonly spinLock: number;
+    readonly resultsSummary: UpsTestResult;
+    readonly resultsDetail: string;
+    /** 0 when no test ran. */
+    readonly startTimeMs: number;
+    readonly elapsedS: number;
+  };
+  readonly control: {
+    readonly shutdownType: 'output' | 'system';
+    readonly shutdownAfterDelayS: number;
+    readonly startupAfterDelayS: number;
+    readonly rebootWithDurationS: number;
+    readonly autoRestart: boolean;
+  };
+  readonly config: {
+    readonly inputVoltageV: number;
+    readonly inputFrequencyHz: number;
+    readonly outputVoltageV: number;
+    readonly outputFrequencyHz: number;
+    readonly outputVA: number;
+    readonly outputPowerW: number;
+    readonly lowBattTimeMin: number;
+    readonly audibleStatus: 'disabled' | 'enabled' | 'muted';
+    readonly lowVoltageTransferPointV: number;
+    readonly highVoltageTransferPointV: number;
+  };
+  readonly atMs: number;
+  readonly quality: Quality;
+}
+
+export type SensorKind = 'temperature' | 'humidity' | 'hydrogen' | 'current' | 'voltage' | 'analog';
+export const SENSOR_KINDS: readonly SensorKind[] = ['temperature', 'humidity', 'hydrogen', 'current', 'voltage', 'analog'];
+/** Default unit per sensor kind: the unit the value is in. */
+export const SENSOR_UNITS: Readonly<Record<SensorKind, string>> = {
+  temperature: 'degC', humidity: '%RH', hydrogen: '%LEL', current: 'A', voltage: 'V', analog: '',
+};
+
+export interface SensorState {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: SensorKind;
+  readonly unit: string;
+  readonly reading: Measurement;
+}
+
+export interface DigitalInputState {
+  readonly id: number;
+  readonly name: string;
+  /** True when the contact is in its alarm position (NO closed, or NC open). */
+  readonly active: boolean;
+  /** Severity of the alarm raised while active; null = informational only. */
+  readonly alarmSeverity: Severity | null;
+  readonly atMs: number;
+  readonly quality: Quality;
+}
+
+export type RelayFunction = 'breaker' | 'ventilation' | 'air-conditioning' | 'beacon' | 'general';
+export const RELAY_FUNCTIONS: readonly RelayFunction[] = ['breaker', 'ventilation', 'air-conditioning', 'beacon', 'general'];
+
+export interface RelayState {
+  readonly id: number;
+  readonly name: string;
+  readonly function: RelayFunction;
+  /** True = energized. For the battery breaker, energized means "trip". */
+  readonly on: boolean;
+  readonly atMs: number;
+}
+
+export interface BusCounters {
+  readonly requests: number;
+  readonly timeouts: number;
+  readonly crcErrors: number;
+  readonly retries: number;
+  readonly dropped: number;
+  /** Duration of the last full measurement cycle, ms. */
+  readonly lastCycleMs: number;
+}
+
+export interface SiteInfo {
+  readonly name: string;
+  readonly location: string;
+  readonly contact: string;
+}
+
+export interface BalancingState {
+  /** False when balancing is disabled for the whole site (e.g. a blown fuse). */
+  readonly enabled: boolean;
+  readonly disabledReason: string | null;
+}
+
+/** A consistent, frozen view of the whole site at one version. */
+export interface SiteSnapshot {
+  readonly version: number;
+  readonly atMs: number;
+  readonly startedAtMs: number;
+  readonly info: SiteInfo;
+  readonly strings: readonly StringState[];
+  /** All modules in global order: modules[global - 1]. */
+  readonly modules: readonly ModuleState[];
+  readonly ups: UpsState | null;
+  readonly sensors: readonly SensorState[];
+  readonly inputs: readonly DigitalInputState[];
+  readonly relays: readonly RelayState[];
+  readonly alarms: readonly Alarm[];
+  readonly thresholds: ThresholdSet;
+  readonly bus: BusCounters;
+  readonly balancing: BalancingState;
+}
+
+/** What a change is about; `id` is the same string every adapter uses for it. */
+export type EntityRef =
+  | { readonly kind: 'site' }
+  | { readonly kind: 'string'; readonly string: number }
+  | { readonly kind: 'module'; readonly string: number; readonly module: number; readonly global: number }
+  | { readonly kind: 'ups' }
+  | { readonly kind: 'sensor'; readonly id: number }
+  | { readonly kind: 'input'; readonly id: number }
+  | { readonly kind: 'relay'; readonly id: number };
+
+export function entityId(e: EntityRef): string {
+  switch (e.kind) {
+    case 'site': return 'site';
+    case 'string': return `string/${e.string}`;
+    case 'module': return `string/${e.string}/module/${e.module}`;
+    case 'ups': return 'ups';
+    case 'sensor': return `sensor/${e.id}`;
+    case 'input': return `input/${e.id}`;
+    case 'relay': return `relay/${e.id}`;
+  }
+}

@@ -1,0 +1,470 @@
+// The site model: one writer (the gateway, or a library user's own data source) changes it in
+// transactions; readers take frozen snapshots or subscribe to the change feed. No I/O here.
+import { KirchhoffError } from './errors';
+import { ChangeEvent, ChangeFeed, ChangeListener, FieldValue, ValueChange } from './feed';
+import { MODULE_TYPES } from './module-types';
+import { Topology, StringLayout, moduleLabel, stringLabel } from './topology';
+import {
+  BalancingState, BusCounters, CommunicationState, DigitalInputState, EntityRef, EqualizeState, FuseState, Measurement,
+  ModuleState, NO_MEASUREMENT, Quality, RelayFunction, RelayState, SensorKind, SensorState, SENSOR_UNITS, SiteInfo,
+  SiteSnapshot, SocMethod, StringState, ChargeMode, UpsState,
+} from './model';
+import { AlarmTable, AlarmChange } from './alarms/table';
+import type { Alarm, AlarmCondition, Severity } from './alarms/types';
+import { defaultThresholds, Threshold, ThresholdKey, ThresholdSet, thresholdProblems, THRESHOLD_KINDS } from './alarms/thresholds';
+import { evaluateSite, LevelStates } from './alarms/evaluate';
+import { defaultUps } from './ups';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly (infer _U)[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export interface SensorDefinition {
+  readonly name: string;
+  readonly kind: SensorKind;
+  /** Defaults to the kind's unit (degC, %RH, %LEL, A, V). */
+  readonly unit?: string;
+}
+export interface InputDefinition {
+  readonly name: string;
+  readonly alarmSeverity?: Severity | null;
+}
+export interface RelayDefinition {
+  readonly name: string;
+  readonly function?: RelayFunction;
+}
+
+export interface SiteOptions {
+  readonly info?: Partial<SiteInfo>;
+  readonly strings: readonly StringLayout[];
+  /** A UPS is present when given (true = with default identity). */
+  readonly ups?: boolean | DeepPartial<UpsState>;
+  readonly sensors?: readonly SensorDefinition[];
+  readonly inputs?: readonly InputDefinition[];
+  readonly relays?: readonly RelayDefinition[];
+  readonly thresholds?: ThresholdSet;
+  readonly alarmHistoryLimit?: number;
+  /** Wall clock, ms; a simulation passes its virtual clock. */
+  readonly clock?: () => number;
+  /** Called when a change-feed listener throws; defaults to writing to stderr. */
+  readonly onListenerError?: (error: unknown, event: ChangeEvent) => void;
+}
+
+export interface ModuleReadings {
+  readonly voltageV?: number | null;
+  readonly temperatureC?: number | null;
+  readonly resistanceOhm?: number | null;
+  readonly socPercent?: number | null;
+}
+export interface ModulePatch {
+  readonly socMethod?: SocMethod;
+  readonly equalize?: EqualizeState;
+  readonly balancingActivityPercent?: number;
+  readonly fuse?: FuseState;
+  readonly communication?: CommunicationState;
+  readonly resistanceBaselineOhm?: number | null;
+}
+export interface StringPatch {
+  readonly dcCurrentA?: number | null;
+  readonly rippleCurrentA?: number | null;
+  readonly differentialPositiveA?: number | null;
+  readonly differentialNegativeA?: number | null;
+  readonly socPercent?: number | null;
+  readonly autonomyMin?: number | null;
+  readonly chargeMode?: ChargeMode;
+}
+
+export class SiteError extends KirchhoffError {}
+
+const MODULE_MEASUREMENTS = ['voltageV', 'temperatureC', 'resistanceOhm', 'socPercent'] as const;
+const STRING_MEASUREMENTS = ['dcCurrentA', 'rippleCurrentA', 'differentialPositiveA', 'differentialNegativeA', 'socPercent', 'autonomyMin'] as const;
+
+/** Writes to the site inside `site.update()`; every change is recorded for the feed. */
+export interface SiteTransaction {
+  readonly atMs: number;
+  /** Fresh readings of a module (global number); null marks a reading that failed. */
+  moduleReadings(global: number, readings: ModuleReadings, atMs?: number): void;
+  /** Sets the quality of all of a module's measurements, keeping the values (stale, failed). */
+  moduleQuality(global: number, quality: Quality): void;
+  module(global: number, patch: ModulePatch): void;
+  string(string: number, patch: StringPatch, atMs?: number): void;
+  ups(patch: DeepPartial<UpsState>): void;
+  sensor(id: number, value: number | null, atMs?: number): void;
+  input(id: number, active: boolean, atMs?: number): void;
+  relay(id: number, on: boolean, atMs?: number): void;
+  bus(patch: Partial<BusCounters>): void;
+  balancing(patch: Partial<BalancingState>): void;
+}
+
+function fresh(value: number | null, atMs: number): Measurement {
+  return value === null || !Number.isFinite(value) ? { value: null, atMs, quality: 'failed' } : { value, atMs, quality: 'fresh' };
+}
+
+function worst(a: Quality, b: Quality): Quality {
+  return a === 'failed' || b === 'failed' ? 'failed' : a === 'stale' || b === 'stale' ? 'stale' : 'fresh';
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o);
+    for (const v of Object.values(o)) deepFreeze(v);
+  }
+  return o;
+}
+
+export class Site {
+  readonly topology: Topology;
+  readonly startedAtMs: number;
+  private readonly clock: () => number;
+  private readonly feed: ChangeFeed;
+  private readonly alarmTable: AlarmTable;
+  private levelStates: LevelStates = new Map();
+  private version = 0;
+  private atMs: number;
+  private cached: SiteSnapshot | null = null;
+  private inTransaction = false;
+
+  private info: Mutable<SiteInfo>;
+  private strings: Mutable<StringState>[];
+  private modules: Mutable<ModuleState>[];
+  private upsState: Mutable<UpsState> | null;
+  private sensors: Mutable<SensorState>[];
+  private inputs: Mutable<DigitalInputState>[];
+  private relays: Mutable<RelayState>[];
+  private thresholds: Mutable<ThresholdSet>;
+  private busCounters: Mutable<BusCounters> = { requests: 0, timeouts: 0, crcErrors: 0, retries: 0, dropped: 0, lastCycleMs: 0 };
+  private balancingState: Mutable<BalancingState> = { enabled: true, disabledReason: null };
+
+  constructor(options: SiteOptions) {
+    this.topology = new Topology(options.strings);
+    this.clock = options.clock ?? Date.now;
+    this.startedAtMs = this.clock();
+    this.atMs = this.startedAtMs;
+    this.feed = new ChangeFeed(options.onListenerError ?? ((e) => process.stderr.write(`kirchhoff: change-feed listener failed: ${String(e)}\n`)));
+    this.alarmTable = new AlarmTable(options.alarmHistoryLimit);
+    this.info = { name: 'Kirchhoff site', location: '', contact: '', ...options.info };
+    this.thresholds = structuredClone(options.thresholds ?? defaultThresholds()) as Mutable<ThresholdSet>;
+
+    this.strings = options.strings.map((s, i) => ({
+      string: i + 1,
+      label: stringLabel(i + 1),
+      name: s.name ?? `String ${i + 1}`,
+      moduleType: s.moduleType,
+      moduleCount: s.modules,
+      firstGlobal: this.topology.firstGlobalOf(i + 1),
+      capacityAh: s.capacityAh ?? null,
+      sumVoltageV: NO_MEASUREMENT, targetVoltageV: NO_MEASUREMENT, spreadV: NO_MEASUREMENT,
+      dcCurrentA: NO_MEASUREMENT, rippleCurrentA: NO_MEASUREMENT,
+      differentialPositiveA: NO_MEASUREMENT, differentialNegativeA: NO_MEASUREMENT, groundFaultCurrentA: NO_MEASUREMENT,
+      chargeMode: 'unknown', socPercent: NO_MEASUREMENT, autonomyMin: NO_MEASUREMENT, powerW: NO_MEASUREMENT,
+    }));
+    this.modules = [...this.topology.addresses()].map((a) => ({
+      ...a,
+      label: moduleLabel(a.string, a.module),
+      type: options.strings[a.string - 1].moduleType,
+      voltageV: NO_MEASUREMENT, temperatureC: NO_MEASUREMENT, resistanceOhm: NO_MEASUREMENT, socPercent: NO_MEASUREMENT,
+      socMethod: 'unknown',
+      equalize: { on: false, dutyPercent: 0 },
+      balancingActivityPercent: 0,
+      fuse: 'unknown',
+      communication: 'unknown',
+      resistanceBaselineOhm: null,
+    }));
+    this.upsState = options.ups ? (merge(defaultUps(), options.ups === true ? {} : options.ups) as Mutable<UpsState>) : null;
+    this.sensors = (options.sensors ?? []).map((s, i) => ({ id: i + 1, name: s.name, kind: s.kind, unit: s.unit ?? SENSOR_UNITS[s.kind], reading: NO_MEASUREMENT }));
+    this.inputs = (options.inputs ?? []).map((d, i) => ({ id: i + 1, name: d.name, active: false, alarmSeverity: d.alarmSeverity ?? null, atMs: 0, quality: 'failed' }));
+    this.relays = (options.relays ?? []).map((r, i) => ({ id: i + 1, name: r.name, function: r.function ?? 'general', on: false, atMs: this.startedAtMs }));
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  /** A consistent frozen view; the same object until the next change. */
+  snapshot(): SiteSnapshot {
+    if (!this.cached) {
+      this.cached = deepFreeze(structuredClone({
+        version: this.version,
+        atMs: this.atMs,
+        startedAtMs: this.startedAtMs,
+        info: this.info,
+        strings: this.strings,
+        modules: this.modules,
+        ups: this.upsState,
+        sensors: this.sensors,
+        inputs: this.inputs,
+        relays: this.relays,
+        alarms: this.alarmTable.active(),
+        thresholds: this.thresholds,
+        bus: this.busCounters,
+        balancing: this.balancingState,
+      })) as SiteSnapshot;
+    }
+    return this.cached;
+  }
+
+  subscribe(listener: ChangeListener): () => void {
+    return this.feed.subscribe(listener);
+  }
+
+  /** Applies the writes of `fn` as one change: one version, one `values` event. */
+  update(fn: (tx: SiteTransaction) => void, atMs: number = this.clock()): void {
+    if (this.inTransaction) throw new SiteError('site.nested-update', 'site.update() may not be nested');
+    this.inTransaction = true;
+    const changes: ValueChange[] = [];
+    const touchedStrings = new Set<number>();
+    let touchedOther = false;
+    try {
+      fn(this.transaction(atMs, changes, touchedStrings, () => (touchedOther = true)));
+      for (const s of touchedStrings) this.deriveString(s, atMs, changes);
+    } finally {
+      this.inTransaction = false;
+    }
+    if (changes.length === 0 && !touchedOther) return;
+    this.atMs = atMs;
+    this.bump();
+    if (changes.length) this.feed.emit({ type: 'values', version: this.version, atMs, changes });
+  }
+
+  /** Evaluates thresholds and state-derived alarms, raising and clearing as needed. */
+  evaluateAlarms(nowMs: number = this.clock()): AlarmChange[] {
+    const { states, conditions } = evaluateSite(this.snapshot(), this.levelStates, nowMs);
+    this.levelStates = states;
+    return this.reconcileAlarms('thresholds', conditions, nowMs);
+  }
+
+  /** Makes the active alarms of one origin (an evaluator of the caller's) equal `conditions`. */
+  reconcileAlarms(origin: string, conditions: readonly AlarmCondition[], nowMs: number = this.clock()): AlarmChange[] {
+    const changes = this.alarmTable.reconcile(origin, conditions, nowMs);
+    this.publishAlarms(changes);
+    return changes;
+  }
+
+  acknowledgeAlarm(id: number, by: string, nowMs: number = this.clock()): Alarm {
+    const change = this.alarmTable.acknowledge(id, by, nowMs);
+    if (!change) throw new SiteError('alarm.not-found', `no active alarm with id ${id}`);
+    this.publishAlarms([change]);
+    return change.alarm;
+  }
+
+  alarmHistory(): Alarm[] {
+    return this.alarmTable.history();
+  }
+
+  setThreshold(key: ThresholdKey, patch: Partial<Threshold> & { mode?: string }): Threshold {
+    const current = this.thresholdRef(key);
+    const next = { ...(current ?? { hysteresis: 0, delayMs: 0 }), ...patch } as Threshold;
+    const problems = thresholdProblems(next);
+    if (problems.length) throw new SiteError('threshold.invalid', `thresholds.${key}: ${problems.join('; ')}`);
+    if (key.startsWith('sensors.')) (this.thresholds.sensors as Record<string, Threshold>)[key.slice('sensors.'.length)] = next;
+    else (this.thresholds as Record<string, unknown>)[key] = next;
+    this.bump();
+    this.feed.emit({ type: 'thresholds', version: this.version, key, threshold: next });
+    return next;
+  }
+
+  isThresholdKey(key: string): key is ThresholdKey {
+    if ((THRESHOLD_KINDS as readonly string[]).includes(key)) return true;
+    const m = /^sensors\.(\d+)$/.exec(key);
+    return !!m && Number(m[1]) >= 1 && Number(m[1]) <= this.sensors.length;
+  }
+
+  /** For the command interface's audit trail. */
+  emit(event: ChangeEvent): void {
+    this.feed.emit(event);
+  }
+
+  get currentVersion(): number {
+    return this.version;
+  }
+
+  private thresholdRef(key: ThresholdKey): Threshold | undefined {
+    if (key.startsWith('sensors.')) return this.thresholds.sensors[key.slice('sensors.'.length)];
+    return (this.thresholds as unknown as Record<string, Threshold>)[key];
+  }
+
+  private bump(): void {
+    this.version++;
+    this.cached = null;
+  }
+
+  private publishAlarms(changes: readonly AlarmChange[]): void {
+    if (!changes.length) return;
+    this.bump();
+    for (const c of changes) this.feed.emit({ type: 'alarm', version: this.version, action: c.action, alarm: c.alarm });
+  }
+
+  private transaction(txAt: number, changes: ValueChange[], touched: Set<number>, other: () => void): SiteTransaction {
+    const record = (entity: EntityRef, field: string, value: FieldValue, quality: Quality, at: number) => changes.push({ entity, field, value, quality, atMs: at });
+    const setMeasurement = (owner: Record<string, unknown>, field: string, next: Measurement, entity: EntityRef) => {
+      const prev = owner[field] as Measurement;
+      owner[field] = next;
+      if (prev.value !== next.value || prev.quality !== next.quality) record(entity, field, next.value, next.quality, next.atMs);
+    };
+    const setPlain = (owner: Record<string, unknown>, field: string, value: FieldValue, entity: EntityRef, quality: Quality = 'fresh', path = field) => {
+      if (owner[field] === value) return;
+      owner[field] = value;
+      record(entity, path, value, quality, txAt);
+    };
+    const moduleAt = (global: number) => {
+      const m = this.modules[global - 1];
+      if (!m || !Number.isInteger(global)) throw new SiteError('site.unknown-module', `no module with global number ${global} (1..${this.modules.length})`);
+      return m;
+    };
+    const ref = (m: ModuleState): EntityRef => ({ kind: 'module', string: m.string, module: m.module, global: m.global });
+    const byId = <T extends { id: number }>(list: T[], id: number, what: string): T => {
+      const item = list[id - 1];
+      if (!item) throw new SiteError(`site.unknown-${what}`, `no ${what} with id ${id} (1..${list.length})`);
+      return item;
+    };
+
+    return {
+      atMs: txAt,
+      moduleReadings: (global, readings, at = txAt) => {
+        const m = moduleAt(global);
+        for (const f of MODULE_MEASUREMENTS) {
+          const v = readings[f];
+          if (v !== undefined) setMeasurement(m as unknown as Record<string, unknown>, f, fresh(v, at), ref(m));
+        }
+        touched.add(m.string);
+      },
+      moduleQuality: (global, quality) => {
+        const m = moduleAt(global);
+        for (const f of MODULE_MEASUREMENTS) {
+          const prev = m[f];
+          if (prev.atMs === 0 && prev.value === null) continue;
+          setMeasurement(m as unknown as Record<string, unknown>, f, { ...prev, quality }, ref(m));
+        }
+        touched.add(m.string);
+      },
+      module: (global, patch) => {
+        const m = moduleAt(global) as unknown as Record<string, unknown> & Mutable<ModuleState>;
+        for (const [k, v] of Object.entries(patch)) {
+          if (v === undefined) continue;
+          if (k === 'equalize') {
+            const e = v as EqualizeState;
+            if (m.equalize.on !== e.on || m.equalize.dutyPercent !== e.dutyPercent) {
+              m.equalize = { on: e.on, dutyPercent: e.dutyPercent };
+              record(ref(m), 'equalize.on', e.on, 'fresh', txAt);
+              record(ref(m), 'equalize.dutyPercent', e.dutyPercent, 'fresh', txAt);
+            }
+          } else setPlain(m, k, v as FieldValue, ref(m));
+        }
+      },
+      string: (n, patch, at = txAt) => {
+        const s = this.strings[n - 1] as unknown as Record<string, unknown> & StringState;
+        if (!s) throw new SiteError('site.unknown-string', `no string ${n} (1..${this.strings.length})`);
+        const entity: EntityRef = { kind: 'string', string: n };
+        for (const f of STRING_MEASUREMENTS) {
+          const v = patch[f];
+          if (v !== undefined) setMeasurement(s, f, fresh(v, at), entity);
+        }
+        if (patch.chargeMode !== undefined) setPlain(s, 'chargeMode', patch.chargeMode, entity);
+        touched.add(n);
+      },
+      ups: (patch) => {
+        if (!this.upsState) throw new SiteError('site.no-ups', 'this site has no UPS');
+        const before = flatten(this.upsState);
+        merge(this.upsState, patch);
+        if (patch.quality === undefined) this.upsState.quality = 'fresh';
+        this.upsState.atMs = txAt;
+        const after = flatten(this.upsState);
+        for (const [k, v] of after) {
+          if (k !== 'atMs' && before.get(k) !== v) record({ kind: 'ups' }, k, v, this.upsState.quality, txAt);
+        }
+      },
+      sensor: (id, value, at = txAt) => {
+        const s = byId(this.sensors, id, 'sensor');
+        setMeasurement(s as unknown as Record<string, unknown>, 'reading', fresh(value, at), { kind: 'sensor', id });
+      },
+      input: (id, active, at = txAt) => {
+        const d = byId(this.inputs, id, 'input');
+        d.atMs = at;
+        const wasFailed = d.quality !== 'fresh';
+        d.quality = 'fresh';
+        if (d.active !== active || wasFailed) {
+          d.active = active;
+          record({ kind: 'input', id }, 'active', active, 'fresh', at);
+        }
+      },
+      relay: (id, on, at = txAt) => {
+        const r = byId(this.relays, id, 'relay');
+        if (r.on !== on) {
+          r.on = on;
+          r.atMs = at;
+          record({ kind: 'relay', id }, 'on', on, 'fresh', at);
+        }
+      },
+      bus: (patch) => {
+        Object.assign(this.busCounters, patch);
+        other();
+      },
+      balancing: (patch) => {
+        const before = { ...this.balancingState };
+        Object.assign(this.balancingState, patch);
+        if (before.enabled !== this.balancingState.enabled) record({ kind: 'site' }, 'balancing.enabled', this.balancingState.enabled, 'fresh', txAt);
+        other();
+      },
+    };
+  }
+
+  /** Sum, target (mean), spread, ground fault and power of a string, from its modules. */
+  private deriveString(n: number, atMs: number, changes: ValueChange[]): void {
+    const s = this.strings[n - 1];
+    const entity: EntityRef = { kind: 'string', string: n };
+    let sum = 0;
+    let count = 0;
+    let quality: Quality = 'fresh';
+    const mods = this.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
+    for (const m of mods) {
+      quality = worst(quality, m.voltageV.quality);
+      if (m.voltageV.value !== null) {
+        sum += m.voltageV.value;
+        count++;
+      }
+    }
+    const set = (field: 'sumVoltageV' | 'targetVoltageV' | 'spreadV' | 'groundFaultCurrentA' | 'powerW', value: number | null, q: Quality) => {
+      const next: Measurement = value === null ? { value: null, atMs, quality: 'failed' } : { value, atMs, quality: q };
+      const prev = s[field];
+      s[field] = next;
+      if (prev.value !== next.value || prev.quality !== next.quality) changes.push({ entity, field, value: next.value, quality: next.quality, atMs });
+    };
+    const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
+    const target = count ? sum / count : null;
+    set('sumVoltageV', count === mods.length ? round(sum, 3) : null, quality);
+    set('targetVoltageV', target === null ? null : round(target, 4), quality);
+    let spread: number | null = null;
+    if (target !== null) {
+      spread = 0;
+      for (const m of mods) if (m.voltageV.value !== null) spread = Math.max(spread, Math.abs(m.voltageV.value - target));
+    }
+    set('spreadV', spread === null ? null : round(spread, 4), quality);
+    const pos = s.differentialPositiveA;
+    const neg = s.differentialNegativeA;
+    set('groundFaultCurrentA', pos.value !== null && neg.value !== null ? round(Math.abs(pos.value - neg.value), 4) : null, worst(pos.quality, neg.quality));
+    const i = s.dcCurrentA;
+    set('powerW', count === mods.length && i.value !== null ? round(sum * i.value, 1) : null, worst(quality, i.quality));
+  }
+}
+
+/** Copies `patch` into `target` recursively (arrays and primitives replace); returns target. */
+function merge<T extends object>(target: T, patch: object): T {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === undefined) continue;
+    const t = (target as Record<string, unknown>)[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && t && typeof t === 'object' && !Array.isArray(t)) merge(t as object, v);
+    else (target as Record<string, unknown>)[k] = Array.isArray(v) ? structuredClone(v) : v;
+  }
+  return target;
+}
+
+/** Flattens an object into path -> primitive, arrays by index (`input.lines.0.voltageV`). */
+function flatten(o: object, prefix = '', out = new Map<string, FieldValue>()): Map<string, FieldValue> {
+  for (const [k, v] of Object.entries(o)) {
+    const path = prefix ? `${prefix}.${k}` : k;
+    if (v && typeof v === 'object') flatten(v as object, path, out);
+    else out.set(path, v as FieldValue);
+  }
+  return out;
+}
+
+export { MODULE_TYPES };
