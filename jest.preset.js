@@ -9,6 +9,7 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!aedes/)'],
   moduleNameMapper: {
+    '^@kirchhoff/test-support$': path.join(__dirname, 'tools/test-support/src/index.ts'),
     '^@kirchhoff/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],

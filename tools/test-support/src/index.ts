@@ -1,0 +1,115 @@
+// Test helpers shared by every Kirchhoff package: tests use the real clients users run
+// (snmpwalk, mbpoll, mosquitto_sub, socat, tshark). Where one is missing, a test fails in CI
+// naming the Debian package, and skips with the same message on a developer's machine.
+import { spawn, spawnSync, ChildProcess, SpawnOptions } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createSocket } from 'node:dgram';
+
+export function hasTool(command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Debian package of each real client the tests use. */
+export const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
+  snmpget: 'snmp', snmpwalk: 'snmp', snmpbulkwalk: 'snmp', snmpset: 'snmp', snmptrapd: 'snmptrapd', snmpd: 'snmpd',
+  smilint: 'smitools', mbpoll: 'mbpoll', socat: 'socat', mosquitto: 'mosquitto', mosquitto_sub: 'mosquitto-clients',
+  mosquitto_pub: 'mosquitto-clients', tshark: 'tshark', dumpcap: 'tshark',
+};
+
+export function missingTools(commands: readonly string[]): string | null {
+  const missing = commands.filter((c) => !hasTool(c));
+  if (!missing.length) return null;
+  const pkgs = [...new Set(missing.map((c) => DEBIAN_PACKAGES[c] ?? c))];
+  return `needs ${missing.join(', ')} (Debian package ${pkgs.join(', ')}): apt-get install ${pkgs.join(' ')}`;
+}
+
+/**
+ * `describe` for tests that need real tools. Missing in CI (CI=true): one failing test naming
+ * the package. Missing elsewhere: skipped, with the same message in the suite's name.
+ */
+export function describeWithTools(commands: readonly string[], name: string, fn: () => void): void {
+  const missing = missingTools(commands);
+  if (!missing) {
+    describe(name, fn);
+  } else if (process.env.CI) {
+    describe(name, () => it(`has its tools`, () => { throw new Error(`${name}: ${missing}`); }));
+  } else {
+    describe.skip(`${name} (skipped: ${missing})`, fn);
+  }
+}
+
+/** A TCP port free on 127.0.0.1 now (the OS's ephemeral choice). */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    sock.once('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const port = sock.address().port;
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < until) {
+    try {
+      const v = await check();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+export interface RunResult { code: number | null; stdout: string; stderr: string }
+
+/** Runs a command to completion (with a time limit) and returns what it printed. */
+export function run(command: string, args: readonly string[], options: SpawnOptions & { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    if (options.input !== undefined) child.stdin!.end(options.input);
+    else child.stdin!.end();
+  });
+}
+
+/** Starts a long-running process; `stop()` ends it and waits for it to exit. */
+export function startProcess(command: string, args: readonly string[], options: SpawnOptions = {}): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return {
+    child,
+    output: () => out,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
