@@ -1,0 +1,17 @@
+// CRC-16/MODBUS (init 0xFFFF, reflected polynomial 0xA001), table-driven; sent low byte first.
+
+const TABLE = (() => {
+  const t = new Uint16Array(256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xa001 : c >>> 1;
+    t[i] = c;
+  }
+  return t;
+})();
+
+export function crc16(data: Uint8Array, start = 0, end = data.length): number {
+  let crc = 0xffff;
+  for (let i = start; i < end; i++) crc = (crc >>> 8) ^ TABLE[(crc ^ data[i]) & 0xff];
+  return crc;
+}

@@ -1,0 +1,21 @@
+// @kirchhoff/modbus: Modbus TCP and RTU server over a Kirchhoff site model.
+export * from './server';
+export * from './pdu/exceptions';
+export * from './pdu/data-model';
+export { FunctionCode, LIMITS, MAX_PDU_BYTES, handlePdu } from './pdu/functions';
+export type { PduHandler, ErrorReporter } from './pdu/functions';
+export * from './framing/mbap';
+export * from './framing/rtu';
+export { crc16 } from './framing/crc';
+export * from './map/types';
+export type { SiteView } from './map/view';
+export { REGISTER_MAP, MAP_VERSION } from './map/table';
+export { SiteDataModel, PACKAGE_VERSION } from './map/site-model';
+export type { SiteDataModelOptions } from './map/site-model';
+export { ModbusTcpServer } from './transport/tcp';
+export type { ModbusTcpOptions, TcpStats } from './transport/tcp';
+export { ModbusRtuServer } from './transport/rtu';
+export type { ModbusRtuOptions, RtuStats, SerialStream } from './transport/rtu';
+export { ModbusConfigError } from './transport/allow-list';
+export type { ModbusLogger } from './transport/log';
+export { renderRegisterMarkdown, renderRegisterCsv, renderSiteRegisterCsv } from './docs/render';
