@@ -9,7 +9,8 @@ import { createModbusServer, ModbusServer } from './index';
 import { fixtureCommands, fixtureSite } from './__fixtures__/site';
 import { mbpoll, rawRequest } from './__fixtures__/clients';
 
-const raw = (value: number | null, scale: number, na: number) => (value === null ? na : Math.round(value / scale));
+// Scale 0.1 means x10: 25.65 degC reads 257 (multiplying, as a user would, not dividing by 0.1).
+const raw = (value: number | null, scale: number, na: number) => (value === null ? na : Math.round(scale < 1 ? value * Math.round(1 / scale) : value / scale));
 const u16 = (v: number | null, scale: number) => raw(v, scale, 0xffff);
 const i16 = (v: number | null, scale: number) => raw(v, scale, -32768);
 /** What a register shows for a measurement: a failed reading is "not available". */

@@ -201,7 +201,7 @@ export function encode(img: Buffer, at: number, f: RegisterField, value: number 
       img.writeUInt16BE(value === null ? NOT_AVAILABLE.enum16 : value & 0xffff, at);
       return;
   }
-  const raw = value === null || !Number.isFinite(value) ? null : Math.round(value / f.scale);
+  const raw = value === null || !Number.isFinite(value) ? null : Math.round(f.scale < 1 ? value * Math.round(1 / f.scale) : value / f.scale);
   switch (f.type) {
     case 'int16':
       img.writeInt16BE(raw === null ? NOT_AVAILABLE.int16 : clamp(raw, -0x7fff, 0x7fff), at);
