@@ -95,7 +95,7 @@ export class BusDriver {
   private riDueAt: number;
   /** Strings each port still has to measure in the current Ri pass. */
   private readonly riRemaining = new Map<PortState, number>();
-  private lastStatsLog = 0;
+  private lastStatsLog: number;
   private readonly cycleListeners = new Set<(r: CycleReport) => void>();
 
   constructor(options: BusDriverOptions) {
@@ -131,13 +131,13 @@ export class BusDriver {
       }
     }
     this.riDueAt = this.clock() + this.opt.riIntervalMs;
+    this.lastStatsLog = this.clock();
   }
 
   /** Runs cycles until stop(); a failing cycle is logged and the next one runs anyway. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.lastStatsLog = this.clock();
     this.loopDone = (async () => {
       while (this.running) {
         const started = performance.now();
