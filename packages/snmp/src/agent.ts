@@ -95,6 +95,7 @@ class Agent implements SnmpAgent {
   private readonly commands: CommandInterface | null;
   private readonly maxMessageSize: number;
   private index: OidIndex | null = null;
+  private indexedSnap: SiteSnapshot | null = null;
   private shapeKey = '';
   private upsAlarmRows: UpsAlarmRow[] = [];
   private nextUpsAlarmId = 1;
@@ -202,8 +203,9 @@ class Agent implements SnmpAgent {
   /** Takes the current snapshot for this request; rebuilds the index when rows appeared or went. */
   private refresh(): OidIndex {
     const snap = this.site.snapshot();
-    if (snap !== this.ctx.snap || !this.index) {
-      this.ctx.snap = snap;
+    this.ctx.snap = snap;
+    if (snap !== this.indexedSnap || !this.index) {
+      this.indexedSnap = snap;
       const u = snap.ups;
       const key = `${snap.alarms.map((a) => a.id).join(',')}|${this.upsAlarmRows.map((r) => r.id).join(',')}|${u ? `${u.input.lines.length},${u.output.lines.length},${u.bypass.lines.length}` : '-'}`;
       if (key !== this.shapeKey || !this.index) {
