@@ -1,0 +1,226 @@
+// Hostile input over real sockets: truncated, oversized and lying MBAP frames, unknown function
+// codes, random bytes and 1,000 held connections. Each bad connection gets an exception or is
+// closed; a well-behaved client (modbus-serial, an independent implementation) keeps getting
+// correct answers throughout; memory stays bounded.
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'node:net';
+import ModbusRTU from 'modbus-serial';
+import type { Site } from '@kirchhoff/core';
+import { createModbusServer, ModbusServer } from './index';
+import { HANDLERS } from './pdu/functions';
+import { fixtureSite } from './__fixtures__/site';
+import { openSocket } from './__fixtures__/clients';
+
+jest.setTimeout(60_000);
+
+interface Watched {
+  socket: Socket;
+  received: Buffer;
+  closed: boolean;
+  closedAt: number;
+}
+
+async function open(port: number): Promise<Watched> {
+  const socket = await openSocket(port);
+  const w: Watched = { socket, received: Buffer.alloc(0), closed: false, closedAt: 0 };
+  socket.on('data', (d) => (w.received = Buffer.concat([w.received, d])));
+  socket.on('close', () => { w.closed = true; w.closedAt = Date.now(); });
+  socket.on('error', () => {});
+  return w;
+}
+
+function mbap(pdu: number[], length = pdu.length + 1, unit = 1, tid = 1): Buffer {
+  const b = Buffer.alloc(7 + pdu.length);
+  b.writeUInt16BE(tid, 0);
+  b.writeUInt16BE(length, 4);
+  b[6] = unit;
+  Buffer.from(pdu).copy(b, 7);
+  return b;
+}
+
+/** Splits a byte stream into MBAP frames; throws when it is not one. */
+function frames(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const length = bytes.readUInt16BE(at + 4);
+    if (bytes.readUInt16BE(at + 2) !== 0 || length < 2 || at + 6 + length > bytes.length) throw new Error(`not an MBAP frame at ${at}`);
+    out.push(bytes.subarray(at + 7, at + 6 + length));
+    at += 6 + length;
+  }
+  return out;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const until = async (check: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!check() && Date.now() < end) await sleep(20);
+  return check();
+};
+
+describe('hostile input on Modbus TCP', () => {
+  let site: Site;
+  let server: ModbusServer;
+  let port: number;
+  let client: ModbusRTU;
+  let polling = true;
+  let answers = 0;
+  const wrong: string[] = [];
+  let loop: Promise<void>;
+
+  beforeAll(async () => {
+    site = fixtureSite();
+    server = createModbusServer(site, { tcp: { host: '127.0.0.1', port: 0, maxConnections: 1100, idleTimeoutS: 3 } });
+    await server.start();
+    port = server.tcpAddress()!.port;
+    client = new ModbusRTU();
+    await client.connectTCP('127.0.0.1', { port });
+    client.setID(1);
+    client.setTimeout(2000);
+    const expected = site.snapshot().modules.slice(0, 6).map((m) => Math.round(m.voltageV.value! * 1000));
+    // The well-behaved master: polls module voltages back to back, faster than its idle timeout.
+    loop = (async () => {
+      while (polling) {
+        try {
+          const r = await client.readHoldingRegisters(10000, 60);
+          const got = expected.map((_, i) => r.data[10 * i]);
+          if (JSON.stringify(got) !== JSON.stringify(expected)) wrong.push(`got ${got}`);
+          else answers++;
+        } catch (e) {
+          wrong.push(String(e));
+        }
+        await sleep(5);
+      }
+    })();
+  });
+
+  afterAll(async () => {
+    polling = false;
+    await loop;
+    await new Promise((r) => client.close(r));
+    await server.close();
+  });
+
+  /** Runs a phase and checks the good client got answers during it, and only correct ones. */
+  async function phase(fn: () => Promise<void>): Promise<void> {
+    const before = answers;
+    await fn();
+    await sleep(50);
+    expect(wrong).toEqual([]);
+    expect(answers).toBeGreaterThan(before);
+  }
+
+  it('closes a connection with an oversized MBAP length at once, answering nothing', () => phase(async () => {
+    const conns = await Promise.all(Array.from({ length: 20 }, () => open(port)));
+    const start = Date.now();
+    for (const c of conns) c.socket.write(mbap([0x03, 0x00, 0x00, 0x00, 0x01], 300));
+    expect(await until(() => conns.every((c) => c.closed), 900)).toBe(true);
+    expect(Math.max(...conns.map((c) => c.closedAt - start))).toBeLessThan(900);
+    expect(conns.every((c) => c.received.length === 0)).toBe(true);
+    const zero = await open(port);
+    zero.socket.write(mbap([], 1)); // length 1: a unit id and no function
+    expect(await until(() => zero.closed, 900)).toBe(true);
+  }));
+
+  it('closes a connection whose protocol id is not Modbus', () => phase(async () => {
+    const c = await open(port);
+    const frame = mbap([0x03, 0x03, 0xeb, 0x00, 0x01]);
+    frame.writeUInt16BE(0x0001, 2);
+    c.socket.write(frame);
+    expect(await until(() => c.closed, 900)).toBe(true);
+    expect(c.received.length).toBe(0);
+  }));
+
+  it('closes truncated frames after the idle timeout, with nothing answered', () => phase(async () => {
+    const conns = await Promise.all(Array.from({ length: 20 }, () => open(port)));
+    conns.forEach((c, i) => c.socket.write(mbap([0x03, 0x03, 0xeb, 0x00, 0x01]).subarray(0, 1 + (i % 11))));
+    expect(await until(() => conns.every((c) => c.closed), 4500)).toBe(true);
+    expect(conns.every((c) => c.received.length === 0)).toBe(true);
+  }));
+
+  it('answers lying length fields with exception 03', () => phase(async () => {
+    const short = await open(port);
+    short.socket.write(mbap([0x03, 0x03, 0xeb, 0x00, 0x01], 3)); // PDU cut to 2 bytes by the length
+    const long = await open(port);
+    long.socket.write(Buffer.concat([mbap([0x03, 0x03, 0xeb, 0x00, 0x01], 10), Buffer.from([1, 2, 3, 4])])); // 4 extra bytes in the PDU
+    expect(await until(() => short.received.length >= 9 && long.received.length >= 9, 1000)).toBe(true);
+    expect(frames(short.received)[0]).toEqual(Buffer.from([0x83, 0x03]));
+    expect(frames(long.received)).toEqual([Buffer.from([0x83, 0x03])]);
+  }));
+
+  it('answers every unknown function code with exception 01, pipelined on one connection', () => phase(async () => {
+    const c = await open(port);
+    const unknown = Array.from({ length: 256 }, (_, fc) => fc).filter((fc) => !(fc in HANDLERS));
+    c.socket.write(Buffer.concat(unknown.map((fc, i) => mbap([fc, 0x00, 0x01], undefined, 1, i))));
+    expect(await until(() => c.received.length >= unknown.length * 9, 2000)).toBe(true);
+    expect(frames(c.received)).toEqual(unknown.map((fc) => Buffer.from([(fc | 0x80) & 0xff, 0x01])));
+  }));
+
+  it('answers or closes connections sending random bytes, never crashing', () => phase(async () => {
+    const conns = await Promise.all(Array.from({ length: 100 }, () => open(port)));
+    for (const c of conns) c.socket.write(randomBytes(64 + Math.floor(Math.random() * 1024)));
+    expect(await until(() => conns.every((c) => c.closed), 4500)).toBe(true);
+    for (const c of conns) frames(c.received).forEach((pdu) => expect(pdu.length).toBeGreaterThanOrEqual(2));
+  }));
+
+  it('holds 1,000 idle connections while serving, then closes them; memory stays bounded', () => phase(async () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const conns: Watched[] = [];
+    for (let i = 0; i < 10; i++) conns.push(...(await Promise.all(Array.from({ length: 100 }, () => open(port)))));
+    const reached = await until(() => server.stats().tcp!.connections >= 1000, 1000);
+    expect(reached).toBe(true);
+    const during = answers;
+    await sleep(300);
+    expect(answers).toBeGreaterThan(during);
+    // Held without a request, each is closed by the idle timeout.
+    expect(await until(() => conns.every((c) => c.closed), 6000)).toBe(true);
+    expect(server.stats().tcp!.connections).toBeLessThanOrEqual(2);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+  }));
+});
+
+describe('connection limit', () => {
+  it('closes connections beyond maxConnections at once while an established client keeps its answers', async () => {
+    const site = fixtureSite();
+    const server = createModbusServer(site, { tcp: { host: '127.0.0.1', port: 0, maxConnections: 50, idleTimeoutS: 30 } });
+    await server.start();
+    const port = server.tcpAddress()!.port;
+    const client = new ModbusRTU();
+    await client.connectTCP('127.0.0.1', { port });
+    client.setTimeout(2000);
+    try {
+      const conns: Watched[] = [];
+      for (let i = 0; i < 10; i++) conns.push(...(await Promise.all(Array.from({ length: 100 }, () => open(port)))));
+      expect(await until(() => conns.filter((c) => c.closed).length >= 951, 3000)).toBe(true);
+      expect(server.stats().tcp!.connections).toBe(50);
+      expect(server.stats().tcp!.refused).toBeGreaterThanOrEqual(951);
+      const r = await client.readHoldingRegisters(1003, 2);
+      expect(r.data).toEqual([2, 7]);
+      conns.forEach((c) => c.socket.destroy());
+    } finally {
+      await new Promise((r) => client.close(r));
+      await server.close();
+    }
+  });
+
+  it('closes connections from addresses outside the allow-list', async () => {
+    const server = createModbusServer(fixtureSite(), { tcp: { host: '127.0.0.1', port: 0, allow: ['10.0.0.0/8', '::1'] } });
+    const open2 = createModbusServer(fixtureSite(), { tcp: { host: '127.0.0.1', port: 0, allow: ['127.0.0.0/8'] } });
+    await server.start();
+    await open2.start();
+    try {
+      const refused = await open(server.tcpAddress()!.port);
+      refused.socket.write(mbap([0x03, 0x03, 0xeb, 0x00, 0x01]));
+      expect(await until(() => refused.closed, 1000)).toBe(true);
+      expect(refused.received.length).toBe(0);
+      const allowed = await open(open2.tcpAddress()!.port);
+      allowed.socket.write(mbap([0x03, 0x03, 0xeb, 0x00, 0x01]));
+      expect(await until(() => allowed.received.length >= 11, 1000)).toBe(true);
+      expect(frames(allowed.received)[0]).toEqual(Buffer.from([0x03, 0x02, 0x00, 0x02]));
+      allowed.socket.destroy();
+    } finally {
+      await server.close();
+      await open2.close();
+    }
+  });
+});
