@@ -1,4 +1,5 @@
 // The table of CLI commands. Each command lives in its own file; add one line here per command.
 import type { CliCommand } from './types';
+import { simulateCommand } from './simulate';
 
-export const COMMANDS: CliCommand[] = [];
+export const COMMANDS: CliCommand[] = [simulateCommand];

@@ -1,0 +1,52 @@
+// Lead-acid facts the gateway relies on (datasheet figures, per cell): the rest-voltage table,
+// float and boost voltages, self-discharge and its temperature dependence, default capacities.
+// The string physics uses the same figures so that a simulated block behaves like a datasheet one.
+import { MODULE_TYPES, ModuleType } from '@kirchhoff/core';
+
+/** Open-circuit (rest) voltage per cell by state of charge, 0..100 % in steps of 10 (common VRLA table). */
+const OCV_PER_CELL_V = [1.893, 1.918, 1.943, 1.968, 1.993, 2.017, 2.04, 2.062, 2.083, 2.103, 2.122];
+
+export const FLOAT_VOLTS_PER_CELL = 2.27;
+export const BOOST_VOLTS_PER_CELL = 2.4;
+/** Self-discharge at 25 deg C, fraction of capacity per second (3 % per month). */
+export const SELF_DISCHARGE_PER_S_25C = 0.03 / (30 * 86_400);
+/** Self-discharge and float current double every 10 K. */
+export const DOUBLING_K = 10;
+
+export function cellsOf(type: ModuleType): number {
+  return Math.round(MODULE_TYPES[type].blockNominalV / 2);
+}
+
+/** Nominal capacity when the configuration gives none (typical UPS blocks of each size). */
+export function defaultCapacityAh(type: ModuleType): number {
+  return { C20: 100, C23: 80, C30: 200, C41: 300, C40: 1000 }[type];
+}
+
+/** Temperature factor of self-discharge and float current relative to 25 deg C. */
+export function arrhenius(temperatureC: number): number {
+  return Math.pow(2, (temperatureC - 25) / DOUBLING_K);
+}
+
+/** Datasheet rest voltage of a block at `socPercent`. */
+export function restVoltageV(type: ModuleType, socPercent: number): number {
+  const x = Math.min(100, Math.max(0, socPercent)) / 10;
+  const i = Math.min(9, Math.floor(x));
+  const perCell = OCV_PER_CELL_V[i] + (OCV_PER_CELL_V[i + 1] - OCV_PER_CELL_V[i]) * (x - i);
+  return perCell * cellsOf(type);
+}
+
+/** The plain rest-voltage lookup (datasheet table inverted), clamped to 0..100 %. */
+export function socFromRestVoltage(type: ModuleType, voltageV: number): number {
+  const perCell = voltageV / cellsOf(type);
+  if (perCell <= OCV_PER_CELL_V[0]) return 0;
+  if (perCell >= OCV_PER_CELL_V[10]) return 100;
+  let i = 0;
+  while (OCV_PER_CELL_V[i + 1] < perCell) i++;
+  return 10 * (i + (perCell - OCV_PER_CELL_V[i]) / (OCV_PER_CELL_V[i + 1] - OCV_PER_CELL_V[i]));
+}
+
+/** Slope of the rest voltage per percent of charge at `socPercent`, volts per block. */
+export function restVoltageSlopeVPerPercent(type: ModuleType, socPercent: number): number {
+  const s = Math.min(99, Math.max(1, socPercent));
+  return (restVoltageV(type, s + 1) - restVoltageV(type, s - 1)) / 2;
+}

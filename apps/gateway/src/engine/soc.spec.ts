@@ -1,0 +1,61 @@
+import { SimulatedSite } from '../physics';
+import { parseFault } from '../demo/faults';
+import { socFromRestVoltage } from './lead-acid';
+
+const STRING_20 = [{ modules: 20, moduleType: 'C20' as const }];
+
+describe('state of charge', () => {
+  it('intermittent charging: full blocks 14 days into rest read above 90 %, where the rest-voltage lookup reads lower', () => {
+    const sim = new SimulatedSite({ strings: STRING_20, controlIntervalS: 60, physicsStepS: 10 });
+    sim.advance(12 * 3600);
+    expect(sim.site.snapshot().modules.every((m) => m.socPercent.value === 100 && m.socMethod === 'float')).toBe(true);
+    sim.physics.setCharger({ mode: 'off' });
+    sim.advance(14 * 86_400);
+    const snap = sim.site.snapshot();
+    expect(snap.strings[0].chargeMode).toBe('idle');
+    for (const m of snap.modules) {
+      const truth = sim.physics.truth(m.global).socPercent;
+      const lookup = socFromRestVoltage(m.type, m.voltageV.value as number);
+      expect(m.socMethod).toBe('idle');
+      expect(truth).toBeGreaterThan(90);
+      expect(m.socPercent.value).toBeGreaterThan(90);
+      expect(Math.abs((m.socPercent.value as number) - truth)).toBeLessThan(2);
+      // The block rests around 12.55-12.6 V: the datasheet table calls that well under 90 %.
+      expect(lookup).toBeLessThan(90);
+      expect(lookup).toBeLessThan(m.socPercent.value as number);
+    }
+  });
+
+  it('discharge: a weak block drained to about 29 % reads within 5 points of the truth, in a string near 65 %', () => {
+    const sim = new SimulatedSite({ strings: STRING_20, faults: [parseFault('weak-block:1:5')] });
+    sim.advance(2 * 3600);
+    sim.physics.setCharger({ mode: 'discharge', currentA: 10 });
+    while (sim.physics.truth(5).socPercent > 29) sim.advance(60);
+    const snap = sim.site.snapshot();
+    const weak = snap.modules[4];
+    expect(weak.socMethod).toBe('discharge');
+    expect(sim.physics.truth(5).socPercent).toBeGreaterThan(27);
+    expect(Math.abs((weak.socPercent.value as number) - sim.physics.truth(5).socPercent)).toBeLessThanOrEqual(5);
+    // The others sit near 65 %, and each reads within 5 points too.
+    for (const m of snap.modules) expect(Math.abs((m.socPercent.value as number) - sim.physics.truth(m.global).socPercent)).toBeLessThanOrEqual(5);
+    expect(snap.strings[0].socPercent.value).toBeGreaterThan(58);
+    expect(snap.strings[0].socPercent.value).toBeLessThan(70);
+    // Autonomy: the weak block ends the discharge; at 10 A its ~14 Ah above cut-off last well under 2 h.
+    const autonomy = snap.strings[0].autonomyMin.value as number;
+    expect(autonomy).toBeGreaterThan(20);
+    expect(autonomy).toBeLessThan(120);
+  });
+
+  it('reports the method per module: float, idle, discharge', () => {
+    const sim = new SimulatedSite({ strings: STRING_20 });
+    sim.advance(600);
+    expect(new Set(sim.site.snapshot().modules.map((m) => m.socMethod))).toEqual(new Set(['float']));
+    sim.physics.setCharger({ mode: 'discharge', currentA: 20 });
+    sim.advance(600);
+    expect(new Set(sim.site.snapshot().modules.map((m) => m.socMethod))).toEqual(new Set(['discharge']));
+    expect(sim.site.snapshot().strings[0].socPercent.value).toBeLessThan(97.5);
+    sim.physics.setCharger({ mode: 'off' });
+    sim.advance(600);
+    expect(new Set(sim.site.snapshot().modules.map((m) => m.socMethod))).toEqual(new Set(['idle']));
+  });
+});

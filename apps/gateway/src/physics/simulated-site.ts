@@ -1,0 +1,107 @@
+// A whole simulated site on a virtual clock: string physics behind a module bank, a core Site
+// filled from what the modules measure (as the bus driver would), and the battery engines acting
+// back on the modules. Used by `kirchhoff simulate`, the demo and the engine tests.
+import { Site, SiteOptions } from '@kirchhoff/core';
+import type { FaultSpec } from '../demo/faults';
+import { BatteryEngines } from '../engine';
+import type { BalancingOptions, RunawayOptions, SocOptions } from '../engine';
+import { BatteryPhysics, ChargerSetting, PhysicsOptions } from './battery-physics';
+import { FaultSchedule } from './faults';
+import { createPhysicsBank, PhysicsBank } from './physics-bank';
+
+export interface SimulatedSiteOptions extends PhysicsOptions {
+  readonly balancing?: BalancingOptions;
+  readonly soc?: SocOptions;
+  /** Defaults: breaker on relay 1 ("Battery breaker"). */
+  readonly runaway?: RunawayOptions;
+  readonly faults?: readonly FaultSpec[];
+  /** What each string discharges into while a ups-on-battery fault is active. Default 0.1 C. */
+  readonly upsLoad?: ChargerSetting;
+  /** Physics integration step, seconds. Default 1. */
+  readonly physicsStepS?: number;
+  /** Measurement cycle + engines, seconds. Default 10. */
+  readonly controlIntervalS?: number;
+  /** Ri measurement cycle, seconds. Default 600. */
+  readonly resistanceIntervalS?: number;
+  /** Extra site definition (UPS, sensors, more relays); strings and clock come from the physics. */
+  readonly site?: Partial<Omit<SiteOptions, 'strings' | 'clock'>>;
+}
+
+export class SimulatedSite {
+  readonly physics: BatteryPhysics;
+  readonly bank: PhysicsBank;
+  readonly site: Site;
+  readonly engines: BatteryEngines;
+  readonly faults: FaultSchedule;
+  private readonly stepS: number;
+  private readonly controlS: number;
+  private readonly riS: number;
+  private lastRiS = -Infinity;
+
+  constructor(options: SimulatedSiteOptions) {
+    this.physics = new BatteryPhysics(options);
+    this.bank = createPhysicsBank(this.physics);
+    this.stepS = options.physicsStepS ?? 1;
+    this.controlS = options.controlIntervalS ?? 10;
+    this.riS = options.resistanceIntervalS ?? 600;
+    const relays = options.site?.relays ?? [{ name: 'Battery breaker', function: 'breaker' as const }];
+    this.site = new Site({
+      ...options.site,
+      relays,
+      strings: this.physics.strings.map((s, i) => ({ modules: s.count, moduleType: s.type, capacityAh: s.capacityAh, name: `String ${i + 1}` })),
+      clock: () => this.physics.nowMs,
+    });
+    const breakerRelayId = options.runaway?.breakerRelayId !== undefined ? options.runaway.breakerRelayId : 1;
+    this.engines = new BatteryEngines({
+      actuator: this.bank,
+      balancing: options.balancing,
+      soc: options.soc,
+      runaway: { ...options.runaway, breakerRelayId },
+      // The breaker disconnects every string on the DC bus it protects.
+      breaker: { trip: () => this.physics.strings.forEach((_, i) => this.physics.setBreakerOpen(i + 1, true)) },
+    });
+    const firstString = this.physics.strings[0];
+    this.faults = new FaultSchedule(this.physics, options.faults ?? [], options.upsLoad ?? { mode: 'discharge', currentA: firstString.capacityAh / 10 });
+    this.faults.apply();
+    this.measure();
+  }
+
+  get elapsedS(): number {
+    return this.physics.elapsedS;
+  }
+
+  /** Runs `seconds` of simulated time: physics at its step, measurements and engines every control interval. */
+  advance(seconds: number, onControl?: () => void): void {
+    const end = this.physics.elapsedS + seconds;
+    while (this.physics.elapsedS < end - 1e-6) {
+      const dt = Math.min(this.controlS, end - this.physics.elapsedS);
+      this.physics.advance(dt, this.stepS);
+      this.faults.apply();
+      this.measure();
+      this.engines.tick(this.site);
+      this.site.evaluateAlarms();
+      onControl?.();
+    }
+  }
+
+  /** One measurement cycle, as the bus driver and the string current sensors would report it. */
+  private measure(): void {
+    const t = this.physics.elapsedS;
+    const measureRi = t - this.lastRiS >= this.riS;
+    if (measureRi) this.lastRiS = t;
+    this.site.update((tx) => {
+      for (let g = 1; g <= this.physics.moduleCount; g++) {
+        if (measureRi) this.bank.measureResistance(g);
+        const r = this.bank.readout(g);
+        if (!r) {
+          tx.module(g, { communication: 'lost' });
+          tx.moduleQuality(g, 'stale');
+          continue;
+        }
+        tx.module(g, { communication: 'ok', fuse: r.fuseBlown ? 'blown' : 'ok' });
+        tx.moduleReadings(g, { voltageV: r.fuseBlown ? null : r.voltageV, temperatureC: r.temperatureC, resistanceOhm: r.resistanceOhm });
+      }
+      this.physics.strings.forEach((_, i) => tx.string(i + 1, { dcCurrentA: Math.round(this.physics.stringCurrentA(i + 1) * 1000) / 1000 }));
+    });
+  }
+}
