@@ -81,6 +81,16 @@ describeWithTools(['snmptrapd'], 'SNMP notifications to snmptrapd', () => {
     expect(gf).toContain('.1.3.6.1.4.1.32473.1.1.2.1.12.1 = INTEGER: 300');
   });
 
+  it('sends upsTrapTestCompleted with the six upsTest objects when a test ends', async () => {
+    site.update((tx) => tx.ups({ test: { id: 'quick', resultsSummary: 'inProgress', startTimeMs: Date.now() } }));
+    site.update((tx) => tx.ups({ test: { resultsSummary: 'donePass', resultsDetail: 'all blocks fine', elapsedS: 12 } }));
+    const done = await waitFor(() => of(/SNMP v2c/, '.1.3.6.1.2.1.33.2.2')[0], 8000, 'upsTrapTestCompleted');
+    expect(done).toContain('.1.3.6.1.2.1.33.1.7.1.0 = OID: .1.3.6.1.2.1.33.1.7.7.4');
+    expect(done).toContain('.1.3.6.1.2.1.33.1.7.3.0 = INTEGER: 1');
+    expect(done).toContain('.1.3.6.1.2.1.33.1.7.4.0 = STRING: "all blocks fine"');
+    expect(done).toContain('.1.3.6.1.2.1.33.1.7.6.0 = INTEGER: 1200');
+  });
+
   it('sends upsTrapOnBattery with its three objects and repeats it while on battery', async () => {
     site.update((tx) => tx.ups({ output: { source: 'battery' }, battery: { estimatedMinutesRemaining: 42, secondsOnBattery: 12 } }));
     const traps = await waitFor(() => (of(/SNMP v2c/, '.1.3.6.1.2.1.33.2.1').length >= 2 ? of(/SNMP v2c/, '.1.3.6.1.2.1.33.2.1') : null), 8000, 'two upsTrapOnBattery');
