@@ -49,7 +49,9 @@ export class ModuleEmulator {
   private lineFreeAt = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Frames answered and hostile frames seen, for logs and tests. */
-  readonly stats = { requests: 0, responses: 0, badFrames: 0, refused: 0 };
+  readonly stats = { requests: 0, responses: 0, badFrames: 0, refused: 0, superseded: 0 };
+  /** The paced answer not yet written; a new request from the master cancels it. */
+  private pending: { cancelled: boolean } | null = null;
 
   constructor(private readonly options: EmulatorOptions) {
     this.clock = options.clock ?? Date.now;
@@ -100,6 +102,14 @@ export class ModuleEmulator {
       // Half duplex: a module hears other modules' answers too; they are not for it.
       if (f.command & RESPONSE_BIT) continue;
       this.stats.requests++;
+      if (this.pending) {
+        // The master gave up waiting and speaks again: on a real line the late answer would
+        // collide with it. Dropping it keeps one late answer from delaying every later one.
+        this.pending.cancelled = true;
+        this.pending = null;
+        this.lineFreeAt = arrivedAt;
+        this.stats.superseded++;
+      }
       const requestBytes = f.payload.length + 7;
       const decoded = decodeRequest(f);
       let answers: (BusResponse | null)[];
@@ -302,10 +312,32 @@ export class ModuleEmulator {
     for (const f of frames) t += f ? wireMs(f.length, baud) : wireMs(SLOT_CHARS, baud);
     this.lineFreeAt = t;
     if (!bytes) return;
+    const token = { cancelled: false };
+    this.pending = token;
+    this.writeAt(out, t, token);
+  }
+
+  /**
+   * Writes at `t` (performance.now() ms), never earlier: Node timers have whole-millisecond
+   * resolution and may fire up to 1 ms early, which would make the line faster than its baud
+   * rate. The last 2 ms are waited out on setImmediate.
+   */
+  private writeAt(out: Uint8Array, t: number, token: { cancelled: boolean }): void {
+    if (token.cancelled || !this.unsubscribe) return;
+    const remaining = t - performance.now();
+    if (remaining <= 0) {
+      if (this.pending === token) this.pending = null;
+      this.options.transport.write(out);
+      return;
+    }
+    if (remaining <= 2) {
+      setImmediate(() => this.writeAt(out, t, token));
+      return;
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.options.transport.write(out);
-    }, Math.max(0, t - performance.now()));
+      this.writeAt(out, t, token);
+    }, remaining - 2);
     this.timers.add(timer);
   }
 }
