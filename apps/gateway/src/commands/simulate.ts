@@ -101,13 +101,14 @@ export function runSimulation(o: {
     faults: o.faults ?? [],
   });
   const raised: string[] = [];
-  const noteAlarms = () => {
-    for (const a of sim.site.snapshot().alarms) if (!raised.includes(a.kind)) raised.push(a.kind);
-  };
+  sim.site.subscribe((e) => {
+    if (e.type === 'alarm' && e.action === 'raised' && !raised.includes(e.alarm.kind)) raised.push(e.alarm.kind);
+  });
+  for (const a of sim.site.snapshot().alarms) if (!raised.includes(a.kind)) raised.push(a.kind);
   const hours = [hourEntry(sim.site.snapshot(), 0)];
   const whole = Math.ceil(o.hours);
   for (let h = 1; h <= whole; h++) {
-    sim.advance(Math.min(h, o.hours) * 3600 - sim.elapsedS, noteAlarms);
+    sim.advance(Math.min(h, o.hours) * 3600 - sim.elapsedS);
     hours.push(hourEntry(sim.site.snapshot(), Math.min(h, o.hours)));
   }
   const last = hours[hours.length - 1].strings.map((s) => s.spreadV).filter((v): v is number => v !== null);

@@ -1,7 +1,7 @@
 // The balancing engine: per string in float, bypass duty for blocks above the mean block voltage,
 // so that more of the series current reaches the blocks below it. Acts through a narrow
 // BypassActuator (the physics directly, or the bus driver), and records its state in the site.
-import type { SiteSnapshot, SiteTransaction, ModuleState } from '@kirchhoff/core';
+import type { ChargeMode, SiteSnapshot, SiteTransaction, ModuleState } from '@kirchhoff/core';
 
 export interface BypassActuator {
   setBypassDuty(global: number, dutyPercent: number): void;
@@ -43,8 +43,11 @@ export class BalancingEngine {
     };
   }
 
-  /** One control step from a snapshot; commands the modules and writes equalize state to `tx`. */
-  step(snap: SiteSnapshot, tx: SiteTransaction): void {
+  /**
+   * One control step from a snapshot; commands the modules and writes equalize state to `tx`.
+   * `chargeModes` (per string) overrides the snapshot's, when the SoC engine has just decided them.
+   */
+  step(snap: SiteSnapshot, tx: SiteTransaction, chargeModes?: readonly ChargeMode[]): void {
     const n = snap.modules.length;
     if (this.integral.length !== n) {
       this.integral = new Float64Array(n);
@@ -68,7 +71,7 @@ export class BalancingEngine {
     if (reason === null) {
       for (const s of snap.strings) {
         const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
-        if (s.chargeMode === 'float') this.balanceString(mods, dtS, duty);
+        if ((chargeModes?.[s.string - 1] ?? s.chargeMode) === 'float') this.balanceString(mods, dtS, duty);
         else for (const m of mods) this.integral[m.global - 1] = 0;
       }
     } else this.integral.fill(0);

@@ -33,11 +33,11 @@ export class BatteryEngines {
 
   /** One control step on the site's latest readings (call after each measurement cycle). */
   tick(site: Site): void {
-    site.update((tx) => this.soc.step(site.snapshot(), tx));
+    const snap = site.snapshot();
     site.update((tx) => {
-      const snap = site.snapshot();
-      this.balancing.step(snap, tx);
-      this.runaway.step(snap, tx);
+      const modes = this.soc.step(snap, tx);
+      this.balancing.step(snap, tx, modes);
+      this.runaway.step(snap, tx, modes);
     });
     site.reconcileAlarms('runaway', this.runaway.conditions());
   }

@@ -1,7 +1,7 @@
 // Thermal-runaway detection: a block temperature rising fast (or far above the others) together
 // with a rising float current, held for a delay -> critical alarm and the breaker relay trips.
 // Latched: only reset() (an operator, after inspection) clears it.
-import type { AlarmCondition, SiteSnapshot, SiteTransaction } from '@kirchhoff/core';
+import type { AlarmCondition, ChargeMode, SiteSnapshot, SiteTransaction } from '@kirchhoff/core';
 
 export interface RunawayOptions {
   /** Temperature rise rate that counts, K per hour. Default 5. */
@@ -57,7 +57,8 @@ export class RunawayEngine {
     return this.watch[string - 1]?.sinceMs ?? null;
   }
 
-  step(snap: SiteSnapshot, tx: SiteTransaction): void {
+  /** `chargeModes` (per string) overrides the snapshot's, as for BalancingEngine.step. */
+  step(snap: SiteSnapshot, tx: SiteTransaction, chargeModes?: readonly ChargeMode[]): void {
     if (this.watch.length !== snap.strings.length) this.watch = snap.strings.map(() => ({ baselineA: null, temps: [], sinceMs: null, tripped: null, lastStepMs: null }));
     const now = tx.atMs;
     for (const s of snap.strings) {
@@ -85,7 +86,8 @@ export class RunawayEngine {
       const thermal = worstRate >= this.opts.riseRateCPerHour || spreadC >= this.opts.deltaC;
 
       const i = s.dcCurrentA.quality === 'fresh' ? s.dcCurrentA.value : null;
-      const charging = s.chargeMode === 'float' || s.chargeMode === 'boost';
+      const mode = chargeModes?.[s.string - 1] ?? s.chargeMode;
+      const charging = mode === 'float' || mode === 'boost';
       let rising = false;
       if (i !== null && charging) {
         if (w.baselineA === null) w.baselineA = i;

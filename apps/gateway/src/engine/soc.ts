@@ -86,8 +86,8 @@ export class SocEngine {
     return 'float';
   }
 
-  /** One estimation step: writes chargeMode, SoC, SoC method and autonomy to `tx`. */
-  step(snap: SiteSnapshot, tx: SiteTransaction): void {
+  /** One estimation step: writes chargeMode, SoC, SoC method and autonomy to `tx`; returns the charge mode per string. */
+  step(snap: SiteSnapshot, tx: SiteTransaction): ChargeMode[] {
     if (this.blocks.length !== snap.modules.length) {
       this.blocks = snap.modules.map(() => ({ socPercent: null, restStartSoc: 100, restLossPercent: 0, decay: [], measuredRatePercentPerS: 0, startSoc: 100, baselineV: null }));
       this.strings = snap.strings.map(() => ({ mode: 'unknown', modeSinceMs: tx.atMs, ahOut: 0, full: false, taperedSinceMs: null, lastLoadA: null }));
@@ -96,6 +96,7 @@ export class SocEngine {
     const dtS = this.lastMs === null ? 0 : Math.max(0, (now - this.lastMs) / 1000);
     this.lastMs = now;
     for (const s of snap.strings) this.stepString(snap, s, now, dtS, tx);
+    return this.strings.map((st) => st.mode);
   }
 
   private stepString(snap: SiteSnapshot, s: StringState, now: number, dtS: number, tx: SiteTransaction): void {
