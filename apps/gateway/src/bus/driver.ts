@@ -178,6 +178,11 @@ export class BusDriver {
     link.dutyDirty = true;
   }
 
+  /** The balancing engine's BypassActuator interface: same as setBypass. */
+  setBypassDuty(global: number, dutyPercent: number): void {
+    this.setBypass(global, dutyPercent);
+  }
+
   /** Every bypass off at once, ahead of anything queued (a blown fuse, a runaway). */
   async allBypassOff(): Promise<void> {
     for (const l of this.links) {

@@ -96,6 +96,8 @@ export class ModuleEmulator {
     for (const e of this.parser.push(bytes)) {
       if (e.kind === 'error') {
         this.stats.badFrames++;
+        // Once: a noisy line would otherwise flood the log; the count is in stats.
+        if (this.stats.badFrames === 1) this.options.logger.warn('bad bytes on the bus (ignored; logged once)', { code: e.error.code, detail: e.error.detail });
         continue;
       }
       const f = e.frame;

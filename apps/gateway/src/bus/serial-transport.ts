@@ -30,17 +30,21 @@ export class SerialTransport implements BusTransport {
     this.description = options.path;
   }
 
-  /** Opens the port; resolves on the first success, keeps retrying in the background after a failure. */
-  open(): Promise<void> {
+  /**
+   * Opens the port. Resolves after the first attempt with whether it worked; after a failure it
+   * keeps trying in the background (writes are dropped and counted meanwhile).
+   */
+  open(): Promise<boolean> {
     return new Promise((resolve) => {
       const attempt = () => {
-        if (this.closed) return resolve();
+        if (this.closed) return resolve(false);
         const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
         port.open((err) => {
           if (err) {
             if (err.message !== this.lastOpenError) this.options.logger.warn('cannot open serial port; retrying', { port: this.options.path, error: err.message });
             this.lastOpenError = err.message;
             this.reopenTimer = setTimeout(attempt, this.options.reopenMs ?? 1000);
+            resolve(false);
             return;
           }
           this.lastOpenError = '';
@@ -65,7 +69,7 @@ export class SerialTransport implements BusTransport {
               }
             });
           }
-          resolve();
+          resolve(true);
         });
       };
       attempt();
