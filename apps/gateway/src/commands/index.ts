@@ -1,6 +1,8 @@
 // The table of CLI commands. Each command lives in its own file; add one line here per command.
 import type { CliCommand } from './types';
-import { simulateCommand } from './simulate';
+import { startCommand } from './start';
+import { configCheckCommand } from './config-check';
 import { simulateModulesCommand } from './simulate-modules';
+import { simulateCommand } from './simulate';
 
-export const COMMANDS: CliCommand[] = [simulateCommand, simulateModulesCommand];
+export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand];

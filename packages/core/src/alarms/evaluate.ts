@@ -76,7 +76,7 @@ export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: numbe
     level('moduleTemperature', usable(m.temperatureC), t.moduleTemperature, entity, { high: 'module-temperature-high', low: 'module-temperature-low' }, `${label} temperature`, ' degC');
     const r = t.moduleResistance;
     const riValue = resistanceForMode(usable(m.resistanceOhm), r.mode, meanRi, m.resistanceBaselineOhm);
-    const riWhat = r.mode === 'absolute' ? `${label} Ri` : `${label} Ri above ${r.mode === 'baseline' ? 'baseline' : 'string mean'} by`;
+    const riWhat = r.mode === 'absolute' ? `${label} Ri` : `${label} Ri vs ${r.mode === 'baseline' ? 'baseline' : 'string mean'}`;
     level('moduleResistance', riValue, r, entity, { high: 'module-resistance-high', low: 'module-resistance-high' }, riWhat, r.mode === 'absolute' ? ' Ohm' : ' %');
   }
 

@@ -1,0 +1,60 @@
+// The embedded demo site: a complete simulated site with every protocol on an unprivileged port,
+// needing no hardware and no other server.
+import type { RawConfig } from './load';
+
+export const DEMO_PORTS = { modbus: 5020, snmp: 1161, bacnet: 47808, http: 8080, mqttBroker: 11883 } as const;
+
+export interface DemoOptions {
+  strings?: number;
+  modules?: number;
+}
+
+export function demoConfig(options: DemoOptions = {}): RawConfig {
+  const strings = options.strings ?? 2;
+  const modules = options.modules ?? 20;
+  return {
+    source: '--demo',
+    lines: new Map(),
+    data: {
+      site: { name: 'Kirchhoff demo site', location: 'Battery room 1 (simulated)', contact: 'site engineer' },
+      strings: Array.from({ length: strings }, (_, i) => ({ name: `String ${i + 1}`, modules, moduleType: 'C20', capacityAh: 100 })),
+      bus: { port: '' },
+      runaway: { enabled: true, breakerRelay: 1, delayS: 10 },
+      ups: { source: 'simulated', name: 'UPS-A' },
+      sensors: [
+        { name: 'Room temperature', kind: 'temperature' },
+        { name: 'Room humidity', kind: 'humidity' },
+        { name: 'Hydrogen', kind: 'hydrogen' },
+      ],
+      inputs: [
+        { name: 'Battery breaker closed', alarm: 'none' },
+        { name: 'Room door open', alarm: 'warning' },
+        { name: 'Fire panel alarm', alarm: 'critical' },
+        { name: 'Ventilation fault', alarm: 'alarm' },
+      ],
+      relays: [
+        { name: 'Battery breaker trip', function: 'breaker' },
+        { name: 'Ventilation', function: 'ventilation' },
+        { name: 'Air conditioning', function: 'air-conditioning' },
+        { name: 'Alarm beacon', function: 'beacon' },
+      ],
+      thresholds: {
+        sensors: {
+          1: { warnHigh: 30, alarmHigh: 35, warnLow: 10, alarmLow: 5, hysteresis: 0.5, delayMs: 30_000 },
+          2: { warnHigh: 70, alarmHigh: 85, hysteresis: 2, delayMs: 30_000 },
+          3: { warnHigh: 10, alarmHigh: 25, hysteresis: 1, delayMs: 5_000 },
+        },
+      },
+      modbus: { enabled: true, tcp: { host: '0.0.0.0', port: DEMO_PORTS.modbus } },
+      snmp: {
+        enabled: true, port: DEMO_PORTS.snmp,
+        communities: [{ name: 'public', access: 'read-only' }],
+        users: [{ name: 'demo', authProtocol: 'sha256', authKey: 'kirchhoff-demo-auth', privProtocol: 'aes', privKey: 'kirchhoff-demo-priv', access: 'read-only' }],
+      },
+      bacnet: { enabled: true, port: DEMO_PORTS.bacnet },
+      mqtt: { enabled: true, broker: { enabled: true, port: DEMO_PORTS.mqttBroker }, modes: { json: true, homeAssistant: true, sparkplug: true } },
+      http: { enabled: true, port: DEMO_PORTS.http },
+      demo: { enabled: true, seed: 1 },
+    },
+  };
+}

@@ -1,0 +1,90 @@
+import { applySets, ConfigError, finishConfig, parseConfigText } from './load';
+import { demoConfig } from './demo-config';
+
+const load = (yaml: string, sets: string[] = []) => finishConfig(applySets(parseConfigText(yaml, 'site.yaml'), sets));
+const problems = (yaml: string, sets: string[] = []) => {
+  try {
+    load(yaml, sets);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems.map((p) => `${p.path}: ${p.message}`);
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('configuration', () => {
+  it('fills defaults and keeps every network service off', () => {
+    const c = load('strings:\n  - modules: 20\n');
+    expect(c.strings[0]).toEqual({ modules: 20, moduleType: 'C20', capacityAh: 100 });
+    expect([c.modbus.enabled, c.snmp.enabled, c.bacnet.enabled, c.mqtt.enabled, c.rccmd.enabled, c.http.enabled]).toEqual([false, false, false, false, false, false]);
+    expect(c.modbus.writes).toBe(false);
+    expect(c.snmp.communities).toEqual([]);
+    expect(c.modbus.tcp.port).toBe(502);
+  });
+
+  it('names key, bad value and what is valid for a wrong type, an unknown key and an out-of-range value', () => {
+    const yaml = [
+      'site:',
+      '  name: Plant 3',
+      'strings:',
+      '  - modules: twenty',
+      'modbus:',
+      '  tcp:',
+      '    port: 70000',
+      '    prot: 5020',
+    ].join('\n');
+    expect(problems(yaml)).toEqual([
+      'strings.0.modules (line 4): "twenty" is not valid: expected a whole number from 1 to 512',
+      'modbus.tcp.prot (line 8): unknown key: did you mean modbus.tcp.port? (valid keys in modbus.tcp: enabled, host, port, maxConnections, idleTimeoutS, allow)',
+      'modbus.tcp.port (line 7): 70000 is not valid: expected a whole number from 1 to 65535 (out of range)',
+    ]);
+  });
+
+  it('suggests the enum value that was meant', () => {
+    expect(problems('strings:\n  - modules: 2\n    moduleType: C21\n')).toEqual([
+      'strings.0.moduleType (line 3): "C21" is not valid: expected one of C23, C20, C30, C41, C40 (did you mean C23?)',
+    ]);
+  });
+
+  it('requires at least one string and at most 16', () => {
+    expect(problems('site: {name: x}')).toEqual(['strings: is required: expected a list of 1..16 items']);
+    expect(problems(`strings: [${Array(17).fill('{modules: 1}').join(', ')}]`)[0]).toBe('strings (line 1): has 17 items: expected a list of 1..16 items');
+  });
+
+  it('checks keys that depend on each other', () => {
+    expect(problems('strings: [{modules: 300}, {modules: 300}]\nruntime: 1\n')).toEqual([
+      'runtime (line 2): unknown key (valid keys: site, strings, bus, balancing, runaway, ups, sensors, inputs, relays, thresholds, modbus, snmp, bacnet, mqtt, rccmd, http, log, demo)',
+    ]);
+    expect(problems('strings: [{modules: 300}, {modules: 300}]\nrunaway: {breakerRelay: 2}\nrelays: [{name: Breaker}]\n')).toEqual([
+      'strings (line 1): 600 modules in all: a site has at most 512',
+      'runaway.breakerRelay (line 2): 2 is not valid: expected 0 (none) or a relay id from 1 to 1 (relays has 1)',
+    ]);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    expect(() => load('strings:\n  - modules: [1,\n')).toThrow(/line \d+: YAML/);
+  });
+
+  it('applies --set overrides, read as YAML, to any key', () => {
+    const c = load('strings:\n  - modules: 20\n', ['modbus.tcp.port=5021', 'modbus.enabled=true', 'site.name=12', 'strings=[{modules: 4, moduleType: C40}]', 'strings.0.capacityAh=200']);
+    expect(c.modbus.tcp.port).toBe(5021);
+    expect(c.modbus.enabled).toBe(true);
+    expect(c.site.name).toBe('12');
+    expect(c.strings).toEqual([{ modules: 4, moduleType: 'C40', capacityAh: 200 }]);
+  });
+
+  it('refuses --set of keys that do not exist, or without a value', () => {
+    expect(() => load('strings: [{modules: 1}]', ['modbus.tcp.prot=1'])).toThrow('--set: 1 problem:\n  modbus.tcp.prot: unknown key (from --set modbus.tcp.prot=1)');
+    expect(() => load('strings: [{modules: 1}]', ['modbus'])).toThrow(/key=value/);
+  });
+
+  it('validates the demo site at its default and largest size', () => {
+    const small = finishConfig(demoConfig());
+    expect(small.strings).toHaveLength(2);
+    expect(small.strings[0].modules).toBe(20);
+    expect(small.modbus.tcp.port).toBe(5020);
+    expect(small.snmp.port).toBe(1161);
+    const big = finishConfig(demoConfig({ strings: 16, modules: 32 }));
+    expect(big.strings.reduce((n, s) => n + s.modules, 0)).toBe(512);
+  });
+});

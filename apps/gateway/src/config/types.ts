@@ -1,0 +1,43 @@
+// The validated configuration's shape (schema.ts is the source of truth for ranges and defaults).
+import type { ModuleType, RelayFunction, ResistanceMode, SensorKind, Severity, Threshold } from '@kirchhoff/core';
+import type { LogLevel } from '../log';
+
+export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
+
+export interface GatewayConfig {
+  site: { name: string; location: string; contact: string };
+  strings: { name?: string; modules: number; moduleType: ModuleType; capacityAh: number }[];
+  bus: { port: string; baudRate: number; pollIntervalMs: number; resistanceIntervalS: number; timeoutMs: number; retries: number; lostAfterMisses: number };
+  balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
+  runaway: { enabled: boolean; breakerRelay: number; riseRateCPerHour: number; differenceC: number; floatCurrentRiseA: number; delayS: number };
+  ups: { source: 'none' | 'simulated'; name: string };
+  sensors: { name: string; kind: SensorKind; unit?: string }[];
+  inputs: { name: string; alarm: 'none' | Severity }[];
+  relays: { name: string; function: RelayFunction }[];
+  thresholds: {
+    moduleVoltage: ThresholdConfig; moduleTemperature: ThresholdConfig; moduleResistance: ThresholdConfig;
+    stringImbalance: ThresholdConfig; stringCurrent: ThresholdConfig; stringRipple: ThresholdConfig; stringGroundFault: ThresholdConfig;
+    sensors: Record<string, ThresholdConfig>;
+  };
+  modbus: {
+    enabled: boolean; writes: boolean; unitId: number;
+    tcp: { enabled: boolean; host: string; port: number; maxConnections: number; idleTimeoutS: number; allow: string[] };
+    rtu: { port: string; baudRate: number; parity: 'even' | 'odd' | 'none'; stopBits: 1 | 2 };
+  };
+  snmp: {
+    enabled: boolean; writes: boolean; host: string; port: number;
+    communities: { name: string; access: 'read-only' | 'read-write' }[];
+    users: { name: string; authProtocol: string; authKey: string; privProtocol: string; privKey: string; access: 'read-only' | 'read-write' }[];
+    traps: { host: string; port: number; version: 'v2c' | 'v3'; community: string; user: string; inform: boolean }[];
+  };
+  bacnet: { enabled: boolean; writes: boolean; address: string; port: number; deviceInstance: number };
+  mqtt: {
+    enabled: boolean; url: string; writes: boolean;
+    broker: { enabled: boolean; host: string; port: number };
+    modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
+  };
+  rccmd: { enabled: boolean };
+  http: { enabled: boolean; host: string; port: number };
+  log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
+  demo: { enabled: boolean; seed: number };
+}

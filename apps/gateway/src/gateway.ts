@@ -1,0 +1,157 @@
+// The gateway: builds the site model from the configuration, runs its data source (the bus, or
+// the demo simulation), evaluates alarms, executes commands, and starts the protocol services
+// the configuration enables.
+import {
+  Command, CommandExecutor, CommandInterface, CommandPolicy, CommandResult, MODULE_TYPES, Site, ThresholdSet,
+  defaultThresholds, moduleLabel,
+} from '@kirchhoff/core';
+import type { GatewayConfig, ThresholdConfig } from './config/types';
+import type { Logger } from './log';
+import { DemoSource, startDemoSource } from './demo/demo-source';
+import type { FaultSpec } from './demo/faults';
+
+export interface ServiceInfo {
+  readonly name: string;
+  /** `tcp 0.0.0.0:5020`, `udp 0.0.0.0:1161`. */
+  readonly endpoint: string;
+  readonly state: 'running' | 'not-built' | 'off';
+  readonly note?: string;
+}
+
+export interface Gateway {
+  readonly site: Site;
+  readonly commands: CommandInterface;
+  readonly services: readonly ServiceInfo[];
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  readonly logger: Logger;
+  readonly faults?: readonly FaultSpec[];
+  /** Source and alarm cycle period; defaults to bus.pollIntervalMs. */
+  readonly cycleMs?: number;
+}
+
+/** Module-voltage defaults are for 12 V blocks: scale them to the site's first module type. */
+function thresholdsFor(config: GatewayConfig): ThresholdSet {
+  const d = defaultThresholds();
+  const scale = MODULE_TYPES[config.strings[0].moduleType].blockNominalV / 12;
+  const mv = d.moduleVoltage;
+  const scaled = { ...mv, warnHigh: mv.warnHigh! * scale, alarmHigh: mv.alarmHigh! * scale, warnLow: mv.warnLow! * scale, alarmLow: mv.alarmLow! * scale, hysteresis: mv.hysteresis * scale };
+  const t = config.thresholds;
+  const over = <T>(base: T, c: ThresholdConfig): T => ({ ...base, ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) });
+  return {
+    moduleVoltage: over(scaled, t.moduleVoltage),
+    moduleTemperature: over(d.moduleTemperature, t.moduleTemperature),
+    moduleResistance: over(d.moduleResistance, t.moduleResistance),
+    stringImbalance: over(d.stringImbalance, t.stringImbalance),
+    stringCurrent: over(d.stringCurrent, t.stringCurrent),
+    stringRipple: over(d.stringRipple, t.stringRipple),
+    stringGroundFault: over(d.stringGroundFault, t.stringGroundFault),
+    sensors: Object.fromEntries(Object.entries(t.sensors).map(([id, c]) => [id, over({ hysteresis: 0, delayMs: 0 }, c)])),
+  };
+}
+
+export function buildSite(config: GatewayConfig, clock?: () => number, logger?: Logger): Site {
+  return new Site({
+    info: config.site,
+    strings: config.strings,
+    ups: config.ups.source !== 'none' ? { ident: { name: config.ups.name } } : undefined,
+    sensors: config.sensors,
+    inputs: config.inputs.map((i) => ({ name: i.name, alarmSeverity: i.alarm === 'none' ? null : i.alarm })),
+    relays: config.relays,
+    thresholds: thresholdsFor(config),
+    clock,
+    onListenerError: logger ? (error, event) => logger.error('change-feed listener failed', { error, event: event.type }) : undefined,
+  });
+}
+
+/** Which protocol may submit which commands: only what the configuration turned on. */
+export function commandPolicy(config: GatewayConfig): CommandPolicy {
+  const policy: CommandPolicy = { cli: 'all', internal: 'all' };
+  if (config.modbus.enabled && config.modbus.writes) policy.modbus = 'all';
+  if (config.snmp.enabled && config.snmp.writes) policy.snmp = 'all';
+  if (config.bacnet.enabled && config.bacnet.writes) policy.bacnet = 'all';
+  if (config.mqtt.enabled && config.mqtt.writes) policy.mqtt = 'all';
+  return policy;
+}
+
+function serviceList(config: GatewayConfig): ServiceInfo[] {
+  const list: ServiceInfo[] = [];
+  const add = (enabled: boolean, name: string, endpoint: string) => list.push({ name, endpoint, state: enabled ? 'not-built' : 'off', ...(enabled ? { note: 'enabled, but this build has no adapter for it yet: the port stays unused' } : {}) });
+  add(config.modbus.enabled && config.modbus.tcp.enabled, 'Modbus TCP', `tcp ${config.modbus.tcp.host}:${config.modbus.tcp.port}`);
+  if (config.modbus.rtu.port) add(config.modbus.enabled, 'Modbus RTU', `serial ${config.modbus.rtu.port}`);
+  add(config.snmp.enabled, 'SNMP agent', `udp ${config.snmp.host}:${config.snmp.port}`);
+  add(config.bacnet.enabled, 'BACnet/IP', `udp ${config.bacnet.address}:${config.bacnet.port}`);
+  add(config.mqtt.enabled && config.mqtt.broker.enabled, 'MQTT broker (embedded)', `tcp ${config.mqtt.broker.host}:${config.mqtt.broker.port}`);
+  add(config.mqtt.enabled, 'MQTT publisher', config.mqtt.url || `mqtt://${config.mqtt.broker.host}:${config.mqtt.broker.port}`);
+  add(config.rccmd.enabled, 'RCCMD sender', 'udp/tcp :6003');
+  add(config.http.enabled, 'HTTP API', `tcp ${config.http.host}:${config.http.port}`);
+  return list;
+}
+
+export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
+  const { logger } = options;
+  const site = buildSite(config, undefined, logger);
+  let demo: DemoSource | null = null;
+
+  const executor: CommandExecutor = {
+    async execute(command: Exclude<Command, { type: 'set-threshold' | 'acknowledge-alarm' }>): Promise<CommandResult> {
+      switch (command.type) {
+        case 'set-relay':
+          site.update((tx) => tx.relay(command.relay, command.on));
+          return { ok: true, message: `relay ${command.relay} ${command.on ? 'on' : 'off'}` };
+        case 'module': {
+          const global = site.topology.globalOf(command.string, command.module)!;
+          if (!demo) throw new Error(`no battery bus is running: cannot ${command.action} ${moduleLabel(command.string, command.module)}`);
+          demo.moduleCommand(command.action, global);
+          return { ok: true, message: `${command.action} sent to ${moduleLabel(command.string, command.module)}` };
+        }
+        case 'ups-test':
+          throw new Error(`the ${config.ups.source} UPS source cannot run battery tests`);
+      }
+    },
+  };
+  const commands = new CommandInterface(site, executor, commandPolicy(config));
+
+  const alarmLog = site.subscribe((e) => {
+    if (e.type === 'alarm') {
+      const level = e.action === 'raised' ? (e.alarm.severity === 'warning' ? 'warn' : 'error') : 'info';
+      logger[level](`alarm ${e.action}: ${e.alarm.message}`, { alarmId: e.alarm.id, kind: e.alarm.kind, severity: e.alarm.severity });
+    } else if (e.type === 'command') {
+      logger.info(`command ${e.command.type} ${e.outcome}`, { from: e.origin.protocol, remote: e.origin.remote, error: e.error?.message });
+    }
+  });
+
+  if (config.demo.enabled) {
+    demo = startDemoSource(site, config, options.faults ?? [], logger.child('demo'));
+  } else if (!config.bus.port) {
+    logger.warn('bus.port is empty: no battery bus is polled, module values stay unread (set bus.port to the bus converter, e.g. /dev/ttyUSB0)');
+  } else {
+    logger.warn(`bus.port ${config.bus.port}: the battery bus driver is not in this build yet; module values stay unread`);
+  }
+
+  const cycleMs = options.cycleMs ?? config.bus.pollIntervalMs;
+  const cycle = () => {
+    try {
+      demo?.tick(site.now());
+      site.evaluateAlarms();
+    } catch (error) {
+      logger.error('cycle failed', { error });
+    }
+  };
+  cycle();
+  const timer = setInterval(cycle, cycleMs);
+
+  const services = serviceList(config);
+  return {
+    site,
+    commands,
+    services,
+    async stop() {
+      clearInterval(timer);
+      demo?.stop();
+      alarmLog();
+    },
+  };
+}
