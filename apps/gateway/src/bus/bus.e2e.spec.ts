@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { Site } from '@kirchhoff/core';
 import { describeWithTools, startProcess, waitFor } from '@kirchhoff/test-support';
 import { memoryLogger } from '../log';
+import { ModuleEmulator } from './emulator';
+import { createFixedBank } from './fixed-bank';
 import { BusDriver, CycleReport } from './driver';
 import { SerialTransport } from './serial-transport';
 
@@ -117,4 +119,51 @@ describeWithTools(['socat'], 'module bus over a socat pty pair', () => {
     expect(now.timeouts - before.timeouts).toBe(0);
     expect(now.crcErrors - before.crcErrors).toBe(0);
   }, 180_000);
+});
+
+describeWithTools(['socat'], 'module bus when the serial port itself disappears', () => {
+  it('keeps cycling while the port is gone and recovers when it is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-bus-'));
+    const masterPath = join(dir, 'master');
+    const modulesPath = join(dir, 'modules');
+    const startSocat = async () => {
+      const p = startProcess('socat', [`pty,raw,echo=0,link=${masterPath}`, `pty,raw,echo=0,link=${modulesPath}`]);
+      await waitFor(() => existsSync(masterPath) && existsSync(modulesPath), 5000, 'socat to create the pty pair');
+      return p;
+    };
+    let socat = await startSocat();
+    const logger = memoryLogger('info');
+    const layout = [{ modules: 8, moduleType: 'C20' as const }];
+    const site = new Site({ strings: layout });
+    // Both ends reopen their port on their own, as a gateway and a USB converter would.
+    const moduleSide = new SerialTransport({ path: modulesPath, baudRate: BAUD, logger: logger.child('emulator'), reopenMs: 200 });
+    await moduleSide.open();
+    const emulator = new ModuleEmulator({ bank: createFixedBank(layout), transport: moduleSide, logger: logger.child('emulator'), paceBaud: BAUD });
+    emulator.start();
+    const transport = new SerialTransport({ path: masterPath, baudRate: BAUD, logger, reopenMs: 200 });
+    await transport.open();
+    const driver = new BusDriver({ site, logger, ports: [{ transport, baudRate: BAUD, strings: [1] }], pollIntervalMs: 100, timeoutMs: TIMEOUT_MS, lostProbeMinMs: 200, lostProbeMaxMs: 500 });
+    let cycles = 0;
+    driver.onCycle(() => cycles++);
+    try {
+      driver.start();
+      await waitFor(() => site.snapshot().modules.every((m) => m.communication === 'ok'), 10_000, 'modules read');
+      await socat.stop();
+      await waitFor(() => site.snapshot().modules.every((m) => m.communication === 'lost'), 20_000, 'modules lost with the port');
+      expect(logger.lines.some((l) => l.msg === 'serial port closed; reopening')).toBe(true);
+      const during = cycles;
+      await waitFor(() => cycles >= during + 3, 10_000, 'cycles without a port');
+      expect(driver.stats().dropped).toBeGreaterThan(0);
+
+      socat = await startSocat();
+      await waitFor(() => site.snapshot().modules.every((m) => m.communication === 'ok' && m.voltageV.quality === 'fresh'), 20_000, 'modules back with the port');
+    } finally {
+      await driver.stop();
+      await emulator.stop();
+      await transport.close();
+      await moduleSide.close();
+      await socat.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

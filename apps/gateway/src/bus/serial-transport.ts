@@ -43,7 +43,7 @@ export class SerialTransport implements BusTransport {
           if (err) {
             if (err.message !== this.lastOpenError) this.options.logger.warn('cannot open serial port; retrying', { port: this.options.path, error: err.message });
             this.lastOpenError = err.message;
-            this.reopenTimer = setTimeout(attempt, this.options.reopenMs ?? 1000);
+            this.scheduleReopen(attempt);
             resolve(false);
             return;
           }
@@ -55,10 +55,12 @@ export class SerialTransport implements BusTransport {
           });
           port.on('error', (e: Error) => this.options.logger.warn('serial port error', { port: this.options.path, error: e.message }));
           port.on('close', () => {
-            if (this.port === port) this.port = null;
+            // Only the current port's close matters; serialport may report one close twice.
+            if (this.port !== port) return;
+            this.port = null;
             if (!this.closed) {
               this.options.logger.warn('serial port closed; reopening', { port: this.options.path });
-              this.reopenTimer = setTimeout(attempt, this.options.reopenMs ?? 1000);
+              this.scheduleReopen(attempt);
             }
           });
           if (this.options.raiseModemLines) {
@@ -74,6 +76,14 @@ export class SerialTransport implements BusTransport {
       };
       attempt();
     });
+  }
+
+  private scheduleReopen(attempt: () => void): void {
+    if (this.reopenTimer || this.closed) return;
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      attempt();
+    }, this.options.reopenMs ?? 1000);
   }
 
   get isOpen(): boolean {
