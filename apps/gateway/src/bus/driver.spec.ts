@@ -124,6 +124,39 @@ describe('bus driver over an in-memory pair', () => {
     expect(site.snapshot().modules[1].voltageV.quality).toBe('fresh');
   });
 
+  it('survives a line full of noise and reads cleanly once it is quiet', async () => {
+    const { site, slave, driver } = setup();
+    let seed = 42;
+    const noise = () => {
+      const b = new Uint8Array(1 + (seed % 200));
+      for (let i = 0; i < b.length; i++) b[i] = (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24;
+      // Start bytes make the parser work harder than plain noise.
+      if (b.length > 3) b[seed % b.length] = 0xa5;
+      return b;
+    };
+    // Noise before, inside or after the modules' answers; sometimes noise alone.
+    const write = slave.write.bind(slave);
+    let noisy = true;
+    slave.write = (bytes: Uint8Array) => {
+      if (!noisy) return write(bytes);
+      const cut = seed % (bytes.length + 1);
+      return write(Buffer.concat([noise(), bytes.subarray(0, cut), seed % 3 === 0 ? noise() : new Uint8Array(0), bytes.subarray(cut), noise()]));
+    };
+    const timer = setInterval(() => write(noise()), 2);
+    try {
+      for (let i = 0; i < 20; i++) await driver.runCycle();
+    } finally {
+      clearInterval(timer);
+      noisy = false;
+    }
+    expect(driver.stats().garbageBytes + driver.stats().crcErrors).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 20));
+    const before = driver.stats();
+    expect(await driver.runCycle()).toMatchObject({ read: 32, missed: 0 });
+    expect(driver.stats().timeouts).toBe(before.timeouts);
+    expect(site.snapshot().modules.every((m) => m.communication === 'ok' && m.voltageV.quality === 'fresh')).toBe(true);
+  });
+
   it('sends bypass duties as range broadcasts and sees them applied', async () => {
     const { bank, driver } = setup();
     await driver.runCycle();
