@@ -6,7 +6,7 @@ const STRING_20 = [{ modules: 20, moduleType: 'C20' as const }];
 
 describe('state of charge', () => {
   it('intermittent charging: full blocks 14 days into rest read above 90 %, where the rest-voltage lookup reads lower', () => {
-    const sim = new SimulatedSite({ strings: STRING_20, controlIntervalS: 60, physicsStepS: 10 });
+    const sim = new SimulatedSite({ strings: STRING_20, controlIntervalS: 300, physicsStepS: 30 });
     sim.advance(12 * 3600);
     expect(sim.site.snapshot().modules.every((m) => m.socPercent.value === 100 && m.socMethod === 'float')).toBe(true);
     sim.physics.setCharger({ mode: 'off' });
@@ -24,6 +24,23 @@ describe('state of charge', () => {
       expect(lookup).toBeLessThan(90);
       expect(lookup).toBeLessThan(m.socPercent.value as number);
     }
+  });
+
+  it('intermittent charging: warm blocks and a block with a soft short lose charge faster, and the estimate follows', () => {
+    const sim = new SimulatedSite({ strings: STRING_20, controlIntervalS: 300, physicsStepS: 30, ambientC: 35 });
+    sim.advance(12 * 3600);
+    sim.physics.setSelfDischargeFactor(3, 8);
+    sim.physics.setCharger({ mode: 'off' });
+    sim.advance(14 * 86_400);
+    const snap = sim.site.snapshot();
+    const healthy = sim.physics.truth(10).socPercent;
+    const leaky = sim.physics.truth(3).socPercent;
+    // At 35 deg C two weeks cost about 2.8 %; eight times that for the soft short.
+    expect(100 - healthy).toBeGreaterThan(2);
+    expect(leaky).toBeLessThan(85);
+    expect(Math.abs((snap.modules[9].socPercent.value as number) - healthy)).toBeLessThan(1);
+    // Only the voltage decay can tell the leaky block apart: time at rest alone would say ~97 %.
+    expect(Math.abs((snap.modules[2].socPercent.value as number) - leaky)).toBeLessThan(4);
   });
 
   it('discharge: a weak block drained to about 29 % reads within 5 points of the truth, in a string near 65 %', () => {

@@ -187,7 +187,7 @@ export class SocEngine {
     const b = this.blocks[m.global - 1];
     const t = fresh(m.temperatureC) ?? 25;
     const modelRate = SELF_DISCHARGE_PER_S_25C * 100 * arrhenius(t);
-    b.restLossPercent += Math.max(modelRate, b.measuredRatePercentPerS) * dtS;
+    b.restLossPercent += modelRate * dtS;
     const v = fresh(m.voltageV);
     const last = b.decay[b.decay.length - 1];
     if (v !== null && (!last || now - last.atMs >= DECAY_SAMPLE_MS)) {
@@ -213,7 +213,9 @@ export class SocEngine {
         b.measuredRatePercentPerS = settled ? (recent * 1000) / restVoltageSlopeVPerPercent(m.type, est) : 0;
       }
     }
-    b.socPercent = clampSoc(b.restStartSoc - b.restLossPercent);
+    // A steady self-discharge has been at work since the rest began, not only since it became visible.
+    const measuredLoss = (b.measuredRatePercentPerS * (now - restSinceMs)) / 1000;
+    b.socPercent = clampSoc(b.restStartSoc - Math.max(b.restLossPercent, measuredLoss));
     methods.set(m.global, 'idle');
   }
 

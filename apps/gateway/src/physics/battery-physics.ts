@@ -216,7 +216,7 @@ export class BatteryPhysics {
   }
 
   setBypassDuty(global: number, dutyPercent: number): void {
-    this.duty[this.index(global)] = Math.max(0, Math.min(100, dutyPercent));
+    this.duty[this.index(global)] = Number.isFinite(dutyPercent) ? Math.max(0, Math.min(100, dutyPercent)) : 0;
   }
 
   bypassDutyPercent(global: number): number {
@@ -230,6 +230,11 @@ export class BatteryPhysics {
 
   isLost(global: number): boolean {
     return this.lost[this.index(global)] === 1;
+  }
+
+  /** Scales a block's self-discharge (1 = its own individual rate), e.g. for a block with a soft short. */
+  setSelfDischargeFactor(global: number, factor: number): void {
+    this.selfDis[this.index(global)] = Math.max(0, factor);
   }
 
   /** Injects or clears a fault on one block. */
@@ -268,7 +273,8 @@ export class BatteryPhysics {
 
   /** Advances the virtual clock by `seconds` in steps of at most `stepS`. */
   advance(seconds: number, stepS = 1): void {
-    let left = seconds;
+    if (!(stepS > 0) || !Number.isFinite(stepS)) throw new RangeError(`physics step must be a positive number of seconds, got ${stepS}`);
+    let left = Number.isFinite(seconds) ? seconds : 0;
     while (left > 1e-9) {
       const dt = Math.min(stepS, left);
       this.step(dt);

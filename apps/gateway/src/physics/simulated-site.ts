@@ -44,6 +44,7 @@ export class SimulatedSite {
     this.stepS = options.physicsStepS ?? 1;
     this.controlS = options.controlIntervalS ?? 10;
     this.riS = options.resistanceIntervalS ?? 600;
+    if (!(this.controlS > 0) || !(this.stepS > 0)) throw new RangeError('controlIntervalS and physicsStepS must be positive');
     const relays = options.site?.relays ?? [{ name: 'Battery breaker', function: 'breaker' as const }];
     this.site = new Site({
       ...options.site,
