@@ -1,4 +1,4 @@
-// Writes mibs/KIRCHHOFF-BMS-MIB.txt from the agent's object table (npm run generate:mib).
+// Writes mibs/KIRCHHOFF-BMS-MIB.txt from the agent's object table (npm run docs).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateMib } from '../src/mib-text';

@@ -4,7 +4,7 @@ import { generateMib } from './mib-text';
 import { KIRCHHOFF_ENTERPRISE_OID } from './bms-mib';
 
 describe('KIRCHHOFF-BMS-MIB file', () => {
-  it('is the one the agent\'s object table generates (run npm run generate:mib after changing bms-mib.ts)', () => {
+  it('is the one the agent\'s object table generates (run npm run docs after changing bms-mib.ts)', () => {
     expect(readFileSync(join(__dirname, '..', 'mibs', 'KIRCHHOFF-BMS-MIB.txt'), 'utf8')).toBe(generateMib());
   });
 

@@ -4,7 +4,7 @@ import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEV
 import { LOG_LEVELS } from '../log';
 import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './schema-dsl';
 
-const port = (doc: string, def: number) => int(doc, { min: 1, max: 65535, default: def });
+const port = (doc: string, def: number) => int(`${doc} 0 = any free port (for tests).`, { min: 0, max: 65535, default: def });
 const host = (doc: string) => str(doc, { default: '0.0.0.0', pattern: /^[0-9A-Za-z.:_-]+$/, patternDoc: 'an IP address or host name' });
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {

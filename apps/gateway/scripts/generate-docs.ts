@@ -1,0 +1,8 @@
+// Regenerates the README's configuration reference from the schema (`npm run docs`).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withReference } from '../src/config/reference';
+
+const file = join(__dirname, '../../../README.md');
+writeFileSync(file, withReference(readFileSync(file, 'utf8')));
+process.stdout.write(`wrote the configuration reference into ${file}\n`);
