@@ -90,6 +90,7 @@ export class BusDriver {
   private readonly opt: Required<Omit<BusDriverOptions, 'site' | 'ports' | 'logger' | 'clock'>>;
   private readonly driverCounters = { retries: 0, bypassResends: 0, cycles: 0, lastCycleMs: 0 };
   private running = false;
+  private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
   private riDueAt: number;
@@ -156,11 +157,13 @@ export class BusDriver {
     })();
   }
 
+  /** Ends the cycles: the request in flight is abandoned, queued ones dropped, nothing marked missed. */
   async stop(): Promise<void> {
     this.running = false;
+    this.stopping = true;
     this.wake?.();
-    await this.loopDone;
     for (const p of this.ports) p.port.stop();
+    await this.loopDone;
   }
 
   onCycle(listener: (r: CycleReport) => void): () => void {
@@ -311,6 +314,8 @@ export class BusDriver {
       if (missing.length && !tally.heard) tally.retriesFailedSilent = true;
     }
 
+    // Silence caused by our own stop() says nothing about the modules.
+    if (this.stopping) return;
     const lostNow: number[] = [];
     const foundNow: number[] = [];
     this.site.update((tx) => {
@@ -389,6 +394,7 @@ export class BusDriver {
 
   /** When the Ri interval is due: one string per port per cycle, module by module. */
   private async riStep(p: PortState): Promise<void> {
+    if (this.stopping) return;
     const now = this.clock();
     const passRunning = [...this.riRemaining.values()].some((n) => n > 0);
     if (now >= this.riDueAt && !passRunning) {

@@ -163,8 +163,9 @@ export class BusPort {
           if (this.inFlight !== flight) return;
           this.inFlight = null;
           if (flight.timer) clearTimeout(flight.timer);
-          // A range member whose slot passed in silence timed out too, even if later ones answered.
-          this.counters.timeouts += missing(flight);
+          // A range member whose slot passed in silence timed out too, even if later ones
+          // answered. An exchange abandoned by stop() timed out on nobody's account.
+          if (!this.stopped) this.counters.timeouts += missing(flight);
           resolve({ responses: flight.responses, sent: true, timedOut });
         },
       };
