@@ -264,6 +264,8 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
     expect(rows.some((r) => /\t2$/.test(r))).toBe(true);
     expect(rows.some((r) => /\t3$/.test(r))).toBe(true);
     const malformed = await run('tshark', ['-r', pcap, ...decode, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { timeoutMs: 30_000 });
+    expect(malformed.code).toBe(0); // an invalid filter would exit non-zero with nothing printed
     expect(malformed.stdout.trim()).toBe('');
+    expect(all.code).toBe(0);
   }, 60_000);
 });
