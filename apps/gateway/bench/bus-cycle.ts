@@ -1,6 +1,7 @@
 // Benchmark: a full 16 x 32 module measurement cycle over a socat pty pair at 115200 baud, with
 // `kirchhoff simulate-modules` (paced like a real line) on the far end, against the wire-time
 // lower bound (bytes both ways x 10 bits / baud). Peer in the same run: per-module polling.
+// The emulator uses fixed readings (--bank fixed) so that physics CPU stays out of the figure.
 // Run: npm run bench:bus -w kirchhoff   (node -r ./bench/swc-register.js bench/bus-cycle.ts)
 import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
