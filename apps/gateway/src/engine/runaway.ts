@@ -4,6 +4,10 @@
 import type { AlarmCondition, ChargeMode, SiteSnapshot, SiteTransaction } from '@kirchhoff/core';
 
 export interface RunawayOptions {
+  /** Default true. */
+  readonly enabled?: boolean;
+  /** Window over which the temperature rise rate is measured, seconds. Default 900. */
+  readonly rateWindowS?: number;
   /** Temperature rise rate that counts, K per hour. Default 5. */
   readonly riseRateCPerHour?: number;
   /** Difference between the hottest block and the string median that counts, K. Default 8. */
@@ -30,7 +34,6 @@ interface StringWatch {
   lastStepMs: number | null;
 }
 
-const RATE_WINDOW_MS = 900_000;
 const BASELINE_TAU_S = 3600;
 
 export class RunawayEngine {
@@ -39,6 +42,8 @@ export class RunawayEngine {
 
   constructor(options: RunawayOptions = {}, private readonly breaker?: BreakerOutput) {
     this.opts = {
+      enabled: options.enabled ?? true,
+      rateWindowS: options.rateWindowS ?? 900,
       riseRateCPerHour: options.riseRateCPerHour ?? 5,
       deltaC: options.deltaC ?? 8,
       currentRisePercent: options.currentRisePercent ?? 50,
@@ -60,19 +65,21 @@ export class RunawayEngine {
   /** `chargeModes` (per string) overrides the snapshot's, as for BalancingEngine.step. */
   step(snap: SiteSnapshot, tx: SiteTransaction, chargeModes?: readonly ChargeMode[]): void {
     if (this.watch.length !== snap.strings.length) this.watch = snap.strings.map(() => ({ baselineA: null, temps: [], sinceMs: null, tripped: null, lastStepMs: null }));
+    if (!this.opts.enabled) return;
     const now = tx.atMs;
+    const windowMs = this.opts.rateWindowS * 1000;
     for (const s of snap.strings) {
       const w = this.watch[s.string - 1];
       const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
       const temps = mods.map((m) => (m.temperatureC.quality === 'fresh' ? m.temperatureC.value : null));
       const last = w.temps[w.temps.length - 1];
-      if (!last || now - last.atMs >= 60_000) w.temps.push({ atMs: now, values: temps });
-      while (w.temps.length > 2 && now - w.temps[1].atMs >= RATE_WINDOW_MS) w.temps.shift();
+      if (!last || now - last.atMs >= Math.min(60_000, windowMs / 4)) w.temps.push({ atMs: now, values: temps });
+      while (w.temps.length > 2 && now - w.temps[1].atMs >= windowMs) w.temps.shift();
 
       let worstRate = 0;
       let hot: string | null = null;
       const old = w.temps[0];
-      if (now - old.atMs >= RATE_WINDOW_MS / 2) {
+      if (now - old.atMs >= windowMs) {
         for (let i = 0; i < temps.length; i++) {
           const a = old.values[i];
           const b = temps[i];

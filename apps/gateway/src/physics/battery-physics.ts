@@ -37,6 +37,8 @@ export interface PhysicsOptions {
   readonly ageYears?: number;
   readonly charger?: ChargerSetting;
   readonly initialSocPercent?: number;
+  /** A thermal-runaway fault's internal short grows e-fold this often, seconds. Default 600 (the demo shortens it). */
+  readonly runawayGrowthS?: number;
 }
 
 export type BlockFault = 'weak-block' | 'high-ri' | 'fuse-blown' | 'module-lost' | 'thermal-runaway';
@@ -108,12 +110,14 @@ export class BatteryPhysics {
   private readonly breakerOpen: Uint8Array;
   private readonly chargers: ChargerSetting[];
   private upsOnBattery: ChargerSetting | null = null;
+  private readonly runawayGrowthS: number;
 
   constructor(options: PhysicsOptions) {
     this.rng = createRng(options.seed ?? 1);
     this.startMs = options.startMs ?? Date.UTC(2025, 0, 1);
     this.timeMs = this.startMs;
     this.ambientC = options.ambientC ?? 25;
+    this.runawayGrowthS = options.runawayGrowthS ?? 600;
     let first = 0;
     this.strings = options.strings.map((s) => {
       const r = { first, count: s.modules, type: s.moduleType, capacityAh: s.capacityAh ?? defaultCapacityAh(s.moduleType) };
@@ -375,12 +379,12 @@ export class BatteryPhysics {
     return soc <= 0 ? 0 : soc >= 0.02 ? 1 : soc / 0.02;
   }
 
-  /** Thermal runaway as it starts in a dried-out VRLA block: an internal short growing e-fold every 10 minutes. */
+  /** Thermal runaway as it starts in a dried-out VRLA block: an internal short growing e-fold every runawayGrowthS (10 minutes). */
   private shortCurrentA(k: number, elapsed: number, capacityAh: number): number {
     const since = this.runawaySinceS[k];
     if (since < 0) return 0;
     // An empty block has nothing left to drive the short with.
-    return 0.0002 * capacityAh * Math.exp(Math.min((elapsed - since) / 600, 6)) * Math.min(1, this.soc[k] / 0.05);
+    return 0.0002 * capacityAh * Math.exp(Math.min((elapsed - since) / this.runawayGrowthS, 6)) * Math.min(1, this.soc[k] / 0.05);
   }
 
   private ocvAt(k: number, type: ModuleType): number {

@@ -90,19 +90,25 @@ export class SimulatedSite {
     const t = this.physics.elapsedS;
     const measureRi = t - this.lastRiS >= this.riS;
     if (measureRi) this.lastRiS = t;
-    this.site.update((tx) => {
-      for (let g = 1; g <= this.physics.moduleCount; g++) {
-        if (measureRi) this.bank.measureResistance(g);
-        const r = this.bank.readout(g);
-        if (!r) {
-          tx.module(g, { communication: 'lost' });
-          tx.moduleQuality(g, 'stale');
-          continue;
-        }
-        tx.module(g, { communication: 'ok', fuse: r.fuseBlown ? 'blown' : 'ok' });
-        tx.moduleReadings(g, { voltageV: r.fuseBlown ? null : r.voltageV, temperatureC: r.temperatureC, resistanceOhm: r.resistanceOhm });
-      }
-      this.physics.strings.forEach((_, i) => tx.string(i + 1, { dcCurrentA: Math.round(this.physics.stringCurrentA(i + 1) * 1000) / 1000 }));
-    });
+    writeMeasurements(this.site, this.bank, measureRi);
   }
+}
+
+/** Writes what the simulated modules and string current sensors read into `site`, as the bus driver would. */
+export function writeMeasurements(site: Site, bank: PhysicsBank, measureResistance: boolean, atMs?: number): void {
+  const physics = bank.physics;
+  site.update((tx) => {
+    for (let g = 1; g <= physics.moduleCount; g++) {
+      if (measureResistance) bank.measureResistance(g);
+      const r = bank.readout(g);
+      if (!r) {
+        tx.module(g, { communication: 'lost' });
+        tx.moduleQuality(g, 'stale');
+        continue;
+      }
+      tx.module(g, { communication: 'ok', fuse: r.fuseBlown ? 'blown' : 'ok' });
+      tx.moduleReadings(g, { voltageV: r.fuseBlown ? null : r.voltageV, temperatureC: r.temperatureC, resistanceOhm: r.resistanceOhm });
+    }
+    physics.strings.forEach((_, i) => tx.string(i + 1, { dcCurrentA: Math.round(physics.stringCurrentA(i + 1) * 1000) / 1000 }));
+  }, atMs);
 }

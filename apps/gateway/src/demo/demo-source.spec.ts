@@ -1,0 +1,74 @@
+import { applySets, finishConfig } from '../config/load';
+import { demoConfig } from '../config/demo-config';
+import { buildSite } from '../gateway';
+import { createLogger } from '../log';
+import { parseFault } from './faults';
+import { startDemoSource } from './demo-source';
+
+const quiet = createLogger({ level: 'error', write: () => undefined });
+
+function demo(faults: string[], sets: string[] = []) {
+  const config = finishConfig(applySets(demoConfig(), sets));
+  let now = Date.UTC(2025, 0, 1);
+  const site = buildSite(config, () => now);
+  const source = startDemoSource(site, config, faults.map(parseFault), quiet, now);
+  const run = (seconds: number, each?: () => void) => {
+    for (let i = 0; i < seconds; i++) {
+      now += 1000;
+      source.tick(now);
+      site.evaluateAlarms(now);
+      each?.();
+    }
+  };
+  return { site, source, run };
+}
+
+describe('demo source on the string physics', () => {
+  it('balances the demo strings in real time and reports SoC from the engines', () => {
+    const { site, run } = demo([]);
+    run(5);
+    const start = site.snapshot().strings.map((s) => s.spreadV.value as number);
+    expect(Math.max(...start)).toBeGreaterThan(0.05);
+    run(3600);
+    const snap = site.snapshot();
+    for (const s of snap.strings) {
+      expect(s.spreadV.value).toBeLessThan(Math.max(...start) / 2);
+      expect(s.chargeMode).toBe('float');
+      expect(s.socPercent.value).toBe(100);
+    }
+    expect(snap.modules.some((m) => m.equalize.on)).toBe(true);
+    expect(snap.ups?.output.source).toBe('normal');
+  });
+
+  it('thermal-runaway fault: alarm and the breaker relay within minutes, breaker input follows', () => {
+    // A 100 Ah string floats at ~0.1 A: a rise of 0.05 A is what counts here (the default 0.5 A suits bigger strings).
+    const { site, run } = demo(['thermal-runaway:1:5@10'], ['runaway.floatCurrentRiseA=0.05']);
+    let alarmAtS: number | null = null;
+    let t = 0;
+    run(900, () => {
+      t++;
+      if (alarmAtS === null && site.snapshot().alarms.some((a) => a.kind === 'thermal-runaway')) alarmAtS = t;
+    });
+    expect(alarmAtS).not.toBeNull();
+    expect(alarmAtS as unknown as number).toBeLessThan(600);
+    const snap = site.snapshot();
+    expect(snap.relays[0]).toMatchObject({ function: 'breaker', on: true });
+    expect(snap.inputs[0].active).toBe(false);
+    expect(snap.strings[0].dcCurrentA.value).toBe(0);
+  });
+
+  it('ups-on-battery discharges the strings into the UPS load; clear-fuse restores balancing', () => {
+    const { site, source, run } = demo(['ups-on-battery@60', 'fuse-blown:2:3@5']);
+    run(30);
+    expect(site.snapshot().balancing.enabled).toBe(false);
+    expect(site.snapshot().alarms.map((a) => a.kind)).toContain('balancing-disabled');
+    source.moduleCommand('clear-fuse', 23);
+    run(600);
+    const snap = site.snapshot();
+    expect(snap.balancing.enabled).toBe(true);
+    expect(snap.strings.every((s) => s.chargeMode === 'discharge' && (s.dcCurrentA.value as number) < -20)).toBe(true);
+    expect(snap.ups?.output.source).toBe('battery');
+    expect(snap.ups?.battery.estimatedMinutesRemaining).toBeGreaterThan(10);
+    expect(snap.alarms.map((a) => a.kind)).toContain('ups-on-battery');
+  });
+});
