@@ -8,6 +8,7 @@ import {
 import type { GatewayConfig, ThresholdConfig } from './config/types';
 import type { Logger } from './log';
 import { DemoSource, startDemoSource } from './demo/demo-source';
+import { RunningAdapter, startAdapters, stopAdapters } from './adapters';
 import type { FaultSpec } from './demo/faults';
 
 export interface ServiceInfo {
@@ -76,9 +77,13 @@ export function commandPolicy(config: GatewayConfig): CommandPolicy {
   return policy;
 }
 
-function serviceList(config: GatewayConfig): ServiceInfo[] {
+function serviceList(config: GatewayConfig, running: readonly RunningAdapter[]): ServiceInfo[] {
   const list: ServiceInfo[] = [];
-  const add = (enabled: boolean, name: string, endpoint: string) => list.push({ name, endpoint, state: enabled ? 'not-built' : 'off', ...(enabled ? { note: 'enabled, but this build has no adapter for it yet: the port stays unused' } : {}) });
+  const add = (enabled: boolean, name: string, endpoint: string) => {
+    const up = running.find((r) => r.name === name);
+    if (up) list.push({ name, endpoint: up.endpoint, state: 'running' });
+    else list.push({ name, endpoint, state: enabled ? 'not-built' : 'off', ...(enabled ? { note: 'enabled, but this build has no adapter for it yet: the port stays unused' } : {}) });
+  };
   add(config.modbus.enabled && config.modbus.tcp.enabled, 'Modbus TCP', `tcp ${config.modbus.tcp.host}:${config.modbus.tcp.port}`);
   if (config.modbus.rtu.port) add(config.modbus.enabled, 'Modbus RTU', `serial ${config.modbus.rtu.port}`);
   add(config.snmp.enabled, 'SNMP agent', `udp ${config.snmp.host}:${config.snmp.port}`);
@@ -143,13 +148,23 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   cycle();
   const timer = setInterval(cycle, cycleMs);
 
-  const services = serviceList(config);
+  let adapters: RunningAdapter[];
+  try {
+    adapters = await startAdapters(config, site, commands, logger);
+  } catch (error) {
+    clearInterval(timer);
+    demo?.stop();
+    alarmLog();
+    throw error;
+  }
+  const services = serviceList(config, adapters);
   return {
     site,
     commands,
     services,
     async stop() {
       clearInterval(timer);
+      await stopAdapters(adapters, logger);
       demo?.stop();
       alarmLog();
     },

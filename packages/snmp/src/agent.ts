@@ -166,7 +166,7 @@ class Agent implements SnmpAgent {
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
         const hint = e.code === 'EACCES' ? ` (port ${port} needs root: use a port above 1023, e.g. 1161, or CAP_NET_BIND_SERVICE)` : e.code === 'EADDRINUSE' ? ' (another SNMP agent, e.g. snmpd, already uses it)' : '';
-        reject(new Error(`snmp.port ${port}: cannot listen on udp ${address}:${port}: ${e.message}${hint}`));
+        reject(Object.assign(new Error(`snmp.port ${port}: cannot listen on udp ${address}:${port}: ${e.message}${hint}`), { code: e.code }));
       };
       this.socket.once('error', onError);
       this.socket.bind(port, address, () => {

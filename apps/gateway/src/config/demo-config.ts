@@ -49,7 +49,8 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
       snmp: {
         enabled: true, port: DEMO_PORTS.snmp,
         communities: [{ name: 'public', access: 'read-only' }],
-        users: [{ name: 'demo', authProtocol: 'sha256', authKey: 'kirchhoff-demo-auth', privProtocol: 'aes', privKey: 'kirchhoff-demo-priv', access: 'read-only' }],
+        // The README gives these keys; the agent warns about them (and about `public`) at start-up.
+        users: [{ name: 'demo', securityLevel: 'authPriv', authProtocol: 'sha', authKey: 'kirchhoff-demo-auth', privProtocol: 'aes', privKey: 'kirchhoff-demo-priv', access: 'read-only' }],
       },
       bacnet: { enabled: true, port: DEMO_PORTS.bacnet },
       mqtt: { enabled: true, broker: { enabled: true, port: DEMO_PORTS.mqttBroker }, modes: { json: true, homeAssistant: true, sparkplug: true } },

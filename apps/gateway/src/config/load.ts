@@ -130,6 +130,10 @@ function crossChecks(c: GatewayConfig): ConfigProblem[] {
   for (const id of Object.keys(c.thresholds.sensors)) {
     if (Number(id) > c.sensors.length) problems.push({ path: `thresholds.sensors.${id}`, message: `sensor ${id} does not exist (sensors has ${c.sensors.length})` });
   }
+  c.snmp.users.forEach((u, i) => {
+    if (u.securityLevel !== 'noAuthNoPriv' && !u.authKey) problems.push({ path: `snmp.users.${i}.authKey`, message: `is required for securityLevel ${u.securityLevel}: expected at least 8 characters` });
+    if (u.securityLevel === 'authPriv' && !u.privKey) problems.push({ path: `snmp.users.${i}.privKey`, message: 'is required for securityLevel authPriv: expected at least 8 characters' });
+  });
   c.snmp.traps.forEach((t, i) => {
     if (t.version === 'v3' && !c.snmp.users.some((u) => u.name === t.user)) {
       problems.push({ path: `snmp.traps.${i}.user`, message: `${JSON.stringify(t.user)} is not valid: expected one of snmp.users (${c.snmp.users.map((u) => u.name).join(', ') || 'none defined'})` });

@@ -25,9 +25,12 @@ export interface GatewayConfig {
     rtu: { port: string; baudRate: number; parity: 'even' | 'odd' | 'none'; stopBits: 1 | 2 };
   };
   snmp: {
-    enabled: boolean; writes: boolean; host: string; port: number;
+    enabled: boolean; writes: boolean; host: string; port: number; engineId: string; stateFile: string; notificationIntervalMs: number;
     communities: { name: string; access: 'read-only' | 'read-write' }[];
-    users: { name: string; authProtocol: string; authKey: string; privProtocol: string; privKey: string; access: 'read-only' | 'read-write' }[];
+    users: {
+      name: string; securityLevel: 'authPriv' | 'authNoPriv' | 'noAuthNoPriv'; authProtocol: 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512'; authKey: string;
+      privProtocol: 'aes' | 'aes256b' | 'aes256r'; privKey: string; access: 'read-only' | 'read-write';
+    }[];
     traps: { host: string; port: number; version: 'v2c' | 'v3'; community: string; user: string; inform: boolean }[];
   };
   bacnet: { enabled: boolean; writes: boolean; address: string; port: number; deviceInstance: number };

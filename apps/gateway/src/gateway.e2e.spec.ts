@@ -1,0 +1,69 @@
+// The composed gateway as integrators meet it: the demo site, its adapters on ephemeral ports,
+// read with the clients users run, compared with the site model.
+import { describeWithTools, run } from '@kirchhoff/test-support';
+import { applySets, finishConfig } from './config/load';
+import { demoConfig } from './config/demo-config';
+import { Gateway, startGateway } from './gateway';
+import { memoryLogger } from './log';
+
+const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'bacnet.port=0', 'http.port=0', 'mqtt.broker.port=0', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1'];
+
+describeWithTools(['snmpget'], 'gateway --demo: SNMP', () => {
+  let gw: Gateway;
+  const logger = memoryLogger();
+  let port: number;
+
+  beforeAll(async () => {
+    const config = finishConfig(applySets(demoConfig(), EPHEMERAL));
+    // One source cycle only, so the model holds still while the clients read it.
+    gw = await startGateway(config, { logger, cycleMs: 3_600_000 });
+    const snmp = gw.services.find((s) => s.name === 'SNMP agent')!;
+    expect(snmp.state).toBe('running');
+    port = Number(snmp.endpoint.split(':').pop());
+  });
+  afterAll(() => gw?.stop());
+
+  it('answers v2c public and v3 demo with the model\'s values', async () => {
+    const snap = gw.site.snapshot();
+    const m = snap.modules[6];
+    const moduleRow = `1.3.6.1.4.1.32473.1.1.3.1`;
+    const oids = ['1.3.6.1.2.1.1.5.0', '1.3.6.1.2.1.33.1.2.5.0', `${moduleRow}.3.${m.string}.${m.module}`, `${moduleRow}.4.${m.string}.${m.module}`];
+    const v2c = await run('snmpget', ['-v2c', '-c', 'public', '-On', '-Oqv', `127.0.0.1:${port}`, ...oids]);
+    const v3 = await run('snmpget', ['-v3', '-l', 'authPriv', '-u', 'demo', '-a', 'SHA', '-A', 'kirchhoff-demo-auth', '-x', 'AES', '-X', 'kirchhoff-demo-priv', '-On', '-Oqv', `127.0.0.1:${port}`, ...oids]);
+    const expected = [`"${snap.info.name}"`, String(Math.round(snap.ups!.battery.voltageV * 10)), `"${m.label}"`, String(Math.round(m.voltageV.value! * 1000))];
+    expect(v2c.stdout.trim().split('\n')).toEqual(expected);
+    expect(v3.stdout.trim().split('\n')).toEqual(expected);
+  });
+
+  it('warns loudly about the demo\'s default community and published v3 keys', () => {
+    const warnings = logger.lines.filter((l) => l.level === 'warn').map((l) => String(l.msg));
+    expect(warnings).toEqual(expect.arrayContaining([
+      expect.stringMatching(/community "public".*well-known default/),
+      expect.stringMatching(/user "demo" uses a default or published auth password/),
+    ]));
+  });
+});
+
+describe('gateway with a real configuration', () => {
+  it('starts no network service unless the configuration enables it', async () => {
+    const config = finishConfig(applySets({ source: 'test', lines: new Map(), data: { strings: [{ modules: 4 }] } }, []));
+    const gw = await startGateway(config, { logger: memoryLogger(), cycleMs: 3_600_000 });
+    try {
+      expect(gw.services.every((s) => s.state === 'off')).toBe(true);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('names the key to change when a port is taken', async () => {
+    const first = await startGateway(finishConfig(applySets(demoConfig(), EPHEMERAL)), { logger: memoryLogger(), cycleMs: 3_600_000 });
+    try {
+      const taken = first.services.find((s) => s.name === 'SNMP agent')!.endpoint.split(':').pop();
+      const second = finishConfig(applySets(demoConfig(), [...EPHEMERAL, `snmp.port=${taken}`]));
+      await expect(startGateway(second, { logger: memoryLogger(), cycleMs: 3_600_000 }))
+        .rejects.toThrow(`snmp.port ${taken} is already in use by another program: stop it, or choose another port with --set snmp.port=PORT`);
+    } finally {
+      await first.stop();
+    }
+  });
+});
