@@ -24,7 +24,7 @@ describe('kirchhoff config check', () => {
       `${file}: 3 problems:`,
       '  strings.0.modules (line 2): "twenty" is not valid: expected a whole number from 1 to 512',
       '  modbus.tcp.port (line 5): 70000 is not valid: expected a whole number from 0 to 65535 (out of range)',
-      '  snmp.comunities (line 7): unknown key: did you mean snmp.communities? (valid keys in snmp: enabled, writes, host, port, communities, users, traps)',
+      '  snmp.comunities (line 7): unknown key: did you mean snmp.communities? (valid keys in snmp: enabled, writes, host, port, engineId, stateFile, notificationIntervalMs, communities, users, traps)',
     ]);
   });
 

@@ -8,16 +8,11 @@ import {
 import type { GatewayConfig, ThresholdConfig } from './config/types';
 import type { Logger } from './log';
 import { DemoSource, startDemoSource } from './demo/demo-source';
-import { RunningAdapter, startAdapters, stopAdapters } from './adapters';
-import type { FaultSpec } from './demo/faults';
+import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
+import type { RunningAdapter } from './adapters/types';
 
-export interface ServiceInfo {
-  readonly name: string;
-  /** `tcp 0.0.0.0:5020`, `udp 0.0.0.0:1161`. */
-  readonly endpoint: string;
-  readonly state: 'running' | 'not-built' | 'off';
-  readonly note?: string;
-}
+export type { ServiceInfo };
+import type { FaultSpec } from './demo/faults';
 
 export interface Gateway {
   readonly site: Site;
@@ -77,24 +72,6 @@ export function commandPolicy(config: GatewayConfig): CommandPolicy {
   return policy;
 }
 
-function serviceList(config: GatewayConfig, running: readonly RunningAdapter[]): ServiceInfo[] {
-  const list: ServiceInfo[] = [];
-  const add = (enabled: boolean, name: string, endpoint: string) => {
-    const up = running.find((r) => r.name === name);
-    if (up) list.push({ name, endpoint: up.endpoint, state: 'running' });
-    else list.push({ name, endpoint, state: enabled ? 'not-built' : 'off', ...(enabled ? { note: 'enabled, but this build has no adapter for it yet: the port stays unused' } : {}) });
-  };
-  add(config.modbus.enabled && config.modbus.tcp.enabled, 'Modbus TCP', `tcp ${config.modbus.tcp.host}:${config.modbus.tcp.port}`);
-  if (config.modbus.rtu.port) add(config.modbus.enabled, 'Modbus RTU', `serial ${config.modbus.rtu.port}`);
-  add(config.snmp.enabled, 'SNMP agent', `udp ${config.snmp.host}:${config.snmp.port}`);
-  add(config.bacnet.enabled, 'BACnet/IP', `udp ${config.bacnet.address}:${config.bacnet.port}`);
-  add(config.mqtt.enabled && config.mqtt.broker.enabled, 'MQTT broker (embedded)', `tcp ${config.mqtt.broker.host}:${config.mqtt.broker.port}`);
-  add(config.mqtt.enabled, 'MQTT publisher', config.mqtt.url || `mqtt://${config.mqtt.broker.host}:${config.mqtt.broker.port}`);
-  add(config.rccmd.enabled, 'RCCMD sender', 'udp/tcp :6003');
-  add(config.http.enabled, 'HTTP API', `tcp ${config.http.host}:${config.http.port}`);
-  return list;
-}
-
 export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
   const { logger } = options;
   const site = buildSite(config, undefined, logger);
@@ -150,7 +127,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   let adapters: RunningAdapter[];
   try {
-    adapters = await startAdapters(config, site, commands, logger);
+    adapters = await startAdapters({ config, site, commands, logger });
   } catch (error) {
     clearInterval(timer);
     demo?.stop();

@@ -3,9 +3,9 @@
 import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEVERITIES, MAX_MODULES, MAX_STRINGS } from '@kirchhoff/core';
 import { LOG_LEVELS } from '../log';
 import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './schema-dsl';
-
-const port = (doc: string, def: number) => int(`${doc} 0 = any free port (for tests).`, { min: 0, max: 65535, default: def });
-const host = (doc: string) => str(doc, { default: '0.0.0.0', pattern: /^[0-9A-Za-z.:_-]+$/, patternDoc: 'an IP address or host name' });
+import { hostKey as host, portKey as port } from './common';
+import { MODBUS_SCHEMA } from '../adapters/modbus';
+import { SNMP_SCHEMA } from '../adapters/snmp';
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
   ...extra,
@@ -80,55 +80,8 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     stringGroundFault: threshold('Differential (ground-fault) current.', 'A'),
     sensors: map('Per sensor id.', /^[1-9]\d*$/, 'sensor ids (1, 2, ...)', threshold('A sensor\'s thresholds, in its unit.', 'sensor unit')),
   }),
-  modbus: obj('Modbus TCP and RTU server (@kirchhoff/modbus).', {
-    enabled: bool('Serve Modbus.', false),
-    writes: bool('Accept writes (thresholds, relays) through the command interface.', false),
-    unitId: int('Unit id answered (TCP also answers 0 and 255).', { min: 1, max: 247, default: 1 }),
-    tcp: obj('Modbus TCP.', {
-      enabled: bool('Listen on TCP.', true),
-      host: host('Address to listen on.'),
-      port: port('TCP port (the standard 502 needs root or CAP_NET_BIND_SERVICE).', 502),
-      maxConnections: int('Simultaneous connections.', { min: 1, max: 10_000, default: 32 }),
-      idleTimeoutS: int('Close connections idle this long; 0 = never.', { min: 0, max: 86_400, default: 300, unit: 's' }),
-      allow: arr('Client addresses or CIDR ranges allowed; empty = all.', str('An address or CIDR range', { pattern: /^[0-9a-fA-F.:]+(\/\d{1,3})?$/, patternDoc: 'an IP address or CIDR range such as 10.0.0.0/8' }), { default: [] }),
-    }),
-    rtu: obj('Modbus RTU on a serial port.', {
-      port: str('Serial device; empty = off.', { default: '' }),
-      baudRate: int('Speed.', { oneOf: [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200], default: 19200, unit: 'baud' }),
-      parity: str('Parity.', { enum: ['even', 'odd', 'none'], default: 'even' }),
-      stopBits: int('Stop bits (none parity needs 2 by the spec).', { oneOf: [1, 2], default: 1 }),
-    }),
-  }),
-  snmp: obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628 UPS-MIB, KIRCHHOFF-BMS-MIB, MIB-II system.', {
-    enabled: bool('Serve SNMP.', false),
-    writes: bool('Accept SETs (UPS test, thresholds, relays) through the command interface; needs a read-write community or user too.', false),
-    host: host('Address to listen on.'),
-    port: port('UDP port (the standard 161 needs root).', 161),
-    engineId: str('snmpEngineID as hex (5..32 bytes); empty = from stateFile, else derived from host, site name and port.', { default: '', pattern: /^([0-9a-fA-F]{10,64})?$/, patternDoc: 'empty, or 10..64 hex digits' }),
-    stateFile: str('JSON file keeping the engine id and boot counter across restarts; empty = none.', { default: '' }),
-    notificationIntervalMs: int('At most one notification per receiver in this time (RFC 1628: 5 s).', { min: 1000, max: 600_000, default: 5000, unit: 'ms' }),
-    communities: arr('SNMP v2c communities; none = v2c off. A default such as public is warned about at start-up.', obj('A community', {
-      name: str('Community string.'),
-      access: str('Access.', { enum: ['read-only', 'read-write'], default: 'read-only' }),
-    }), { default: [] }),
-    users: arr('SNMP v3 USM users (the recommended mode); none = v3 off.', obj('A user', {
-      name: str('Security name.'),
-      securityLevel: str('authPriv (recommended), authNoPriv, or noAuthNoPriv (warned about).', { enum: ['authPriv', 'authNoPriv', 'noAuthNoPriv'], default: 'authPriv' }),
-      authProtocol: str('Authentication (HMAC-SHA, RFC 3414/7860).', { enum: ['sha', 'sha224', 'sha256', 'sha384', 'sha512'], default: 'sha256' }),
-      authKey: str('Authentication pass phrase.', { default: '', pattern: /^(.{8,})?$/, patternDoc: 'at least 8 characters' }),
-      privProtocol: str('Privacy (aes = AES-128; aes256b/aes256r = AES-256 with the Blumenthal/Reeder key extension).', { enum: ['aes', 'aes256b', 'aes256r'], default: 'aes' }),
-      privKey: str('Privacy pass phrase.', { default: '', pattern: /^(.{8,})?$/, patternDoc: 'at least 8 characters' }),
-      access: str('Access.', { enum: ['read-only', 'read-write'], default: 'read-only' }),
-    }), { default: [] }),
-    traps: arr('Trap and inform receivers.', obj('A receiver', {
-      host: str('Receiver address.'),
-      port: port('Receiver UDP port.', 162),
-      version: str('v2c or v3.', { enum: ['v2c', 'v3'], default: 'v3' }),
-      community: str('v2c community.', { default: '' }),
-      user: str('v3: the name of one of snmp.users (the receiver needs it under this agent\'s engine id for traps).', { default: '' }),
-      inform: bool('Send informs (acknowledged, retried) instead of traps.', false),
-    }), { default: [] }),
-  }),
+  modbus: MODBUS_SCHEMA,
+  snmp: SNMP_SCHEMA,
   bacnet: obj('BACnet/IP device (@kirchhoff/bacnet).', {
     enabled: bool('Serve BACnet/IP.', false),
     writes: bool('Accept WriteProperty (relays, limits) through the command interface.', false),

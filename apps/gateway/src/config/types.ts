@@ -1,6 +1,8 @@
 // The validated configuration's shape (schema.ts is the source of truth for ranges and defaults).
 import type { ModuleType, RelayFunction, ResistanceMode, SensorKind, Severity, Threshold } from '@kirchhoff/core';
 import type { LogLevel } from '../log';
+import type { ModbusConfig } from '../adapters/modbus';
+import type { SnmpConfig } from '../adapters/snmp';
 
 export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
 
@@ -19,20 +21,8 @@ export interface GatewayConfig {
     stringImbalance: ThresholdConfig; stringCurrent: ThresholdConfig; stringRipple: ThresholdConfig; stringGroundFault: ThresholdConfig;
     sensors: Record<string, ThresholdConfig>;
   };
-  modbus: {
-    enabled: boolean; writes: boolean; unitId: number;
-    tcp: { enabled: boolean; host: string; port: number; maxConnections: number; idleTimeoutS: number; allow: string[] };
-    rtu: { port: string; baudRate: number; parity: 'even' | 'odd' | 'none'; stopBits: 1 | 2 };
-  };
-  snmp: {
-    enabled: boolean; writes: boolean; host: string; port: number; engineId: string; stateFile: string; notificationIntervalMs: number;
-    communities: { name: string; access: 'read-only' | 'read-write' }[];
-    users: {
-      name: string; securityLevel: 'authPriv' | 'authNoPriv' | 'noAuthNoPriv'; authProtocol: 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512'; authKey: string;
-      privProtocol: 'aes' | 'aes256b' | 'aes256r'; privKey: string; access: 'read-only' | 'read-write';
-    }[];
-    traps: { host: string; port: number; version: 'v2c' | 'v3'; community: string; user: string; inform: boolean }[];
-  };
+  modbus: ModbusConfig;
+  snmp: SnmpConfig;
   bacnet: { enabled: boolean; writes: boolean; address: string; port: number; deviceInstance: number };
   mqtt: {
     enabled: boolean; url: string; writes: boolean;

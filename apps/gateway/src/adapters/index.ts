@@ -1,0 +1,74 @@
+// The adapters this build has, started in order and stopped in reverse. A protocol without an
+// adapter yet is listed in PLANNED: its keys are accepted and its port stays unused.
+import { KirchhoffError } from '@kirchhoff/core';
+import type { GatewayConfig } from '../config/types';
+import type { Logger } from '../log';
+import { modbusAdapter } from './modbus';
+import { snmpAdapter } from './snmp';
+import type { AdapterContext, AdapterDefinition, ConfiguredService, RunningAdapter } from './types';
+
+export const ADAPTERS: readonly { readonly id: string; readonly adapter: AdapterDefinition }[] = [
+  { id: 'modbus', adapter: modbusAdapter },
+  { id: 'snmp', adapter: snmpAdapter },
+];
+
+/** Protocols whose adapter is not in this build yet. */
+const PLANNED = (c: GatewayConfig): ConfiguredService[] => [
+  { name: 'BACnet/IP', endpoint: `udp ${c.bacnet.address}:${c.bacnet.port}`, enabled: c.bacnet.enabled },
+  { name: 'MQTT broker (embedded)', endpoint: `tcp ${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled && c.mqtt.broker.enabled },
+  { name: 'MQTT publisher', endpoint: c.mqtt.url || `mqtt://${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled },
+  { name: 'RCCMD sender', endpoint: 'udp/tcp :6003', enabled: c.rccmd.enabled },
+  { name: 'HTTP API', endpoint: `tcp ${c.http.host}:${c.http.port}`, enabled: c.http.enabled },
+];
+
+export interface ServiceInfo {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly state: 'running' | 'not-built' | 'off';
+}
+
+/** Turns a failed listen into a message naming the key to change. */
+function listenError(error: unknown, key: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return new KirchhoffError('listen.in-use', `${key} ${port} is already in use by another program: stop it, or choose another port with --set ${key}=PORT`);
+  if (code === 'EACCES') return new KirchhoffError('listen.denied', `${key} ${port} needs root: use a port above 1023, or run with CAP_NET_BIND_SERVICE`);
+  return error;
+}
+
+/** Starts every enabled adapter; stops those already started if one fails. */
+export async function startAdapters(ctx: AdapterContext): Promise<RunningAdapter[]> {
+  const running: RunningAdapter[] = [];
+  for (const { id, adapter } of ADAPTERS) {
+    try {
+      const r = await adapter.start({ ...ctx, logger: ctx.logger.child(id) });
+      if (r) running.push(r);
+    } catch (error) {
+      await stopAdapters(running, ctx.logger);
+      const { key, port } = adapter.portKey(ctx.config);
+      throw listenError(error, key, port);
+    }
+  }
+  return running;
+}
+
+export async function stopAdapters(running: readonly RunningAdapter[], logger: Logger): Promise<void> {
+  for (const a of [...running].reverse()) {
+    try {
+      await a.close();
+    } catch (error) {
+      logger.error(`${a.services.map((s) => s.name).join(', ')} did not stop cleanly`, { error });
+    }
+  }
+}
+
+/** The start-up table: every service, as bound when running. */
+export function serviceList(config: GatewayConfig, running: readonly RunningAdapter[]): ServiceInfo[] {
+  const bound = new Map(running.flatMap((r) => r.services.map((s) => [s.name, s.endpoint] as const)));
+  const configured = [...ADAPTERS.flatMap(({ adapter }) => adapter.services(config)), ...PLANNED(config)];
+  return configured.map((s) => {
+    const endpoint = bound.get(s.name);
+    if (endpoint) return { name: s.name, endpoint, state: 'running' as const };
+    const built = ADAPTERS.some(({ adapter }) => adapter.services(config).some((x) => x.name === s.name));
+    return { name: s.name, endpoint: s.endpoint, state: s.enabled && !built ? 'not-built' as const : 'off' as const };
+  });
+}

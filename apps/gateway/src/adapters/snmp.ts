@@ -1,0 +1,85 @@
+// SNMP (@kirchhoff/snmp) in the gateway: the `snmp` configuration section and its wiring.
+import { createSnmpAgent, NotificationReceiver, UserOption } from '@kirchhoff/snmp';
+import { arr, bool, int, obj, str } from '../config/schema-dsl';
+import { hostKey, portKey } from '../config/common';
+import type { AdapterDefinition } from './types';
+
+export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628 UPS-MIB, KIRCHHOFF-BMS-MIB, MIB-II system.', {
+  enabled: bool('Serve SNMP.', false),
+  writes: bool('Accept SETs (UPS test, thresholds, relays) through the command interface; needs a read-write community or user too.', false),
+  host: hostKey('Address to listen on.'),
+  port: portKey('UDP port (the standard 161 needs root).', 161),
+  engineId: str('snmpEngineID as hex (5..32 bytes); empty = from stateFile, else derived from host, site name and port.', { default: '', pattern: /^([0-9a-fA-F]{10,64})?$/, patternDoc: 'empty, or 10..64 hex digits' }),
+  stateFile: str('JSON file keeping the engine id and boot counter across restarts; empty = none.', { default: '' }),
+  notificationIntervalMs: int('At most one notification per receiver in this time (RFC 1628: 5 s).', { min: 1000, max: 600_000, default: 5000, unit: 'ms' }),
+  communities: arr('SNMP v2c communities; none = v2c off. A default such as public is warned about at start-up.', obj('A community', {
+    name: str('Community string.'),
+    access: str('Access.', { enum: ['read-only', 'read-write'], default: 'read-only' }),
+  }), { default: [] }),
+  users: arr('SNMP v3 USM users (the recommended mode); none = v3 off.', obj('A user', {
+    name: str('Security name.'),
+    securityLevel: str('authPriv (recommended), authNoPriv, or noAuthNoPriv (warned about).', { enum: ['authPriv', 'authNoPriv', 'noAuthNoPriv'], default: 'authPriv' }),
+    authProtocol: str('Authentication (HMAC-SHA, RFC 3414/7860).', { enum: ['sha', 'sha224', 'sha256', 'sha384', 'sha512'], default: 'sha256' }),
+    authKey: str('Authentication pass phrase.', { default: '', pattern: /^(.{8,})?$/, patternDoc: 'at least 8 characters' }),
+    privProtocol: str('Privacy (aes = AES-128; aes256b/aes256r = AES-256 with the Blumenthal/Reeder key extension).', { enum: ['aes', 'aes256b', 'aes256r'], default: 'aes' }),
+    privKey: str('Privacy pass phrase.', { default: '', pattern: /^(.{8,})?$/, patternDoc: 'at least 8 characters' }),
+    access: str('Access.', { enum: ['read-only', 'read-write'], default: 'read-only' }),
+  }), { default: [] }),
+  traps: arr('Trap and inform receivers.', obj('A receiver', {
+    host: str('Receiver address.'),
+    port: portKey('Receiver UDP port.', 162),
+    version: str('v2c or v3.', { enum: ['v2c', 'v3'], default: 'v3' }),
+    community: str('v2c community.', { default: '' }),
+    user: str('v3: the name of one of snmp.users (the receiver needs it under this agent\'s engine id for traps).', { default: '' }),
+    inform: bool('Send informs (acknowledged, retried) instead of traps.', false),
+  }), { default: [] }),
+});
+
+export interface SnmpConfig {
+  enabled: boolean; writes: boolean; host: string; port: number; engineId: string; stateFile: string; notificationIntervalMs: number;
+  communities: { name: string; access: 'read-only' | 'read-write' }[];
+  users: SnmpUserConfig[];
+  traps: { host: string; port: number; version: 'v2c' | 'v3'; community: string; user: string; inform: boolean }[];
+}
+export interface SnmpUserConfig {
+  name: string; securityLevel: 'authPriv' | 'authNoPriv' | 'noAuthNoPriv'; authProtocol: 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512'; authKey: string;
+  privProtocol: 'aes' | 'aes256b' | 'aes256r'; privKey: string; access: 'read-only' | 'read-write';
+}
+
+function snmpUser(u: SnmpUserConfig): Omit<UserOption, 'access' | 'view'> {
+  return {
+    name: u.name,
+    securityLevel: u.securityLevel,
+    ...(u.securityLevel !== 'noAuthNoPriv' ? { auth: { protocol: u.authProtocol, password: u.authKey } } : {}),
+    ...(u.securityLevel === 'authPriv' ? { priv: { protocol: u.privProtocol, password: u.privKey } } : {}),
+  };
+}
+
+export const snmpAdapter: AdapterDefinition = {
+  services: ({ snmp: c }) => [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${c.port}`, enabled: c.enabled }],
+  portKey: ({ snmp: c }) => ({ key: 'snmp.port', port: c.port }),
+  async start({ config, site, commands, logger }) {
+    const c = config.snmp;
+    if (!c.enabled) return null;
+    const receivers: NotificationReceiver[] = c.traps.map((t) => ({
+      host: t.host,
+      port: t.port,
+      type: t.inform ? 'inform' : 'trap',
+      ...(t.version === 'v2c' ? { version: '2c' as const, community: t.community } : { version: '3' as const, user: snmpUser(c.users.find((u) => u.name === t.user)!) }),
+    }));
+    const agent = await createSnmpAgent(site, {
+      port: c.port,
+      address: c.host,
+      communities: c.communities,
+      users: c.users.map((u) => ({ ...snmpUser(u), access: u.access })),
+      commands: c.writes ? commands : null,
+      ...(c.engineId ? { engineId: c.engineId } : {}),
+      ...(c.stateFile ? { stateFile: c.stateFile } : {}),
+      receivers,
+      notificationIntervalMs: c.notificationIntervalMs,
+      system: { name: config.site.name, location: config.site.location, contact: config.site.contact },
+      logger,
+    });
+    return { services: [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${agent.port}` }], close: () => agent.close() };
+  },
+};

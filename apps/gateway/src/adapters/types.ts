@@ -1,0 +1,39 @@
+// What the gateway knows of a protocol adapter: its configuration section, the services it
+// shows in the start-up table, and how to start it. One file per adapter in this folder.
+import type { CommandInterface, Site } from '@kirchhoff/core';
+import type { GatewayConfig } from '../config/types';
+import type { Logger } from '../log';
+
+export interface AdapterContext {
+  readonly config: GatewayConfig;
+  readonly site: Site;
+  readonly commands: CommandInterface;
+  readonly logger: Logger;
+}
+
+export interface RunningService {
+  /** As in the start-up table: `Modbus TCP`. */
+  readonly name: string;
+  /** As actually bound (port 0 resolved): `tcp 0.0.0.0:5020`. */
+  readonly endpoint: string;
+}
+
+export interface RunningAdapter {
+  readonly services: readonly RunningService[];
+  close(): Promise<void>;
+}
+
+export interface ConfiguredService {
+  readonly name: string;
+  readonly endpoint: string;
+  readonly enabled: boolean;
+}
+
+export interface AdapterDefinition {
+  /** Services as configured, enabled or not, for the start-up table. */
+  services(config: GatewayConfig): ConfiguredService[];
+  /** Starts what the configuration enables; null when it enables nothing. */
+  start(ctx: AdapterContext): Promise<RunningAdapter | null>;
+  /** The config key whose port a failed listen is about, for the error message. */
+  readonly portKey: (config: GatewayConfig) => { key: string; port: number };
+}
