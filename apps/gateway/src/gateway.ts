@@ -2,12 +2,14 @@
 // the demo simulation), evaluates alarms, executes commands, and starts the protocol services
 // the configuration enables.
 import {
-  Command, CommandExecutor, CommandInterface, CommandPolicy, CommandResult, MODULE_TYPES, Site, ThresholdSet,
+  Command, CommandError, CommandExecutor, CommandInterface, CommandPolicy, CommandResult, MODULE_TYPES, Site, ThresholdSet,
   defaultThresholds, moduleLabel,
 } from '@kirchhoff/core';
 import type { GatewayConfig, ThresholdConfig } from './config/types';
 import type { Logger } from './log';
 import { DemoSource, startDemoSource } from './demo/demo-source';
+import { SerialBus, startSerialBus } from './bus';
+import { enginesFromConfig } from './engine/from-config';
 import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
 import type { RunningAdapter } from './adapters/types';
 
@@ -76,6 +78,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const { logger } = options;
   const site = buildSite(config, undefined, logger);
   let demo: DemoSource | null = null;
+  let bus: SerialBus | null = null;
 
   const executor: CommandExecutor = {
     async execute(command: Exclude<Command, { type: 'set-threshold' | 'acknowledge-alarm' }>): Promise<CommandResult> {
@@ -85,9 +88,18 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
           return { ok: true, message: `relay ${command.relay} ${command.on ? 'on' : 'off'}` };
         case 'module': {
           const global = site.topology.globalOf(command.string, command.module)!;
-          if (!demo) throw new Error(`no battery bus is running: cannot ${command.action} ${moduleLabel(command.string, command.module)}`);
-          demo.moduleCommand(command.action, global);
-          return { ok: true, message: `${command.action} sent to ${moduleLabel(command.string, command.module)}` };
+          const label = moduleLabel(command.string, command.module);
+          if (demo) {
+            demo.moduleCommand(command.action, global);
+          } else if (bus) {
+            const answered = command.action === 'identify' ? await bus.driver.identify(global, 10)
+              : command.action === 'clear-fuse' ? (await bus.driver.clearFuse(global)) !== null
+              : (() => { throw new CommandError('unsupported', `${command.action} is not available on the battery bus driver yet (identify and clear-fuse are)`); })();
+            if (!answered) throw new Error(`${label} did not answer ${command.action}`);
+          } else {
+            throw new Error(`no battery bus is running: cannot ${command.action} ${label}`);
+          }
+          return { ok: true, message: `${command.action} sent to ${label}` };
         }
         case 'ups-test':
           throw new Error(`the ${config.ups.source} UPS source cannot run battery tests`);
@@ -110,7 +122,18 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   } else if (!config.bus.port) {
     logger.warn('bus.port is empty: no battery bus is polled, module values stay unread (set bus.port to the bus converter, e.g. /dev/ttyUSB0)');
   } else {
-    logger.warn(`bus.port ${config.bus.port}: the battery bus driver is not in this build yet; module values stay unread`);
+    // The engines run after every bus cycle, on the readings that cycle wrote.
+    bus = await startSerialBus(config.bus, site, logger);
+    const engines = enginesFromConfig(config, bus.driver, site.snapshot(), logger.child('engines'));
+    const off = bus.driver.onCycle(() => {
+      try {
+        engines.tick(site);
+      } catch (error) {
+        logger.error('battery engines failed', { error });
+      }
+    });
+    const opened = bus;
+    bus = { ...opened, close: async () => { off(); await opened.close(); } };
   }
 
   const cycleMs = options.cycleMs ?? config.bus.pollIntervalMs;
@@ -131,6 +154,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   } catch (error) {
     clearInterval(timer);
     demo?.stop();
+    await bus?.close();
     alarmLog();
     throw error;
   }
@@ -143,6 +167,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       clearInterval(timer);
       await stopAdapters(adapters, logger);
       demo?.stop();
+      await bus?.close();
       alarmLog();
     },
   };

@@ -48,7 +48,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     breakerRelay: int('Relay (1-based) that opens the battery breaker; 0 = none.', { min: 0, max: 64, default: 0 }),
     riseRateCPerHour: num('Block temperature rise rate that counts as rising.', { min: 0.1, max: 100, default: 3, unit: 'degC/h' }),
     differenceC: num('Temperature difference between blocks of a string that counts.', { min: 1, max: 50, default: 8, unit: 'degC' }),
-    floatCurrentRiseA: num('Float-current rise (over its own recent level) that counts.', { min: 0.01, max: 100, default: 0.5, unit: 'A' }),
+    floatCurrentRiseA: num('Float-current rise over its own recent level that counts (a 100 Ah string floats at about 0.1 A).', { min: 0.01, max: 100, default: 0.05, unit: 'A' }),
     delayS: int('Both conditions must hold this long.', { min: 0, max: 3600, default: 60, unit: 's' }),
   }),
   ups: obj('The UPS the batteries belong to.', {

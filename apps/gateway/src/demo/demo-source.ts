@@ -3,7 +3,7 @@
 // and digital inputs, with injectable faults. Runs in real time on the site's clock.
 import type { Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
-import { BatteryEngines } from '../engine';
+import { enginesFromConfig } from '../engine/from-config';
 import type { Logger } from '../log';
 import { BatteryPhysics, createPhysicsBank, FaultSchedule, writeMeasurements } from '../physics';
 import { FaultSpec, faultActive } from './faults';
@@ -53,22 +53,8 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
     }
   });
   const schedule = new FaultSchedule(physics, blockFaults, { mode: 'off' });
-  const breakerRelay = config.runaway.breakerRelay;
-  const hasBreaker = snap.relays[breakerRelay - 1] !== undefined;
-  if (config.runaway.enabled && !hasBreaker) logger.warn(`runaway.breakerRelay ${breakerRelay} is not a configured relay: thermal runaway raises the alarm only`);
-  const engines = new BatteryEngines({
-    actuator: bank,
-    balancing: { enabled: config.balancing.enabled, deadbandV: config.balancing.deadbandV, maxTemperatureC: config.balancing.maxTemperatureC },
-    runaway: {
-      enabled: config.runaway.enabled,
-      breakerRelayId: hasBreaker ? breakerRelay : null,
-      riseRateCPerHour: config.runaway.riseRateCPerHour,
-      deltaC: config.runaway.differenceC,
-      minCurrentRiseA: config.runaway.floatCurrentRiseA,
-      delayS: config.runaway.delayS,
-      rateWindowS: 120,
-    },
-  });
+  // In real time the rise-rate window is 15 min; the compressed demo runaway needs a shorter one.
+  const engines = enginesFromConfig(config, bank, snap, logger, { runawayRateWindowS: 120 });
 
   // Ri baseline as recorded at commissioning.
   site.update((tx) => {
