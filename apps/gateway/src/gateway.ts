@@ -103,6 +103,18 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         }
         case 'ups-test':
           throw new Error(`the ${config.ups.source} UPS source cannot run battery tests`);
+        case 'ups-control':
+        case 'ups-settings': {
+          // The simulated UPS takes the values as they are; a real UPS source forwards them.
+          if (config.ups.source !== 'simulated') throw new Error(`the ${config.ups.source} UPS source cannot change ${command.type === 'ups-control' ? 'control' : 'settings'}`);
+          if (command.type === 'ups-control') {
+            site.update((tx) => tx.ups({ control: command.control }));
+          } else {
+            const { name, attachedDevices, ...rest } = command.settings;
+            site.update((tx) => tx.ups({ ident: { name, attachedDevices }, config: rest }));
+          }
+          return { ok: true, message: `UPS ${command.type === 'ups-control' ? 'control' : 'settings'} changed: ${Object.keys(command.type === 'ups-control' ? command.control : command.settings).join(', ')}` };
+        }
       }
     },
   };

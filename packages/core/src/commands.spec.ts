@@ -65,3 +65,25 @@ describe('command interface', () => {
     expect(err).toMatchObject({ code: 'failed', message: 'UPS did not answer' });
   });
 });
+
+describe('UPS control and settings commands', () => {
+  it('validate against the RFC 1628 ranges, naming the field', async () => {
+    const { commands, executed } = setup({ snmp: 'all' });
+    const snmp = { protocol: 'snmp' as const };
+    await expect(commands.submit({ type: 'ups-control', control: { rebootWithDurationS: 301 } }, snmp)).rejects.toThrow('control.rebootWithDurationS must be a whole number from -1 to 300, got 301');
+    await expect(commands.submit({ type: 'ups-control', control: {} }, snmp)).rejects.toThrow(/changes nothing/);
+    await expect(commands.submit({ type: 'ups-settings', settings: { name: 'x'.repeat(64) } }, snmp)).rejects.toThrow('settings.name must be a text of at most 63 characters');
+    await expect(commands.submit({ type: 'ups-settings', settings: { audibleStatus: 'loud' } as never }, snmp)).rejects.toThrow('settings.audibleStatus must be one of "disabled", "enabled", "muted", got "loud"');
+    await expect(commands.submit({ type: 'ups-settings', settings: { colour: 'red' } as never }, snmp)).rejects.toThrow(/settings.colour is unknown/);
+    expect(executed).toHaveLength(0);
+    await commands.submit({ type: 'ups-control', control: { shutdownAfterDelayS: 60, shutdownType: 'system' } }, snmp);
+    await commands.submit({ type: 'ups-settings', settings: { lowBattTimeMin: 7, name: 'UPS-B' } }, snmp);
+    expect(executed.map((c) => c.type)).toEqual(['ups-control', 'ups-settings']);
+  });
+
+  it('are refused on a site without a UPS', async () => {
+    const site = new Site({ strings: [{ modules: 1, moduleType: 'C20' }] });
+    const commands = new CommandInterface(site, null, { snmp: 'all' });
+    await expect(commands.submit({ type: 'ups-control', control: { autoRestart: true } }, { protocol: 'snmp' })).rejects.toMatchObject({ code: 'not-found' });
+  });
+});

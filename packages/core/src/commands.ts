@@ -13,14 +13,81 @@ export const MODULE_ACTIONS: readonly ModuleAction[] = ['identify', 'clear-fuse'
 export type UpsTestCommand = 'quick' | 'deep' | 'general' | 'abort';
 export const UPS_TESTS: readonly UpsTestCommand[] = ['quick', 'deep', 'general', 'abort'];
 
+/** RFC 1628 upsControl group: what a write may change. */
+export interface UpsControlPatch {
+  readonly shutdownType?: 'output' | 'system';
+  /** Seconds; 0 = now, -1 = abort a pending shutdown. */
+  readonly shutdownAfterDelayS?: number;
+  readonly startupAfterDelayS?: number;
+  /** -1 = abort; 0..300 s. */
+  readonly rebootWithDurationS?: number;
+  readonly autoRestart?: boolean;
+}
+
+/** The writable UPS identity and configuration values of RFC 1628 (upsIdent, upsConfig). */
+export interface UpsSettingsPatch {
+  readonly name?: string;
+  readonly attachedDevices?: string;
+  readonly inputVoltageV?: number;
+  readonly inputFrequencyHz?: number;
+  readonly outputVoltageV?: number;
+  readonly outputFrequencyHz?: number;
+  readonly lowBattTimeMin?: number;
+  readonly audibleStatus?: 'disabled' | 'enabled' | 'muted';
+  readonly lowVoltageTransferPointV?: number;
+  readonly highVoltageTransferPointV?: number;
+}
+
 export type Command =
   | { readonly type: 'set-threshold'; readonly key: ThresholdKey; readonly threshold: Partial<Threshold> & { readonly mode?: string } }
   | { readonly type: 'set-relay'; readonly relay: number; readonly on: boolean }
   | { readonly type: 'ups-test'; readonly test: UpsTestCommand }
+  | { readonly type: 'ups-control'; readonly control: UpsControlPatch }
+  | { readonly type: 'ups-settings'; readonly settings: UpsSettingsPatch }
   | { readonly type: 'module'; readonly action: ModuleAction; readonly string: number; readonly module: number }
   | { readonly type: 'acknowledge-alarm'; readonly alarmId: number };
 export type CommandType = Command['type'];
-export const COMMAND_TYPES: readonly CommandType[] = ['set-threshold', 'set-relay', 'ups-test', 'module', 'acknowledge-alarm'];
+export const COMMAND_TYPES: readonly CommandType[] = ['set-threshold', 'set-relay', 'ups-test', 'ups-control', 'ups-settings', 'module', 'acknowledge-alarm'];
+
+type FieldCheck = (v: unknown) => string | null;
+const wholeIn = (lo: number, hi: number): FieldCheck => (v) => (Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi ? null : `a whole number from ${lo} to ${hi}`);
+const numberIn = (lo: number, hi: number): FieldCheck => (v) => (typeof v === 'number' && Number.isFinite(v) && v >= lo && v <= hi ? null : `a number from ${lo} to ${hi}`);
+const oneOf = (...values: unknown[]): FieldCheck => (v) => (values.includes(v) ? null : `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`);
+const text = (max: number): FieldCheck => (v) => (typeof v === 'string' && v.length <= max ? null : `a text of at most ${max} characters`);
+
+/** RFC 1628 ranges of the writable upsControl objects. */
+const UPS_CONTROL_FIELDS: Record<keyof UpsControlPatch, FieldCheck> = {
+  shutdownType: oneOf('output', 'system'),
+  shutdownAfterDelayS: wholeIn(-1, 2147483647),
+  startupAfterDelayS: wholeIn(-1, 2147483647),
+  rebootWithDurationS: wholeIn(-1, 300),
+  autoRestart: oneOf(true, false),
+};
+/** RFC 1628 ranges of the writable upsIdent and upsConfig objects. */
+const UPS_SETTINGS_FIELDS: Record<keyof UpsSettingsPatch, FieldCheck> = {
+  name: text(63),
+  attachedDevices: text(63),
+  inputVoltageV: wholeIn(0, 2147483647),
+  inputFrequencyHz: numberIn(0, 214748364.7),
+  outputVoltageV: wholeIn(0, 2147483647),
+  outputFrequencyHz: numberIn(0, 214748364.7),
+  lowBattTimeMin: wholeIn(0, 2147483647),
+  audibleStatus: oneOf('disabled', 'enabled', 'muted'),
+  lowVoltageTransferPointV: wholeIn(0, 2147483647),
+  highVoltageTransferPointV: wholeIn(0, 2147483647),
+};
+
+function checkFields(what: string, value: unknown, fields: Record<string, FieldCheck>): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CommandError('invalid', `${what} must be an object of ${Object.keys(fields).join(', ')}`);
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (!entries.length) throw new CommandError('invalid', `${what} changes nothing: give at least one of ${Object.keys(fields).join(', ')}`);
+  for (const [k, v] of entries) {
+    const check = fields[k];
+    if (!check) throw new CommandError('invalid', `${what}.${k} is unknown (valid: ${Object.keys(fields).join(', ')})`);
+    const expected = check(v);
+    if (expected) throw new CommandError('invalid', `${what}.${k} must be ${expected}, got ${JSON.stringify(v)}`);
+  }
+}
 
 export type Protocol = 'modbus' | 'snmp' | 'bacnet' | 'mqtt' | 'http' | 'cli' | 'internal';
 
@@ -122,6 +189,14 @@ export class CommandInterface {
       case 'ups-test':
         if (!this.site.snapshot().ups) throw new CommandError('not-found', 'this site has no UPS');
         if (!UPS_TESTS.includes(command.test)) throw new CommandError('invalid', `test must be one of ${UPS_TESTS.join(', ')}, got ${JSON.stringify(command.test)}`);
+        return;
+      case 'ups-control':
+        if (!this.site.snapshot().ups) throw new CommandError('not-found', 'this site has no UPS');
+        checkFields('control', command.control, UPS_CONTROL_FIELDS);
+        return;
+      case 'ups-settings':
+        if (!this.site.snapshot().ups) throw new CommandError('not-found', 'this site has no UPS');
+        checkFields('settings', command.settings, UPS_SETTINGS_FIELDS);
         return;
       case 'module':
         if (!MODULE_ACTIONS.includes(command.action)) throw new CommandError('invalid', `action must be one of ${MODULE_ACTIONS.join(', ')}, got ${JSON.stringify(command.action)}`);

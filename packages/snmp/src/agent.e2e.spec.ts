@@ -26,11 +26,16 @@ describeWithTools(['snmpget', 'snmpwalk', 'snmpbulkwalk', 'snmpset', 'smilint'],
         executed.push(command);
         if (command.type === 'ups-test') site.update((tx) => tx.ups({ test: { id: command.test, resultsSummary: 'inProgress', startTimeMs: site.now() } }));
         if (command.type === 'set-relay') site.update((tx) => tx.relay(command.relay, command.on));
+        if (command.type === 'ups-control') site.update((tx) => tx.ups({ control: command.control }));
+        if (command.type === 'ups-settings') {
+          const { name, attachedDevices, ...config } = command.settings;
+          site.update((tx) => tx.ups({ ident: { name, attachedDevices }, config }));
+        }
         return { ok: true, message: 'done' };
       },
     };
     // Relay writes stay off: the test checks that a disabled write answers notWritable.
-    const commands = new CommandInterface(site, executor, { snmp: ['ups-test', 'set-threshold'] });
+    const commands = new CommandInterface(site, executor, { snmp: ['ups-test', 'set-threshold', 'ups-control', 'ups-settings'] });
     const port = await freeUdpPort();
     agent = await createSnmpAgent(site, {
       port, address: '127.0.0.1', commands,
@@ -128,6 +133,31 @@ describeWithTools(['snmpget', 'snmpwalk', 'snmpbulkwalk', 'snmpset', 'smilint'],
     expect(executed).toEqual([{ type: 'ups-test', test: 'quick' }]);
     const after = parseLines(await snmp('snmpget', [...V3, target, '1.3.6.1.2.1.33.1.7.2.0', '1.3.6.1.2.1.33.1.7.1.0', '1.3.6.1.2.1.33.1.7.3.0']));
     expect(after.map(([, , v]) => v)).toEqual([String(lock + 1), '.1.3.6.1.2.1.33.1.7.7.4', '5']);
+  });
+
+  it('writes upsControl, upsConfig and upsIdentName with snmpset through the command interface', async () => {
+    const before = executed.length;
+    await snmp('snmpset', [...V3, target,
+      '1.3.6.1.2.1.33.1.8.1.0', 'i', '2', '1.3.6.1.2.1.33.1.8.2.0', 'i', '120',
+      '1.3.6.1.2.1.33.1.9.7.0', 'i', '9', '1.3.6.1.2.1.33.1.9.2.0', 'i', '600', '1.3.6.1.2.1.33.1.1.5.0', 's', 'UPS north']);
+    expect(executed.slice(before)).toEqual([
+      { type: 'ups-control', control: { shutdownType: 'system' } },
+      { type: 'ups-control', control: { shutdownAfterDelayS: 120 } },
+      { type: 'ups-settings', settings: { lowBattTimeMin: 9 } },
+      { type: 'ups-settings', settings: { inputFrequencyHz: 60 } },
+      { type: 'ups-settings', settings: { name: 'UPS north' } },
+    ]);
+    const u = site.snapshot().ups!;
+    expect([u.control.shutdownType, u.control.shutdownAfterDelayS, u.config.lowBattTimeMin, u.config.inputFrequencyHz, u.ident.name]).toEqual(['system', 120, 9, 60, 'UPS north']);
+    const read = parseLines(await snmp('snmpget', ['-v2c', '-c', 'ro-community', target, '1.3.6.1.2.1.33.1.8.2.0', '1.3.6.1.2.1.33.1.9.2.0']));
+    expect(read.map(([, , v]) => v)).toEqual(['120', '600']);
+    const outOfRange = await run('snmpset', ['-On', ...V3, target, '1.3.6.1.2.1.33.1.8.4.0', 'i', '301'], { env });
+    expect(outOfRange.stderr).toMatch(/wrongValue/);
+    const readOnly = await run('snmpset', ['-On', ...V3, target, '1.3.6.1.2.1.33.1.9.5.0', 'i', '1000'], { env });
+    expect(readOnly.stderr).toMatch(/notWritable/);
+    const roCommunity = await run('snmpset', ['-On', '-v2c', '-c', 'ro-community', target, '1.3.6.1.2.1.33.1.9.7.0', 'i', '3'], { env });
+    expect(roCommunity.stderr).toMatch(/noAccess|notWritable/);
+    expect(site.snapshot().ups!.config.lowBattTimeMin).toBe(9);
   });
 
   it('shows alarms in upsAlarmTable (well-known OIDs) and bmsAlarmTable', async () => {

@@ -1,9 +1,9 @@
 // RFC 1628 UPS-MIB (mib-2 33) over the site's UPS: every group, scaled as the RFC says
 // (0.1 V, 0.1 A, 0.1 Hz), the alarm table from the site's alarms, and upsTest with its spin lock.
-import type { UpsState, UpsTestId } from '@kirchhoff/core';
+import type { Command, CommandType, UpsControlPatch, UpsSettingsPatch, UpsState, UpsTestId } from '@kirchhoff/core';
 import { ErrorStatus } from './message';
 import { Tag } from './ber';
-import { Leaf, Oid, WriteCheck, compareOid, gauge, int, integerOf, oidValue, str, ticks, counter } from './oid-index';
+import { Leaf, Oid, WriteCheck, compareOid, gauge, int, integerOf, oidValue, str, stringOf, ticks, counter } from './oid-index';
 import type { MibContext } from './context';
 import type { SnmpValue } from './message';
 
@@ -42,8 +42,8 @@ export function upsMibLeaves(ctx: MibContext): Leaf[] {
   scalar([1, 2], (u) => str(u.ident.model, 63));
   scalar([1, 3], (u) => str(u.ident.upsSoftwareVersion, 63));
   scalar([1, 4], (u) => str(u.ident.agentSoftwareVersion, 63));
-  scalar([1, 5], (u) => str(u.ident.name, 63));
-  scalar([1, 6], (u) => str(u.ident.attachedDevices, 63));
+  scalar([1, 5], (u) => str(u.ident.name, 63), settingsWrite(ctx, 'name', textValue(63)));
+  scalar([1, 6], (u) => str(u.ident.attachedDevices, 63), settingsWrite(ctx, 'attachedDevices', textValue(63)));
   // upsBattery
   scalar([2, 1], (u) => int(BATTERY_STATUS[u.battery.status]));
   scalar([2, 2], (u) => int(u.battery.secondsOnBattery));
@@ -100,25 +100,56 @@ export function upsMibLeaves(ctx: MibContext): Leaf[] {
   scalar([7, 4], (u) => str(u.test.resultsDetail, 255));
   scalar([7, 5], (u) => ticks(u.test.startTimeMs ? ctx.ticksAt(u.test.startTimeMs) : 0));
   scalar([7, 6], (u) => int(u.test.elapsedS * 100));
-  // upsControl (read-only here: core has no command for it yet)
-  scalar([8, 1], (u) => int(u.control.shutdownType === 'output' ? 1 : 2));
-  scalar([8, 2], (u) => int(u.control.shutdownAfterDelayS));
-  scalar([8, 3], (u) => int(u.control.startupAfterDelayS));
-  scalar([8, 4], (u) => int(u.control.rebootWithDurationS));
-  scalar([8, 5], (u) => int(u.control.autoRestart ? 1 : 2));
-  // upsConfig
-  scalar([9, 1], (u) => int(u.config.inputVoltageV));
-  scalar([9, 2], (u) => int(tenths(u.config.inputFrequencyHz)));
-  scalar([9, 3], (u) => int(u.config.outputVoltageV));
-  scalar([9, 4], (u) => int(tenths(u.config.outputFrequencyHz)));
+  // upsControl: writes become one `ups-control` command each, through the command interface.
+  scalar([8, 1], (u) => int(u.control.shutdownType === 'output' ? 1 : 2), controlWrite(ctx, 'shutdownType', enumValue({ 1: 'output', 2: 'system' })));
+  scalar([8, 2], (u) => int(u.control.shutdownAfterDelayS), controlWrite(ctx, 'shutdownAfterDelayS', intValue(-1, 2147483647)));
+  scalar([8, 3], (u) => int(u.control.startupAfterDelayS), controlWrite(ctx, 'startupAfterDelayS', intValue(-1, 2147483647)));
+  scalar([8, 4], (u) => int(u.control.rebootWithDurationS), controlWrite(ctx, 'rebootWithDurationS', intValue(-1, 300)));
+  scalar([8, 5], (u) => int(u.control.autoRestart ? 1 : 2), controlWrite(ctx, 'autoRestart', enumValue({ 1: true, 2: false })));
+  // upsConfig: read-write except OutputVA and OutputPower (RFC 1628), as `ups-settings` commands.
+  scalar([9, 1], (u) => int(u.config.inputVoltageV), settingsWrite(ctx, 'inputVoltageV', intValue(0, 2147483647)));
+  scalar([9, 2], (u) => int(tenths(u.config.inputFrequencyHz)), settingsWrite(ctx, 'inputFrequencyHz', intValue(0, 2147483647, 10)));
+  scalar([9, 3], (u) => int(u.config.outputVoltageV), settingsWrite(ctx, 'outputVoltageV', intValue(0, 2147483647)));
+  scalar([9, 4], (u) => int(tenths(u.config.outputFrequencyHz)), settingsWrite(ctx, 'outputFrequencyHz', intValue(0, 2147483647, 10)));
   scalar([9, 5], (u) => int(u.config.outputVA));
   scalar([9, 6], (u) => int(u.config.outputPowerW));
-  scalar([9, 7], (u) => int(u.config.lowBattTimeMin));
-  scalar([9, 8], (u) => int(AUDIBLE[u.config.audibleStatus]));
-  scalar([9, 9], (u) => int(u.config.lowVoltageTransferPointV));
-  scalar([9, 10], (u) => int(u.config.highVoltageTransferPointV));
+  scalar([9, 7], (u) => int(u.config.lowBattTimeMin), settingsWrite(ctx, 'lowBattTimeMin', intValue(0, 2147483647)));
+  scalar([9, 8], (u) => int(AUDIBLE[u.config.audibleStatus]), settingsWrite(ctx, 'audibleStatus', enumValue({ 1: 'disabled', 2: 'enabled', 3: 'muted' })));
+  scalar([9, 9], (u) => int(u.config.lowVoltageTransferPointV), settingsWrite(ctx, 'lowVoltageTransferPointV', intValue(0, 2147483647)));
+  scalar([9, 10], (u) => int(u.config.highVoltageTransferPointV), settingsWrite(ctx, 'highVoltageTransferPointV', intValue(0, 2147483647)));
   return leaves;
 }
+
+/** Decodes a SET value for one object: the JS value, or the SNMP error status. */
+type Decode<T> = (v: SnmpValue) => { value: T } | { error: number };
+
+const intValue = (lo: number, hi: number, divisor = 1): Decode<number> => (v) => {
+  const n = integerOf(v);
+  if (n === undefined) return { error: ErrorStatus.wrongType };
+  return n < lo || n > hi ? { error: ErrorStatus.wrongValue } : { value: n / divisor };
+};
+const enumValue = <T>(values: Record<number, T>): Decode<T> => (v) => {
+  const n = integerOf(v);
+  if (n === undefined) return { error: ErrorStatus.wrongType };
+  return n in values ? { value: values[n] } : { error: ErrorStatus.wrongValue };
+};
+const textValue = (max: number): Decode<string> => (v) => {
+  const t = stringOf(v);
+  if (t === undefined) return { error: ErrorStatus.wrongType };
+  return Buffer.byteLength(t) > max ? { error: ErrorStatus.wrongLength } : { value: t };
+};
+
+function commandWrite<T>(ctx: MibContext, type: CommandType, decode: Decode<T>, command: (value: T) => Command): Leaf['write'] {
+  return (v) => {
+    if (!ctx.canWrite(type)) return { error: ErrorStatus.notWritable };
+    const d = decode(v);
+    return 'error' in d ? d : { command: command(d.value) };
+  };
+}
+const controlWrite = <K extends keyof UpsControlPatch>(ctx: MibContext, field: K, decode: Decode<NonNullable<UpsControlPatch[K]>>) =>
+  commandWrite(ctx, 'ups-control', decode, (value) => ({ type: 'ups-control', control: { [field]: value } as UpsControlPatch }));
+const settingsWrite = <K extends keyof UpsSettingsPatch>(ctx: MibContext, field: K, decode: Decode<NonNullable<UpsSettingsPatch[K]>>) =>
+  commandWrite(ctx, 'ups-settings', decode, (value) => ({ type: 'ups-settings', settings: { [field]: value } as UpsSettingsPatch }));
 
 /** TestAndIncr (RFC 2579): a SET must carry the current value; the agent then increments it. */
 function writeSpinLock(ctx: MibContext, v: SnmpValue): WriteCheck {

@@ -56,6 +56,14 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
   // In real time the rise-rate window is 15 min; the compressed demo runaway needs a shorter one.
   const engines = enginesFromConfig(config, bank, snap, logger, { runawayRateWindowS: 120 });
 
+  // The simulated UPS's identity and settings, once: writes (SNMP upsConfig, ...) may change them later.
+  if (config.ups.source === 'simulated') {
+    site.update((tx) => tx.ups({
+      ident: { manufacturer: 'Kirchhoff', model: 'Simulated UPS 20 kVA', upsSoftwareVersion: '1.0', agentSoftwareVersion: 'kirchhoff', name: config.ups.name },
+      config: { outputVA: 20_000, outputPowerW: 20_000, lowBattTimeMin: 5, lowVoltageTransferPointV: 180, highVoltageTransferPointV: 270 },
+    }), startMs);
+  }
+
   // Ri baseline as recorded at commissioning.
   site.update((tx) => {
     for (let g = 1; g <= physics.moduleCount; g++) tx.module(g, { resistanceBaselineOhm: bank.readout(g)?.resistanceOhm ?? null });
@@ -106,7 +114,6 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
         const minutes = Math.max(0, Math.round(Math.min(...now.strings.map((s) => s.autonomyMin.value ?? Infinity))));
         const socs = now.strings.map((s) => s.socPercent.value).filter((v): v is number => v !== null);
         tx.ups({
-          ident: { manufacturer: 'Kirchhoff', model: 'Simulated UPS 20 kVA', upsSoftwareVersion: '1.0', agentSoftwareVersion: 'kirchhoff', name: config.ups.name },
           battery: {
             status: onBattery && minutes < 5 ? 'low' : 'normal',
             secondsOnBattery: Math.round(onBatteryS),
@@ -119,7 +126,6 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
           input: { lines: onBattery ? [{ frequencyHz: 0, voltageV: 0, currentA: 0, truePowerW: 0 }] : [{ frequencyHz: 50, voltageV: 231, currentA: 84, truePowerW: 19_000 }] },
           output: { source: onBattery ? 'battery' : 'normal', frequencyHz: 50, lines: [{ voltageV: 230, currentA: Math.round((loadW / 230) * 10) / 10, powerW: Math.round(loadW), percentLoad: Math.round(loadW / 200) }] },
           bypass: { frequencyHz: 50, lines: [{ voltageV: onBattery ? 0 : 231, currentA: 0, powerW: 0 }] },
-          config: { outputVA: 20_000, outputPowerW: 20_000, lowBattTimeMin: 5, lowVoltageTransferPointV: 180, highVoltageTransferPointV: 270 },
         });
       }
       const roomC = physics.ambientC - 2.5 + 0.8 * wave;
