@@ -1,0 +1,131 @@
+// The declarative BACnet address map: which object each model value is, its instance formula,
+// name, units and COV increment. docs/bacnet-objects.md is generated from this table.
+import type { Measurement, SiteSnapshot, ThresholdKey } from '@kirchhoff/core';
+
+/** Object types (clause 12 / 21 BACnetObjectType). */
+export const OT = {
+  ANALOG_INPUT: 0,
+  BINARY_INPUT: 3,
+  BINARY_OUTPUT: 4,
+  BINARY_VALUE: 5,
+  DEVICE: 8,
+  MULTI_STATE_INPUT: 13,
+  NOTIFICATION_CLASS: 15,
+  MULTI_STATE_VALUE: 19,
+  STRUCTURED_VIEW: 29,
+} as const;
+
+export const OBJECT_TYPE_NAMES: Readonly<Record<number, string>> = {
+  0: 'Analog Input', 3: 'Binary Input', 4: 'Binary Output', 5: 'Binary Value', 8: 'Device',
+  13: 'Multi-state Input', 15: 'Notification Class', 19: 'Multi-state Value', 29: 'Structured View',
+};
+
+/** Engineering units (BACnetEngineeringUnits). */
+export const UNITS = {
+  volts: 5, amperes: 3, milliohms: 145, degreesCelsius: 62, percent: 98, percentRelativeHumidity: 29,
+  hertz: 27, watts: 47, minutes: 72, seconds: 73, noUnits: 95,
+} as const;
+
+export type AnalogGroup = 'module' | 'string' | 'ups' | 'sensor';
+
+export interface AnalogPoint {
+  readonly group: AnalogGroup;
+  readonly key: string;
+  /** Appended to the owner's label: `S02-M07 Voltage`. */
+  readonly suffix: string;
+  /** k in the group's instance formula. */
+  readonly offset: number;
+  readonly units: number;
+  readonly unitName: string;
+  /** BACnet Present_Value = model value x scale (ohms -> milliohms). */
+  readonly scale: number;
+  readonly covIncrement: number;
+  /** The model field, for the documentation. */
+  readonly source: string;
+  /** Site threshold whose alarm limits become High_Limit/Low_Limit (intrinsic OUT_OF_RANGE). */
+  readonly limits?: (n: number) => ThresholdKey;
+  read(snap: SiteSnapshot, n: number): Measurement;
+}
+
+/** Instance number of a group's object n (global module, string, sensor id; 0 for the UPS). */
+export const INSTANCE_FORMULAS: Readonly<Record<AnalogGroup, { readonly formula: string; readonly instance: (n: number, k: number) => number }>> = {
+  module: { formula: '10 x global + k', instance: (g, k) => 10 * g + k },
+  string: { formula: '10000 + 10 x string + k', instance: (s, k) => 10000 + 10 * s + k },
+  ups: { formula: '20000 + k', instance: (_n, k) => 20000 + k },
+  sensor: { formula: '30000 + sensor id', instance: (id) => 30000 + id },
+};
+
+const upsM = (snap: SiteSnapshot, pick: (u: NonNullable<SiteSnapshot['ups']>) => number | undefined): Measurement => {
+  const u = snap.ups;
+  const v = u ? pick(u) : undefined;
+  return u && v !== undefined && Number.isFinite(v) ? { value: v, atMs: u.atMs, quality: u.quality } : { value: null, atMs: 0, quality: 'failed' };
+};
+
+export const ANALOG_POINTS: readonly AnalogPoint[] = [
+  { group: 'module', key: 'module.voltage', suffix: 'Voltage', offset: 1, units: UNITS.volts, unitName: 'volts', scale: 1, covIncrement: 0.01, source: 'modules[g].voltageV', limits: () => 'moduleVoltage', read: (s, g) => s.modules[g - 1].voltageV },
+  { group: 'module', key: 'module.temperature', suffix: 'Temperature', offset: 2, units: UNITS.degreesCelsius, unitName: 'degrees-Celsius', scale: 1, covIncrement: 0.5, source: 'modules[g].temperatureC', limits: () => 'moduleTemperature', read: (s, g) => s.modules[g - 1].temperatureC },
+  { group: 'module', key: 'module.resistance', suffix: 'Ri', offset: 3, units: UNITS.milliohms, unitName: 'milliohms', scale: 1000, covIncrement: 0.1, source: 'modules[g].resistanceOhm x 1000', read: (s, g) => s.modules[g - 1].resistanceOhm },
+  { group: 'module', key: 'module.soc', suffix: 'SoC', offset: 4, units: UNITS.percent, unitName: 'percent', scale: 1, covIncrement: 1, source: 'modules[g].socPercent', read: (s, g) => s.modules[g - 1].socPercent },
+  { group: 'string', key: 'string.sumVoltage', suffix: 'Sum Voltage', offset: 1, units: UNITS.volts, unitName: 'volts', scale: 1, covIncrement: 0.1, source: 'strings[s].sumVoltageV', read: (s, n) => s.strings[n - 1].sumVoltageV },
+  { group: 'string', key: 'string.targetVoltage', suffix: 'Target Voltage', offset: 2, units: UNITS.volts, unitName: 'volts', scale: 1, covIncrement: 0.01, source: 'strings[s].targetVoltageV', read: (s, n) => s.strings[n - 1].targetVoltageV },
+  { group: 'string', key: 'string.dcCurrent', suffix: 'DC Current', offset: 3, units: UNITS.amperes, unitName: 'amperes', scale: 1, covIncrement: 0.1, source: 'strings[s].dcCurrentA', limits: () => 'stringCurrent', read: (s, n) => s.strings[n - 1].dcCurrentA },
+  { group: 'string', key: 'string.soc', suffix: 'SoC', offset: 4, units: UNITS.percent, unitName: 'percent', scale: 1, covIncrement: 1, source: 'strings[s].socPercent', read: (s, n) => s.strings[n - 1].socPercent },
+  { group: 'string', key: 'string.autonomy', suffix: 'Autonomy', offset: 5, units: UNITS.minutes, unitName: 'minutes', scale: 1, covIncrement: 1, source: 'strings[s].autonomyMin', read: (s, n) => s.strings[n - 1].autonomyMin },
+  { group: 'ups', key: 'ups.batteryVoltage', suffix: 'Battery Voltage', offset: 1, units: UNITS.volts, unitName: 'volts', scale: 1, covIncrement: 0.5, source: 'ups.battery.voltageV', read: (s) => upsM(s, (u) => u.battery.voltageV) },
+  { group: 'ups', key: 'ups.batteryCurrent', suffix: 'Battery Current', offset: 2, units: UNITS.amperes, unitName: 'amperes', scale: 1, covIncrement: 0.5, source: 'ups.battery.currentA', read: (s) => upsM(s, (u) => u.battery.currentA) },
+  { group: 'ups', key: 'ups.batteryTemperature', suffix: 'Battery Temperature', offset: 3, units: UNITS.degreesCelsius, unitName: 'degrees-Celsius', scale: 1, covIncrement: 0.5, source: 'ups.battery.temperatureC', read: (s) => upsM(s, (u) => u.battery.temperatureC) },
+  { group: 'ups', key: 'ups.chargeRemaining', suffix: 'Charge Remaining', offset: 4, units: UNITS.percent, unitName: 'percent', scale: 1, covIncrement: 1, source: 'ups.battery.estimatedChargeRemainingPercent', read: (s) => upsM(s, (u) => u.battery.estimatedChargeRemainingPercent) },
+  { group: 'ups', key: 'ups.minutesRemaining', suffix: 'Minutes Remaining', offset: 5, units: UNITS.minutes, unitName: 'minutes', scale: 1, covIncrement: 1, source: 'ups.battery.estimatedMinutesRemaining', read: (s) => upsM(s, (u) => u.battery.estimatedMinutesRemaining) },
+  { group: 'ups', key: 'ups.secondsOnBattery', suffix: 'Seconds On Battery', offset: 6, units: UNITS.seconds, unitName: 'seconds', scale: 1, covIncrement: 1, source: 'ups.battery.secondsOnBattery', read: (s) => upsM(s, (u) => u.battery.secondsOnBattery) },
+  { group: 'ups', key: 'ups.inputVoltage', suffix: 'Input Voltage', offset: 7, units: UNITS.volts, unitName: 'volts', scale: 1, covIncrement: 1, source: 'ups.input.lines[0].voltageV', read: (s) => upsM(s, (u) => u.input.lines[0]?.voltageV) },
+  { group: 'ups', key: 'ups.inputFrequency', suffix: 'Input Frequency', offset: 8, units: UNITS.hertz, unitName: 'hertz', scale: 1, covIncrement: 0.1, source: 'ups.input.lines[0].frequencyHz', read: (s) => upsM(s, (u) => u.input.lines[0]?.frequencyHz) },
+  { group: 'ups', key: 'ups.outputVoltage', suffix: 'Output Voltage', offset: 9, units: UNITS.volts, unitName: 'volts', scale: 1, covIncrement: 1, source: 'ups.output.lines[0].voltageV', read: (s) => upsM(s, (u) => u.output.lines[0]?.voltageV) },
+  { group: 'ups', key: 'ups.outputLoad', suffix: 'Output Load', offset: 10, units: UNITS.percent, unitName: 'percent', scale: 1, covIncrement: 1, source: 'ups.output.lines[0].percentLoad', read: (s) => upsM(s, (u) => u.output.lines[0]?.percentLoad) },
+  { group: 'ups', key: 'ups.outputPower', suffix: 'Output Power', offset: 11, units: UNITS.watts, unitName: 'watts', scale: 1, covIncrement: 100, source: 'ups.output.lines[0].powerW', read: (s) => upsM(s, (u) => u.output.lines[0]?.powerW) },
+  { group: 'ups', key: 'ups.outputFrequency', suffix: 'Output Frequency', offset: 12, units: UNITS.hertz, unitName: 'hertz', scale: 1, covIncrement: 0.1, source: 'ups.output.frequencyHz', read: (s) => upsM(s, (u) => u.output.frequencyHz) },
+  { group: 'sensor', key: 'sensor', suffix: '', offset: 0, units: -1, unitName: 'by kind (see below)', scale: 1, covIncrement: 0.5, source: 'sensors[id].reading', limits: (id) => `sensors.${id}`, read: (s, id) => s.sensors[id - 1].reading },
+];
+
+/** Sensor kind -> units and COV increment. */
+export const SENSOR_UNITS: Readonly<Record<string, { readonly units: number; readonly unitName: string; readonly covIncrement: number }>> = {
+  temperature: { units: UNITS.degreesCelsius, unitName: 'degrees-Celsius', covIncrement: 0.5 },
+  humidity: { units: UNITS.percentRelativeHumidity, unitName: 'percent-relative-humidity', covIncrement: 1 },
+  hydrogen: { units: UNITS.percent, unitName: 'percent (of LEL)', covIncrement: 0.5 },
+  current: { units: UNITS.amperes, unitName: 'amperes', covIncrement: 0.1 },
+  voltage: { units: UNITS.volts, unitName: 'volts', covIncrement: 0.1 },
+  analog: { units: UNITS.noUnits, unitName: 'no-units', covIncrement: 0.5 },
+};
+
+/** Module status (MSV g), states 1..n. */
+export const MODULE_STATUS_STATES = ['OK', 'Stale', 'Communication lost', 'Fuse blown', 'Unknown'] as const;
+/** UPS output source (MSI 1), in UPS-MIB upsOutputSource order. */
+export const UPS_OUTPUT_SOURCE_STATES = ['Other', 'None', 'Normal', 'Bypass', 'Battery', 'Booster', 'Reducer'] as const;
+export const UPS_OUTPUT_SOURCES = ['other', 'none', 'normal', 'bypass', 'battery', 'booster', 'reducer'] as const;
+
+export function moduleStatusState(m: SiteSnapshot['modules'][number]): number {
+  if (m.fuse === 'blown') return 4;
+  if (m.communication === 'lost') return 3;
+  if (m.voltageV.quality === 'stale') return 2;
+  if (m.communication === 'unknown' && m.voltageV.atMs === 0) return 5;
+  return 1;
+}
+
+export interface OtherObjectRow {
+  readonly type: number;
+  readonly instance: string;
+  readonly name: string;
+  readonly presentValue: string;
+  readonly notes: string;
+}
+
+/** Objects other than the Analog Inputs, for the documentation. */
+export const OTHER_OBJECTS: readonly OtherObjectRow[] = [
+  { type: OT.DEVICE, instance: 'options.deviceInstance (gateway: bacnet.deviceInstance)', name: 'options.deviceName (default: the site name)', presentValue: '-', notes: 'Object_List readable whole (segmented) and by index; Active_COV_Subscriptions; Database_Revision changes when the object list does' },
+  { type: OT.BINARY_VALUE, instance: 'global module number', name: 'Sxx-Myy Equalize', presentValue: 'active = bypass on (modules[g].equalize.on)', notes: 'read-only (the balancing engine owns equalize)' },
+  { type: OT.MULTI_STATE_VALUE, instance: 'global module number', name: 'Sxx-Myy Status', presentValue: MODULE_STATUS_STATES.map((s, i) => `${i + 1} ${s}`).join(', '), notes: 'read-only' },
+  { type: OT.MULTI_STATE_INPUT, instance: '1', name: 'UPS Output Source', presentValue: UPS_OUTPUT_SOURCE_STATES.map((s, i) => `${i + 1} ${s}`).join(', '), notes: 'only when the site has a UPS' },
+  { type: OT.BINARY_INPUT, instance: 'input id', name: 'the input\'s name', presentValue: 'active = alarm position (inputs[id].active)', notes: 'Polarity normal' },
+  { type: OT.BINARY_OUTPUT, instance: 'relay id', name: 'the relay\'s name', presentValue: 'active = energized (relays[id].on)', notes: 'Priority_Array, Relinquish_Default inactive; WriteProperty goes through the command interface (set-relay), write-access-denied unless enabled' },
+  { type: OT.STRUCTURED_VIEW, instance: 'string number', name: 'Sxx String', presentValue: '-', notes: 'Subordinate_List: the string\'s AIs, then each module\'s AIs, BV and MSV' },
+  { type: OT.NOTIFICATION_CLASS, instance: '1', name: 'Kirchhoff Alarms', presentValue: '-', notes: 'Recipient_List from options.recipients; Priority and Ack_Required per transition' },
+];
