@@ -282,6 +282,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
       if (r.bvlcFunction !== undefined && BVLC_NAK[r.bvlcFunction] !== undefined) {
         this.sendRaw(bvlcResult(BVLC_NAK[r.bvlcFunction]), from);
       }
+      if (r.rejectInvokeId !== undefined) this.sendReject(from, r.rejectInvokeId, RejectReason.MISSING_REQUIRED_PARAMETER);
       this.logOnce(`drop:${r.drop}`, `dropped a datagram from ${from.key}: ${r.drop}`);
       return;
     }
@@ -658,13 +659,8 @@ class BacnetServer implements BacnetDevice, DeviceView {
         b[off + 2] = a.service;
         return this.sendRaw(finishBvlc(b, off + 3), peer);
       }
-      case 'reject': {
-        const off = writeHeader(b, BVLC.ORIGINAL_UNICAST, { dest: peer.dest });
-        b[off] = PDU.REJECT << 4;
-        b[off + 1] = a.invokeId;
-        b[off + 2] = reply.reason;
-        return this.sendRaw(finishBvlc(b, off + 3), peer);
-      }
+      case 'reject':
+        return this.sendReject(peer, a.invokeId, reply.reason);
       case 'error': {
         const off = writeHeader(b, BVLC.ORIGINAL_UNICAST, { dest: peer.dest });
         b[off] = PDU.ERROR << 4;
@@ -745,6 +741,15 @@ class BacnetServer implements BacnetDevice, DeviceView {
   private endSegmented(tx: SegmentedTx): void {
     if (tx.timer) clearTimeout(tx.timer);
     this.segmented.delete(`${tx.peer.key}#${tx.invokeId}`);
+  }
+
+  private sendReject(peer: Peer, invokeId: number, reason: number): void {
+    const b = this.sendBuf;
+    const off = writeHeader(b, BVLC.ORIGINAL_UNICAST, { dest: peer.dest });
+    b[off] = PDU.REJECT << 4;
+    b[off + 1] = invokeId;
+    b[off + 2] = reason;
+    this.sendRaw(finishBvlc(b, off + 3), peer);
   }
 
   private sendAbort(peer: Peer, invokeId: number, reason: number): void {
