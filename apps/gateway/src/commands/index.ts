@@ -4,5 +4,6 @@ import { startCommand } from './start';
 import { configCheckCommand } from './config-check';
 import { simulateModulesCommand } from './simulate-modules';
 import { simulateCommand } from './simulate';
+import { rccmdListenCommand } from './rccmd-listen';
 
-export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand];
+export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand];

@@ -54,6 +54,12 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
       },
       bacnet: { enabled: true, port: DEMO_PORTS.bacnet },
       mqtt: { enabled: true, broker: { enabled: true, port: DEMO_PORTS.mqttBroker }, modes: { json: true, homeAssistant: true, sparkplug: true } },
+      // A text message only, never a shutdown, to a loopback port: harmless when nothing listens.
+      // Watch it with `kirchhoff rccmd-listen --config packages/rccmd/examples/demo-listener.yaml`.
+      rccmd: {
+        enabled: true,
+        jobs: [{ name: 'demo-powerfail', trigger: 'ups-on-battery', kind: 'message', format: 'rccmd', targets: ['127.0.0.1:16003'], clearText: 'Powerfail on #UPSNAME: restored.' }],
+      },
       http: { enabled: true, port: DEMO_PORTS.http },
       demo: { enabled: true, seed: 1 },
     },

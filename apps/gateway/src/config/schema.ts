@@ -6,6 +6,7 @@ import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './sc
 import { hostKey as host, portKey as port } from './common';
 import { MODBUS_SCHEMA } from '../adapters/modbus';
 import { SNMP_SCHEMA } from '../adapters/snmp';
+import { RCCMD_SCHEMA } from '../adapters/rccmd';
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
   ...extra,
@@ -104,9 +105,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
       sparkplug: bool('Sparkplug B.', false),
     }),
   }),
-  rccmd: obj('RCCMD shutdown messages (@kirchhoff/rccmd).', {
-    enabled: bool('Send RCCMD messages.', false),
-  }),
+  rccmd: RCCMD_SCHEMA,
   http: obj('HTTP API and web pages.', {
     enabled: bool('Serve HTTP.', false),
     host: host('Address to listen on.'),

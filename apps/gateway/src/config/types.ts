@@ -3,6 +3,7 @@ import type { ModuleType, RelayFunction, ResistanceMode, SensorKind, Severity, T
 import type { LogLevel } from '../log';
 import type { ModbusConfig } from '../adapters/modbus';
 import type { SnmpConfig } from '../adapters/snmp';
+import type { RccmdConfig } from '../adapters/rccmd';
 
 export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
 
@@ -29,7 +30,7 @@ export interface GatewayConfig {
     broker: { enabled: boolean; host: string; port: number };
     modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
   };
-  rccmd: { enabled: boolean };
+  rccmd: RccmdConfig;
   http: { enabled: boolean; host: string; port: number };
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   demo: { enabled: boolean; seed: number };
