@@ -3,7 +3,7 @@
 // optional foreign-device registration. Application values are encoded with @bacnet-js/client.
 import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { AbortReason, RejectReason } from '@bacnet-js/client';
-import { EventNotifyData, IAm, IHave } from '@bacnet-js/client/dist/lib/services';
+import { IAm, IHave } from '@bacnet-js/client/dist/lib/services';
 import { CommandError, Site, SiteSnapshot } from '@kirchhoff/core';
 import { asn1, bitString, DecodeError, EncodeBuffer, encodeValue, TagReader, V, Value } from './codec';
 import {
@@ -969,24 +969,34 @@ class BacnetServer implements BacnetDevice, DeviceView {
     const flags = o.statusFlags!(ctx) as Extract<Value, { t: 'bits' }>;
     for (const r of this.recipients) {
       if (!r.transitions[t.category]) continue;
-      const data = {
-        processId: r.processId,
-        initiatingObjectId: { type: OT.DEVICE, instance: this.deviceInstance },
-        eventObjectId: { type: o.id.type, instance: o.id.instance },
-        timeStamp: t.timeStamp as never,
-        notificationClass: 1,
-        priority: this.notificationPriorities[t.category],
-        eventType: 5, // OUT_OF_RANGE
-        notifyType: t.ack ? 2 : 0, // ACK_NOTIFICATION : ALARM
-        ackRequired: this.ackRequired[t.category],
-        fromState: t.fromState,
-        toState: t.toState,
-        outOfRangeExceedingValue: o.presentValue!(ctx),
-        outOfRangeStatusFlags: bitString(4, flags.set),
-        outOfRangeDeadband: Math.fround((th?.hysteresis ?? 0) * a.point.scale),
-        outOfRangeExceededLimit: Math.fround(exceeded * a.point.scale),
+      // Our own encoding: @bacnet-js/client's EventNotifyData throws on ack-notifications.
+      const encode = (b: EncodeBuffer) => {
+        asn1.encodeContextUnsigned(b, 0, r.processId);
+        asn1.encodeContextObjectId(b, 1, OT.DEVICE, this.deviceInstance);
+        asn1.encodeContextObjectId(b, 2, o.id.type, o.id.instance);
+        asn1.encodeOpeningTag(b, 3);
+        encodeTimeStamp(b, t.timeStamp);
+        asn1.encodeClosingTag(b, 3);
+        asn1.encodeContextUnsigned(b, 4, 1);
+        asn1.encodeContextUnsigned(b, 5, this.notificationPriorities[t.category]);
+        asn1.encodeContextEnumerated(b, 6, 5); // OUT_OF_RANGE
+        asn1.encodeContextEnumerated(b, 8, t.ack ? 2 : 0); // ack-notification : alarm
+        if (!t.ack) {
+          asn1.encodeContextBoolean(b, 9, this.ackRequired[t.category]);
+          asn1.encodeContextEnumerated(b, 10, t.fromState);
+        }
+        asn1.encodeContextEnumerated(b, 11, t.toState);
+        if (!t.ack) {
+          asn1.encodeOpeningTag(b, 12);
+          asn1.encodeOpeningTag(b, 5);
+          asn1.encodeContextReal(b, 0, o.presentValue!(ctx));
+          asn1.encodeContextBitstring(b, 1, bitString(4, flags.set));
+          asn1.encodeContextReal(b, 2, Math.fround((th?.hysteresis ?? 0) * a.point.scale));
+          asn1.encodeContextReal(b, 3, Math.fround(exceeded * a.point.scale));
+          asn1.encodeClosingTag(b, 5);
+          asn1.encodeClosingTag(b, 12);
+        }
       };
-      const encode = (b: EncodeBuffer) => EventNotifyData.encode(b, data as never);
       if (r.confirmed) void this.sendConfirmed(r.peer, CONFIRMED.CONFIRMED_EVENT_NOTIFICATION, encode);
       else this.sendUnconfirmed(r.peer, UNCONFIRMED.UNCONFIRMED_EVENT_NOTIFICATION, encode);
     }

@@ -8,7 +8,10 @@ import { BacnetDevice, BacnetDeviceOptions, createBacnetDevice } from '../index'
 export const DEVICE_HOST = '127.0.0.2';
 export const CLIENT_HOST = '127.0.0.3';
 
-export const silentLogger = { info: () => {}, warn: () => {}, error: () => {} };
+/** Quiet unless BACNET_TEST_LOG is set (then every device warning is printed). */
+export const silentLogger = process.env.BACNET_TEST_LOG
+  ? { info: (m: string) => console.log(m), warn: (m: string) => console.log(m), error: (m: string) => console.log(m) }
+  : { info: () => {}, warn: () => {}, error: () => {} };
 
 /** 2 strings x 4 modules, a UPS, two sensors, two inputs, two relays; limits without delay. */
 export function fixtureSite(strings = 2, modules = 4): Site {

@@ -1,0 +1,132 @@
+// Services checked byte for byte on loopback: Who-Has/I-Have, DeviceCommunicationControl with a
+// password, GetEventInformation and AcknowledgeAlarm, unconfirmed event notifications, and
+// foreign-device registration with a BBMD (a socket playing the BBMD).
+import { createSocket, Socket } from 'node:dgram';
+import type { Site } from '@kirchhoff/core';
+import { freeUdpPort, waitFor } from '@kirchhoff/test-support';
+import type { BacnetDevice } from './index';
+import { apduOf, Client, confirmedRequest, fixtureSite, first, objectIdTag, rawExchange, startFixture } from './test-helpers/fixture';
+
+const charString = (tag: number, s: string) => [(tag << 4) | 0x08 | 5, s.length + 1, 0x00, ...Buffer.from(s)];
+
+async function listen(host: string, port = 0): Promise<{ sock: Socket; got: { msg: Buffer; from: string }[]; port: number }> {
+  const sock = createSocket('udp4');
+  const got: { msg: Buffer; from: string }[] = [];
+  sock.on('message', (msg, r) => got.push({ msg, from: `${r.address}:${r.port}` }));
+  await new Promise<void>((r) => sock.bind(port, host, () => r()));
+  return { sock, got, port: sock.address().port };
+}
+
+describe('BACnet services on the wire', () => {
+  let site: Site;
+  let device: BacnetDevice;
+  let port: number;
+  let client: Client;
+  let recipient: Awaited<ReturnType<typeof listen>>;
+
+  beforeAll(async () => {
+    site = fixtureSite();
+    recipient = await listen('127.0.0.11');
+    ({ device, port } = await startFixture(site, {
+      dccPassword: 'let-me-in',
+      recipients: [{ address: `127.0.0.11:${recipient.port}`, processId: 3 }],
+      ackRequired: [true, true, true],
+    }));
+    client = new Client(port);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await device?.close();
+    recipient?.sock.close();
+  });
+
+  it('answers Who-Has by name and by identifier with I-Have, and stays silent for what it lacks', async () => {
+    const whoHas = (body: number[]) => Buffer.from([0x81, 0x0a, 0x00, 6 + 2 + body.length, 0x01, 0x00, 0x10, 0x07, ...body]);
+    const iHave = [0x10, 0x01, 0xc4, ...objectIdTag(8, 1234).slice(1), 0xc4, ...objectIdTag(0, 21).slice(1), 0x75, 16, 0x00, ...Buffer.from('S01-M02 Voltage')];
+    expect((await rawExchange(port, [whoHas(charString(3, 'S01-M02 Voltage'))])).map((d) => [...apduOf(d)])).toEqual([iHave]);
+    expect((await rawExchange(port, [whoHas(objectIdTag(0, 21, 2))])).map((d) => [...apduOf(d)])).toEqual([iHave]);
+    expect(await rawExchange(port, [whoHas(charString(3, 'No such thing'))])).toEqual([]);
+    expect(await rawExchange(port, [whoHas([0x09, 0x01, 0x19, 0x02, ...objectIdTag(0, 21, 2)])])).toEqual([]); // out of range
+  });
+
+  it('takes DeviceCommunicationControl only with the password, falls silent, and comes back', async () => {
+    await expect(client.deviceCommunicationControl(0, 1, 'wrong')).rejects.toThrow(/Class:4 - Code:26/);
+    await expect(client.deviceCommunicationControl(0, 1)).rejects.toThrow(/Class:4 - Code:26/);
+    await client.deviceCommunicationControl(0, 1, 'let-me-in');
+    await expect(client.readProperty({ type: 0, instance: 11 }, 85)).rejects.toThrow(/ERR_TIMEOUT/);
+    const iams: unknown[] = [];
+    client.raw.on('iAm', (d) => iams.push(d));
+    client.raw.whoIs({ address: '127.0.0.2' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(iams).toEqual([]);
+    await client.deviceCommunicationControl(0, 0, 'let-me-in');
+    expect(first(await client.readProperty({ type: 0, instance: 11 }, 85))).toBeCloseTo(site.snapshot().modules[0].voltageV.value!, 5);
+    client.raw.whoIs({ address: '127.0.0.2' });
+    await waitFor(() => iams.length === 1, 3000, 'I-Am after re-enabling');
+    // disable-initiation: requests are still answered.
+    await client.deviceCommunicationControl(1, 2, 'let-me-in');
+    expect(first(await client.readProperty({ type: 8, instance: 1234 }, 77))).toBe('Test site');
+    await client.deviceCommunicationControl(0, 0, 'let-me-in');
+    const services = await client.readProperty({ type: 8, instance: 1234 }, 97);
+    expect(JSON.stringify(services.values[0].value)).toBeTruthy();
+  }, 15_000);
+
+  it('reports an alarm in GetEventInformation and takes AcknowledgeAlarm with the right time stamp only', async () => {
+    recipient.got.length = 0;
+    site.update((tx) => tx.moduleReadings(6, { voltageV: 11.0 })); // below Low_Limit 11.4
+    await waitFor(() => recipient.got.length === 1, 3000, 'the unconfirmed event notification');
+    const note = apduOf(recipient.got[0].msg);
+    expect([...note.subarray(0, 2)]).toEqual([0x10, 0x03]); // UnconfirmedEventNotification
+    expect(note.includes(Buffer.from(objectIdTag(0, 61, 2)))).toBe(true);
+    const [info] = await rawExchange(port, [confirmedRequest(29, 40, [])]);
+    const ack = apduOf(info);
+    expect([...ack.subarray(0, 3)]).toEqual([0x30, 40, 29]);
+    expect(ack.includes(Buffer.from([...objectIdTag(0, 61, 0), 0x19, 0x04]))).toBe(true); // low-limit
+    // The to-offnormal time stamp as the device encodes it, from Event_Time_Stamps[1].
+    const [stamps] = await rawExchange(port, [confirmedRequest(12, 41, [...objectIdTag(0, 61), 0x19, 130, 0x29, 0x01])]);
+    const rp = apduOf(stamps);
+    const stamp = [...rp.subarray(rp.indexOf(0x3e) + 1, rp.length - 1)];
+    expect(stamp[0]).toBe(0x2e); // [2] date-time
+    const ackAlarm = (id: number, ts: number[]) => confirmedRequest(0, id, [0x09, 0x01, ...objectIdTag(0, 61, 1), 0x29, 0x04, 0x3e, ...ts, 0x3f, ...charString(4, 'operator'), 0x5e, ...ts, 0x5f]);
+    const wrong = [0x19, 0x05]; // [1] sequence number 5
+    expect((await rawExchange(port, [ackAlarm(42, wrong)])).map((d) => [...apduOf(d)])).toEqual([[0x50, 42, 0, 0x91, 5, 0x91, 74]]); // invalid-time-stamp
+    recipient.got.length = 0;
+    expect((await rawExchange(port, [ackAlarm(43, stamp)])).map((d) => [...apduOf(d)])).toEqual([[0x20, 43, 0]]);
+    expect(first(await client.readProperty({ type: 0, instance: 61 }, 0))).toEqual({ bitsUsed: 3, value: [7] }); // all transitions acknowledged
+    await waitFor(() => recipient.got.length === 1, 3000, 'the acknowledgement notification');
+    expect(apduOf(recipient.got[0].msg).includes(Buffer.from([0x89, 0x02]))).toBe(true); // notifyType ack-notification
+    site.update((tx) => tx.moduleReadings(6, { voltageV: 13.5 }));
+    await waitFor(() => recipient.got.length === 2, 3000, 'the to-normal notification');
+  });
+});
+
+describe('foreign-device registration', () => {
+  it('registers with the BBMD, broadcasts through it, and answers forwarded Who-Is at the originator', async () => {
+    const bbmd = await listen('127.0.0.12');
+    const originator = await listen('127.0.0.13');
+    const port = await freeUdpPort();
+    const { device } = await startFixture(fixtureSite(1, 2), { bbmd: { address: `127.0.0.12:${bbmd.port}`, ttlS: 60 } }, port);
+    try {
+      await waitFor(() => bbmd.got.length === 1, 3000, 'Register-Foreign-Device');
+      expect([...bbmd.got[0].msg]).toEqual([0x81, 0x05, 0x00, 0x06, 0x00, 60]);
+      expect(bbmd.got[0].from).toBe(`127.0.0.2:${port}`);
+      bbmd.sock.send(Buffer.from([0x81, 0x00, 0x00, 0x06, 0x00, 0x00]), port, '127.0.0.2');
+      await new Promise((r) => setTimeout(r, 100));
+      device.announce();
+      await waitFor(() => bbmd.got.length === 2, 3000, 'I-Am through the BBMD');
+      expect([...bbmd.got[1].msg.subarray(0, 2)]).toEqual([0x81, 0x09]); // Distribute-Broadcast-To-Network
+      expect([...apduOf(bbmd.got[1].msg).subarray(0, 2)]).toEqual([0x10, 0x00]); // I-Am
+      const [a, b, c, d] = [127, 0, 0, 13];
+      const whoIs = Buffer.from([0x81, 0x04, 0x00, 0x0e, a, b, c, d, originator.port >> 8, originator.port & 0xff, 0x01, 0x00, 0x10, 0x08]);
+      bbmd.sock.send(whoIs, port, '127.0.0.2');
+      await waitFor(() => originator.got.length === 1, 3000, 'I-Am at the originator');
+      expect([...originator.got[0].msg.subarray(0, 2)]).toEqual([0x81, 0x0a]);
+      expect([...apduOf(originator.got[0].msg).subarray(0, 2)]).toEqual([0x10, 0x00]);
+    } finally {
+      await device.close();
+      bbmd.sock.close();
+      originator.sock.close();
+    }
+  });
+});
