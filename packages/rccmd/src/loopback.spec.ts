@@ -362,3 +362,8 @@ describe('broadcast', () => {
     }
   });
 });
+
+it('a text that cannot be encoded fails that send with the reason, without throwing', async () => {
+  const [r] = await new RccmdSender({ id: 'gw' }).send({ kind: 'message', format: 'kirchhoff', text: 'x'.repeat(1025), targets: [parseTarget('127.0.0.1:9')] });
+  expect(r).toMatchObject({ outcome: 'failed', attempts: 1, detail: 'RCCMD text is 1025 characters: at most 1024' });
+});

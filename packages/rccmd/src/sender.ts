@@ -191,7 +191,14 @@ export class RccmdSender {
       const attempt = () => {
         attempts++;
         const nonce = newNonce();
-        const bytes = this.encode(req, nonce);
+        let bytes: Buffer;
+        try {
+          bytes = this.encode(req, nonce);
+        } catch (error) {
+          // A text that placeholders made too long, or with control characters: nothing to retry.
+          resolve(finish('failed', (error as Error).message));
+          return;
+        }
         const expectReply = req.format === 'kirchhoff' && !target.broadcast;
         attemptDelivery(target, bytes, { ioTimeoutMs: this.ioTimeoutMs, tls: this.options.tls, ...(expectReply ? { isReply: this.isReplyTo(nonce) } : {}) }).then(
           (r) => resolve(r.outcome === 'rejected' ? finish('rejected', r.reason) : finish(r.outcome)),
