@@ -5,18 +5,19 @@ import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import { modbusAdapter } from './modbus';
 import { snmpAdapter } from './snmp';
+import { bacnetAdapter } from './bacnet';
 import { rccmdAdapter } from './rccmd';
 import type { AdapterContext, AdapterDefinition, ConfiguredService, RunningAdapter } from './types';
 
 export const ADAPTERS: readonly { readonly id: string; readonly adapter: AdapterDefinition }[] = [
   { id: 'modbus', adapter: modbusAdapter },
   { id: 'snmp', adapter: snmpAdapter },
+  { id: 'bacnet', adapter: bacnetAdapter },
   { id: 'rccmd', adapter: rccmdAdapter },
 ];
 
 /** Protocols whose adapter is not in this build yet. */
 const PLANNED = (c: GatewayConfig): ConfiguredService[] => [
-  { name: 'BACnet/IP', endpoint: `udp ${c.bacnet.address}:${c.bacnet.port}`, enabled: c.bacnet.enabled },
   { name: 'MQTT broker (embedded)', endpoint: `tcp ${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled && c.mqtt.broker.enabled },
   { name: 'MQTT publisher', endpoint: c.mqtt.url || `mqtt://${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled },
   { name: 'HTTP API', endpoint: `tcp ${c.http.host}:${c.http.port}`, enabled: c.http.enabled },

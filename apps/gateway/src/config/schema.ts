@@ -6,6 +6,7 @@ import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './sc
 import { hostKey as host, portKey as port } from './common';
 import { MODBUS_SCHEMA } from '../adapters/modbus';
 import { SNMP_SCHEMA } from '../adapters/snmp';
+import { BACNET_SCHEMA } from '../adapters/bacnet';
 import { RCCMD_SCHEMA } from '../adapters/rccmd';
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
@@ -83,13 +84,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   }),
   modbus: MODBUS_SCHEMA,
   snmp: SNMP_SCHEMA,
-  bacnet: obj('BACnet/IP device (@kirchhoff/bacnet).', {
-    enabled: bool('Serve BACnet/IP.', false),
-    writes: bool('Accept WriteProperty (relays, limits) through the command interface.', false),
-    address: host('Address to bind.'),
-    port: port('UDP port.', 47808),
-    deviceInstance: int('Device object instance.', { min: 0, max: 4_194_302, default: 260_001 }),
-  }),
+  bacnet: BACNET_SCHEMA,
   mqtt: obj('MQTT publisher (@kirchhoff/mqtt).', {
     enabled: bool('Publish to MQTT.', false),
     url: str('Broker URL (mqtt://, mqtts://, ws://, wss://); empty = the embedded broker when it is on.', { default: '' }),

@@ -3,6 +3,7 @@ import type { ModuleType, RelayFunction, ResistanceMode, SensorKind, Severity, T
 import type { LogLevel } from '../log';
 import type { ModbusConfig } from '../adapters/modbus';
 import type { SnmpConfig } from '../adapters/snmp';
+import type { BacnetConfig } from '../adapters/bacnet';
 import type { RccmdConfig } from '../adapters/rccmd';
 
 export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
@@ -24,7 +25,7 @@ export interface GatewayConfig {
   };
   modbus: ModbusConfig;
   snmp: SnmpConfig;
-  bacnet: { enabled: boolean; writes: boolean; address: string; port: number; deviceInstance: number };
+  bacnet: BacnetConfig;
   mqtt: {
     enabled: boolean; url: string; writes: boolean;
     broker: { enabled: boolean; host: string; port: number };

@@ -1,0 +1,56 @@
+// BACnet/IP (@kirchhoff/bacnet) in the gateway: the `bacnet` configuration section and its wiring.
+import { createBacnetDevice } from '@kirchhoff/bacnet';
+import { arr, bool, int, obj, str } from '../config/schema-dsl';
+import { hostKey, portKey } from '../config/common';
+import type { AdapterDefinition } from './types';
+
+const IP_PORT = { pattern: /^((\d{1,3}\.){3}\d{1,3}(:\d{1,5})?)?$/, patternDoc: 'a.b.c.d or a.b.c.d:port' };
+
+export const BACNET_SCHEMA = obj('BACnet/IP device (@kirchhoff/bacnet); object list in docs/bacnet-objects.md.', {
+  enabled: bool('Serve BACnet/IP.', false),
+  writes: bool('Accept WriteProperty of relay Binary Outputs through the command interface.', false),
+  address: hostKey('Address to bind.'),
+  port: portKey('UDP port (BACnet/IP standard: 47808).', 47808),
+  broadcastAddress: str('Where I-Am announcements go (the subnet\'s broadcast address).', { default: '255.255.255.255', pattern: /^(\d{1,3}\.){3}\d{1,3}$/, patternDoc: 'an IPv4 address' }),
+  deviceInstance: int('Device object instance (unique on the BACnet internetwork).', { min: 0, max: 4_194_302, default: 260_001 }),
+  deviceName: str('Device Object_Name; empty = the site name.', { default: '' }),
+  dccPassword: str('Password for DeviceCommunicationControl; empty = the service is not offered.', { default: '', pattern: /^.{0,20}$/, patternDoc: 'at most 20 characters' }),
+  bbmd: obj('Foreign-device registration with a BBMD (to be reachable from other subnets).', {
+    address: str('BBMD address; empty = no registration.', { default: '', ...IP_PORT }),
+    ttlS: int('Registration time-to-live; re-registered every half of it.', { min: 30, max: 65_535, default: 300, unit: 's' }),
+  }),
+  recipients: arr('Notification Class recipients of OUT_OF_RANGE event notifications.', obj('A recipient', {
+    address: str('Recipient B/IP address.', IP_PORT),
+    processId: int('Process identifier in the notifications.', { min: 0, max: 4_294_967_295, default: 1 }),
+    confirmed: bool('ConfirmedEventNotification (retried until acknowledged) instead of unconfirmed.', false),
+  }), { default: [] }),
+});
+
+export interface BacnetConfig {
+  enabled: boolean; writes: boolean; address: string; port: number; broadcastAddress: string; deviceInstance: number;
+  deviceName: string; dccPassword: string; bbmd: { address: string; ttlS: number };
+  recipients: { address: string; processId: number; confirmed: boolean }[];
+}
+
+export const bacnetAdapter: AdapterDefinition = {
+  services: ({ bacnet: c }) => [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${c.port}`, enabled: c.enabled }],
+  portKey: ({ bacnet: c }) => ({ key: 'bacnet.port', port: c.port }),
+  async start({ config, site, commands, logger }) {
+    const c = config.bacnet;
+    if (!c.enabled) return null;
+    const device = await createBacnetDevice(site, {
+      address: c.address,
+      port: c.port,
+      broadcastAddress: c.broadcastAddress,
+      deviceInstance: c.deviceInstance,
+      deviceName: c.deviceName || config.site.name,
+      location: config.site.location,
+      commands: c.writes ? commands : null,
+      ...(c.dccPassword ? { dccPassword: c.dccPassword } : {}),
+      ...(c.bbmd.address ? { bbmd: { address: c.bbmd.address, ttlS: c.bbmd.ttlS } } : {}),
+      recipients: c.recipients,
+      logger,
+    });
+    return { services: [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${device.port}` }], close: () => device.close() };
+  },
+};
