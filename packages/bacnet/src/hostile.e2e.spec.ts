@@ -3,12 +3,14 @@
 // logs once per kind, and a bacstack client keeps getting answers throughout.
 import type { Site } from '@kirchhoff/core';
 import type { BacnetDevice } from './index';
-import { apduOf, Client, confirmedRequest, fixtureSite, first, objectIdTag, rawExchange, startFixture } from './test-helpers/fixture';
+import { describeWithTools, freeUdpPort } from '@kirchhoff/test-support';
+import { apduOf, Client, confirmedRequest, DEVICE_HOST, fixtureSite, first, objectIdTag, rawExchange, startCapture, startFixture } from './test-helpers/fixture';
 
 const RP = 12;
 const PV = 85;
 
-describe('hostile input', () => {
+describeWithTools(['dumpcap', 'tshark'], 'hostile input', () => {
+  let capture: Awaited<ReturnType<typeof startCapture>>;
   let site: Site;
   let device: BacnetDevice;
   let port: number;
@@ -17,13 +19,16 @@ describe('hostile input', () => {
 
   beforeAll(async () => {
     site = fixtureSite();
-    ({ device, port } = await startFixture(site, { logger: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) } }));
+    port = await freeUdpPort();
+    capture = await startCapture([port]);
+    ({ device } = await startFixture(site, { logger: { info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) } }, port));
     client = new Client(port);
   });
 
   afterAll(async () => {
     client?.close();
     await device?.close();
+    await capture?.stop();
   });
 
   const stillServes = async () => expect(first(await client.readProperty({ type: 0, instance: 11 }, PV))).toBeCloseTo(site.snapshot().modules[0].voltageV.value!, 5);
@@ -117,4 +122,10 @@ describe('hostile input', () => {
     expect(warnings.length - warningsBefore).toBeLessThan(200);
     expect(new Set(warnings).size).toBe(warnings.length);
   }, 20_000);
+
+  it('answers hostile input only with datagrams that tshark dissects cleanly', async () => {
+    const fromDevice = `ip.src == ${DEVICE_HOST} && udp.srcport == ${port}`;
+    expect(await capture.count(`${fromDevice} && (bacapp.type == 6 || bacapp.type == 7 || bacapp.type == 5 || bvlc.function == 0x00)`)).toBeGreaterThan(20);
+    expect(await capture.malformed(fromDevice)).toBe('');
+  }, 90_000);
 });

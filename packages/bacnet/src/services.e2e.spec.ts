@@ -3,9 +3,9 @@
 // foreign-device registration with a BBMD (a socket playing the BBMD).
 import { createSocket, Socket } from 'node:dgram';
 import type { Site } from '@kirchhoff/core';
-import { freeUdpPort, waitFor } from '@kirchhoff/test-support';
+import { describeWithTools, freeUdpPort, waitFor } from '@kirchhoff/test-support';
 import type { BacnetDevice } from './index';
-import { apduOf, Client, confirmedRequest, fixtureSite, first, objectIdTag, rawExchange, startFixture } from './test-helpers/fixture';
+import { apduOf, Client, confirmedRequest, fixtureSite, first, objectIdTag, rawExchange, startCapture, startFixture } from './test-helpers/fixture';
 
 const charString = (tag: number, s: string) => [(tag << 4) | 0x08 | 5, s.length + 1, 0x00, ...Buffer.from(s)];
 
@@ -17,7 +17,8 @@ async function listen(host: string, port = 0): Promise<{ sock: Socket; got: { ms
   return { sock, got, port: sock.address().port };
 }
 
-describe('BACnet services on the wire', () => {
+describeWithTools(['dumpcap', 'tshark'], 'BACnet services on the wire', () => {
+  let capture: Awaited<ReturnType<typeof startCapture>>;
   let site: Site;
   let device: BacnetDevice;
   let port: number;
@@ -27,11 +28,13 @@ describe('BACnet services on the wire', () => {
   beforeAll(async () => {
     site = fixtureSite();
     recipient = await listen('127.0.0.11');
-    ({ device, port } = await startFixture(site, {
+    port = await freeUdpPort();
+    capture = await startCapture([port]);
+    ({ device } = await startFixture(site, {
       dccPassword: 'let-me-in',
       recipients: [{ address: `127.0.0.11:${recipient.port}`, processId: 3 }],
       ackRequired: [true, true, true],
-    }));
+    }, port));
     client = new Client(port);
   });
 
@@ -39,6 +42,7 @@ describe('BACnet services on the wire', () => {
     client?.close();
     await device?.close();
     recipient?.sock.close();
+    await capture?.stop();
   });
 
   it('answers Who-Has by name and by identifier with I-Have, and stays silent for what it lacks', async () => {
@@ -99,13 +103,21 @@ describe('BACnet services on the wire', () => {
     site.update((tx) => tx.moduleReadings(6, { voltageV: 13.5 }));
     await waitFor(() => recipient.got.length === 2, 3000, 'the to-normal notification');
   });
+
+  it('leaves a capture that tshark dissects as BACnet without malformed packets', async () => {
+    expect(await capture.count('bacapp.unconfirmed_service == 3')).toBeGreaterThanOrEqual(3); // event and ack notifications
+    expect(await capture.count('bacapp.confirmed_service == 0 || bacapp.confirmed_service == 29 || bacapp.confirmed_service == 17')).toBeGreaterThan(8);
+    expect(await capture.count('bacapp.unconfirmed_service == 1')).toBeGreaterThanOrEqual(2); // I-Have
+    expect(await capture.malformed()).toBe('');
+  }, 90_000);
 });
 
-describe('foreign-device registration', () => {
+describeWithTools(['dumpcap', 'tshark'], 'foreign-device registration', () => {
   it('registers with the BBMD, broadcasts through it, and answers forwarded Who-Is at the originator', async () => {
     const bbmd = await listen('127.0.0.12');
     const originator = await listen('127.0.0.13');
     const port = await freeUdpPort();
+    const capture = await startCapture([port]);
     const { device } = await startFixture(fixtureSite(1, 2), { bbmd: { address: `127.0.0.12:${bbmd.port}`, ttlS: 60 } }, port);
     try {
       await waitFor(() => bbmd.got.length === 1, 3000, 'Register-Foreign-Device');
@@ -123,7 +135,10 @@ describe('foreign-device registration', () => {
       await waitFor(() => originator.got.length === 1, 3000, 'I-Am at the originator');
       expect([...originator.got[0].msg.subarray(0, 2)]).toEqual([0x81, 0x0a]);
       expect([...apduOf(originator.got[0].msg).subarray(0, 2)]).toEqual([0x10, 0x00]);
+      expect(await capture.count('bvlc.function == 0x05 || bvlc.function == 0x09 || bvlc.function == 0x04')).toBe(3);
+      expect(await capture.malformed()).toBe('');
     } finally {
+      await capture.stop();
       await device.close();
       bbmd.sock.close();
       originator.sock.close();

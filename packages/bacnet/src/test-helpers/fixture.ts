@@ -124,3 +124,37 @@ export function objectIdTag(type: number, instance: number, tag = 0): number[] {
 export function apduOf(d: Buffer): Buffer {
   return d.subarray(6);
 }
+
+/** dumpcap on lo for the given UDP ports; `malformed()` lists what tshark flags (as BACnet). */
+export async function startCapture(ports: readonly number[]): Promise<{ stop: () => Promise<void>; malformed: (only?: string) => Promise<string>; count: (filter: string) => Promise<number> }> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { run, startProcess, waitFor } = await import('@kirchhoff/test-support');
+  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-bacnet-'));
+  const pcap = join(dir, 'capture.pcapng');
+  const capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', ports.map((p) => `udp port ${p}`).join(' or '), '-w', pcap]);
+  await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
+  const decode = ports.flatMap((p) => ['-d', `udp.port==${p},bvlc`]);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await new Promise((r) => setTimeout(r, 300));
+    await capture.stop();
+  };
+  const tshark = async (filter: string) => {
+    await stop();
+    const r = await run('tshark', ['-r', pcap, ...decode, '-Y', filter], { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(`tshark failed (${r.code}): ${r.stderr}`); // an invalid filter must not pass as "nothing found"
+    return r.stdout.trim();
+  };
+  return {
+    stop: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+    malformed: (only) => tshark(`${only ? `(${only}) && ` : ''}(_ws.malformed || _ws.expert.severity >= error)`),
+    count: async (filter) => (await tshark(filter)).split('\n').filter(Boolean).length,
+  };
+}
