@@ -87,3 +87,15 @@ describe('kirchhoff start --demo', () => {
     }, 60_000);
   }
 });
+
+describe('kirchhoff output through a pipe', () => {
+  it('delivers every byte of a long JSON report before exiting', async () => {
+    // 16 strings x 25 hours of report is well over the 64 KiB a pipe takes before it must be drained.
+    // A reader that starts late, so the pipe fills and the writer must wait for it.
+    const r = await runProcess('sh', ['-c', `node ${BIN} simulate --strings 16 --modules 4 --hours 24 --json | (sleep 1; cat)`], { timeoutMs: 120_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(65_536);
+    const report = JSON.parse(r.stdout);
+    expect(report.hours).toHaveLength(25);
+  }, 130_000);
+});

@@ -72,9 +72,15 @@ export async function run(argv: string[], io: CliIo = stdio): Promise<number> {
   }
 }
 
+/** Exits once stdout and stderr have drained: a pipe (`simulate --json | jq`) gets every byte. */
+function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 export function main(argv: string[]): void {
   run(argv).then(
-    (code) => process.exit(code),
+    (code) => exitAfterFlush(code),
     (error) => {
       process.stderr.write(`kirchhoff: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
       process.exit(70);
