@@ -236,7 +236,6 @@ class BacnetServer implements BacnetDevice, DeviceView {
       if (p.timer) clearTimeout(p.timer);
       p.resolve(false);
     }
-    if (this.bbmdPeer && this.registered) this.sendRaw(registerForeignDevice(0), this.bbmdPeer); // ask the BBMD to drop us early
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
