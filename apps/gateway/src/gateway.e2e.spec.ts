@@ -44,6 +44,26 @@ describeWithTools(['snmpget'], 'gateway --demo: SNMP', () => {
   });
 });
 
+describeWithTools(['mbpoll'], 'gateway --demo: Modbus TCP', () => {
+  let gw: Gateway;
+
+  beforeAll(async () => {
+    gw = await startGateway(finishConfig(applySets(demoConfig(), EPHEMERAL)), { logger: memoryLogger(), cycleMs: 3_600_000 });
+  });
+  afterAll(() => gw?.stop());
+
+  it('serves the model\'s module registers to mbpoll', async () => {
+    const tcp = gw.services.find((s) => s.name === 'Modbus TCP')!;
+    expect(tcp.state).toBe('running');
+    const port = tcp.endpoint.split(':').pop()!;
+    const m = gw.site.snapshot().modules[26]; // string 2, module 7
+    const first = 10000 + 10 * (m.global - 1);
+    const r = await run('mbpoll', ['-m', 'tcp', '-a', '1', '-t', '4', '-0', '-r', String(first), '-c', '10', '-1', '-q', '-p', port, '127.0.0.1']);
+    const values = Object.fromEntries([...r.stdout.matchAll(/\[(\d+)\]:\s+(-?\d+)/g)].map((x) => [Number(x[1]) - first, Number(x[2])]));
+    expect([values[0], values[1], values[8], values[9]]).toEqual([Math.round(m.voltageV.value! * 1000), Math.round(m.temperatureC.value! * 10), 2, 7]);
+  });
+});
+
 describe('gateway with a real configuration', () => {
   it('starts no network service unless the configuration enables it', async () => {
     const config = finishConfig(applySets({ source: 'test', lines: new Map(), data: { strings: [{ modules: 4 }] } }, []));
