@@ -12,6 +12,8 @@ import { SerialBus, startSerialBus } from './bus';
 import { enginesFromConfig } from './engine/from-config';
 import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
 import type { RunningAdapter } from './adapters/types';
+import { startServices, stopServices } from './services';
+import type { RunningService, ServiceRegistry } from './services/types';
 
 export type { ServiceInfo };
 import type { FaultSpec } from './demo/faults';
@@ -20,6 +22,8 @@ export interface Gateway {
   readonly site: Site;
   readonly commands: CommandInterface;
   readonly services: readonly ServiceInfo[];
+  /** What the internal services registered (history, action record, ...). */
+  readonly registry: ServiceRegistry;
   stop(): Promise<void>;
 }
 
@@ -160,24 +164,30 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   cycle();
   const timer = setInterval(cycle, cycleMs);
 
+  const registry: ServiceRegistry = {};
+  let services: RunningService[] = [];
   let adapters: RunningAdapter[];
   try {
-    adapters = await startAdapters({ config, site, commands, logger });
+    services = await startServices({ config, site, commands, logger, registry });
+    adapters = await startAdapters({ config, site, commands, logger, registry });
   } catch (error) {
+    await stopServices(services, logger);
     clearInterval(timer);
     demo?.stop();
     await bus?.close();
     alarmLog();
     throw error;
   }
-  const services = serviceList(config, adapters);
+  const table = serviceList(config, adapters);
   return {
     site,
     commands,
-    services,
+    services: table,
+    registry,
     async stop() {
       clearInterval(timer);
       await stopAdapters(adapters, logger);
+      await stopServices(services, logger);
       demo?.stop();
       await bus?.close();
       alarmLog();

@@ -3,12 +3,15 @@
 import type { CommandInterface, Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
+import type { ServiceRegistry } from '../services/types';
 
 export interface AdapterContext {
   readonly config: GatewayConfig;
   readonly site: Site;
   readonly commands: CommandInterface;
   readonly logger: Logger;
+  /** What the gateway's internal services offer (history, action record, ...). */
+  readonly registry: ServiceRegistry;
 }
 
 export interface RunningService {

@@ -1,0 +1,32 @@
+// Internal gateway services (UPS and sensor sources, data logger, alarm actions, scheduler):
+// one file per service in this folder, started in SERVICES order before the protocol adapters,
+// stopped in reverse. Services that others need register themselves in the shared registry.
+import type { CommandInterface, Site } from '@kirchhoff/core';
+import type { GatewayConfig } from '../config/types';
+import type { Logger } from '../log';
+
+/**
+ * What started services offer to later ones and to adapters (the HTTP API reads history and the
+ * action record from here). Each service adds its own optional field.
+ */
+export interface ServiceRegistry {
+  [name: string]: unknown;
+}
+
+export interface ServiceContext {
+  readonly config: GatewayConfig;
+  readonly site: Site;
+  readonly commands: CommandInterface;
+  readonly logger: Logger;
+  readonly registry: ServiceRegistry;
+}
+
+export interface RunningService {
+  close(): Promise<void>;
+}
+
+export interface ServiceDefinition {
+  readonly id: string;
+  /** Starts what the configuration enables; null when it enables nothing. */
+  start(ctx: ServiceContext): Promise<RunningService | null>;
+}
