@@ -1,6 +1,6 @@
 // Test helpers: mosquitto_sub as the independent reader, a private mosquitto to restart, cleanup
 // of the retained messages a test leaves on the shared broker, and a small filled site.
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandInterface, Site, SiteOptions } from '@kirchhoff/core';
@@ -23,9 +23,14 @@ export interface Subscriber {
   stop(): Promise<void>;
 }
 
-/** mosquitto_sub on `topics`; resolves once the broker acknowledged the subscription. */
-export async function subscribe(port: number, topics: readonly string[]): Promise<Subscriber> {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-d', '-q', '1', '-F', 'MSG\t%t\t%r\t%x', ...topics.flatMap((t) => ['-t', t])];
+/**
+ * mosquitto_sub on `topics`; resolves once the subscription is in place, proven by a probe
+ * message coming back (its debug output is block-buffered on a pipe, so SUBACK cannot be seen).
+ */
+export async function subscribe(port: number, topics: readonly string[], persistentId?: string): Promise<Subscriber> {
+  const session = persistentId ? ['-c', '-i', persistentId] : [];
+  const probe = `kirchhoff-test-probe/${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const args = ['-h', '127.0.0.1', '-p', String(port), ...session, '-q', '1', '-F', 'MSG\t%t\t%r\t%x', '-t', probe, ...topics.flatMap((t) => ['-t', t])];
   const p = startProcess('mosquitto_sub', args);
   const messages: Received[] = [];
   let parsed = 0;
@@ -36,11 +41,16 @@ export async function subscribe(port: number, topics: readonly string[]): Promis
       const l = lines[parsed];
       if (!l.startsWith('MSG\t')) continue;
       const [, topic, r, hex] = l.split('\t');
-      messages.push({ topic, retained: r === '1', payload: Buffer.from(hex ?? '', 'hex') });
+      if (topic !== probe) messages.push({ topic, retained: r === '1', payload: Buffer.from(hex ?? '', 'hex') });
     }
     return messages;
   };
-  await waitFor(() => /received SUBACK/.test(p.output()), 5000, `mosquitto_sub SUBACK on port ${port}`);
+  await waitFor(async () => {
+    if (p.output().includes(`MSG\t${probe}\t`)) return true;
+    await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', probe, '-m', 'probe'], { timeoutMs: 2000 });
+    await new Promise((r) => setTimeout(r, 50));
+    return p.output().includes(`MSG\t${probe}\t`);
+  }, 5000, `mosquitto_sub on port ${port}`);
   const on = (topic: string) => refresh().filter((m) => m.topic === topic);
   return {
     get messages() { return refresh(); },
@@ -71,15 +81,28 @@ export async function publish(port: number, topic: string, payload: string | Buf
   }
 }
 
-/** A private mosquitto on a free port, for tests that stop and start the broker. */
-export async function privateBroker(): Promise<{ port: number; start(): Promise<void>; stop(): Promise<void> }> {
+/**
+ * A private mosquitto on a free port, for tests that stop and start the broker. It keeps
+ * sessions across restarts and queues QoS 0 for offline persistent subscribers, so a
+ * subscriber with a fixed client id misses nothing published while it reconnects.
+ */
+export async function privateBroker(): Promise<{ port: number; start(): Promise<void>; stop(): Promise<void>; dispose(): Promise<void> }> {
   const port = await freeTcpPort();
+  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-mosquitto-'));
+  // mosquitto started as root drops to its own user, which must be able to save the sessions.
+  chmodSync(dir, 0o777);
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'queue_qos0_messages true', 'max_queued_messages 100000', ''].join('\n'));
   let proc: ReturnType<typeof startProcess> | null = null;
   const start = async () => {
-    proc = startProcess('mosquitto', ['-p', String(port)]);
+    proc = startProcess('mosquitto', ['-c', conf]);
     await waitFor(async () => (await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', 'probe', '-n'], { timeoutMs: 2000 })).code === 0, 5000, `mosquitto on ${port}`);
   };
-  return { port, start, stop: async () => { await proc?.stop(); proc = null; } };
+  const stop = async () => {
+    await proc?.stop();
+    proc = null;
+  };
+  return { port, start, stop, dispose: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 export function uniqueSiteId(what: string): string {
