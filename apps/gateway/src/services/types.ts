@@ -4,12 +4,14 @@
 import type { CommandInterface, Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
+import type { HistoryStore } from './history/types';
 
 /**
  * What started services offer to later ones and to adapters (the HTTP API reads history and the
  * action record from here). Each service adds its own optional field.
  */
 export interface ServiceRegistry {
+  history?: HistoryStore;
   [name: string]: unknown;
 }
 
