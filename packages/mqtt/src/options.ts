@@ -43,7 +43,7 @@ export interface MqttPublisherOptions {
   /** Per connection. */
   readonly maxMessagesPerSecond?: number;
   readonly maxInFlight?: number;
-  /** Messages kept per connection while the broker is down; beyond, the oldest are dropped and counted. */
+  /** Events (alarm events, command results, Sparkplug data) kept per connection while the broker is down or slow; beyond, the oldest are dropped and counted. States need no limit: one per topic, the latest. */
   readonly bufferLimit?: number;
   /** QoS of JSON states, events and discovery (Sparkplug uses the QoS its specification sets). */
   readonly qos?: 0 | 1;

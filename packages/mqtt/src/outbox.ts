@@ -1,6 +1,7 @@
 // The bounded outgoing buffer of one connection: retained state coalesces per topic (only the
-// latest state of a topic is worth sending), events queue in order; past the limit the oldest
-// message is dropped and counted. Nothing here waits, so the site's writer is never blocked.
+// latest state of a topic is worth sending, so states never exceed the number of topics), events
+// queue in order up to a limit, past which the oldest event is dropped and counted. Nothing here
+// waits, so the site's writer is never blocked.
 
 export interface OutMessage {
   readonly topic: string;
@@ -73,9 +74,8 @@ export class Outbox {
   }
 
   private trim(): void {
-    while (this.size > this.limit) {
-      if (this.head < this.events.length) this.head++;
-      else this.latest.delete(this.latest.keys().next().value as string);
+    while (this.events.length - this.head > this.limit) {
+      this.head++;
       this.dropped++;
     }
   }
