@@ -142,7 +142,7 @@ export const ENTITY_TABLE: readonly EntitySpec[] = [
   { kind: 'string', topic: 'string/<n>', description: 'A battery string (n = 1..16).', metrics: STRING_METRICS },
   { kind: 'module', topic: 'string/<n>/module/<m>', description: 'A measuring module (block) m of string n.', metrics: MODULE_METRICS },
   { kind: 'ups', topic: 'ups', description: 'The UPS (RFC 1628 groups), when the site has one.', metrics: UPS_METRICS },
-  { kind: 'sensor', topic: 'sensor/<id>', description: 'An analog sensor; unit and Home Assistant class follow its kind (temperature, humidity, hydrogen, current, voltage, analog).', metrics: sensorMetrics({ kind: 'analog', unit: '<sensor unit>' }) },
+  { kind: 'sensor', topic: 'sensor/<id>', description: 'An analog sensor; unit and Home Assistant class follow its kind (temperature, humidity, hydrogen, current, voltage, analog).', metrics: sensorMetrics({ kind: 'analog', unit: 'per sensor' }) },
   { kind: 'input', topic: 'input/<id>', description: 'A digital input; active = in its alarm position.', metrics: INPUT_METRICS },
   { kind: 'relay', topic: 'relay/<id>', description: 'A relay output; on = energized. Writable when commands are enabled.', metrics: RELAY_METRICS },
 ];
