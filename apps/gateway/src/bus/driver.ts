@@ -166,6 +166,11 @@ export class BusDriver {
     await this.loopDone;
   }
 
+  /** The queue of a port, for other protocols sharing its serial line (BusPort.lease). */
+  portQueue(index = 0): BusPort | undefined {
+    return this.ports[index]?.port;
+  }
+
   onCycle(listener: (r: CycleReport) => void): () => void {
     this.cycleListeners.add(listener);
     return () => this.cycleListeners.delete(listener);

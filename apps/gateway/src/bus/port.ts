@@ -55,6 +55,26 @@ interface Job {
   readonly resolve: (r: ExchangeResult) => void;
 }
 
+/** The line lent to another protocol on the same serial port (a Q1 UPS, Modbus RTU sensors). */
+export interface LineLease {
+  /** False when the port is not open (the bytes are dropped). */
+  write(bytes: Uint8Array): boolean;
+  /** Bytes received while the lease is held; returns a function that removes the listener. */
+  onData(listener: (bytes: Uint8Array) => void): () => void;
+}
+
+/** Thrown by lease() when the port has stopped before the task could run. */
+export class PortStoppedError extends Error {
+  constructor(port: string) {
+    super(`serial port ${port} is closed`);
+  }
+}
+
+interface LeaseJob {
+  readonly run: () => Promise<void>;
+  readonly cancel: () => void;
+}
+
 interface InFlight {
   readonly expect: Expectation;
   readonly command: number;
@@ -67,7 +87,9 @@ interface InFlight {
 
 export class BusPort {
   readonly counters: PortCounters = { requests: 0, timeouts: 0, crcErrors: 0, dropped: 0, garbageBytes: 0, unexpected: 0, refused: 0, bytesSent: 0, bytesReceived: 0 };
-  private readonly queue: Job[] = [];
+  private readonly queue: (Job | LeaseJob)[] = [];
+  /** Receivers of the bytes while the line is lent out; null while the bus protocol has it. */
+  private leased: Set<(bytes: Uint8Array) => void> | null = null;
   private readonly parser = new FrameParser();
   private inFlight: InFlight | null = null;
   private busy = false;
@@ -100,13 +122,51 @@ export class BusPort {
     });
   }
 
+  /**
+   * Lends the line to `task` in turn with the bus requests, so other protocols on the same port
+   * (one owner per port) never talk over the bus. Bytes arriving meanwhile go to the task only.
+   */
+  lease<T>(task: (line: LineLease) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.stopped) return reject(new PortStoppedError(this.description));
+      const listeners = new Set<(bytes: Uint8Array) => void>();
+      const line: LineLease = {
+        write: (bytes) => {
+          if (this.leased !== listeners || !this.options.transport.write(bytes)) return false;
+          this.counters.bytesSent += bytes.length;
+          return true;
+        },
+        onData: (listener) => {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      };
+      this.queue.push({
+        run: async () => {
+          this.leased = listeners;
+          try {
+            resolve(await task(line));
+          } catch (e) {
+            reject(e);
+          } finally {
+            this.leased = null;
+            this.parser.reset();
+          }
+        },
+        cancel: () => reject(new PortStoppedError(this.description)),
+      });
+      this.pump();
+    });
+  }
+
   /** Ends the queue: requests not yet sent are dropped and counted. */
   stop(): void {
     this.stopped = true;
     this.unsubscribe();
     for (const job of this.queue.splice(0)) {
       this.counters.dropped++;
-      job.resolve({ responses: [], sent: false, timedOut: false });
+      if ('cancel' in job) job.cancel();
+      else job.resolve({ responses: [], sent: false, timedOut: false });
     }
     this.inFlight?.finish(true);
   }
@@ -116,6 +176,13 @@ export class BusPort {
     const job = this.queue.shift();
     if (!job) return;
     this.busy = true;
+    if ('run' in job) {
+      job.run().then(() => {
+        this.busy = false;
+        this.pump();
+      });
+      return;
+    }
     this.run(job.request).then((r) => {
       this.busy = false;
       job.resolve(r);
@@ -185,6 +252,10 @@ export class BusPort {
 
   private receive(bytes: Uint8Array): void {
     this.counters.bytesReceived += bytes.length;
+    if (this.leased) {
+      for (const l of this.leased) l(bytes);
+      return;
+    }
     for (const e of this.parser.push(bytes)) {
       if (e.kind === 'error') {
         if (e.error.code === 'garbage') this.counters.garbageBytes += e.error.bytes;

@@ -15,6 +15,9 @@ export interface SerialTransportOptions {
    * pty these ioctls fail: that is logged once and ignored.
    */
   readonly raiseModemLines?: boolean;
+  /** Default none, 8 data bits, 1 stop bit (the module bus); Modbus RTU devices often use even. */
+  readonly parity?: 'none' | 'even' | 'odd';
+  readonly stopBits?: 1 | 2;
 }
 
 export class SerialTransport implements BusTransport {
@@ -38,7 +41,7 @@ export class SerialTransport implements BusTransport {
     return new Promise((resolve) => {
       const attempt = () => {
         if (this.closed) return resolve(false);
-        const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, autoOpen: false });
+        const port = new SerialPort({ path: this.options.path, baudRate: this.options.baudRate, parity: this.options.parity, stopBits: this.options.stopBits, autoOpen: false });
         port.open((err) => {
           if (err) {
             if (err.message !== this.lastOpenError) this.options.logger.warn('cannot open serial port; retrying', { port: this.options.path, error: err.message });

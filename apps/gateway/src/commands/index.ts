@@ -5,5 +5,6 @@ import { configCheckCommand } from './config-check';
 import { simulateModulesCommand } from './simulate-modules';
 import { simulateCommand } from './simulate';
 import { rccmdListenCommand } from './rccmd-listen';
+import { simulateUpsCommand } from './simulate-ups';
 
-export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand];
+export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand];

@@ -8,6 +8,7 @@ import { MODBUS_SCHEMA } from '../adapters/modbus';
 import { SNMP_SCHEMA } from '../adapters/snmp';
 import { BACNET_SCHEMA } from '../adapters/bacnet';
 import { RCCMD_SCHEMA } from '../adapters/rccmd';
+import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
   ...extra,
@@ -53,15 +54,13 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     floatCurrentRiseA: num('Float-current rise over its own recent level that counts (a 100 Ah string floats at about 0.1 A).', { min: 0.01, max: 100, default: 0.05, unit: 'A' }),
     delayS: int('Both conditions must hold this long.', { min: 0, max: 3600, default: 60, unit: 's' }),
   }),
-  ups: obj('The UPS the batteries belong to.', {
-    source: str('Where UPS values come from.', { enum: ['none', 'simulated'], default: 'none' }),
-    name: str('UPS name (upsIdentName).', { default: 'UPS' }),
-  }),
+  ups: UPS_SCHEMA,
   sensors: arr('Environment sensors (ids are 1-based, in this order).', obj('A sensor', {
     name: str('Display name.'),
     kind: str('What it measures.', { enum: SENSOR_KINDS }),
     unit: str('Unit, when not the kind\'s default (degC, %RH, %LEL, A, V).', { optional: true }),
   }), { maxItems: 64, default: [] }),
+  modbusSensors: MODBUS_SENSORS_SCHEMA,
   inputs: arr('Potential-free digital inputs (ids are 1-based, in this order).', obj('An input', {
     name: str('Display name.'),
     alarm: str('Severity of the alarm while the input is active; none = informational.', { enum: ['none', ...SEVERITIES], default: 'none' }),

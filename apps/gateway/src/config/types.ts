@@ -5,6 +5,7 @@ import type { ModbusConfig } from '../adapters/modbus';
 import type { SnmpConfig } from '../adapters/snmp';
 import type { BacnetConfig } from '../adapters/bacnet';
 import type { RccmdConfig } from '../adapters/rccmd';
+import type { ModbusSensorsConfig, UpsConfig } from '../services/sources/config';
 
 export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
 
@@ -14,8 +15,9 @@ export interface GatewayConfig {
   bus: { port: string; baudRate: number; pollIntervalMs: number; resistanceIntervalS: number; timeoutMs: number; retries: number; lostAfterMisses: number };
   balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
   runaway: { enabled: boolean; breakerRelay: number; riseRateCPerHour: number; differenceC: number; floatCurrentRiseA: number; delayS: number };
-  ups: { source: 'none' | 'simulated'; name: string };
+  ups: UpsConfig;
   sensors: { name: string; kind: SensorKind; unit?: string }[];
+  modbusSensors: ModbusSensorsConfig;
   inputs: { name: string; alarm: 'none' | Severity }[];
   relays: { name: string; function: RelayFunction }[];
   thresholds: {

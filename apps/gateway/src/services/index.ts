@@ -2,8 +2,11 @@
 // registered). Add one line per service.
 import type { Logger } from '../log';
 import type { RunningService, ServiceContext, ServiceDefinition } from './types';
+import { modbusSensorsService, upsSourceService } from './sources';
 
-export const SERVICES: readonly ServiceDefinition[] = [];
+export const SERVICES: readonly ServiceDefinition[] = [
+  upsSourceService, modbusSensorsService,
+];
 
 export async function startServices(ctx: ServiceContext): Promise<RunningService[]> {
   const running: RunningService[] = [];

@@ -4,6 +4,7 @@
 import type { CommandInterface, Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
+import type { SerialLines, UpsSource } from './sources';
 import type { HistoryStore } from './history/types';
 
 /**
@@ -12,6 +13,10 @@ import type { HistoryStore } from './history/types';
  */
 export interface ServiceRegistry {
   history?: HistoryStore;
+  /** The UPS source (q1, snmp): the command executor sends ups-test/ups-control/ups-settings to it. */
+  ups?: UpsSource;
+  /** Serial-port owner shared by the UPS and sensor sources (adopt the bus port here). */
+  serialLines?: SerialLines;
   [name: string]: unknown;
 }
 

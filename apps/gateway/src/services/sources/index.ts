@@ -1,0 +1,75 @@
+// The UPS and sensor sources as gateway services: the configured UPS source (q1 or snmp; the
+// simulated one is the demo's) registers itself as `registry.ups` for the command executor, and
+// the Modbus sensor poller fills sensors and string currents. Serial ports are shared through
+// `registry.serialLines` (one queue per port, the bus port included when the gateway adopts it).
+import { KirchhoffError } from '@kirchhoff/core';
+import type { ConfigProblem } from '../../config/schema-dsl';
+import type { Logger } from '../../log';
+import type { ServiceDefinition, ServiceRegistry } from '../types';
+import { sourcesCrossChecks } from './config';
+import { Q1UpsSource } from './q1/source';
+import { SerialLines } from './serial-lines';
+import { RegisterReader, RtuReader, TcpReader } from './modbus/client';
+import { ModbusSensorPoller } from './modbus/sensors';
+
+export type { UpsSource, UpsCommand } from './types';
+export { SerialLines } from './serial-lines';
+export { sourcesCrossChecks, UPS_SCHEMA, MODBUS_SENSORS_SCHEMA } from './config';
+export type { UpsConfig, ModbusSensorsConfig } from './config';
+
+/** The same words as a ConfigError, without pulling the whole schema in here. */
+function invalid(problems: readonly ConfigProblem[]): KirchhoffError {
+  return new KirchhoffError('config.invalid', `configuration: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
+}
+
+/** The gateway's serial-port owner, created by the first service that needs it. */
+export function serialLinesOf(registry: ServiceRegistry, logger: Logger): SerialLines {
+  registry.serialLines ??= new SerialLines(logger.child('serial'));
+  return registry.serialLines;
+}
+
+export const upsSourceService: ServiceDefinition = {
+  id: 'ups-source',
+  async start({ config, site, logger, registry }) {
+    const u = config.ups;
+    if (u.source !== 'q1') return null;
+    const problems = sourcesCrossChecks(config).filter((p) => p.path.startsWith('ups.'));
+    if (problems.length) throw invalid(problems);
+    const line = await serialLinesOf(registry, logger).open(u.q1.port, { baudRate: u.q1.baudRate });
+    const source = new Q1UpsSource({ site, line, config: u, logger });
+    source.start();
+    registry.ups = source;
+    logger.info(`UPS source q1 on ${u.q1.port} at ${u.q1.baudRate} baud, polled every ${u.pollIntervalMs} ms${u.controls ? '; tests and shutdowns are forwarded (ups.controls)' : ''}`);
+    return {
+      close: async () => {
+        if (registry.ups === source) delete registry.ups;
+        await source.close();
+      },
+    };
+  },
+};
+
+export const modbusSensorsService: ServiceDefinition = {
+  id: 'modbus-sensors',
+  async start({ config, site, logger, registry }) {
+    const m = config.modbusSensors;
+    if (!m.enabled || !m.devices.length) return null;
+    const problems = sourcesCrossChecks(config).filter((p) => p.path.startsWith('modbusSensors.'));
+    if (problems.length) throw invalid(problems);
+    const readers: RegisterReader[] = [];
+    try {
+      for (const d of m.devices) {
+        readers.push(d.transport === 'rtu'
+          ? new RtuReader(await serialLinesOf(registry, logger).open(d.port, { baudRate: d.baudRate, parity: d.parity, stopBits: d.stopBits }), d.baudRate, d.timeoutMs)
+          : new TcpReader(d.host, d.tcpPort, d.timeoutMs));
+      }
+    } catch (error) {
+      await Promise.all(readers.map((r) => r.close()));
+      throw error;
+    }
+    const poller = new ModbusSensorPoller(site, m, m.devices.map((device, i) => ({ device, reader: readers[i] })), logger);
+    poller.start();
+    logger.info(`Modbus sensors: ${m.devices.map((d, i) => `${d.name} (${readers[i].description}, ${d.points.length} points)`).join(', ')}, every ${m.pollIntervalMs} ms`);
+    return { close: () => poller.close() };
+  },
+};

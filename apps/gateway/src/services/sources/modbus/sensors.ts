@@ -1,0 +1,125 @@
+// Polls third-party Modbus devices and writes their points into the site: sensors by id, and a
+// string's DC, ripple or differential currents. Points of one device are read in as few requests
+// as their addresses allow; a device that stops answering fails its points after N misses.
+import type { Site, SiteTransaction } from '@kirchhoff/core';
+import type { Logger } from '../../../log';
+import type { ModbusDeviceConfig, ModbusPointConfig, ModbusSensorsConfig, StringCurrent } from '../config';
+import type { RegisterReader } from './client';
+import { decodeValue, ModbusReplyError, REGISTER_WIDTH } from './codec';
+
+/** Registers between two points read in one request rather than two. */
+const MAX_GAP = 8;
+
+export interface Block {
+  readonly fn: 3 | 4;
+  readonly address: number;
+  readonly count: number;
+  readonly points: readonly ModbusPointConfig[];
+}
+
+/** Groups points into read requests: same function, at most 125 registers, small gaps. */
+export function planBlocks(points: readonly ModbusPointConfig[]): Block[] {
+  const blocks: Block[] = [];
+  for (const fn of [3, 4] as const) {
+    const sorted = points.filter((p) => p.function === fn).sort((a, b) => a.address - b.address);
+    let cur: { address: number; end: number; points: ModbusPointConfig[] } | null = null;
+    for (const p of sorted) {
+      const end = p.address + REGISTER_WIDTH[p.type];
+      if (cur && p.address <= cur.end + MAX_GAP && Math.max(cur.end, end) - cur.address <= 125) {
+        cur.end = Math.max(cur.end, end);
+        cur.points.push(p);
+      } else {
+        if (cur) blocks.push({ fn, address: cur.address, count: cur.end - cur.address, points: cur.points });
+        cur = { address: p.address, end, points: [p] };
+      }
+    }
+    if (cur) blocks.push({ fn, address: cur.address, count: cur.end - cur.address, points: cur.points });
+  }
+  return blocks;
+}
+
+export function writePoint(tx: SiteTransaction, target: string, value: number | null, atMs: number): void {
+  const [kind, n, field] = target.split('/');
+  if (kind === 'sensor') tx.sensor(Number(n), value, atMs);
+  else tx.string(Number(n), { [field as StringCurrent]: value }, atMs);
+}
+
+export interface DevicePoller {
+  readonly device: ModbusDeviceConfig;
+  readonly reader: RegisterReader;
+}
+
+export class ModbusSensorPoller {
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  private readonly misses = new Map<ModbusDeviceConfig, number>();
+  private readonly lastProblem = new Map<ModbusDeviceConfig, string>();
+  private readonly blocks = new Map<ModbusDeviceConfig, Block[]>();
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly site: Site,
+    private readonly config: ModbusSensorsConfig,
+    private readonly devices: readonly DevicePoller[],
+    private readonly logger: Logger,
+  ) {
+    for (const d of devices) this.blocks.set(d.device, planBlocks(d.device.points));
+  }
+
+  start(): void {
+    const loop = async () => {
+      await this.poll();
+      if (!this.closed) this.timer = setTimeout(loop, this.config.pollIntervalMs);
+    };
+    void loop();
+  }
+
+  /** Reads every device once (devices in parallel; a shared serial port takes them in turn). */
+  poll(): Promise<void> {
+    this.running ??= Promise.all(this.devices.map((d) => this.pollDevice(d))).then(() => undefined).finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async pollDevice({ device, reader }: DevicePoller): Promise<void> {
+    const values: { target: string; value: number }[] = [];
+    const failed: string[] = [];
+    for (const block of this.blocks.get(device)!) {
+      try {
+        const regs = await reader.read({ unitId: device.unitId, fn: block.fn, address: block.address, count: block.count });
+        for (const p of block.points) {
+          const at = p.address - block.address;
+          const raw = decodeValue(regs.slice(at, at + REGISTER_WIDTH[p.type]), p.type, p.wordOrder);
+          values.push({ target: p.target, value: raw * p.scale + p.offset });
+        }
+      } catch (e) {
+        const reason = e instanceof ModbusReplyError ? e.message : `read failed: ${(e as Error).message}`;
+        failed.push(`FC${block.fn} ${block.address}+${block.count}: ${reason}`);
+        for (const p of block.points) values.push({ target: p.target, value: NaN });
+      }
+    }
+    const now = this.site.now();
+    const good = values.filter((v) => Number.isFinite(v.value));
+    const misses = failed.length ? (this.misses.get(device) ?? 0) + 1 : 0;
+    this.misses.set(device, misses);
+    const problem = failed.join('; ');
+    if (problem !== (this.lastProblem.get(device) ?? '')) {
+      if (problem) this.logger.warn(`Modbus device ${device.name} (${reader.description}, unit ${device.unitId}): ${problem}`);
+      else this.logger.info(`Modbus device ${device.name} (${reader.description}) answers again`);
+      this.lastProblem.set(device, problem);
+    }
+    // A point keeps its last value (and its time) until its device has missed failAfterMisses polls.
+    const fail = misses >= this.config.failAfterMisses ? values.filter((v) => !Number.isFinite(v.value)) : [];
+    if (!good.length && !fail.length) return;
+    this.site.update((tx) => {
+      for (const v of good) writePoint(tx, v.target, v.value, now);
+      for (const v of fail) writePoint(tx, v.target, null, now);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await Promise.all(this.devices.map((d) => d.reader.close()));
+  }
+}
