@@ -1,18 +1,10 @@
 // What the gateway knows of a protocol adapter: its configuration section, the services it
 // shows in the start-up table, and how to start it. One file per adapter in this folder.
-import type { CommandInterface, Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
-import type { Logger } from '../log';
-import type { ServiceRegistry } from '../services/types';
+import type { ServiceContext } from '../services/types';
 
-export interface AdapterContext {
-  readonly config: GatewayConfig;
-  readonly site: Site;
-  readonly commands: CommandInterface;
-  readonly logger: Logger;
-  /** What the gateway's internal services offer (history, action record, ...). */
-  readonly registry: ServiceRegistry;
-}
+/** Adapters get what internal services get (configuration, site, commands, logger, registry). */
+export type AdapterContext = ServiceContext;
 
 export interface RunningService {
   /** As in the start-up table: `Modbus TCP`. */
