@@ -7,6 +7,7 @@ import { modbusAdapter } from './modbus';
 import { snmpAdapter } from './snmp';
 import { bacnetAdapter } from './bacnet';
 import { rccmdAdapter } from './rccmd';
+import { httpAdapter } from './http';
 import type { AdapterContext, AdapterDefinition, ConfiguredService, RunningAdapter } from './types';
 
 export const ADAPTERS: readonly { readonly id: string; readonly adapter: AdapterDefinition }[] = [
@@ -14,13 +15,13 @@ export const ADAPTERS: readonly { readonly id: string; readonly adapter: Adapter
   { id: 'snmp', adapter: snmpAdapter },
   { id: 'bacnet', adapter: bacnetAdapter },
   { id: 'rccmd', adapter: rccmdAdapter },
+  { id: 'http', adapter: httpAdapter },
 ];
 
 /** Protocols whose adapter is not in this build yet. */
 const PLANNED = (c: GatewayConfig): ConfiguredService[] => [
   { name: 'MQTT broker (embedded)', endpoint: `tcp ${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled && c.mqtt.broker.enabled },
   { name: 'MQTT publisher', endpoint: c.mqtt.url || `mqtt://${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled },
-  { name: 'HTTP API', endpoint: `tcp ${c.http.host}:${c.http.port}`, enabled: c.http.enabled },
 ];
 
 export interface ServiceInfo {

@@ -1,6 +1,7 @@
 // The embedded demo site: a complete simulated site with every protocol on an unprivileged port,
 // needing no hardware and no other server.
 import type { RawConfig } from './load';
+import { DEMO_HTTP_USERS } from '../http/demo-users';
 
 export const DEMO_PORTS = { modbus: 5020, snmp: 1161, bacnet: 47808, http: 8080, mqttBroker: 11883 } as const;
 
@@ -60,7 +61,8 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
         enabled: true,
         jobs: [{ name: 'demo-powerfail', trigger: 'ups-on-battery', kind: 'message', format: 'rccmd', targets: ['127.0.0.1:16003'], clearText: 'Powerfail on #UPSNAME: restored.' }],
       },
-      http: { enabled: true, port: DEMO_PORTS.http },
+      // Documented default passwords (README): warned about at start-up and in the API.
+      http: { enabled: true, port: DEMO_PORTS.http, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
       demo: { enabled: true, seed: 1 },
     },
   };

@@ -3,11 +3,12 @@
 import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEVERITIES, MAX_MODULES, MAX_STRINGS } from '@kirchhoff/core';
 import { LOG_LEVELS } from '../log';
 import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './schema-dsl';
-import { hostKey as host, portKey as port } from './common';
+import { portKey as port } from './common';
 import { MODBUS_SCHEMA } from '../adapters/modbus';
 import { SNMP_SCHEMA } from '../adapters/snmp';
 import { BACNET_SCHEMA } from '../adapters/bacnet';
 import { RCCMD_SCHEMA } from '../adapters/rccmd';
+import { HTTP_SCHEMA } from '../adapters/http';
 import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
@@ -100,11 +101,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     }),
   }),
   rccmd: RCCMD_SCHEMA,
-  http: obj('HTTP API and web pages.', {
-    enabled: bool('Serve HTTP.', false),
-    host: host('Address to listen on.'),
-    port: port('TCP port.', 8080),
-  }),
+  http: HTTP_SCHEMA,
   log: obj('Logging.', {
     level: str('Least severe level written.', { enum: LOG_LEVELS, default: 'info' }),
     format: str('json (one object per line) or pretty; auto = pretty on a terminal.', { enum: ['auto', 'json', 'pretty'], default: 'auto' }),

@@ -5,6 +5,7 @@ import type { ModbusConfig } from '../adapters/modbus';
 import type { SnmpConfig } from '../adapters/snmp';
 import type { BacnetConfig } from '../adapters/bacnet';
 import type { RccmdConfig } from '../adapters/rccmd';
+import type { HttpConfig } from '../adapters/http';
 import type { ModbusSensorsConfig, UpsConfig } from '../services/sources/config';
 
 export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
@@ -34,7 +35,7 @@ export interface GatewayConfig {
     modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
   };
   rccmd: RccmdConfig;
-  http: { enabled: boolean; host: string; port: number };
+  http: HttpConfig;
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   demo: { enabled: boolean; seed: number };
 }

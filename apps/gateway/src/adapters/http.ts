@@ -1,0 +1,57 @@
+// The HTTP API (apps/gateway/src/http) in the gateway: the `http` configuration section, the demo's
+// users, and the wiring. The service is off unless http.enabled; writes are authorised by role.
+import { arr, bool, int, obj, str } from '../config/schema-dsl';
+import { hostKey, portKey } from '../config/common';
+import { startHttpApi } from '../http/server';
+import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN } from '../http/passwords';
+import type { HttpUserConfig } from '../http/auth';
+import { DEMO_HTTP_USERS } from '../http/demo-users';
+import type { AdapterDefinition } from './types';
+
+export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /openapi.json, /health, Prometheus /metrics). Writes (relays, thresholds, acknowledgements, UPS and module commands) are allowed by the user\'s role; the service itself is off unless enabled.', {
+  enabled: bool('Serve HTTP.', false),
+  host: hostKey('Address to listen on.'),
+  port: portKey('TCP port.', 8080),
+  tls: obj('HTTPS (TLS 1.2 or newer; TLS 1.3 preferred). Both files set = HTTPS only; both empty = plain HTTP, warned about.', {
+    cert: str('Certificate chain (PEM file).', { default: '' }),
+    key: str('Private key (PEM file).', { default: '' }),
+    minVersion: str('Oldest TLS version accepted.', { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' }),
+  }),
+  users: arr('Who may log in. Roles: viewer reads; operator also acknowledges alarms, switches relays and sets thresholds; admin may do everything.', obj('A user', {
+    name: str('Login name.', { pattern: /^[A-Za-z0-9._@-]{1,64}$/, patternDoc: '1..64 of A-Z a-z 0-9 . _ @ -' }),
+    role: str('Role.', { enum: ['viewer', 'operator', 'admin'], default: 'viewer' }),
+    passwordHash: str('The password as a scrypt hash; never the password itself.', { pattern: PASSWORD_HASH_PATTERN, patternDoc: PASSWORD_HASH_DOC }),
+  }), { default: [], maxItems: 256 }),
+  sessionTtlMin: int('A session token expires after this long unused.', { min: 1, max: 10_080, default: 480, unit: 'min' }),
+  metricsPublic: bool('Serve /metrics without a login (for a Prometheus on a trusted network); otherwise it needs a viewer login (Basic or Bearer).', false),
+  live: obj('Server-sent events at /api/live.', {
+    batchMs: int('Value changes are collected this long and sent as one event.', { min: 50, max: 10_000, default: 250, unit: 'ms' }),
+    maxQueueKiB: int('A client with more unread data than this is dropped (a slow reader never slows the site).', { min: 64, max: 65_536, default: 1024, unit: 'KiB' }),
+    maxClients: int('Simultaneous streams.', { min: 1, max: 1000, default: 32 }),
+  }),
+});
+
+export interface HttpConfig {
+  enabled: boolean; host: string; port: number;
+  tls: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
+  users: HttpUserConfig[];
+  sessionTtlMin: number;
+  metricsPublic: boolean;
+  live: { batchMs: number; maxQueueKiB: number; maxClients: number };
+}
+
+export { DEMO_HTTP_USERS, type HttpUserConfig };
+
+export const httpAdapter: AdapterDefinition = {
+  services: ({ http: c }) => [{ name: 'HTTP API', endpoint: `${c.tls.cert ? 'https' : 'http'} ${c.host}:${c.port}`, enabled: c.enabled }],
+  portKey: ({ http: c }) => ({ key: 'http.port', port: c.port }),
+  async start(ctx) {
+    const c = ctx.config.http;
+    if (!c.enabled) return null;
+    const api = await startHttpApi(ctx);
+    return {
+      services: [{ name: 'HTTP API', endpoint: `${api.tls ? 'https' : 'http'} ${api.host}:${api.port}` }],
+      close: () => api.close(),
+    };
+  },
+};

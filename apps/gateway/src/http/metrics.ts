@@ -1,0 +1,83 @@
+// The Prometheus /metrics page (text exposition format 0.0.4): bus counters, active alarms by
+// severity, string values, HTTP clients, the data logger's lag when one runs, process figures.
+import { SEVERITIES, type SiteSnapshot } from '@kirchhoff/core';
+
+export type MetricType = 'counter' | 'gauge';
+export interface Sample {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+export interface Metric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly samples: readonly Sample[];
+}
+
+const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+const escapeHelp = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+const num = (v: number) => (Number.isNaN(v) ? 'NaN' : v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+
+export function renderMetrics(metrics: readonly Metric[]): string {
+  const out: string[] = [];
+  for (const m of metrics) {
+    if (!m.samples.length) continue;
+    out.push(`# HELP ${m.name} ${escapeHelp(m.help)}`, `# TYPE ${m.name} ${m.type}`);
+    for (const s of m.samples) {
+      const labels = s.labels && Object.keys(s.labels).length ? `{${Object.entries(s.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
+      out.push(`${m.name}${labels} ${num(s.value)}`);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+export interface MetricSources {
+  readonly snapshot: SiteSnapshot;
+  /** Connected clients per adapter (`http-live` = open event streams), where known. */
+  readonly clients: Readonly<Record<string, number>>;
+  readonly httpSessions: number;
+  readonly liveDropped: number;
+  readonly httpRequests: Readonly<Record<string, number>>;
+  /** Seconds the data logger's newest stored sample lags the site; null without a logger. */
+  readonly loggerLagS: number | null;
+  readonly nowMs: number;
+}
+
+export function siteMetrics(s: MetricSources): Metric[] {
+  const snap = s.snapshot;
+  const g = (name: string, help: string, samples: Sample[]): Metric => ({ name, help, type: 'gauge', samples });
+  const c = (name: string, help: string, value: number): Metric => ({ name, help, type: 'counter', samples: [{ value }] });
+  const bySeverity = SEVERITIES.map((sev) => ({ labels: { severity: sev }, value: snap.alarms.filter((a) => a.severity === sev).length }));
+  const unacked = SEVERITIES.map((sev) => ({ labels: { severity: sev }, value: snap.alarms.filter((a) => a.severity === sev && !a.acknowledged).length }));
+  const quality = (['fresh', 'stale', 'failed'] as const).map((q) => ({ labels: { quality: q }, value: snap.modules.filter((m) => m.voltageV.quality === q).length }));
+  const perString = (pick: (st: SiteSnapshot['strings'][number]) => number | null) =>
+    snap.strings.flatMap((st) => { const v = pick(st); return v === null ? [] : [{ labels: { string: String(st.string) }, value: v }]; });
+  const mem = process.memoryUsage();
+  const cpu = process.cpuUsage();
+  return [
+    g('kirchhoff_up', 'The gateway answers.', [{ value: 1 }]),
+    g('kirchhoff_site_info', 'Site identity (value 1).', [{ labels: { site: snap.info.name }, value: 1 }]),
+    g('kirchhoff_uptime_seconds', 'Seconds since the site model started.', [{ value: Math.round((s.nowMs - snap.startedAtMs) / 1000) }]),
+    c('kirchhoff_bus_requests_total', 'Battery-bus requests sent.', snap.bus.requests),
+    c('kirchhoff_bus_timeouts_total', 'Battery-bus requests without an answer in time.', snap.bus.timeouts),
+    c('kirchhoff_bus_crc_errors_total', 'Battery-bus answers with a bad CRC.', snap.bus.crcErrors),
+    c('kirchhoff_bus_retries_total', 'Battery-bus requests repeated.', snap.bus.retries),
+    c('kirchhoff_bus_dropped_total', 'Battery-bus requests dropped (queue full or given up).', snap.bus.dropped),
+    g('kirchhoff_bus_last_cycle_seconds', 'Duration of the last full measurement cycle.', [{ value: snap.bus.lastCycleMs / 1000 }]),
+    g('kirchhoff_alarms_active', 'Active alarms by severity.', bySeverity),
+    g('kirchhoff_alarms_unacknowledged', 'Active alarms not acknowledged, by severity.', unacked),
+    g('kirchhoff_modules', 'Modules by the quality of their voltage reading.', quality),
+    g('kirchhoff_string_voltage_volts', 'String sum voltage.', perString((st) => st.sumVoltageV.value)),
+    g('kirchhoff_string_current_amperes', 'String DC current (positive = charging).', perString((st) => st.dcCurrentA.value)),
+    g('kirchhoff_string_spread_volts', 'Largest block deviation from the string target voltage.', perString((st) => st.spreadV.value)),
+    g('kirchhoff_string_soc_percent', 'String state of charge.', perString((st) => st.socPercent.value)),
+    g('kirchhoff_adapter_clients', 'Connected clients per adapter, where the adapter reports them.', Object.entries(s.clients).map(([adapter, value]) => ({ labels: { adapter }, value }))),
+    g('kirchhoff_http_sessions', 'Open HTTP login sessions.', [{ value: s.httpSessions }]),
+    c('kirchhoff_http_live_dropped_total', 'Event-stream clients dropped for reading too slowly.', s.liveDropped),
+    { name: 'kirchhoff_http_requests_total', help: 'HTTP requests answered, by status class.', type: 'counter', samples: Object.entries(s.httpRequests).map(([code, value]) => ({ labels: { code }, value })) },
+    g('kirchhoff_logger_lag_seconds', 'How far the data logger\'s newest stored sample lags the site.', s.loggerLagS === null ? [] : [{ value: s.loggerLagS }]),
+    g('process_resident_memory_bytes', 'Resident memory size.', [{ value: mem.rss }]),
+    g('process_heap_bytes', 'V8 heap used.', [{ value: mem.heapUsed }]),
+    c('process_cpu_seconds_total', 'User and system CPU time spent.', (cpu.user + cpu.system) / 1e6),
+  ];
+}

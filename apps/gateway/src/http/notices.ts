@@ -1,0 +1,53 @@
+// Security notices: the weaknesses of the running configuration, in words an operator can act on.
+// Logged loudly at start-up and served at /api/security (and with every login).
+import type { GatewayConfig } from '../config/types';
+import { unauthenticatedJobs } from '../adapters/rccmd';
+
+export interface SecurityNotice {
+  /** Stable id for programs: default-password, plain-http, snmp-v2c, ... */
+  readonly id: string;
+  readonly severity: 'warning' | 'critical';
+  /** The configuration key to change. */
+  readonly key: string;
+  readonly message: string;
+}
+
+const WELL_KNOWN_COMMUNITIES = ['public', 'private', 'community', 'admin', 'snmp'];
+
+export function securityNotices(config: GatewayConfig, defaultPasswordUsers: readonly string[], tls: boolean): SecurityNotice[] {
+  const out: SecurityNotice[] = [];
+  if (defaultPasswordUsers.length) {
+    out.push({
+      id: 'default-password', severity: 'critical', key: 'http.users',
+      message: `DEFAULT PASSWORD: user${defaultPasswordUsers.length === 1 ? '' : 's'} ${defaultPasswordUsers.join(', ')} ${defaultPasswordUsers.length === 1 ? 'has a' : 'have'} documented default or obvious password${defaultPasswordUsers.length === 1 ? '' : 's'}: anyone who read the README can log in. Set new hashes (kirchhoff hash-password) in http.users.`,
+    });
+  }
+  if (!tls) {
+    out.push({ id: 'plain-http', severity: 'warning', key: 'http.tls', message: 'HTTP without TLS: passwords and session tokens cross the network readable. Set http.tls.cert and http.tls.key.' });
+  }
+  if (config.snmp.enabled) {
+    for (const c of config.snmp.communities) {
+      const known = WELL_KNOWN_COMMUNITIES.includes(c.name.toLowerCase());
+      out.push({
+        id: 'snmp-v2c', severity: known || c.access === 'read-write' ? 'critical' : 'warning', key: 'snmp.communities',
+        message: `SNMP v2c community ${known ? `"${c.name}" (a well-known default)` : 'configured'} with ${c.access} access: v2c sends the community in clear text and cannot authenticate. Prefer SNMP v3 users (snmp.users, authPriv).`,
+      });
+    }
+    for (const u of config.snmp.users.filter((x) => x.securityLevel === 'noAuthNoPriv')) {
+      out.push({ id: 'snmp-noauth', severity: 'warning', key: 'snmp.users', message: `SNMP v3 user ${u.name} is noAuthNoPriv: no authentication, no privacy.` });
+    }
+  }
+  if (config.rccmd.enabled) {
+    const open = unauthenticatedJobs(config.rccmd);
+    if (open.length) {
+      out.push({ id: 'rccmd-unauthenticated', severity: 'critical', key: 'rccmd.hmacKey', message: `Unauthenticated RCCMD messages: ${open.join(', ')}. Anyone on the network can forge such messages. Set rccmd.hmacKey (and at the listeners), or use transport tls.` });
+    }
+  }
+  if (config.modbus.enabled && config.modbus.writes) {
+    out.push({ id: 'modbus-writes', severity: 'warning', key: 'modbus.writes', message: `Modbus writes are on: Modbus has no authentication, anyone who reaches the port can change thresholds and relays${config.modbus.tcp.allow.length ? ` (limited to ${config.modbus.tcp.allow.join(', ')})` : ''}.` });
+  }
+  if (config.bacnet.enabled && config.bacnet.writes) {
+    out.push({ id: 'bacnet-writes', severity: 'warning', key: 'bacnet.writes', message: 'BACnet writes are on: BACnet/IP has no authentication, anyone who reaches the port can write.' });
+  }
+  return out;
+}

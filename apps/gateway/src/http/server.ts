@@ -1,0 +1,199 @@
+// The HTTP API server (Fastify): registers the route table with its schemas, authenticates and
+// authorises every request by role, answers every error as JSON, and serves HTTPS when configured.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Ajv from 'ajv';
+import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { KirchhoffError } from '@kirchhoff/core';
+import type { AdapterContext } from '../adapters/types';
+import { DEMO_HTTP_USERS } from './demo-users';
+import { Auth, AuthUser, roleAtLeast, TooManyAttempts } from './auth';
+import { ApiError, schemaError, SchemaViolation } from './errors';
+import { LiveHub } from './live';
+import { renderMetrics, siteMetrics } from './metrics';
+import { securityNotices } from './notices';
+import { openApiDocument } from './openapi';
+import { ANSWERED, ApiContext, bearerOrCookie, Route, ROUTES } from './routes';
+
+/** Adds routes to the API's server before it listens (the web pages register here). */
+export type HttpExtension = (app: FastifyInstance, api: ApiContext) => void;
+/** One line per extension. */
+export const HTTP_EXTENSIONS: readonly HttpExtension[] = [];
+
+export interface RunningHttpApi {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: boolean;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Passwords nobody should keep: the documented demo ones and the obvious ones. */
+const WEAK_PASSWORDS = [...DEMO_HTTP_USERS.map((u) => u.password), 'admin', 'password', 'kirchhoff', 'changeme', '1234', '12345678', 'operator', 'viewer'];
+
+function readPem(file: string, key: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new KirchhoffError('config.http', `${key} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+function checkConfig(ctx: AdapterContext): void {
+  const c = ctx.config.http;
+  if (!!c.tls.cert !== !!c.tls.key) throw new KirchhoffError('config.http', `http.tls.${c.tls.cert ? 'key' : 'cert'} is required when http.tls.${c.tls.cert ? 'cert' : 'key'} is set (both PEM files, or neither for plain HTTP)`);
+  const seen = new Set<string>();
+  c.users.forEach((u, i) => {
+    if (seen.has(u.name)) throw new KirchhoffError('config.http', `http.users.${i}.name ${JSON.stringify(u.name)} is given twice: user names must be unique`);
+    seen.add(u.name);
+  });
+}
+
+export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi> {
+  checkConfig(ctx);
+  const { config, site, commands, logger, registry } = ctx;
+  const c = config.http;
+  const tls = !!c.tls.cert;
+  const auth = new Auth({
+    users: c.users, sessionTtlMs: c.sessionTtlMin * 60_000, weakPasswords: WEAK_PASSWORDS,
+    defaultHashes: new Map(DEMO_HTTP_USERS.map((u) => [u.name, u.passwordHash])),
+  });
+  const live = new LiveHub(site, { batchMs: c.live.batchMs, maxQueueBytes: c.live.maxQueueKiB * 1024, maxClients: c.live.maxClients }, logger);
+  const requests: Record<string, number> = {};
+
+  const api: ApiContext = {
+    site, commands, config, registry, auth, live, tls,
+    notices: () => securityNotices(config, [...auth.defaultPasswordUsers], tls),
+    openapi: () => openApiDocument(),
+    metrics: () => {
+      const lag = registry.history?.stats().lagMs ?? null;
+      return renderMetrics(siteMetrics({
+        snapshot: site.snapshot(), clients: { 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
+        httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(),
+      }));
+    },
+  };
+
+  // Query strings and paths are text: coerce them. Bodies are JSON: take their types as sent.
+  const coercing = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
+  const strictBodies = new Ajv({ coerceTypes: false, useDefaults: false, allErrors: false, strict: false });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    ...(tls ? { https: { cert: readPem(c.tls.cert, 'http.tls.cert'), key: readPem(c.tls.key, 'http.tls.key'), minVersion: c.tls.minVersion, maxVersion: 'TLSv1.3' as const } } : {}),
+    schemaErrorFormatter: (errors, dataVar) => schemaError(errors as SchemaViolation[], dataVar),
+  });
+  // Bodies are JSON only: a text body is refused with 415 rather than read as a string.
+  app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictBodies : coercing).compile(schema as object));
+
+  app.addHook('onResponse', async (_req, reply) => {
+    const k = `${Math.floor(reply.statusCode / 100)}xx`;
+    requests[k] = (requests[k] ?? 0) + 1;
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ApiError(404, 'not-found', `no route ${req.method} ${req.url.split('?')[0]} (the routes are in /openapi.json)`);
+    reply.code(404).send(e.body());
+  });
+  app.setErrorHandler((error: unknown, req, reply) => {
+    const e = toApiError(error);
+    if (e.status >= 500) logger.error(`${req.method} ${req.url.split('?')[0]} failed`, { error, remote: remoteOf(req) });
+    reply.code(e.status).headers(e.headers).send(e.body());
+  });
+
+  const users = new WeakMap<FastifyRequest, AuthUser>();
+  for (const route of ROUTES) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      schema: { ...(route.params ? { params: route.params } : {}), ...(route.query ? { querystring: route.query } : {}), ...(route.body ? { body: route.body } : {}) },
+      onRequest: async (req, reply) => {
+        const user = await authenticate(route, req, reply);
+        if (user) users.set(req, user);
+      },
+      handler: async (req, reply) => {
+        const result = await route.handler(api, {
+          params: req.params as Record<string, unknown>, query: (req.query ?? {}) as Record<string, unknown>, body: req.body,
+          user: users.get(req) ?? null, remote: remoteOf(req), raw: req, reply,
+        });
+        if (result === ANSWERED) return reply;
+        reply.header('cache-control', 'no-store');
+        return result;
+      },
+    });
+  }
+
+  /** The user for a request, or an ApiError (401/403/429); null for public routes. */
+  async function authenticate(route: Route, req: FastifyRequest, reply: FastifyReply): Promise<AuthUser | null> {
+    if (route.access === 'public' || (route.access === 'metrics' && c.metricsPublic)) return null;
+    let user: AuthUser | null = null;
+    const h = req.headers.authorization;
+    if (h?.startsWith('Basic ')) {
+      const text = Buffer.from(h.slice(6).trim(), 'base64').toString('utf8');
+      const colon = text.indexOf(':');
+      user = colon > 0 ? await auth.basic(text.slice(0, colon), text.slice(colon + 1), req.ip) : null;
+      if (!user) throw unauthorized(reply, 'wrong user name or password');
+    } else {
+      const token = bearerOrCookie(req);
+      if (!token) throw unauthorized(reply, 'log in first: POST /api/login, then send Authorization: Bearer TOKEN');
+      user = auth.session(token);
+      if (!user) throw unauthorized(reply, 'the session token is unknown or expired: log in again');
+    }
+    const needed = route.access === 'metrics' ? 'viewer' : route.access;
+    if (!roleAtLeast(user.role, needed)) {
+      throw new ApiError(403, 'forbidden', `${route.summary} (${route.method} ${route.path}) needs the ${needed} role; user ${user.name} has the ${user.role} role`);
+    }
+    return user;
+  }
+
+  for (const extend of HTTP_EXTENSIONS) extend(app, api);
+  await app.listen({ host: c.host, port: c.port });
+  const addr = app.server.address() as AddressInfo;
+  announce(ctx, auth, api, addr, tls);
+  return {
+    host: addr.address, port: addr.port, tls, app,
+    async close() {
+      live.close();
+      await app.close();
+    },
+  };
+}
+
+function unauthorized(reply: FastifyReply, message: string): ApiError {
+  reply.header('www-authenticate', 'Bearer realm="kirchhoff", Basic realm="kirchhoff"');
+  return new ApiError(401, 'unauthorized', message);
+}
+
+function remoteOf(req: FastifyRequest): string {
+  return `${req.ip}:${req.socket.remotePort ?? 0}`;
+}
+
+function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof TooManyAttempts) return new ApiError(429, 'too-many-attempts', error.message, undefined, { 'retry-after': String(error.retryAfterS) });
+  const e = error as { statusCode?: number; code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (error instanceof SyntaxError && e.statusCode === 400)) {
+    return new ApiError(400, 'invalid-json', `the body is not valid JSON: ${e.message ?? ''}`.trim(), 'body');
+  }
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ApiError(415, 'unsupported-media-type', 'send the body as application/json', 'content-type');
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError(413, 'too-large', 'the body is larger than 64 KiB', 'body');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ApiError(e.statusCode, e.code ?? 'bad-request', e.message ?? 'bad request');
+  return new ApiError(500, 'internal', 'the gateway failed to answer this request (logged)');
+}
+
+function announce(ctx: AdapterContext, auth: Auth, api: ApiContext, addr: AddressInfo, tls: boolean): void {
+  const { logger, commands, config } = ctx;
+  const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  logger.info(`HTTP API at ${url} (OpenAPI at ${url}/openapi.json), ${auth.userCount} user${auth.userCount === 1 ? '' : 's'}`);
+  if (!auth.userCount) logger.warn('http.users is empty: nobody can log in; only /health and /openapi.json answer (add users with kirchhoff hash-password)');
+  for (const n of api.notices().filter((x) => x.key.startsWith('http'))) {
+    if (n.severity === 'critical') logger.error(n.message, { notice: n.id, key: n.key });
+    else logger.warn(n.message, { notice: n.id, key: n.key });
+  }
+  if (!commands.allows('http', 'set-relay')) {
+    logger.warn('the gateway\'s command policy does not include http: commands through the API are refused until it does');
+  }
+  if (config.http.metricsPublic) logger.info('/metrics answers without a login (http.metricsPublic)');
+}

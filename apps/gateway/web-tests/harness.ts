@@ -1,0 +1,60 @@
+// Shared by the browser tests and the web benchmarks: the in-process demo gateway with only its
+// HTTP API on an ephemeral port, and Debian's Chromium driven by playwright-core.
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { applySets, finishConfig } from '../src/config/load';
+import { demoConfig } from '../src/config/demo-config';
+import { Gateway, startGateway } from '../src/gateway';
+import { memoryLogger } from '../src/log';
+import type { FaultSpec } from '../src/demo/faults';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Every other network service off: these tests are about the pages and the HTTP API. */
+const ONLY_HTTP = [
+  'http.port=0', 'http.host=127.0.0.1', 'modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false',
+];
+
+export interface DemoGateway {
+  readonly gw: Gateway;
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface DemoOptions {
+  strings?: number;
+  modules?: number;
+  faults?: readonly FaultSpec[];
+  /** Source and alarm cycle; a long one holds the model still after the first cycle. */
+  cycleMs?: number;
+  sets?: readonly string[];
+}
+
+export async function startDemo(options: DemoOptions = {}): Promise<DemoGateway> {
+  const raw = demoConfig({ strings: options.strings, modules: options.modules });
+  const config = finishConfig(applySets(raw, [...ONLY_HTTP, ...(options.sets ?? [])]));
+  const gw = await startGateway(config, { logger: memoryLogger('warn'), cycleMs: options.cycleMs, faults: options.faults });
+  const http = gw.services.find((s) => s.name === 'HTTP API');
+  if (!http || http.state !== 'running') {
+    await gw.stop();
+    throw new Error(`the demo's HTTP API is not running (${http?.state ?? 'absent'})`);
+  }
+  const port = Number(http.endpoint.split(':').pop());
+  return { gw, url: `http://127.0.0.1:${port}`, close: () => gw.stop() };
+}
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+export const DEMO_PASSWORDS = { admin: 'kirchhoff-admin', operator: 'kirchhoff-operator', viewer: 'kirchhoff-viewer' } as const;
+
+/** Logs in through the login form and waits for the overview. */
+export async function logIn(page: Page, url: string, user: keyof typeof DEMO_PASSWORDS): Promise<void> {
+  await page.goto(`${url}/#/overview`);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill(DEMO_PASSWORDS[user]);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('.string-card').first().waitFor();
+}
