@@ -144,7 +144,15 @@ export class Connection {
         this.client.publish(last.topic, last.payload, { qos: last.qos, retain: last.retain }, () => { clearTimeout(t); resolve(); });
       });
     }
-    await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
+    // A connection still being set up would make a clean end wait for the connect timeout.
+    const force = !this.client.connected;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => this.client.end(true, {}, () => resolve()), 2000);
+      this.client.end(force, {}, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   private lost(): void {

@@ -5,6 +5,7 @@ import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import { modbusAdapter } from './modbus';
 import { snmpAdapter } from './snmp';
+import { mqttAdapter } from './mqtt';
 import { bacnetAdapter } from './bacnet';
 import { rccmdAdapter } from './rccmd';
 import { httpAdapter } from './http';
@@ -13,16 +14,14 @@ import type { AdapterContext, AdapterDefinition, ConfiguredService, RunningAdapt
 export const ADAPTERS: readonly { readonly id: string; readonly adapter: AdapterDefinition }[] = [
   { id: 'modbus', adapter: modbusAdapter },
   { id: 'snmp', adapter: snmpAdapter },
+  { id: 'mqtt', adapter: mqttAdapter },
   { id: 'bacnet', adapter: bacnetAdapter },
   { id: 'rccmd', adapter: rccmdAdapter },
   { id: 'http', adapter: httpAdapter },
 ];
 
 /** Protocols whose adapter is not in this build yet. */
-const PLANNED = (c: GatewayConfig): ConfiguredService[] => [
-  { name: 'MQTT broker (embedded)', endpoint: `tcp ${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled && c.mqtt.broker.enabled },
-  { name: 'MQTT publisher', endpoint: c.mqtt.url || `mqtt://${c.mqtt.broker.host}:${c.mqtt.broker.port}`, enabled: c.mqtt.enabled },
-];
+const PLANNED = (_config: GatewayConfig): ConfiguredService[] => [];
 
 export interface ServiceInfo {
   readonly name: string;

@@ -3,9 +3,9 @@
 import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEVERITIES, MAX_MODULES, MAX_STRINGS } from '@kirchhoff/core';
 import { LOG_LEVELS } from '../log';
 import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './schema-dsl';
-import { portKey as port } from './common';
 import { MODBUS_SCHEMA } from '../adapters/modbus';
 import { SNMP_SCHEMA } from '../adapters/snmp';
+import { MQTT_SCHEMA } from '../adapters/mqtt';
 import { BACNET_SCHEMA } from '../adapters/bacnet';
 import { RCCMD_SCHEMA } from '../adapters/rccmd';
 import { HTTP_SCHEMA } from '../adapters/http';
@@ -85,21 +85,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   modbus: MODBUS_SCHEMA,
   snmp: SNMP_SCHEMA,
   bacnet: BACNET_SCHEMA,
-  mqtt: obj('MQTT publisher (@kirchhoff/mqtt).', {
-    enabled: bool('Publish to MQTT.', false),
-    url: str('Broker URL (mqtt://, mqtts://, ws://, wss://); empty = the embedded broker when it is on.', { default: '' }),
-    writes: bool('Accept commands on .../set topics through the command interface.', false),
-    broker: obj('Embedded MQTT broker (for the demo and small sites).', {
-      enabled: bool('Run an embedded broker.', false),
-      host: str('Address to listen on.', { default: '127.0.0.1' }),
-      port: port('TCP port.', 1883),
-    }),
-    modes: obj('What to publish.', {
-      json: bool('JSON topics under kirchhoff/<site>/...', true),
-      homeAssistant: bool('Home Assistant discovery.', false),
-      sparkplug: bool('Sparkplug B.', false),
-    }),
-  }),
+  mqtt: MQTT_SCHEMA,
   rccmd: RCCMD_SCHEMA,
   http: HTTP_SCHEMA,
   log: obj('Logging.', {

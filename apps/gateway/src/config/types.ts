@@ -3,6 +3,7 @@ import type { ModuleType, RelayFunction, ResistanceMode, SensorKind, Severity, T
 import type { LogLevel } from '../log';
 import type { ModbusConfig } from '../adapters/modbus';
 import type { SnmpConfig } from '../adapters/snmp';
+import type { MqttConfig } from '../adapters/mqtt';
 import type { BacnetConfig } from '../adapters/bacnet';
 import type { RccmdConfig } from '../adapters/rccmd';
 import type { HttpConfig } from '../adapters/http';
@@ -29,11 +30,7 @@ export interface GatewayConfig {
   modbus: ModbusConfig;
   snmp: SnmpConfig;
   bacnet: BacnetConfig;
-  mqtt: {
-    enabled: boolean; url: string; writes: boolean;
-    broker: { enabled: boolean; host: string; port: number };
-    modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
-  };
+  mqtt: MqttConfig;
   rccmd: RccmdConfig;
   http: HttpConfig;
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };

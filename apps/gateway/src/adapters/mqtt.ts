@@ -1,0 +1,170 @@
+// MQTT (@kirchhoff/mqtt) in the gateway: the `mqtt` configuration section, the embedded broker
+// (aedes, MQTT 3.1.1) for the demo and small sites, and the publisher.
+import { readFileSync } from 'node:fs';
+import { createServer, Server } from 'node:net';
+import { KirchhoffError } from '@kirchhoff/core';
+import { createMqttPublisher, DEFAULT_DEADBANDS, Deadbands, DeadbandKind, MqttPublisherOptions } from '@kirchhoff/mqtt';
+import { bool, int, num, obj, str } from '../config/schema-dsl';
+import { portKey } from '../config/common';
+import type { AdapterDefinition } from './types';
+
+const TOPIC_ID = { pattern: /^[A-Za-z0-9_.-]*$/, patternDoc: "letters, digits, '_', '-' and '.' (no '/', '+', '#')" };
+const DEADBAND_DOCS: Readonly<Record<DeadbandKind, [string, string]>> = {
+  voltage: ['Voltages.', 'V'], temperature: ['Temperatures.', 'degC'], resistance: ['Internal resistances.', 'Ohm'], percent: ['Percentages (SoC, load, humidity).', '%'],
+  current: ['Currents.', 'A'], power: ['Powers.', 'W'], frequency: ['Frequencies.', 'Hz'], time: ['Times (autonomy, time on battery).', 'min or s'], count: ['Counters and plain numbers; 0 = any change.', ''],
+};
+
+export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, Home Assistant discovery, Sparkplug B; topics in docs/mqtt-topics.md.', {
+  enabled: bool('Publish to MQTT.', false),
+  url: str('Broker URL (mqtt://, mqtts://, ws://, wss://); empty = the embedded broker (mqtt.broker).', { default: '', pattern: /^((mqtts?|wss?):\/\/\S+)?$/, patternDoc: 'empty, or a URL starting with mqtt://, mqtts://, ws:// or wss://' }),
+  writes: bool('Accept commands (.../set topics, Sparkplug DCMD: relays, thresholds) through the command interface.', false),
+  clientId: str('MQTT client id; empty = kirchhoff- followed by the site id (the Sparkplug connection adds -spb).', { default: '' }),
+  username: str('User name; empty = none.', { default: '' }),
+  password: str('Password; empty = none.', { default: '' }),
+  protocolVersion: int('4 = MQTT 3.1.1, 5 = MQTT 5 (the embedded broker speaks 3.1.1 only).', { oneOf: [4, 5], default: 4 }),
+  keepaliveS: int('Keep-alive interval; 0 = off.', { min: 0, max: 65_535, default: 30, unit: 's' }),
+  reconnectMinMs: int('First reconnect delay; it doubles on each failure.', { min: 10, max: 600_000, default: 1000, unit: 'ms' }),
+  reconnectMaxMs: int('Longest reconnect delay.', { min: 10, max: 3_600_000, default: 60_000, unit: 'ms' }),
+  tls: obj('Certificates for mqtts:// and wss://.', {
+    ca: str('CA certificate file (PEM) to trust; empty = the system CAs.', { default: '' }),
+    cert: str('Client certificate file (PEM); empty = none.', { default: '' }),
+    key: str('Client private key file (PEM); empty = none.', { default: '' }),
+    rejectUnauthorized: bool('Verify the broker certificate.', true),
+  }),
+  siteId: str('Topic id of the site; empty = from site.name (lower case, - for the rest).', { default: '', ...TOPIC_ID }),
+  topicPrefix: str('First topic level of the JSON topics.', { default: 'kirchhoff', ...TOPIC_ID }),
+  discoveryPrefix: str('Home Assistant discovery prefix.', { default: 'homeassistant', ...TOPIC_ID }),
+  sparkplug: obj('Sparkplug B identity.', {
+    groupId: str('Group id.', { default: 'kirchhoff', ...TOPIC_ID }),
+    edgeNodeId: str('Edge node id; empty = the site id.', { default: '', ...TOPIC_ID }),
+  }),
+  publishIntervalMs: int('Changes within this window go out together (one message per entity or Sparkplug device).', { min: 10, max: 60_000, default: 200, unit: 'ms' }),
+  fullRefreshS: int('Republish every state this often even without changes; 0 = never.', { min: 0, max: 86_400, default: 300, unit: 's' }),
+  maxMessagesPerSecond: int('Rate limit per connection.', { min: 1, max: 100_000, default: 1000 }),
+  bufferLimit: int('Events kept while the broker is down or slow; beyond, the oldest are dropped and counted.', { min: 10, max: 1_000_000, default: 10_000 }),
+  qos: int('QoS of JSON states, events and discovery (Sparkplug uses the QoS its specification sets).', { oneOf: [0, 1], default: 1 }),
+  deadbands: obj('Publish by exception: a number is sent again once it moved this much.', Object.fromEntries(
+    (Object.keys(DEFAULT_DEADBANDS) as DeadbandKind[]).map((k) => [k, num(DEADBAND_DOCS[k][0], { min: 0, max: 1_000_000, default: DEFAULT_DEADBANDS[k], ...(DEADBAND_DOCS[k][1] ? { unit: DEADBAND_DOCS[k][1] } : {}) })]),
+  )),
+  broker: obj('Embedded MQTT 3.1.1 broker (the demo and small sites; use Mosquitto, EMQX or HiveMQ for a fleet).', {
+    enabled: bool('Run an embedded broker.', false),
+    host: str('Address to listen on.', { default: '127.0.0.1', pattern: /^[0-9A-Za-z.:_-]+$/, patternDoc: 'an IP address or host name' }),
+    port: portKey('TCP port.', 1883),
+  }),
+  modes: obj('What to publish.', {
+    json: bool('JSON topics under topicPrefix/siteId/ (docs/mqtt-topics.md).', true),
+    homeAssistant: bool('Home Assistant discovery.', false),
+    sparkplug: bool('Sparkplug B.', false),
+  }),
+});
+
+export interface MqttConfig {
+  enabled: boolean; url: string; writes: boolean; clientId: string; username: string; password: string;
+  protocolVersion: 4 | 5; keepaliveS: number; reconnectMinMs: number; reconnectMaxMs: number;
+  tls: { ca: string; cert: string; key: string; rejectUnauthorized: boolean };
+  siteId: string; topicPrefix: string; discoveryPrefix: string;
+  sparkplug: { groupId: string; edgeNodeId: string };
+  publishIntervalMs: number; fullRefreshS: number; maxMessagesPerSecond: number; bufferLimit: number; qos: 0 | 1;
+  deadbands: Deadbands;
+  broker: { enabled: boolean; host: string; port: number };
+  modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
+}
+
+function modesText(c: MqttConfig): string {
+  return [c.modes.json && 'JSON', c.modes.homeAssistant && 'Home Assistant', c.modes.sparkplug && 'Sparkplug B'].filter(Boolean).join(', ') || 'nothing';
+}
+
+function readPem(key: string, path: string): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new KirchhoffError('config.file', `${key} ${path} cannot be read: ${(e as Error).message}`);
+  }
+}
+
+/** The embedded broker: aedes on a plain TCP listener we own. */
+async function startBroker(host: string, port: number): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const server = createServer(broker.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    server,
+    port: (server.address() as { port: number }).port,
+    close: async () => {
+      await new Promise<void>((r) => broker.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export const mqttAdapter: AdapterDefinition = {
+  services: ({ mqtt: c }) => [
+    { name: 'MQTT broker (embedded)', endpoint: `tcp ${c.broker.host}:${c.broker.port}`, enabled: c.enabled && c.broker.enabled },
+    { name: 'MQTT publisher', endpoint: `${c.url || `mqtt://${c.broker.host}:${c.broker.port}`} (${modesText(c)})`, enabled: c.enabled },
+  ],
+  portKey: ({ mqtt: c }) => ({ key: 'mqtt.broker.port', port: c.broker.port }),
+  async start({ config, site, commands, logger }) {
+    const c = config.mqtt;
+    if (!c.enabled) return null;
+    if (!c.url && !c.broker.enabled) {
+      throw new KirchhoffError('config.mqtt', 'mqtt.url is empty and mqtt.broker.enabled is false: set mqtt.url to your broker, or turn on the embedded broker');
+    }
+    const tls = { ca: readPem('mqtt.tls.ca', c.tls.ca), cert: readPem('mqtt.tls.cert', c.tls.cert), key: readPem('mqtt.tls.key', c.tls.key) };
+    const broker = c.broker.enabled ? await startBroker(c.broker.host, c.broker.port) : null;
+    const local = broker ? `mqtt://${c.broker.host === '0.0.0.0' || c.broker.host === '::' ? '127.0.0.1' : c.broker.host}:${broker.port}` : '';
+    const url = c.url || local;
+    const options: MqttPublisherOptions = {
+      url,
+      ...(c.clientId ? { clientId: c.clientId } : {}),
+      ...(c.username ? { username: c.username } : {}),
+      ...(c.password ? { password: c.password } : {}),
+      ...(tls.ca || tls.cert || tls.key || !c.tls.rejectUnauthorized ? { tls: { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}), rejectUnauthorized: c.tls.rejectUnauthorized } } : {}),
+      // The embedded broker speaks MQTT 3.1.1 only.
+      protocolVersion: c.url ? c.protocolVersion : 4,
+      keepaliveS: c.keepaliveS,
+      reconnectMinMs: c.reconnectMinMs,
+      reconnectMaxMs: c.reconnectMaxMs,
+      ...(c.siteId ? { siteId: c.siteId } : {}),
+      topicPrefix: c.topicPrefix,
+      discoveryPrefix: c.discoveryPrefix,
+      sparkplug: { groupId: c.sparkplug.groupId, ...(c.sparkplug.edgeNodeId ? { edgeNodeId: c.sparkplug.edgeNodeId } : {}) },
+      modes: c.modes,
+      deadbands: c.deadbands,
+      publishIntervalMs: c.publishIntervalMs,
+      fullRefreshS: c.fullRefreshS,
+      maxMessagesPerSecond: c.maxMessagesPerSecond,
+      bufferLimit: c.bufferLimit,
+      qos: c.qos,
+      commands: c.writes ? commands : null,
+      writes: c.writes,
+      logger,
+    };
+    let publisher;
+    try {
+      publisher = createMqttPublisher(site, options);
+    } catch (e) {
+      await broker?.close();
+      throw e;
+    }
+    if (c.url && /^(mqtt|ws):/.test(c.url) && c.password) logger.warn(`mqtt.password is sent in clear text over ${c.url.split(':')[0]}://: use mqtts:// or wss://`);
+    logger.info(`publishing ${modesText(c)} to ${url} as site ${publisher.siteId}`);
+    return {
+      services: [
+        ...(broker ? [{ name: 'MQTT broker (embedded)', endpoint: `tcp ${c.broker.host}:${broker.port}` }] : []),
+        { name: 'MQTT publisher', endpoint: `${url} (${modesText(c)})` },
+      ],
+      close: async () => {
+        await publisher.close();
+        await broker?.close();
+      },
+    };
+  },
+};
