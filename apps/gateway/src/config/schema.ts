@@ -10,6 +10,7 @@ import { BACNET_SCHEMA } from '../adapters/bacnet';
 import { RCCMD_SCHEMA } from '../adapters/rccmd';
 import { HTTP_SCHEMA } from '../adapters/http';
 import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
+import { ACTIONS_SCHEMA } from '../services/actions/config';
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
   ...extra,
@@ -87,6 +88,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   bacnet: BACNET_SCHEMA,
   mqtt: MQTT_SCHEMA,
   rccmd: RCCMD_SCHEMA,
+  actions: ACTIONS_SCHEMA,
   http: HTTP_SCHEMA,
   log: obj('Logging.', {
     level: str('Least severe level written.', { enum: LOG_LEVELS, default: 'info' }),

@@ -8,6 +8,7 @@ import type { BacnetConfig } from '../adapters/bacnet';
 import type { RccmdConfig } from '../adapters/rccmd';
 import type { HttpConfig } from '../adapters/http';
 import type { ModbusSensorsConfig, UpsConfig } from '../services/sources/config';
+import type { ActionsConfig } from '../services/actions/config';
 
 export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
 
@@ -32,6 +33,7 @@ export interface GatewayConfig {
   bacnet: BacnetConfig;
   mqtt: MqttConfig;
   rccmd: RccmdConfig;
+  actions: ActionsConfig;
   http: HttpConfig;
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   demo: { enabled: boolean; seed: number };

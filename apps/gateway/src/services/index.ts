@@ -3,9 +3,11 @@
 import type { Logger } from '../log';
 import type { RunningService, ServiceContext, ServiceDefinition } from './types';
 import { modbusSensorsService, upsSourceService } from './sources';
+import { actionsService } from './actions';
 
 export const SERVICES: readonly ServiceDefinition[] = [
   upsSourceService, modbusSensorsService,
+  actionsService,
 ];
 
 export async function startServices(ctx: ServiceContext): Promise<RunningService[]> {

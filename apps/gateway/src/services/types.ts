@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { SerialLines, UpsSource } from './sources';
 import type { HistoryStore } from './history/types';
+import type { ActionRecord } from './actions/record';
 
 /**
  * What started services offer to later ones and to adapters (the HTTP API reads history and the
@@ -13,6 +14,7 @@ import type { HistoryStore } from './history/types';
  */
 export interface ServiceRegistry {
   history?: HistoryStore;
+  actions?: ActionRecord;
   /** The UPS source (q1, snmp): the command executor sends ups-test/ups-control/ups-settings to it. */
   ups?: UpsSource;
   /** Serial-port owner shared by the UPS and sensor sources (adopt the bus port here). */
