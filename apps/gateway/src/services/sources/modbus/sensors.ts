@@ -7,8 +7,11 @@ import type { ModbusDeviceConfig, ModbusPointConfig, ModbusSensorsConfig, String
 import type { RegisterReader } from './client';
 import { decodeValue, ModbusReplyError, REGISTER_WIDTH } from './codec';
 
-/** Registers between two points read in one request rather than two. */
-const MAX_GAP = 8;
+/**
+ * Only adjacent points share a request: many devices answer a read that spans an unmapped
+ * register with exception 2 for the whole request.
+ */
+const MAX_GAP = 0;
 
 export interface Block {
   readonly fn: 3 | 4;
@@ -17,7 +20,7 @@ export interface Block {
   readonly points: readonly ModbusPointConfig[];
 }
 
-/** Groups points into read requests: same function, at most 125 registers, small gaps. */
+/** Groups points into read requests: same function, adjacent registers, at most 125. */
 export function planBlocks(points: readonly ModbusPointConfig[]): Block[] {
   const blocks: Block[] = [];
   for (const fn of [3, 4] as const) {
