@@ -61,7 +61,6 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
         enabled: true,
         jobs: [{ name: 'demo-powerfail', trigger: 'ups-on-battery', kind: 'message', format: 'rccmd', targets: ['127.0.0.1:16003'], clearText: 'Powerfail on #UPSNAME: restored.' }],
       },
-      // Documented default passwords (README): warned about at start-up and in the API.
       // Syslog over UDP to a loopback port (dropped when nothing listens) and the simulated beacon
       // relay: harmless. Watch it with `socat -u UDP-RECV:5514 STDOUT`.
       actions: {
@@ -72,6 +71,7 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
           { name: 'demo-beacon', severities: ['critical'], relays: [{ relay: 4 }] },
         ],
       },
+      // Documented default passwords (README): warned about at start-up and in the API.
       http: { enabled: true, port: DEMO_PORTS.http, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
       demo: { enabled: true, seed: 1 },
     },
