@@ -148,13 +148,25 @@ export const ROUTES: readonly Route[] = [
   },
   // --- login --------------------------------------------------------------------------------
   {
-    method: 'POST', path: '/api/login', tag: 'auth', access: 'public', summary: 'Log in: a session token',
+    method: 'POST', path: '/api/login', tag: 'auth', access: 'public', summary: 'Log in: a session token (audited)',
     description: 'Answers a token to send as `Authorization: Bearer TOKEN`, and sets it as an HttpOnly cookie for browsers. Wrong credentials: 401; too many failures from one address: 429. The answer lists the security notices.',
     body: LOGIN, response: ok('The session.', ref('Session')),
     handler: async (ctx, req) => {
       const { username, password } = req.body as { username: string; password: string };
-      const done = await ctx.auth.login(username, password, req.raw.ip);
-      if (!done) throw new ApiError(401, 'unauthorized', 'wrong user name or password');
+      const audit = (outcome: 'ok' | 'rejected', error: string | null) =>
+        ctx.registry.history?.recordAudit({ kind: 'auth', action: 'login', outcome, protocol: 'http', principal: username, remote: req.remote, error });
+      let done;
+      try {
+        done = await ctx.auth.login(username, password, req.raw.ip);
+      } catch (e) {
+        audit('rejected', (e as Error).message);
+        throw e;
+      }
+      if (!done) {
+        audit('rejected', 'wrong user name or password');
+        throw new ApiError(401, 'unauthorized', 'wrong user name or password');
+      }
+      audit('ok', null);
       req.reply.header('set-cookie', `kirchhoff_session=${done.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${ctx.config.http.sessionTtlMin * 60}${ctx.tls ? '; Secure' : ''}`);
       return { token: done.token, expiresAtMs: done.session.expiresMs, user: { name: done.session.name, role: done.session.role }, notices: ctx.notices() };
     },
@@ -165,6 +177,7 @@ export const ROUTES: readonly Route[] = [
     handler: (ctx, req) => {
       const token = bearerOrCookie(req.raw);
       if (token) ctx.auth.logout(token);
+      ctx.registry.history?.recordAudit({ kind: 'auth', action: 'logout', outcome: 'ok', protocol: 'http', principal: req.user!.name, remote: req.remote, error: null });
       req.reply.header('set-cookie', 'kirchhoff_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
       return { ok: true };
     },
