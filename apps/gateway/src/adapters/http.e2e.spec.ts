@@ -226,6 +226,27 @@ describe('gateway --demo: HTTP API', () => {
       expect((await call('GET', '/health')).status).toBe(200);
     });
 
+    it('survives 200 random requests on raw sockets and keeps serving', async () => {
+      let seed = 7;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const port = Number(new URL(base).port);
+      const shapes = [
+        () => Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 600) }, () => Math.floor(rand() * 256))),
+        () => Buffer.from(`${['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'BREW'][Math.floor(rand() * 6)]} /api/${['relays/2', 'login', 'live', 'strings/1', '%zz', '../../etc/passwd'][Math.floor(rand() * 6)]} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Math.floor(rand() * 50)}\r\nContent-Type: application/json\r\n\r\n{"on":${rand()}`),
+        () => Buffer.from(`GET /health HTTP/1.1\r\n${'X-A: b\r\n'.repeat(Math.floor(rand() * 3000))}\r\n`),
+      ];
+      await Promise.all(Array.from({ length: 200 }, () => new Promise<void>((resolve) => {
+        const sock = connect(port, '127.0.0.1', () => { sock.end(shapes[Math.floor(rand() * shapes.length)]()); });
+        sock.on('data', () => undefined);
+        sock.on('error', () => resolve());
+        sock.on('close', () => resolve());
+        sock.setTimeout(3000, () => sock.destroy());
+      })));
+      expect((await call('GET', '/health')).status).toBe(200);
+      expect(((await call('GET', '/api/me', as('viewer'))).body as { name: string }).name).toBe('viewer');
+      expect(gw.site.snapshot().relays.map((r) => r.on)).toEqual([false, false, false, false]);
+    });
+
     it('answers garbage on the socket with 400 and keeps serving', async () => {
       const reply = await new Promise<string>((resolve) => {
         const sock = connect(Number(new URL(base).port), '127.0.0.1', () => sock.write('\x16\x03\x01\x02\x00GARBAGE / HTTP/9\r\n\r\n'));
@@ -312,6 +333,7 @@ describe('gateway --demo: HTTP API', () => {
       expect(alarms.samples.map((s) => s.labels)).toEqual(['{severity="warning"}', '{severity="alarm"}', '{severity="critical"}']);
       const snap = gw.site.snapshot();
       expect(alarms.samples.reduce((n, s) => n + s.value, 0)).toBe(snap.alarms.length);
+      expect(families.get('kirchhoff_adapter_clients')!.samples).toContainEqual({ labels: '{adapter="http"}', value: expect.any(Number) });
       for (const name of ['kirchhoff_bus_timeouts_total', 'kirchhoff_bus_crc_errors_total', 'kirchhoff_adapter_clients', 'kirchhoff_string_voltage_volts', 'process_resident_memory_bytes']) expect(families.has(name)).toBe(true);
     });
 

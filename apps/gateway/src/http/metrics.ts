@@ -33,7 +33,7 @@ export function renderMetrics(metrics: readonly Metric[]): string {
 
 export interface MetricSources {
   readonly snapshot: SiteSnapshot;
-  /** Connected clients per adapter (`http-live` = open event streams), where known. */
+  /** Connected clients per adapter (`http` = open connections, `http-live` = event streams), where known. */
   readonly clients: Readonly<Record<string, number>>;
   readonly httpSessions: number;
   readonly liveDropped: number;
@@ -77,7 +77,7 @@ export function siteMetrics(s: MetricSources): Metric[] {
     { name: 'kirchhoff_http_requests_total', help: 'HTTP requests answered, by status class.', type: 'counter', samples: Object.entries(s.httpRequests).map(([code, value]) => ({ labels: { code }, value })) },
     g('kirchhoff_logger_lag_seconds', 'How far the data logger\'s newest stored sample lags the site.', s.loggerLagS === null ? [] : [{ value: s.loggerLagS }]),
     g('process_resident_memory_bytes', 'Resident memory size.', [{ value: mem.rss }]),
-    g('process_heap_bytes', 'V8 heap used.', [{ value: mem.heapUsed }]),
+    g('nodejs_heap_size_used_bytes', 'V8 heap used.', [{ value: mem.heapUsed }]),
     c('process_cpu_seconds_total', 'User and system CPU time spent.', (cpu.user + cpu.system) / 1e6),
   ];
 }

@@ -1,7 +1,7 @@
 // The HTTP API server (Fastify): registers the route table with its schemas, authenticates and
 // authorises every request by role, answers every error as JSON, and serves HTTPS when configured.
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { KirchhoffError } from '@kirchhoff/core';
@@ -14,11 +14,12 @@ import { renderMetrics, siteMetrics } from './metrics';
 import { securityNotices } from './notices';
 import { openApiDocument } from './openapi';
 import { ANSWERED, ApiContext, bearerOrCookie, Route, ROUTES } from './routes';
+import { serveWebPages } from './web';
 
 /** Adds routes to the API's server before it listens (the web pages register here). */
 export type HttpExtension = (app: FastifyInstance, api: ApiContext) => void;
 /** One line per extension. */
-export const HTTP_EXTENSIONS: readonly HttpExtension[] = [];
+export const HTTP_EXTENSIONS: readonly HttpExtension[] = [serveWebPages];
 
 export interface RunningHttpApi {
   readonly host: string;
@@ -60,6 +61,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
   });
   const live = new LiveHub(site, { batchMs: c.live.batchMs, maxQueueBytes: c.live.maxQueueKiB * 1024, maxClients: c.live.maxClients }, logger);
   const requests: Record<string, number> = {};
+  let connections = 0;
 
   const api: ApiContext = {
     site, commands, config, registry, auth, live, tls,
@@ -68,7 +70,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     metrics: () => {
       const lag = registry.history?.stats().lagMs ?? null;
       return renderMetrics(siteMetrics({
-        snapshot: site.snapshot(), clients: { 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
+        snapshot: site.snapshot(), clients: { http: connections, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
         httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(),
       }));
     },
@@ -148,6 +150,10 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     return user;
   }
 
+  app.server.on('connection', (socket: Socket) => {
+    connections++;
+    socket.once('close', () => connections--);
+  });
   for (const extend of HTTP_EXTENSIONS) extend(app, api);
   await app.listen({ host: c.host, port: c.port });
   const addr = app.server.address() as AddressInfo;
