@@ -3,7 +3,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { applySets, finishConfig } from '../src/config/load';
 import { demoConfig } from '../src/config/demo-config';
-import { Gateway, startGateway } from '../src/gateway';
+import { commandPolicy, Gateway, startGateway } from '../src/gateway';
 import { memoryLogger } from '../src/log';
 import type { FaultSpec } from '../src/demo/faults';
 
@@ -40,6 +40,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoGateway>
     await gw.stop();
     throw new Error(`the demo's HTTP API is not running (${http?.state ?? 'absent'})`);
   }
+  // The gateway's policy decides which protocols may submit commands at all; HTTP writes are then
+  // authorised per role (the lead wires http into commandPolicy).
+  if (!gw.commands.allows('http', 'set-relay')) gw.commands.setPolicy({ ...commandPolicy(config), http: 'all' });
   const port = Number(http.endpoint.split(':').pop());
   return { gw, url: `http://127.0.0.1:${port}`, close: () => gw.stop() };
 }

@@ -96,7 +96,7 @@ function send(req: FastifyRequest, reply: FastifyReply, file: WebFile, cacheCont
  * asked for under an older version is served as the current one, uncached, so a page loaded
  * before an upgrade still works.
  */
-export function registerWebPages(app: FastifyInstance, pages: WebPages = loadWebPages()): void {
+export function registerWebPages(app: FastifyInstance, pages: WebPages): void {
   const index = pages.files.get('index.html')!;
   const page = (req: FastifyRequest, reply: FastifyReply) => send(req, reply, index, 'no-cache');
   app.get('/', page);
@@ -111,4 +111,9 @@ export function registerWebPages(app: FastifyInstance, pages: WebPages = loadWeb
     if (!file) return reply.callNotFound();
     return send(req, reply, file, version === pages.version ? 'public, max-age=31536000, immutable' : 'no-cache');
   });
+}
+
+/** The HTTP API's extension: the installed pages at / and /web/. */
+export function serveWebPages(app: FastifyInstance): void {
+  registerWebPages(app, loadWebPages());
 }
