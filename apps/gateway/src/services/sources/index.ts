@@ -8,6 +8,7 @@ import type { Logger } from '../../log';
 import type { ServiceDefinition, ServiceRegistry } from '../types';
 import { sourcesCrossChecks } from './config';
 import { Q1UpsSource } from './q1/source';
+import { SnmpUpsSource } from './snmp-ups';
 import { SerialLines } from './serial-lines';
 import { RegisterReader, RtuReader, TcpReader } from './modbus/client';
 import { ModbusSensorPoller } from './modbus/sensors';
@@ -32,14 +33,22 @@ export const upsSourceService: ServiceDefinition = {
   id: 'ups-source',
   async start({ config, site, logger, registry }) {
     const u = config.ups;
-    if (u.source !== 'q1') return null;
+    if (u.source !== 'q1' && u.source !== 'snmp') return null;
     const problems = sourcesCrossChecks(config).filter((p) => p.path.startsWith('ups.'));
     if (problems.length) throw invalid(problems);
-    const line = await serialLinesOf(registry, logger).open(u.q1.port, { baudRate: u.q1.baudRate });
-    const source = new Q1UpsSource({ site, line, config: u, logger });
+    let source: Q1UpsSource | SnmpUpsSource;
+    if (u.source === 'q1') {
+      const line = await serialLinesOf(registry, logger).open(u.q1.port, { baudRate: u.q1.baudRate });
+      source = new Q1UpsSource({ site, line, config: u, logger });
+      logger.info(`UPS source q1 on ${u.q1.port} at ${u.q1.baudRate} baud, polled every ${u.pollIntervalMs} ms`);
+    } else {
+      source = new SnmpUpsSource({ site, config: u, logger });
+      logger.info(`UPS source snmp ${u.snmp.version} at ${u.snmp.host}:${u.snmp.port}, polled every ${u.pollIntervalMs} ms`);
+      if (u.snmp.version === 'v2c') logger.warn('ups.snmp uses SNMP v2c: the community travels in clear text; prefer v3 (ups.snmp.version v3) where the card supports it');
+    }
+    if (u.controls) logger.warn(`ups.controls is on: battery tests and shutdowns from permitted protocols are forwarded to the UPS`);
     source.start();
     registry.ups = source;
-    logger.info(`UPS source q1 on ${u.q1.port} at ${u.q1.baudRate} baud, polled every ${u.pollIntervalMs} ms${u.controls ? '; tests and shutdowns are forwarded (ups.controls)' : ''}`);
     return {
       close: async () => {
         if (registry.ups === source) delete registry.ups;
