@@ -94,6 +94,22 @@ describe('SMTP without TLS (security none)', () => {
     await new Promise((r) => garbage.close(r));
     server = await startSmtpServer({});
   });
+
+  it.each([
+    ['an endless line', 'x'.repeat(10_000), /longer than 4096 bytes/],
+    ['an endless multi-line reply', '220-hello\r\n'.repeat(200), /more than 100 lines/],
+    ['a reply nobody asked for', '220 hi\r\n250 surprise\r\n', /reply nobody asked for/],
+  ])('stops at %s from a hostile server', async (_what, bytes, why) => {
+    const hostile = createServer((s) => { s.on('error', () => {}); s.write(bytes); });
+    await new Promise<void>((r) => hostile.listen(0, '127.0.0.1', r));
+    const port = (hostile.address() as { port: number }).port;
+    try {
+      await expect(sendMail({ host: '127.0.0.1', port, security: 'none', timeoutMs: 2000 }, MESSAGE)).rejects.toThrow(why);
+    } finally {
+      hostile.close();
+    }
+    server = await startSmtpServer({});
+  });
 });
 
 describeWithTools(['openssl'], 'SMTP with TLS', () => {
