@@ -150,7 +150,7 @@ export function sourcesCrossChecks(c: SourcesConfigView): ConfigProblem[] {
     d.points.forEach((p, j) => {
       const [kind, n] = p.target.split('/');
       const count = kind === 'sensor' ? c.sensors.length : c.strings.length;
-      if (Number(n) > count) problems.push({ path: `${at}.points.${j}.target`, message: `${JSON.stringify(p.target)} is not valid: ${kind === 'sensor' ? 'sensors' : 'strings'} has ${count} entries` });
+      if (Number(n) > count) problems.push({ path: `${at}.points.${j}.target`, message: `${JSON.stringify(p.target)} is not valid: ${kind === 'sensor' ? 'sensors' : 'strings'} has ${count} entr${count === 1 ? 'y' : 'ies'}` });
     });
   });
   return problems;
