@@ -149,7 +149,7 @@ async function main(): Promise<void> {
     process.stdout.write(`| ${r.name} | ${fmt(r.msgsPerS)} | ${fmt(r.bytesPerS / 1000, 1)} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.cpuPercent, 1)} | ${fmt(r.cpuPercent - base.cpuPercent, 1)} | ${fmt(r.cpuPercent / peer.cpuPercent, 2)}x |\n`);
   }
   process.stdout.write(`\nDriver only (site updates, no publisher): ${fmt(base.cpuPercent, 1)} % of a core. Latency: receive time printed by mosquitto_sub minus the reading's time in the model; it includes the publish interval (default 200 ms) and the rate limit spreading each second's burst.\n`);
-  spawnSync('mosquitto_sub', ['-h', HOST, '-p', PORT, '-t', `kirchhoff/${run}-json/#`, '-t', `kirchhoff/${run}-ha/#`, '-t', `homeassistant/+/kirchhoff_${run}-ha/#`, '-t', `peer/${run}/#`, '--remove-retained', '--retained-only', '-W', '2']);
+  spawnSync('mosquitto_sub', ['-h', HOST, '-p', PORT, '-t', `kirchhoff/${run}-json/#`, '-t', `kirchhoff/${run}-ha/#`, '-t', `homeassistant/+/kirchhoff_${run}-ha/#`, '-t', `peer/${run}/#`, '--remove-retained', '--retained-only', '-W', '15']);
 }
 
 main().then(() => process.exit(0), (e) => {
