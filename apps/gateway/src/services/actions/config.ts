@@ -9,7 +9,7 @@ import type { Notifier } from './notification';
 import type { ActionRule } from './rules';
 import { SMTP_SECURITIES, SmtpSecurity, EmailNotifier } from './smtp';
 import { SYSLOG_FACILITY_NAMES, SYSLOG_TRANSPORTS, SyslogFacility, SyslogNotifier, SyslogTransport } from './syslog';
-import { WebhookNotifier } from './webhook';
+import { redactUrl, WebhookNotifier } from './webhook';
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const NAME_DOC = 'destination names (1..64 of A-Z a-z 0-9 _ -)';
@@ -183,4 +183,19 @@ export function buildActions(c: ActionsConfig, relayCount: number): { rules: Act
     notifiers: [...r.syslog.map((n) => get('syslog', n)), ...r.email.map((n) => get('email', n)), ...r.webhooks.map((n) => get('webhooks', n))],
   }));
   return { rules, notifiers: [...notifiers.values()] };
+}
+
+/**
+ * The section with every secret replaced by `(set)`, for showing the configuration (HTTP API,
+ * logs): SMTP passwords, webhook tokens and header values, and webhook URL paths and queries.
+ */
+export function redactActionsConfig(c: ActionsConfig): ActionsConfig {
+  const hide = (v: string) => (v ? '(set)' : '');
+  return {
+    ...c,
+    email: Object.fromEntries(Object.entries(c.email).map(([k, e]) => [k, { ...e, password: hide(e.password) }])),
+    webhooks: Object.fromEntries(Object.entries(c.webhooks).map(([k, w]) => [k, {
+      ...w, url: redactUrl(w.url), token: hide(w.token), headers: Object.fromEntries(Object.keys(w.headers).map((h) => [h, '(set)'])),
+    }])),
+  };
 }

@@ -5,7 +5,8 @@ import { buildActions } from './config';
 import { ActionEngine } from './rules';
 import { MemoryActionRecord } from './record';
 
-export { ACTIONS_SCHEMA, actionsProblems } from './config';
+export { ACTIONS_SCHEMA, actionsProblems, redactActionsConfig } from './config';
+export { recordRccmdSends } from './external';
 export type { ActionsConfig } from './config';
 export type { ActionEntry, ActionRecord, ActionType, ActionTrigger } from './record';
 export { ActionEngine } from './rules';

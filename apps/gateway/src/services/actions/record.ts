@@ -23,7 +23,8 @@ export interface ActionEntry {
   readonly trigger: ActionTrigger;
   /** 0 for the first sending, n for the n-th repeat. */
   readonly repeat: number;
-  readonly alarm: { readonly id: number; readonly kind: AlarmKind; readonly severity: Severity; readonly entity: string; readonly message: string };
+  /** The alarm acted on; null for actions of other components not tied to one alarm (RCCMD jobs). */
+  readonly alarm: { readonly id: number; readonly kind: AlarmKind; readonly severity: Severity; readonly entity: string; readonly message: string } | null;
   readonly outcome: 'ok' | 'failed';
   /** The receiver's answer (`250 2.0.0 queued`, `HTTP 200`) or why it failed. */
   readonly detail: string;
@@ -62,7 +63,7 @@ export class MemoryActionRecord implements ActionRecord {
   }
 
   add(entry: Omit<ActionEntry, 'id'>): ActionEntry {
-    const e: ActionEntry = Object.freeze({ id: this.nextId++, ...entry, alarm: Object.freeze({ ...entry.alarm }) });
+    const e: ActionEntry = Object.freeze({ id: this.nextId++, ...entry, alarm: entry.alarm && Object.freeze({ ...entry.alarm }) });
     this.entries.push(e);
     if (this.entries.length > this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
     for (const l of [...this.listeners]) {
