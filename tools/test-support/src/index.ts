@@ -14,6 +14,7 @@ export const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
   snmpget: 'snmp', snmpwalk: 'snmp', snmpbulkwalk: 'snmp', snmpset: 'snmp', snmptrapd: 'snmptrapd', snmpd: 'snmpd',
   smilint: 'smitools', mbpoll: 'mbpoll', socat: 'socat', mosquitto: 'mosquitto', mosquitto_sub: 'mosquitto-clients',
   mosquitto_pub: 'mosquitto-clients', tshark: 'tshark', dumpcap: 'tshark',
+  chromium: 'chromium',
 };
 
 export function missingTools(commands: readonly string[]): string | null {

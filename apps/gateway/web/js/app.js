@@ -103,8 +103,11 @@ function renderNotices() {
   const list = ctx.user ? ctx.notices.filter((n) => n.severity === 'critical') : [];
   box.hidden = !list.length;
   if (!list.length) return;
+  // On a phone only the headline of the first notice shows; Settings lists them all in full.
+  const [head, ...rest] = list[0].message.split(': ');
   box.append(h('p', null, h('strong', null, `⚠ Security: ${list.length} critical notice${list.length === 1 ? '' : 's'}. `),
-    list[0].message, ' ', h('a', { href: '#/settings' }, 'All notices in Settings')));
+    rest.length ? [h('strong', null, `${head}:`), h('span', { class: 'hide-narrow' }, ` ${rest.join(': ')}`)] : list[0].message, ' ',
+    h('a', { href: '#/settings' }, 'All notices in Settings')));
 }
 
 function renderHeader(d) {

@@ -145,7 +145,7 @@ export function createChart({ label, unit = '', digits = 3, height = 300 }) {
     const c = centerT ?? (a + b) / 2;
     let na = c - (c - a) * factor;
     let nb = c + (b - c) * factor;
-    if (nb - na < 2000) return;
+    if (nb - na < 200) return;
     na = Math.max(full[0], na);
     nb = Math.min(full[1], nb);
     view = [na, nb];

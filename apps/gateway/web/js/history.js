@@ -59,5 +59,10 @@ export async function series(entity, field, fromMs, toMs) {
       source.kind = 'memory';
     }
   }
-  return record(entity, field).filter(([t]) => t >= fromMs && t < toMs);
+  const points = record(entity, field).filter(([t]) => t >= fromMs && t < toMs);
+  // The live stream sends changes only: a value holds until the next one, so draw it up to now.
+  const last = points[points.length - 1];
+  const now = Math.min(toMs - 1, Date.now());
+  if (last && last[1] !== null && last[0] < now) points.push([now, last[1]]);
+  return points;
 }
