@@ -92,6 +92,20 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     expect(await page.locator('#notices').textContent()).toContain('DEFAULT PASSWORD');
   });
 
+  it('shows 16 strings of 32 modules on one 1920 x 1080 screen', async () => {
+    const big = await startDemo({ strings: 16, modules: 32, cycleMs: 3_600_000 });
+    try {
+      const page = await newPage({ width: 1920, height: 1080 });
+      await logIn(page, big.url, 'viewer');
+      expect(await page.locator('.string-card').count()).toBe(16);
+      expect(await page.locator('a.tile').count()).toBe(512);
+      expect(await page.evaluate(() => document.documentElement.scrollHeight)).toBeLessThanOrEqual(1080);
+      await page.screenshot({ path: `${SHOTS}/overview-16x32.png` });
+    } finally {
+      await big.close();
+    }
+  });
+
   it('shows a string table whose values equal the API\'s, with the footer and the SoC method on hover', async () => {
     const page = await newPage();
     await logIn(page, still.url, 'viewer');

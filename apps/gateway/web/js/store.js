@@ -86,6 +86,7 @@ export class Store {
   }
 
   setSnapshot(snap) {
+    if (!this.snap) performance.mark('kirchhoff:snapshot');
     this.snap = snap;
     this.version = snap.version;
     this.lastUpdateMs = snap.atMs;

@@ -28,7 +28,7 @@ export function mount(el, ctx) {
     cards = snap.strings.map((s) => {
       const summary = {
         status: h('span', { class: 'pill' }),
-        sum: h('span'), current: h('span'), power: h('span'), soc: h('span'), mode: h('span'), spread: h('span'),
+        sum: h('span'), current: h('span'), power: h('span'), soc: h('span'), mode: h('span', { class: 'mode' }), spread: h('span'),
       };
       const list = h('ol', { class: 'tiles', 'aria-label': `Modules of ${s.name}` });
       for (const m of stringModules(snap, s)) {
@@ -37,16 +37,14 @@ export function mount(el, ctx) {
         tiles[m.global - 1] = { a, glyph, level: '', label: '' };
         list.append(h('li', null, a));
       }
+      // Short symbols keep a string to two lines, so 16 strings fit one screen; abbr spells them out.
+      const item = (sym, words, value) => h('div', null, h('dt', null, h('abbr', { title: words }, sym)), h('dd', null, value));
       const card = h('section', { class: 'string-card', 'aria-labelledby': `string-${s.string}-title`, 'data-string': s.string },
         h('div', { class: 'string-head' },
-          h('h2', { id: `string-${s.string}-title` }, h('a', { href: `#/string/${s.string}` }, s.name)), summary.status),
+          h('h2', { id: `string-${s.string}-title` }, h('a', { href: `#/string/${s.string}` }, s.name)), summary.mode, summary.status),
         h('dl', { class: 'summary' },
-          h('div', null, h('dt', null, 'Sum'), h('dd', null, summary.sum)),
-          h('div', null, h('dt', null, 'Current'), h('dd', null, summary.current)),
-          h('div', null, h('dt', null, 'Power'), h('dd', null, summary.power)),
-          h('div', null, h('dt', null, 'SoC'), h('dd', null, summary.soc)),
-          h('div', null, h('dt', null, 'Spread'), h('dd', null, summary.spread)),
-          h('div', null, h('dt', null, 'Mode'), h('dd', null, summary.mode))),
+          item('U', 'Sum voltage', summary.sum), item('I', 'DC current', summary.current), item('P', 'Power', summary.power),
+          item('SoC', 'State of charge', summary.soc), item('ΔU', 'Spread: largest deviation from the target voltage', summary.spread)),
         list);
       grid.append(card);
       return { s, summary, card };

@@ -61,7 +61,27 @@ export function mount(el, ctx, route) {
   }
 
   el.append(h('div', { class: 'page-head' }, h('h1', null, s0.name), h('label', { for: 'string-pick', class: 'inline' }, 'String ', picker)),
-    h('div', { class: 'table-wrap' }, table));
+    h('div', { class: 'table-wrap' }, table), moduleActions());
+
+  /** Admins send a module command (identify blinks its LED; clear-fuse after a fuse change). */
+  function moduleActions() {
+    if (!ctx.can('admin')) return h('p', { class: 'muted' }, 'Module commands (identify, clear fuse, measure Ri) need the admin role.');
+    const pick = h('select', { id: 'action-module' }, stringModules(snap, s0).map((m) => h('option', { value: m.module, selected: m.module === highlight }, m.label)));
+    const send = async (action, button) => {
+      button.disabled = true;
+      try {
+        const r = await ctx.api(`/api/strings/${n}/modules/${pick.value}/actions`, { method: 'POST', body: { action } });
+        ctx.toast(r?.message ?? `${action} sent.`);
+      } catch (e) {
+        ctx.toast(`${action} refused: ${e.message}`, 'error');
+      } finally {
+        button.disabled = false;
+      }
+    };
+    return h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Module commands' },
+      h('label', { for: 'action-module' }, 'Module', pick),
+      [['identify', 'Identify'], ['clear-fuse', 'Clear fuse'], ['measure-ri', 'Measure Ri']].map(([a, label]) => h('button', { type: 'button', onclick: (e) => send(a, e.currentTarget) }, label)));
+  }
 
   function setSort(key) {
     sort = { key, dir: sort.key === key && sort.dir === 'asc' ? 'desc' : 'asc' };
