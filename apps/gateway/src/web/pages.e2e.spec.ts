@@ -269,7 +269,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     expect(fell.map((r) => r[1])).toEqual(expect.arrayContaining(below));
     expect(ranks.slice(0, fell.length)).toEqual(fell);
     for (const r of ranks) expect([r[1], Number(r[3]) < cut]).toEqual([r[1], r[2] !== 'no']);
-    expect(await page.locator('#discharge-note').textContent()).toContain(`String 1: ${fell.length} of ${withValues.length} blocks fell below ${cut.toFixed(2)} V`);
+    expect(await page.locator('#discharge-note').textContent()).toContain(`String 1: ${fell.length} of ${withValues.length} blocks fell below ${cut.toFixed(3)} V`);
     expect(await page.locator('svg.bars rect.first').count()).toBe(Math.min(3, fell.length));
     await page.screenshot({ path: `${SHOTS}/trends-discharge.png`, fullPage: true });
   });

@@ -127,7 +127,7 @@ export function mount(el, ctx, route) {
     rows.sort((a, b) => (a.fell ?? Infinity) - (b.fell ?? Infinity) || a.low - b.low);
     const crossed = rows.filter((r) => r.fell !== null).length;
     dischargeNote.textContent = rows.length
-      ? `${s.name}: ${crossed} of ${rows.length} blocks fell below ${cut.toFixed(2)} V in this range${crossed ? '' : ' (ranked by lowest voltage)'}.`
+      ? `${s.name}: ${crossed} of ${rows.length} blocks fell below ${cut.toFixed(3)} V in this range${crossed ? '' : ' (ranked by lowest voltage)'}.`
       : 'No voltages recorded in this range yet.';
     clear(dischargeBody);
     rows.forEach((r, i) => {
@@ -163,7 +163,7 @@ export function mount(el, ctx, route) {
       if (bw > 14 || i % Math.ceil(14 / bw) === 0) root.append(svg('text', { x: x + bw / 2, y: height - 6, 'text-anchor': 'middle' }, String(r.m.module)));
     });
     root.append(svg('line', { class: 'cursor', x1: m.l, x2: width - m.r, y1: Y(cut), y2: Y(cut) }),
-      svg('text', { x: 4, y: Y(cut) + 4 }, `${cut.toFixed(2)} V`));
+      svg('text', { x: 4, y: Y(cut) + 4 }, `${cut.toFixed(3)} V`));
     bars.append(root);
   }
 
