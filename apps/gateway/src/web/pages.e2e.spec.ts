@@ -11,6 +11,8 @@ import { parseFault } from '../demo/faults';
 import { DEMO_PASSWORDS, DemoGateway, launchChromium, logIn, startDemo } from '../../web-tests/harness';
 
 const SHOTS = resolve(__dirname, '../../artifacts/web');
+/** Names come from a configuration: the pages show them as text, never as markup. */
+const HOSTILE_NAME = '<img src=x onerror="window.pwned=1"><b>Battery room</b> & "A"';
 const PAGES = ['overview', 'string/1', 'alarms', 'events', 'trends', 'ups', 'io', 'settings'];
 
 type Json = Record<string, unknown>;
@@ -63,7 +65,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     // (the strings discharge).
     [browser, still, live] = await Promise.all([
       launchChromium(),
-      startDemo({ cycleMs: 3_600_000 }),
+      startDemo({ cycleMs: 3_600_000, sets: [`site.name='${HOSTILE_NAME}'`, `strings.0.name='${HOSTILE_NAME}'`] }),
       startDemo({ cycleMs: 250, faults: [parseFault('fuse-blown:1:3@1'), parseFault('ups-on-battery@1')] }),
     ]);
   });
@@ -86,7 +88,12 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const snap = await api<{ info: { name: string }; strings: unknown[]; modules: unknown[] }>('/api/snapshot');
     expect(await page.locator('.string-card').count()).toBe(snap.strings.length);
     expect(await page.locator('.tile:not(.mini)').count()).toBe(snap.modules.length);
-    expect(await page.locator('#site-name').textContent()).toBe(snap.info.name);
+    expect(snap.info.name).toBe(HOSTILE_NAME);
+    expect(await page.locator('#site-name').textContent()).toBe(HOSTILE_NAME);
+    expect(await page.locator('#string-1-title').textContent()).toBe(HOSTILE_NAME);
+    expect(await page.locator('header img:not([alt=""]), main img, main b').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.title()).toContain(HOSTILE_NAME);
     await waitFor(async () => (await page.locator('#live-state').textContent())?.includes('live'), 5000, 'the live stream');
     // The viewer sees the critical default-password notice on every page.
     expect(await page.locator('#notices').textContent()).toContain('DEFAULT PASSWORD');
@@ -177,6 +184,23 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const alarms = await api<{ kind: string; acknowledged: { by: string } | null }[]>('/api/alarms');
     expect(alarms.find((a) => a.kind === 'module-fuse-blown')?.acknowledged?.by).toBe('operator');
     await page.screenshot({ path: `${SHOTS}/alarms-acknowledged.png`, fullPage: true });
+  });
+
+  it('follows the live values without reloading', async () => {
+    const page = await newPage();
+    await logIn(page, live.url, 'viewer');
+    await page.goto(`${live.url}/#/string/1`);
+    const cell = page.locator('#module-table tbody tr[data-module="1"] td').nth(1);
+    await cell.waitFor();
+    const first = await cell.textContent();
+    const navigations: string[] = [];
+    page.on('framenavigated', (f) => navigations.push(f.url()));
+    // The strings discharge: block voltages fall every cycle.
+    await waitFor(async () => (await cell.textContent()) !== first, 5000, 'a new voltage from /api/live');
+    expect(navigations).toEqual([]);
+    const api = await apiAs(live.url, 'viewer');
+    const m = await api<ModuleJson>('/api/strings/1/modules/1');
+    expect(Math.abs(Number(await cell.textContent()) - m.voltageV.value!)).toBeLessThan(0.05);
   });
 
   it('lets an operator change a threshold and refuses a viewer', async () => {
