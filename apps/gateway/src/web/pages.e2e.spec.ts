@@ -186,6 +186,29 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     await page.screenshot({ path: `${SHOTS}/alarms-acknowledged.png`, fullPage: true });
   });
 
+  it('lists the alarm actions taken, and says when no data logger keeps events', async () => {
+    const page = await newPage();
+    await logIn(page, live.url, 'viewer');
+    const api = await apiAs(live.url, 'viewer');
+    const actions = await waitFor(async () => {
+      const list = await api<{ rule: string; type: string; alarm: { message: string } | null }[]>('/api/actions');
+      return list.length ? list : null;
+    }, 5000, 'an alarm action');
+    await page.goto(`${live.url}/#/events?tab=actions`);
+    await page.locator('#log-actions tbody tr').first().waitFor();
+    const rows = await page.locator('#log-actions tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+    const newest = actions[actions.length - 1];
+    expect(rows[0].slice(1, 3)).toEqual([newest.rule, expect.stringContaining(newest.type)]);
+    expect(rows[0][5]).toBe(newest.alarm?.message ?? '—');
+    expect(rows).toHaveLength(actions.length);
+    await page.screenshot({ path: `${SHOTS}/events-actions.png`, fullPage: true });
+    await page.getByRole('tab', { name: 'Events' }).click();
+    // The event log needs the data logger: its rows, or the API's reason why there are none.
+    const status = await page.evaluate(() => fetch('/api/events').then((r) => r.status));
+    if (status === 404) await page.getByText(/the data logger is not running/).waitFor();
+    else await page.locator('#log-events tbody tr').first().waitFor();
+  });
+
   it('follows the live values without reloading', async () => {
     const page = await newPage();
     await logIn(page, live.url, 'viewer');
@@ -369,6 +392,8 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
 
   it('works from the keyboard: log in, skip to the content, open a module from the overview', async () => {
     const page = await newPage();
+    // Focus styles follow the focused window: this page must be the one in front.
+    await page.bringToFront();
     await page.goto(`${still.url}/`);
     await page.locator('#login-user').waitFor();
     // The user name field has the focus when the page opens.

@@ -19,9 +19,9 @@ const TABS = {
       [e.detail ? JSON.stringify(e.detail) : '', e.error ?? ''].filter(Boolean).join(' · ')],
   },
   actions: {
-    label: 'Alarm actions', path: '/api/actions', cols: ['Started', 'Rule', 'Action', 'Target', 'Trigger', 'Outcome', 'Detail'],
-    row: (e) => [fmtTime(e.startedAtMs), e.rule, e.type, e.destination ?? e.target ?? '—', typeof e.trigger === 'string' ? e.trigger : JSON.stringify(e.trigger ?? ''),
-      e.outcome, typeof e.detail === 'string' ? e.detail : JSON.stringify(e.detail ?? '')],
+    label: 'Alarm actions', path: '/api/actions', cols: ['Started', 'Rule', 'Action', 'Target', 'Trigger', 'Alarm', 'Outcome', 'Detail'],
+    row: (e) => [fmtTime(e.startedAtMs), e.rule, `${e.type} ${e.destination}`, e.target, e.repeat ? `${e.trigger} #${e.repeat}` : e.trigger,
+      e.alarm?.message ?? '—', e.outcome === 'ok' ? '✓ ok' : '✖ failed', `${e.detail}${e.attempts > 1 ? ` (${e.attempts} attempts)` : ''}`],
   },
 };
 
@@ -82,8 +82,6 @@ export function mount(el, ctx, route) {
       if (tab !== 'actions') {
         query.order = 'desc';
         if (!reset && oldest) query.beforeId = oldest;
-      } else if (!reset && oldest) {
-        query.afterId = oldest;
       }
       try {
         const list = await ctx.api(t.path, { query });
@@ -92,7 +90,8 @@ export function mount(el, ctx, route) {
         const rows = tab === 'actions' ? list.slice().reverse() : list;
         for (const e of rows) body.append(h('tr', null, t.row(e, store.snap).map((v) => h('td', null, String(v ?? '')))));
         if (reset && !list.length) body.append(h('tr', null, h('td', { colspan: t.cols.length, class: 'muted' }, 'Nothing recorded yet.')));
-        oldest = tab === 'actions' ? (list.length ? list[list.length - 1].id : oldest) : (list.length ? list[list.length - 1].id : oldest);
+        if (list.length) oldest = list[list.length - 1].id;
+        // The action record keeps the newest entries only: it has no older pages.
         more.hidden = tab === 'actions' || list.length < query.limit;
         note.textContent = '';
       } catch (e) {

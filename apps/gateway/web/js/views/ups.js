@@ -40,12 +40,11 @@ export function mount(el, ctx) {
     }
     const b = u.battery;
     const onBattery = u.output.source === 'battery';
-    const level = onBattery ? 'alarm' : BATTERY_LEVEL[b.status] ?? 'unknown';
     body.append(h('div', { class: 'cards' },
       h('section', { class: 'card', 'aria-labelledby': 'ups-state' },
         h('h2', { id: 'ups-state' }, u.ident.name || 'UPS'),
         h('p', { class: `big st-text-${onBattery ? 'alarm' : 'ok'}`, id: 'ups-source' }, SOURCE_TEXT[u.output.source] ?? u.output.source),
-        dl([['Battery', h('span', { class: `st-text-${level}` }, b.status)], ['Charge', `${b.estimatedChargeRemainingPercent} %`],
+        dl([['Battery', h('span', { class: `st-text-${BATTERY_LEVEL[b.status] ?? 'unknown'}` }, b.status)], ['Charge', `${b.estimatedChargeRemainingPercent} %`],
           ['Remaining', `${b.estimatedMinutesRemaining} min`], ['On battery for', `${b.secondsOnBattery} s`], ['Data', `${u.quality}, ${fmtTime(u.atMs)}`]])),
       h('section', { class: 'card', 'aria-labelledby': 'ups-battery' }, h('h2', { id: 'ups-battery' }, 'Battery'),
         dl([['Voltage', `${fmt(b.voltageV, 1)} V`], ['Current', `${fmt(b.currentA, 1)} A`], ['Temperature', `${fmt(b.temperatureC, 1)} °C`]])),
