@@ -44,7 +44,12 @@ export class LiveHub {
   /** Batches of value changes sent, since start. */
   batches = 0;
 
-  constructor(private readonly site: Site, private readonly options: LiveOptions, private readonly logger: Logger) {
+  constructor(
+    private readonly site: Site,
+    private readonly options: LiveOptions,
+    private readonly logger: Logger,
+    private readonly snapshotJson: (site: Site) => string = (s) => JSON.stringify(s.snapshot()),
+  ) {
     this.unsubscribe = site.subscribe((e) => this.onEvent(e));
     this.keepAlive = setInterval(() => this.broadcast(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
     this.keepAlive.unref();
@@ -71,9 +76,9 @@ export class LiveHub {
     // Values queued for the next batch are newer than this snapshot only if they are pending now;
     // sending them out first keeps the snapshot + updates sequence consistent.
     this.flush();
-    const snap = this.site.snapshot();
-    const hello = `retry: 2000\nevent: hello\ndata: ${JSON.stringify({ version: snap.version, batchMs: this.options.batchMs })}\n\n`;
-    this.write(client, withSnapshot ? `${hello}event: snapshot\nid: ${snap.version}\ndata: ${JSON.stringify(snap)}\n\n` : hello);
+    const version = this.site.snapshot().version;
+    const hello = `retry: 2000\nevent: hello\ndata: ${JSON.stringify({ version, batchMs: this.options.batchMs })}\n\n`;
+    this.write(client, withSnapshot ? `${hello}event: snapshot\nid: ${version}\ndata: ${this.snapshotJson(this.site)}\n\n` : hello);
     return true;
   }
 

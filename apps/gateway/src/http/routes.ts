@@ -91,6 +91,15 @@ function byId<T extends { id: number }>(list: readonly T[], id: number, what: st
   return x;
 }
 
+const serialized = new WeakMap<Site, { version: number; json: string }>();
+/** The snapshot as JSON, serialized once per site version (pages poll it; it is 250 KiB at 512 modules). */
+export function snapshotJson(site: Site): string {
+  const snap = site.snapshot();
+  let hit = serialized.get(site);
+  if (hit?.version !== snap.version) serialized.set(site, (hit = { version: snap.version, json: JSON.stringify(snap) }));
+  return hit.json;
+}
+
 /** The configuration with every secret replaced, for admins. */
 function redacted(c: GatewayConfig): unknown {
   const hide = (v: string) => (v ? '(set)' : '');
@@ -204,7 +213,11 @@ export const ROUTES: readonly Route[] = [
   // --- site ---------------------------------------------------------------------------------
   {
     method: 'GET', path: '/api/snapshot', tag: 'site', access: 'viewer', summary: 'The whole site at one version (all strings, modules, UPS, I/O, active alarms, thresholds)',
-    response: ok('The snapshot.', ref('Snapshot')), handler: ({ site }) => site.snapshot(),
+    response: ok('The snapshot.', ref('Snapshot')),
+    handler: ({ site }, req) => {
+      req.reply.type('application/json; charset=utf-8');
+      return snapshotJson(site);
+    },
   },
   {
     method: 'GET', path: '/api/site', tag: 'site', access: 'viewer', summary: 'Site identity, counts, bus counters and balancing state',

@@ -13,7 +13,7 @@ import { LiveHub } from './live';
 import { renderMetrics, siteMetrics } from './metrics';
 import { securityNotices } from './notices';
 import { openApiDocument } from './openapi';
-import { ANSWERED, ApiContext, bearerOrCookie, Route, ROUTES } from './routes';
+import { ANSWERED, ApiContext, bearerOrCookie, Route, ROUTES, snapshotJson } from './routes';
 import { serveWebPages } from './web';
 
 /** Adds routes to the API's server before it listens (the web pages register here). */
@@ -59,7 +59,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     users: c.users, sessionTtlMs: c.sessionTtlMin * 60_000, weakPasswords: WEAK_PASSWORDS,
     defaultHashes: new Map(DEMO_HTTP_USERS.map((u) => [u.name, u.passwordHash])),
   });
-  const live = new LiveHub(site, { batchMs: c.live.batchMs, maxQueueBytes: c.live.maxQueueKiB * 1024, maxClients: c.live.maxClients }, logger);
+  const live = new LiveHub(site, { batchMs: c.live.batchMs, maxQueueBytes: c.live.maxQueueKiB * 1024, maxClients: c.live.maxClients }, logger, snapshotJson);
   const requests: Record<string, number> = {};
   let connections = 0;
 
