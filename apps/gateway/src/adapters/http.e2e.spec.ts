@@ -2,7 +2,7 @@
 // writes through the command interface (and refused ones changing nothing), bad input answered
 // with the field named, server-sent events, /metrics as Prometheus text, /health, curl.
 import { connect } from 'node:net';
-import { run } from '@kirchhoff/test-support';
+import { run, waitFor } from '@kirchhoff/test-support';
 import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
 import { commandPolicy, Gateway, startGateway } from '../gateway';
@@ -189,6 +189,19 @@ describe('gateway --demo: HTTP API', () => {
       const generic = await call('POST', '/api/commands', { ...as('operator'), body: { type: 'module', action: 'identify', string: 1, module: 2 } });
       expect(generic.body).toMatchObject({ error: { code: 'forbidden', message: 'module needs the admin role; user operator has the operator role' } });
       expect((await call('POST', '/api/strings/1/modules/2/actions', { ...as('admin'), body: { action: 'identify' } })).body).toEqual({ ok: true, message: 'identify sent to S01-M02' });
+    });
+  });
+
+  describe('alarm actions', () => {
+    it('lists the actions taken on an alarm, as the action record has them', async () => {
+      expect(gw.registry.actions).toBeDefined();
+      const before = ((await call('GET', '/api/actions', as('viewer'))).body as { id: number }[]).map((e) => e.id);
+      gw.site.reconcileAlarms('http-test', [{ kind: 'input-active', severity: 'critical', entity: { kind: 'input', id: 3 }, message: 'Fire panel alarm', value: 1, limit: null }]);
+      const entry = await waitFor(async () => ((await call('GET', `/api/actions?afterId=${Math.max(0, ...before)}`, as('viewer'))).body as { type: string; destination: string; alarm: { message: string }; outcome: string }[])
+        .find((e) => e.type === 'relay' && e.alarm.message === 'Fire panel alarm'), 5000, 'the beacon relay action');
+      expect(entry).toMatchObject({ destination: 'relay 4', outcome: 'ok' });
+      gw.site.reconcileAlarms('http-test', []);
+      await waitFor(() => !gw.site.snapshot().relays[3].on, 5000, 'the beacon relay off after the clear');
     });
   });
 
