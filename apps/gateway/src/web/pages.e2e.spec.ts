@@ -82,6 +82,11 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
   it('loads the demo: login, then every string and module on the overview, live', async () => {
     const page = await newPage();
     await page.goto(`${still.url}/`);
+    await page.locator('#login-user').waitFor();
+    // Before the login only the form shows: no pages, no alarm count, no live state.
+    expect(await page.locator('#nav').isVisible()).toBe(false);
+    expect(await page.locator('#alarm-badge').isVisible()).toBe(false);
+    expect(await page.locator('#live-state').textContent()).toBe('offline');
     await page.screenshot({ path: `${SHOTS}/login.png` });
     await logIn(page, still.url, 'viewer');
     const api = await apiAs(still.url, 'viewer');

@@ -129,7 +129,7 @@ const LIVE_TEXT = { live: '● live', connecting: 'connecting…', reconnecting:
 store.onState((s) => {
   const el = document.getElementById('live-state');
   setText(el, LIVE_TEXT[s] ?? s);
-  el.className = `live ${s}`;
+  el.className = `live state-${s}`;
 });
 store.subscribe(renderHeader);
 store.onCommand((c) => {
