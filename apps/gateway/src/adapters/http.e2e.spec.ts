@@ -85,6 +85,18 @@ describe('gateway --demo: HTTP API', () => {
       expect((await call('GET', '/api/me', { headers: { authorization: bad } })).status).toBe(401);
     });
 
+    it('refuses a cookie-authenticated write from another origin', async () => {
+      const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: password('operator') }) });
+      const cookie = login.headers.get('set-cookie')!.split(';')[0];
+      const foreign = await call('PUT', '/api/relays/3', { body: { on: true }, headers: { cookie, origin: 'https://evil.example' } });
+      expect(foreign.status).toBe(403);
+      expect(foreign.body).toMatchObject({ error: { code: 'cross-origin', field: 'origin' } });
+      expect(gw.site.snapshot().relays[2].on).toBe(false);
+      const own = await call('PUT', '/api/relays/3', { body: { on: false }, headers: { cookie, origin: base } });
+      expect(own.status).toBe(200);
+      expect(own.headers.get('x-content-type-options')).toBe('nosniff');
+    });
+
     it('ends a session at logout', async () => {
       const r = await call('POST', '/api/login', { body: { username: 'viewer', password: password('viewer') } });
       const token = (r.body as { token: string }).token;

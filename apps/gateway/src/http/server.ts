@@ -91,6 +91,9 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strictBodies : coercing).compile(schema as object));
 
+  app.addHook('onRequest', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
   app.addHook('onResponse', async (_req, reply) => {
     const k = `${Math.floor(reply.statusCode / 100)}xx`;
     requests[k] = (requests[k] ?? 0) + 1;
@@ -140,6 +143,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     } else {
       const token = bearerOrCookie(req);
       if (!token) throw unauthorized(reply, 'log in first: POST /api/login, then send Authorization: Bearer TOKEN');
+      if (!h && route.method !== 'GET') checkOrigin(req);
       user = auth.session(token);
       if (!user) throw unauthorized(reply, 'the session token is unknown or expired: log in again');
     }
@@ -165,6 +169,22 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
       await app.close();
     },
   };
+}
+
+/**
+ * A write authenticated by the session cookie must come from a page of this gateway: browsers
+ * send Origin with such requests, and SameSite=Strict alone is not honoured by every browser.
+ */
+function checkOrigin(req: FastifyRequest): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    host = '';
+  }
+  if (host !== req.headers.host) throw new ApiError(403, 'cross-origin', `a write with the session cookie from ${origin} (not this gateway, ${req.headers.host}) is refused: send Authorization: Bearer TOKEN instead`, 'origin');
 }
 
 function unauthorized(reply: FastifyReply, message: string): ApiError {
