@@ -65,7 +65,8 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     // (the strings discharge).
     [browser, still, live] = await Promise.all([
       launchChromium(),
-      startDemo({ cycleMs: 3_600_000, sets: [`site.name='${HOSTILE_NAME}'`, `strings.0.name='${HOSTILE_NAME}'`] }),
+      // SNMP (v2c `public`) and RCCMD (jobs without an HMAC key) on as in the full demo: their notices.
+      startDemo({ cycleMs: 3_600_000, sets: [`site.name='${HOSTILE_NAME}'`, `strings.0.name='${HOSTILE_NAME}'`, 'snmp.enabled=true', 'snmp.port=0', 'snmp.host=127.0.0.1', 'rccmd.enabled=true'] }),
       startDemo({ cycleMs: 250, faults: [parseFault('fuse-blown:1:3@1'), parseFault('ups-on-battery@1')] }),
     ]);
   });
@@ -243,6 +244,11 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     await form.getByLabel('Warning above').fill(String(wanted));
     await form.getByRole('button', { name: 'Save' }).click();
     await waitFor(async () => (await api<{ moduleTemperature: { warnHigh: number } }>('/api/thresholds')).moduleTemperature.warnHigh === wanted, 5000, 'the new threshold in the API');
+    // The security notices of this configuration, as the API gives them, in the settings.
+    const notices = (await api<{ notices: { id: string; message: string }[] }>('/api/security')).notices;
+    expect(notices.map((n) => n.id)).toEqual(expect.arrayContaining(['default-password', 'snmp-v2c', 'rccmd-unauthenticated']));
+    const shown = await op.locator('#notice-list li').evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-notice'), li.querySelector('.notice-text')?.textContent]));
+    expect(shown).toEqual(notices.map((n) => [n.id, n.message]));
     await op.screenshot({ path: `${SHOTS}/settings-operator.png`, fullPage: true });
 
     const viewer = await newPage();
