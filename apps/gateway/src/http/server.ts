@@ -29,6 +29,8 @@ export interface RunningHttpApi {
   close(): Promise<void>;
 }
 
+const MAX_CONNECTIONS = 1024;
+
 /** Passwords nobody should keep: the documented demo ones and the obvious ones. */
 const WEAK_PASSWORDS = [...DEMO_HTTP_USERS.map((u) => u.password), 'admin', 'password', 'kirchhoff', 'changeme', '1234', '12345678', 'operator', 'viewer'];
 
@@ -83,6 +85,9 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     logger: false,
     bodyLimit: 64 * 1024,
     forceCloseConnections: true,
+    // A client has 30 s to send its request (headers and body): slow senders cannot pin sockets.
+    // Event streams are answers and are not limited by it.
+    requestTimeout: 30_000,
     return503OnClosing: true,
     ...(tls ? { https: { cert: readPem(c.tls.cert, 'http.tls.cert'), key: readPem(c.tls.key, 'http.tls.key'), minVersion: c.tls.minVersion, maxVersion: 'TLSv1.3' as const } } : {}),
     schemaErrorFormatter: (errors, dataVar) => schemaError(errors as SchemaViolation[], dataVar),
@@ -154,6 +159,8 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     return user;
   }
 
+  // Beyond this many open sockets new ones are closed at once, before they cost anything.
+  app.server.maxConnections = MAX_CONNECTIONS;
   app.server.on('connection', (socket: Socket) => {
     connections++;
     socket.once('close', () => connections--);
