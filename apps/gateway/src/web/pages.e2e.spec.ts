@@ -100,7 +100,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     expect(await page.locator('header img:not([alt=""]), main img, main b').count()).toBe(0);
     expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.title()).toContain(HOSTILE_NAME);
-    await waitFor(async () => (await page.locator('#live-state').textContent())?.includes('live'), 5000, 'the live stream');
+    await waitFor(async () => (await page.locator('#live-state').textContent())?.includes('live'), 10_000, 'the live stream');
     // The viewer sees the critical default-password notice on every page.
     expect(await page.locator('#notices').textContent()).toContain('DEFAULT PASSWORD');
   });
@@ -185,7 +185,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     expect(await row.textContent()).toContain('S01-M03 fuse blown');
     await page.screenshot({ path: `${SHOTS}/alarms-active.png`, fullPage: true });
     await row.getByRole('button', { name: /Acknowledge/ }).click();
-    await waitFor(async () => (await row.textContent())?.includes('✓ by operator'), 5000, 'the acknowledgement on the page');
+    await waitFor(async () => (await row.textContent())?.includes('✓ by operator'), 10_000, 'the acknowledgement on the page');
     const api = await apiAs(live.url, 'viewer');
     const alarms = await api<{ kind: string; acknowledged: { by: string } | null }[]>('/api/alarms');
     expect(alarms.find((a) => a.kind === 'module-fuse-blown')?.acknowledged?.by).toBe('operator');
@@ -199,7 +199,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const actions = await waitFor(async () => {
       const list = await api<{ rule: string; type: string; alarm: { message: string } | null }[]>('/api/actions');
       return list.length ? list : null;
-    }, 5000, 'an alarm action');
+    }, 10_000, 'an alarm action');
     await page.goto(`${live.url}/#/events?tab=actions`);
     await page.locator('#log-actions tbody tr').first().waitFor();
     const rows = await page.locator('#log-actions tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
@@ -225,7 +225,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const navigations: string[] = [];
     page.on('framenavigated', (f) => navigations.push(f.url()));
     // The strings discharge: block voltages fall every cycle.
-    await waitFor(async () => (await cell.textContent()) !== first, 5000, 'a new voltage from /api/live');
+    await waitFor(async () => (await cell.textContent()) !== first, 10_000, 'a new voltage from /api/live');
     expect(navigations).toEqual([]);
     const api = await apiAs(live.url, 'viewer');
     const m = await api<ModuleJson>('/api/strings/1/modules/1');
@@ -243,7 +243,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const form = op.locator('form[data-threshold="moduleTemperature"]');
     await form.getByLabel('Warning above').fill(String(wanted));
     await form.getByRole('button', { name: 'Save' }).click();
-    await waitFor(async () => (await api<{ moduleTemperature: { warnHigh: number } }>('/api/thresholds')).moduleTemperature.warnHigh === wanted, 5000, 'the new threshold in the API');
+    await waitFor(async () => (await api<{ moduleTemperature: { warnHigh: number } }>('/api/thresholds')).moduleTemperature.warnHigh === wanted, 10_000, 'the new threshold in the API');
     // The security notices of this configuration, as the API gives them, in the settings.
     const notices = (await api<{ notices: { id: string; message: string }[] }>('/api/security')).notices;
     expect(notices.map((n) => n.id)).toEqual(expect.arrayContaining(['default-password', 'snmp-v2c', 'rccmd-unauthenticated']));
@@ -279,11 +279,11 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const vent = relays.find((r) => r.name === 'Ventilation')!;
     const row = page.locator(`#relays tr[data-relay="${vent.id}"]`);
     await row.getByRole('button').click();
-    await waitFor(async () => (await api<{ on: boolean }>(`/api/relays/${vent.id}`)).on === !vent.on, 5000, 'the relay switched');
-    await waitFor(async () => (await row.textContent())?.includes(vent.on ? 'off' : 'ON'), 5000, 'the relay state on the page');
+    await waitFor(async () => (await api<{ on: boolean }>(`/api/relays/${vent.id}`)).on === !vent.on, 10_000, 'the relay switched');
+    await waitFor(async () => (await row.textContent())?.includes(vent.on ? 'off' : 'ON'), 10_000, 'the relay state on the page');
     await page.screenshot({ path: `${SHOTS}/io.png`, fullPage: true });
     await row.getByRole('button').click();
-    await waitFor(async () => (await api<{ on: boolean }>(`/api/relays/${vent.id}`)).on === vent.on, 5000, 'the relay back');
+    await waitFor(async () => (await api<{ on: boolean }>(`/api/relays/${vent.id}`)).on === vent.on, 10_000, 'the relay back');
 
     const viewer = await newPage();
     await logIn(viewer, still.url, 'viewer');
@@ -300,7 +300,7 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const api = await apiAs(live.url, 'viewer');
     const withValues = (await api<{ modules: ModuleJson[] }>('/api/strings/1')).modules.filter((m) => m.voltageV.value !== null).map((m) => m.label);
     expect(withValues.length).toBeGreaterThan(15);
-    await waitFor(async () => (await lines.count()) === withValues.length, 5000, 'one line per module with a voltage');
+    await waitFor(async () => (await lines.count()) === withValues.length, 10_000, 'one line per module with a voltage');
     expect(await lines.evaluateAll((ps) => ps.map((p) => p.getAttribute('data-series')))).toEqual(withValues);
     await page.waitForTimeout(1500);
     const reset = page.getByRole('button', { name: 'Reset zoom' });
@@ -313,15 +313,17 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     await page.screenshot({ path: `${SHOTS}/trends.png`, fullPage: true });
     // The strings discharge: with the cut-off at the median voltage now, every block below it
     // now has fallen below it, the rest may have, and the ranking goes by when they fell.
-    const now = (await api<{ chargeMode: string; modules: ModuleJson[] }>('/api/strings/1'));
+    const snap = await api<{ version: number; strings: { chargeMode: string; moduleCount: number }[]; modules: ModuleJson[] }>('/api/snapshot');
+    const now = { chargeMode: snap.strings[0].chargeMode, modules: snap.modules.slice(0, snap.strings[0].moduleCount) };
     expect(now.chargeMode).toBe('discharge');
     const volts = now.modules.filter((m) => m.voltageV.value !== null).map((m) => m.voltageV.value!).sort((a, b) => a - b);
     const cut = Number(volts[Math.floor(volts.length / 2)].toFixed(3));
     const below = now.modules.filter((m) => m.voltageV.value !== null && m.voltageV.value < cut).map((m) => m.label);
-    await page.waitForTimeout(600);
+    // The page has had the values the API answered with (or newer ones) before it analyses.
+    await page.waitForFunction((v) => (window as unknown as { kirchhoff: { store: { version: number } } }).kirchhoff.store.version >= v, snap.version);
     await page.getByLabel('Cut-off [V]').fill(String(cut));
     await page.getByRole('button', { name: 'Analyse' }).click();
-    await waitFor(async () => (await page.locator('#discharge-table tbody tr').count()) === withValues.length, 5000, 'a rank for every block with a voltage');
+    await waitFor(async () => (await page.locator('#discharge-table tbody tr').count()) === withValues.length, 10_000, 'a rank for every block with a voltage');
     const ranks = await page.locator('#discharge-table tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     const fell = ranks.filter((r) => r[2] !== 'no');
     expect(fell.map((r) => r[1])).toEqual(expect.arrayContaining(below));
