@@ -10,6 +10,7 @@ import type { Logger } from './log';
 import { DemoSource, startDemoSource } from './demo/demo-source';
 import { SerialBus, startSerialBus } from './bus';
 import { enginesFromConfig } from './engine/from-config';
+import { serialLinesOf } from './services/sources';
 import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
 import type { RunningAdapter } from './adapters/types';
 import { startServices, stopServices } from './services';
@@ -75,6 +76,8 @@ export function commandPolicy(config: GatewayConfig): CommandPolicy {
   if (config.snmp.enabled && config.snmp.writes) policy.snmp = 'all';
   if (config.bacnet.enabled && config.bacnet.writes) policy.bacnet = 'all';
   if (config.mqtt.enabled && config.mqtt.writes) policy.mqtt = 'all';
+  // The HTTP API authorizes each write by the user's role (viewer, operator, admin).
+  if (config.http.enabled) policy.http = 'all';
   return policy;
 }
 
@@ -83,6 +86,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const site = buildSite(config, undefined, logger);
   let demo: DemoSource | null = null;
   let bus: SerialBus | null = null;
+  const registry: ServiceRegistry = {};
 
   const executor: CommandExecutor = {
     async execute(command: Exclude<Command, { type: 'set-threshold' | 'acknowledge-alarm' }>): Promise<CommandResult> {
@@ -106,9 +110,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
           return { ok: true, message: `${command.action} sent to ${label}` };
         }
         case 'ups-test':
-          throw new Error(`the ${config.ups.source} UPS source cannot run battery tests`);
         case 'ups-control':
         case 'ups-settings': {
+          // A real UPS (Q1 serial, SNMP card) takes the command itself.
+          if (registry.ups) return registry.ups.execute(command);
+          if (command.type === 'ups-test') throw new Error(`the ${config.ups.source} UPS source cannot run battery tests`);
           // The simulated UPS takes the values as they are; a real UPS source forwards them.
           if (config.ups.source !== 'simulated') throw new Error(`the ${config.ups.source} UPS source cannot change ${command.type === 'ups-control' ? 'control' : 'settings'}`);
           if (command.type === 'ups-control') {
@@ -150,6 +156,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     });
     const opened = bus;
     bus = { ...opened, close: async () => { off(); await opened.close(); } };
+    // UPS and sensors on the bus's serial line share its queue: one owner per port.
+    serialLinesOf(registry, logger).adopt(config.bus.port, opened.driver.portQueue(0)!, { baudRate: config.bus.baudRate });
   }
 
   const cycleMs = options.cycleMs ?? config.bus.pollIntervalMs;
@@ -164,7 +172,6 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   cycle();
   const timer = setInterval(cycle, cycleMs);
 
-  const registry: ServiceRegistry = {};
   let services: RunningService[] = [];
   let adapters: RunningAdapter[];
   try {

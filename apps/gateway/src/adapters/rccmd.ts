@@ -9,6 +9,7 @@ import {
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import type { Logger } from '../log';
 import type { AdapterDefinition } from './types';
+import { recordRccmdSends } from '../services/actions/external';
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_DOC = '1..64 of A-Z a-z 0-9 . _ -';
@@ -100,7 +101,7 @@ export const rccmdAdapter: AdapterDefinition = {
   services: ({ rccmd: c }) => [{ name: 'RCCMD sender', endpoint: describeJobs(c), enabled: c.enabled }],
   // The sender listens on nothing; a failure to start is about its jobs.
   portKey: () => ({ key: 'rccmd.jobs', port: 0 }),
-  async start({ config, site, logger }) {
+  async start({ config, site, logger, registry }) {
     const c = config.rccmd;
     if (!c.enabled) return null;
     const jobs = c.jobs.map(jobFrom);
@@ -111,6 +112,8 @@ export const rccmdAdapter: AdapterDefinition = {
     }
     const sender = new RccmdSender({ id: c.senderId, hmacKey: c.hmacKey || null, tls, retryForMs: c.retryForS * 1000, logger });
     const runner = new RccmdJobRunner(site, sender, jobs, { logger });
+    // Every send and its result also goes into the alarm-action record (HTTP /api/actions, history).
+    const unrecord = registry.actions ? recordRccmdSends(sender, registry.actions) : null;
     warnAtStart(c, jobs, logger);
     runner.start();
     const aliveTargets = uniqueTargets(jobs.filter((j) => j.format === 'kirchhoff').flatMap((j) => j.targets.filter((t) => !t.broadcast)));
@@ -118,6 +121,7 @@ export const rccmdAdapter: AdapterDefinition = {
     return {
       services: [{ name: 'RCCMD sender', endpoint: describeJobs(c) }],
       async close() {
+        unrecord?.();
         runner.stop();
         sender.close();
       },

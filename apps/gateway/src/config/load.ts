@@ -7,6 +7,8 @@ import { KirchhoffError } from '@kirchhoff/core';
 import { ConfigProblem, nodeAt, validate } from './schema-dsl';
 import { CONFIG_SCHEMA } from './schema';
 import type { GatewayConfig } from './types';
+import { sourcesCrossChecks } from '../services/sources/config';
+import { actionsProblems } from '../services/actions/config';
 
 export class ConfigError extends KirchhoffError {
   constructor(readonly problems: readonly ConfigProblem[], readonly source: string) {
@@ -119,9 +121,9 @@ export function finishConfig(raw: RawConfig): GatewayConfig {
   return value as GatewayConfig;
 }
 
-/** Checks that span several keys. */
+/** Checks that span several keys (the sections with their own checks add theirs). */
 function crossChecks(c: GatewayConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = [...sourcesCrossChecks(c), ...actionsProblems(c.actions, c.relays.length)];
   const total = c.strings.reduce((n, s) => n + s.modules, 0);
   if (total > 512) problems.push({ path: 'strings', message: `${total} modules in all: a site has at most 512` });
   if (c.runaway.breakerRelay > c.relays.length) {

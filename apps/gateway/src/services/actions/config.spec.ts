@@ -59,16 +59,15 @@ describe('actions configuration', () => {
     expect(problems({ webhooks: { 'bad name': { url: 'ftp://x' } } })).toEqual(['actions.webhooks.bad name: key "bad name" is not valid: expected destination names (1..64 of A-Z a-z 0-9 _ -)']);
   });
 
-  it('checks the names rules use, relay ids, empty rules, duplicates and passwords without TLS', () => {
-    const a = config({
+  it('checks the names rules use, relay ids, empty rules, duplicates and passwords without TLS, when the configuration loads', () => {
+    expect(problems({
       syslog: { noc: { host: 'h' } },
       email: { plain: { host: 'h', security: 'none', username: 'u', password: 'p', from: 'a@b.c', to: ['d@e.f'] } },
       rules: [
         { name: 'r', syslog: ['nocc'], relays: [{ relay: 3 }] },
         { name: 'r' },
       ],
-    }).actions;
-    expect(actionsProblems(a, 1).map((p) => `${p.path}: ${p.message}`)).toEqual([
+    })).toEqual([
       'actions.rules.0.syslog.0: "nocc" is not valid: expected one of actions.syslog (noc)',
       'actions.rules.0.relays.0.relay: 3 is not valid: expected a relay id from 1 to 1 (relays has 1)',
       'actions.rules.1.name: "r" is used by an earlier rule: rule names must be unique',
@@ -77,11 +76,15 @@ describe('actions configuration', () => {
     ]);
   });
 
-  it('refuses to start with a rule naming a destination that does not exist', async () => {
-    const c = config({ enabled: true, rules: [{ name: 'r', webhooks: ['chat'] }] });
+  it('refuses a rule naming a destination that does not exist, at load and at start', async () => {
+    expect(problems({ enabled: true, rules: [{ name: 'r', webhooks: ['chat'] }] })).toEqual(['actions.rules.0.webhooks.0: "chat" is not valid: expected one of actions.webhooks (none defined)']);
+    // A library user who builds the configuration without finishConfig is stopped at start.
+    const c = config({ enabled: true });
+    const bad = { ...c, actions: { ...c.actions, rules: [{ ...c.actions.rules[0], name: 'r', kinds: [], severities: [], relays: [], syslog: [], email: [], webhooks: ['chat'] }] } } as typeof c;
     const site = buildSite(c);
-    await expect(actionsService.start({ config: c, site, commands: new CommandInterface(site, null), logger: memoryLogger(), registry: {} }))
+    await expect(actionsService.start({ config: bad, site, commands: new CommandInterface(site, null), logger: memoryLogger(), registry: {} }))
       .rejects.toThrow('actions.rules.0.webhooks.0: "chat" is not valid: expected one of actions.webhooks (none defined)');
+    expect(actionsProblems(bad.actions, 1)).toHaveLength(1);
   });
 
   it('hides passwords, tokens, header values and webhook paths in the redacted view', () => {
