@@ -1,0 +1,429 @@
+// The history database (SQLite in WAL mode, better-sqlite3): schema, batched writes, downsampling
+// to minute/hour aggregates, retention, and the queries. Synchronous: the logger runs it in a
+// worker thread; `kirchhoff export` runs it in its own process.
+import Database from 'better-sqlite3';
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Quality } from '@kirchhoff/core';
+import type {
+  AuditQuery, AuditRecord, EventQuery, EventRecord, LogQuery, MeasurementPoint, MeasurementQuery, MeasurementSeries, NewAudit,
+  NewEvent, Resolution, SeriesRef, SeriesSummary,
+} from './types';
+
+export const SCHEMA_VERSION = 1;
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+const QUALITY_NAME: readonly Quality[] = ['fresh', 'stale', 'failed'];
+const DEFAULT_POINTS = 10_000;
+const MAX_POINTS = 100_000;
+/** Aggregation and retention work in slices so one maintenance step never holds the writer long. */
+const SLICE_MS = 6 * HOUR_MS;
+
+export class HistoryDbError extends Error {
+  constructor(readonly code: 'history.open' | 'history.schema' | 'history.query', message: string) {
+    super(message);
+  }
+}
+
+/** One logged sample: entity, field, atMs, value, quality code. Arrays clone cheaply to the worker. */
+export type SampleRow = [entity: string, field: string, atMs: number, value: number | null, quality: number];
+export type EventRow = NewEvent & { atMs: number };
+export type AuditRow = NewAudit & { atMs: number };
+
+export interface Batch {
+  readonly samples: readonly SampleRow[];
+  readonly events: readonly EventRow[];
+  readonly audit: readonly AuditRow[];
+}
+
+export interface Retention {
+  /** 0 = keep forever. */
+  readonly rawDays: number;
+  readonly minuteDays: number;
+  readonly hourDays: number;
+  readonly eventDays: number;
+  readonly auditDays: number;
+}
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, entity TEXT NOT NULL, field TEXT NOT NULL, UNIQUE (entity, field));
+CREATE TABLE IF NOT EXISTS samples (series INTEGER NOT NULL, at_ms INTEGER NOT NULL, value REAL, quality INTEGER NOT NULL, PRIMARY KEY (series, at_ms)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS minutes (series INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, min REAL, mean REAL, max REAL, count INTEGER NOT NULL, PRIMARY KEY (series, bucket_ms)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS hours (series INTEGER NOT NULL, bucket_ms INTEGER NOT NULL, min REAL, mean REAL, max REAL, count INTEGER NOT NULL, PRIMARY KEY (series, bucket_ms)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, category TEXT NOT NULL, action TEXT NOT NULL, severity TEXT NOT NULL,
+  entity TEXT, message TEXT NOT NULL, alarm_id INTEGER, alarm_kind TEXT, detail TEXT);
+CREATE INDEX IF NOT EXISTS events_at ON events (at_ms);
+CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, action TEXT NOT NULL, outcome TEXT NOT NULL,
+  protocol TEXT, principal TEXT, remote TEXT, detail TEXT, error TEXT);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at_ms);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+`;
+
+export interface OpenOptions {
+  readonly readonly?: boolean;
+  /** full = a commit survives power loss; normal = it survives a crash of the process (WAL). */
+  readonly synchronous?: 'full' | 'normal';
+}
+
+function json(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+function parse(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** `string/1/*` -> prefix match; anything else exact; undefined or `*` = all. */
+function entityFilter(pattern: string | undefined, column = 'entity'): { sql: string; args: string[] } {
+  if (!pattern || pattern === '*') return { sql: '1', args: [] };
+  if (pattern.endsWith('*')) {
+    const prefix = pattern.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+    return { sql: `${column} LIKE ? ESCAPE '\\'`, args: [`${prefix}%`] };
+  }
+  return { sql: `${column} = ?`, args: [pattern] };
+}
+
+const clampLimit = (limit: number | undefined, def: number) => Math.max(1, Math.min(MAX_POINTS, Math.floor(limit ?? def)));
+
+interface Agg { bucket: number; min: number | null; mean: number | null; max: number | null; count: number }
+
+/** Combines partial aggregates of the same bucket (a count-weighted mean). */
+function mergeAggs(parts: Agg[]): Agg[] {
+  const by = new Map<number, Agg>();
+  for (const p of parts) {
+    const q = by.get(p.bucket);
+    if (!q) {
+      by.set(p.bucket, { ...p });
+      continue;
+    }
+    const n = q.count + p.count;
+    if (!p.count) continue;
+    q.mean = n ? ((q.mean ?? 0) * q.count + (p.mean ?? 0) * p.count) / n : null;
+    q.min = q.min === null ? p.min : p.min === null ? q.min : Math.min(q.min, p.min);
+    q.max = q.max === null ? p.max : p.max === null ? q.max : Math.max(q.max, p.max);
+    q.count = n;
+  }
+  return [...by.values()].sort((a, b) => a.bucket - b.bucket);
+}
+
+export class HistoryDb {
+  readonly db: Database.Database;
+  private readonly seriesIds = new Map<string, number>();
+
+  constructor(readonly path: string, options: OpenOptions = {}) {
+    try {
+      if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
+      this.db = new Database(path, { readonly: !!options.readonly, fileMustExist: !!options.readonly });
+    } catch (error) {
+      throw new HistoryDbError('history.open', `cannot open the history database ${path}: ${(error as Error).message}${options.readonly ? '' : ' (check history.path and that its folder is writable)'}`);
+    }
+    this.db.pragma('busy_timeout = 5000');
+    if (options.readonly) {
+      const v = this.db.pragma('user_version', { simple: true }) as number;
+      if (v !== SCHEMA_VERSION) throw new HistoryDbError('history.schema', `${path} is not a Kirchhoff history database of schema ${SCHEMA_VERSION} (user_version ${v})`);
+      return;
+    }
+    const mode = this.db.pragma('journal_mode = WAL', { simple: true });
+    if (mode !== 'wal') throw new HistoryDbError('history.open', `${path}: SQLite refused WAL mode (got ${String(mode)}); is it on a network file system?`);
+    this.db.pragma(`synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`);
+    // A small page cache: a gateway has little memory and the hot data is the newest pages.
+    this.db.pragma('cache_size = -4096');
+    const v = this.db.pragma('user_version', { simple: true }) as number;
+    if (v !== 0 && v !== SCHEMA_VERSION) throw new HistoryDbError('history.schema', `${path} has history schema ${v}; this version of Kirchhoff writes schema ${SCHEMA_VERSION}`);
+    this.db.exec(DDL);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  fileBytes(): number {
+    let n = 0;
+    for (const f of [this.path, `${this.path}-wal`]) {
+      try {
+        n += statSync(f).size;
+      } catch {
+        // no WAL yet
+      }
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  private seriesId(entity: string, field: string): number {
+    const key = `${entity}\u0000${field}`;
+    let id = this.seriesIds.get(key);
+    if (id === undefined) {
+      this.db.prepare('INSERT OR IGNORE INTO series (entity, field) VALUES (?, ?)').run(entity, field);
+      id = (this.db.prepare('SELECT id FROM series WHERE entity = ? AND field = ?').get(entity, field) as { id: number }).id;
+      this.seriesIds.set(key, id);
+    }
+    return id;
+  }
+
+  /** Writes a batch as one transaction: after this returns it is committed. Returns the row count. */
+  writeBatch(batch: Batch): number {
+    const sample = this.db.prepare('INSERT OR REPLACE INTO samples (series, at_ms, value, quality) VALUES (?, ?, ?, ?)');
+    const event = this.db.prepare('INSERT INTO events (at_ms, category, action, severity, entity, message, alarm_id, alarm_kind, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const audit = this.db.prepare('INSERT INTO audit (at_ms, kind, action, outcome, protocol, principal, remote, detail, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const [entity, field, atMs, value, quality] of batch.samples) {
+        sample.run(this.seriesId(entity, field), Math.round(atMs), value !== null && Number.isFinite(value) ? value : null, quality);
+      }
+      for (const e of batch.events) {
+        event.run(Math.round(e.atMs), e.category, e.action, e.severity, e.entity ?? null, e.message, e.alarmId ?? null, e.alarmKind ?? null, json(e.detail));
+      }
+      for (const a of batch.audit) {
+        audit.run(Math.round(a.atMs), a.kind, a.action, a.outcome, a.protocol ?? null, a.principal ?? null, a.remote ?? null, json(a.detail), a.error ?? null);
+      }
+    })();
+    return batch.samples.length + batch.events.length + batch.audit.length;
+  }
+
+  private meta(key: string): number | null {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: number } | undefined;
+    return row ? row.value : null;
+  }
+  private setMeta(key: string, value: number): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  private allSeries(): number[] {
+    return (this.db.prepare('SELECT id FROM series ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+  }
+
+  /** Aggregated up to (exclusive): minutes from samples, hours from minutes. */
+  watermarks(): { minutesMs: number | null; hoursMs: number | null } {
+    return { minutesMs: this.meta('minutes_done_ms'), hoursMs: this.meta('hours_done_ms') };
+  }
+
+  /**
+   * Aggregates every complete minute and hour older than `graceMs` (late samples still arrive in
+   * that window), then deletes what retention lets go. Raw samples are never deleted before they
+   * are aggregated. Returns what it did, for logs and tests.
+   */
+  maintain(nowMs: number, retention: Retention, graceMs = 2 * MINUTE_MS): { minutes: number; hours: number; deleted: number } {
+    const ids = this.allSeries();
+    let minutes = 0;
+    let hours = 0;
+    const firstSample = (this.db.prepare('SELECT min(at_ms) AS t FROM samples').get() as { t: number | null }).t;
+    const minuteEnd = Math.floor((nowMs - graceMs) / MINUTE_MS) * MINUTE_MS;
+    let minuteFrom = this.meta('minutes_done_ms') ?? (firstSample === null ? minuteEnd : Math.floor(firstSample / MINUTE_MS) * MINUTE_MS);
+    const toMinutes = this.db.prepare(`INSERT OR REPLACE INTO minutes (series, bucket_ms, min, mean, max, count)
+      SELECT series, (at_ms / ${MINUTE_MS}) * ${MINUTE_MS}, min(value), avg(value), max(value), count(*) FROM samples
+      WHERE series = ? AND at_ms >= ? AND at_ms < ? AND quality = 0 AND value IS NOT NULL GROUP BY at_ms / ${MINUTE_MS}`);
+    while (minuteFrom < minuteEnd) {
+      const to = Math.min(minuteEnd, minuteFrom + SLICE_MS);
+      this.db.transaction(() => {
+        for (const id of ids) minutes += toMinutes.run(id, minuteFrom, to).changes;
+        this.setMeta('minutes_done_ms', to);
+      })();
+      minuteFrom = to;
+    }
+    if (this.meta('minutes_done_ms') === null) this.setMeta('minutes_done_ms', minuteEnd);
+
+    const minutesDone = this.meta('minutes_done_ms')!;
+    const hourEnd = Math.floor(minutesDone / HOUR_MS) * HOUR_MS;
+    const firstMinute = (this.db.prepare('SELECT min(bucket_ms) AS t FROM minutes').get() as { t: number | null }).t;
+    let hourFrom = this.meta('hours_done_ms') ?? (firstMinute === null ? hourEnd : Math.floor(firstMinute / HOUR_MS) * HOUR_MS);
+    const toHours = this.db.prepare(`INSERT OR REPLACE INTO hours (series, bucket_ms, min, mean, max, count)
+      SELECT series, (bucket_ms / ${HOUR_MS}) * ${HOUR_MS}, min(min), sum(mean * count) / sum(count), max(max), sum(count) FROM minutes
+      WHERE series = ? AND bucket_ms >= ? AND bucket_ms < ? AND count > 0 GROUP BY bucket_ms / ${HOUR_MS}`);
+    while (hourFrom < hourEnd) {
+      const to = Math.min(hourEnd, hourFrom + 7 * 24 * HOUR_MS);
+      this.db.transaction(() => {
+        for (const id of ids) hours += toHours.run(id, hourFrom, to).changes;
+        this.setMeta('hours_done_ms', to);
+      })();
+      hourFrom = to;
+    }
+    if (this.meta('hours_done_ms') === null) this.setMeta('hours_done_ms', hourEnd);
+
+    let deleted = 0;
+    const cut = (days: number) => (days > 0 ? nowMs - days * DAY_MS : -Infinity);
+    const rawCut = Math.min(cut(retention.rawDays), minutesDone);
+    const minuteCut = Math.min(cut(retention.minuteDays), this.meta('hours_done_ms')!);
+    const hourCut = cut(retention.hourDays);
+    const delSamples = this.db.prepare('DELETE FROM samples WHERE series = ? AND at_ms < ?');
+    const delMinutes = this.db.prepare('DELETE FROM minutes WHERE series = ? AND bucket_ms < ?');
+    const delHours = this.db.prepare('DELETE FROM hours WHERE series = ? AND bucket_ms < ?');
+    for (let i = 0; i < ids.length; i += 200) {
+      const slice = ids.slice(i, i + 200);
+      this.db.transaction(() => {
+        for (const id of slice) {
+          if (rawCut > -Infinity) deleted += delSamples.run(id, rawCut).changes;
+          if (minuteCut > -Infinity) deleted += delMinutes.run(id, minuteCut).changes;
+          if (hourCut > -Infinity) deleted += delHours.run(id, hourCut).changes;
+        }
+      })();
+    }
+    if (retention.eventDays > 0) deleted += this.db.prepare('DELETE FROM events WHERE at_ms < ?').run(cut(retention.eventDays)).changes;
+    if (retention.auditDays > 0) deleted += this.db.prepare('DELETE FROM audit WHERE at_ms < ?').run(cut(retention.auditDays)).changes;
+    return { minutes, hours, deleted };
+  }
+
+  /** Moves the WAL into the database file (the WAL otherwise only shrinks on a checkpoint). */
+  checkpoint(): void {
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  series(entityPattern?: string): SeriesRef[] {
+    const f = entityFilter(entityPattern);
+    return this.db.prepare(`SELECT entity, field FROM series WHERE ${f.sql} ORDER BY entity, field`).all(...f.args) as SeriesRef[];
+  }
+
+  private findSeries(entity: string, field: string): number | null {
+    const row = this.db.prepare('SELECT id FROM series WHERE entity = ? AND field = ?').get(entity, field) as { id: number } | undefined;
+    return row ? row.id : null;
+  }
+
+  measurements(q: MeasurementQuery): MeasurementSeries {
+    if (!Number.isFinite(q.fromMs) || !Number.isFinite(q.toMs)) throw new HistoryDbError('history.query', 'fromMs and toMs must be numbers (ms since the epoch)');
+    const limit = clampLimit(q.limit, DEFAULT_POINTS);
+    const id = this.findSeries(q.entity, q.field);
+    const resolution = q.resolution === undefined || q.resolution === 'auto' ? (id === null ? 'raw' : this.autoResolution(id, q.fromMs, q.toMs, limit)) : q.resolution;
+    const empty = { entity: q.entity, field: q.field, resolution, fromMs: q.fromMs, toMs: q.toMs };
+    if (id === null || q.toMs <= q.fromMs) return { ...empty, points: [], truncated: false };
+    let points: MeasurementPoint[];
+    if (resolution === 'raw') {
+      const rows = this.db.prepare('SELECT at_ms, value, quality FROM samples WHERE series = ? AND at_ms >= ? AND at_ms < ? ORDER BY at_ms LIMIT ?')
+        .all(id, q.fromMs, q.toMs, limit + 1) as { at_ms: number; value: number | null; quality: number }[];
+      points = rows.map((r) => ({ atMs: r.at_ms, value: r.value, min: r.value, max: r.value, count: r.quality === 0 && r.value !== null ? 1 : 0, quality: QUALITY_NAME[r.quality] ?? 'failed' }));
+    } else {
+      points = this.aggregates(id, resolution, q.fromMs, q.toMs, limit + 1).map((a) => ({ atMs: a.bucket, value: a.mean, min: a.min, max: a.max, count: a.count, quality: 'fresh' as const }));
+    }
+    const truncated = points.length > limit;
+    return { ...empty, points: truncated ? points.slice(0, limit) : points, truncated };
+  }
+
+  /** The finest resolution that still covers the range and fits the limit. */
+  private autoResolution(id: number, fromMs: number, toMs: number, limit: number): Resolution {
+    const span = toMs - fromMs;
+    const earliest = (table: string, col: string) => (this.db.prepare(`SELECT min(${col}) AS t FROM ${table} WHERE series = ?`).get(id) as { t: number | null }).t;
+    const count = (table: string, col: string) => (this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${table} WHERE series = ? AND ${col} >= ? AND ${col} < ? LIMIT ?)`).get(id, fromMs, toMs, limit + 1) as { n: number }).n;
+    const rawFrom = earliest('samples', 'at_ms');
+    if (span <= 31 * DAY_MS && rawFrom !== null && rawFrom <= fromMs + MINUTE_MS && count('samples', 'at_ms') <= limit) return 'raw';
+    const minuteFrom = earliest('minutes', 'bucket_ms') ?? rawFrom;
+    if (span <= 366 * DAY_MS && minuteFrom !== null && minuteFrom <= fromMs + HOUR_MS && span / MINUTE_MS <= limit) return 'minute';
+    return 'hour';
+  }
+
+  /**
+   * Stored aggregates up to the watermarks, and the newest buckets computed on the fly, so a chart
+   * of the last hour is never missing its last minutes.
+   */
+  private aggregates(id: number, resolution: 'minute' | 'hour', fromMs: number, toMs: number, limit: number): Agg[] {
+    const { minutesMs, hoursMs } = this.watermarks();
+    const minutesDone = minutesMs ?? -Infinity;
+    const hoursDone = hoursMs ?? -Infinity;
+    const size = resolution === 'minute' ? MINUTE_MS : HOUR_MS;
+    const start = Math.floor(fromMs / size) * size;
+    const parts: Agg[] = [];
+    const stored = (table: string, upTo: number) => {
+      if (upTo <= start) return;
+      parts.push(...(this.db.prepare(`SELECT bucket_ms AS bucket, min, mean, max, count FROM ${table} WHERE series = ? AND bucket_ms >= ? AND bucket_ms < ? ORDER BY bucket_ms LIMIT ?`)
+        .all(id, start, Math.min(toMs, upTo), limit) as Agg[]));
+    };
+    const fromSamples = (lo: number) => {
+      parts.push(...(this.db.prepare(`SELECT (at_ms / ${size}) * ${size} AS bucket, min(value) AS min, avg(value) AS mean, max(value) AS max, count(*) AS count
+        FROM samples WHERE series = ? AND at_ms >= ? AND at_ms < ? AND quality = 0 AND value IS NOT NULL GROUP BY at_ms / ${size} ORDER BY 1 LIMIT ?`)
+        .all(id, Math.max(start, lo), toMs, limit) as Agg[]));
+    };
+    if (resolution === 'minute') {
+      stored('minutes', minutesDone);
+      fromSamples(minutesDone);
+    } else {
+      stored('hours', hoursDone);
+      const lo = Math.max(start, hoursDone);
+      if (lo < Math.min(toMs, minutesDone)) {
+        parts.push(...(this.db.prepare(`SELECT (bucket_ms / ${HOUR_MS}) * ${HOUR_MS} AS bucket, min(min) AS min, sum(mean * count) / sum(count) AS mean, max(max) AS max, sum(count) AS count
+          FROM minutes WHERE series = ? AND bucket_ms >= ? AND bucket_ms < ? AND count > 0 GROUP BY bucket_ms / ${HOUR_MS} ORDER BY 1 LIMIT ?`)
+          .all(id, lo, Math.min(toMs, minutesDone), limit) as Agg[]));
+      }
+      fromSamples(minutesDone);
+    }
+    return mergeAggs(parts).slice(0, limit);
+  }
+
+  summary(fromMs: number, toMs: number, entityPattern?: string): SeriesSummary[] {
+    const f = entityFilter(entityPattern);
+    const list = this.db.prepare(`SELECT id, entity, field FROM series WHERE ${f.sql} ORDER BY entity, field`).all(...f.args) as { id: number; entity: string; field: string }[];
+    const { minutesMs } = this.watermarks();
+    const done = minutesMs ?? -Infinity;
+    const fromMinutes = this.db.prepare('SELECT min(min) AS min, sum(mean * count) AS total, max(max) AS max, sum(count) AS count FROM minutes WHERE series = ? AND bucket_ms >= ? AND bucket_ms < ? AND count > 0');
+    const fromSamples = this.db.prepare('SELECT min(value) AS min, sum(value) AS total, max(value) AS max, count(*) AS count FROM samples WHERE series = ? AND at_ms >= ? AND at_ms < ? AND quality = 0 AND value IS NOT NULL');
+    type Part = { min: number | null; total: number | null; max: number | null; count: number | null };
+    // Whole minutes inside the range come from the minute table (cheaper); the edges from samples.
+    const innerFrom = Math.ceil(fromMs / MINUTE_MS) * MINUTE_MS;
+    const innerTo = Math.min(Math.floor(toMs / MINUTE_MS) * MINUTE_MS, done);
+    return list.map(({ id, entity, field }) => {
+      const parts: Part[] = [];
+      if (innerFrom < innerTo) {
+        parts.push(fromMinutes.get(id, innerFrom, innerTo) as Part);
+        parts.push(fromSamples.get(id, fromMs, innerFrom) as Part);
+        parts.push(fromSamples.get(id, innerTo, toMs) as Part);
+      } else {
+        parts.push(fromSamples.get(id, fromMs, toMs) as Part);
+      }
+      let min: number | null = null;
+      let max: number | null = null;
+      let total = 0;
+      let count = 0;
+      for (const p of parts) {
+        if (!p.count) continue;
+        min = min === null ? p.min : Math.min(min, p.min!);
+        max = max === null ? p.max : Math.max(max, p.max!);
+        total += p.total ?? 0;
+        count += p.count;
+      }
+      return { entity, field, min, mean: count ? total / count : null, max, count };
+    });
+  }
+
+  private logWhere(q: LogQuery, extra: { sql: string; args: unknown[] }[]): { where: string; args: unknown[]; order: string; limit: number } {
+    const conds: string[] = [];
+    const args: unknown[] = [];
+    if (q.fromMs !== undefined) { conds.push('at_ms >= ?'); args.push(q.fromMs); }
+    if (q.toMs !== undefined) { conds.push('at_ms < ?'); args.push(q.toMs); }
+    if (q.afterId !== undefined) { conds.push('id > ?'); args.push(q.afterId); }
+    if (q.beforeId !== undefined) { conds.push('id < ?'); args.push(q.beforeId); }
+    for (const e of extra) { conds.push(e.sql); args.push(...e.args); }
+    return { where: conds.length ? conds.join(' AND ') : '1', args, order: q.order === 'desc' ? 'DESC' : 'ASC', limit: clampLimit(q.limit, 1000) };
+  }
+
+  events(q: EventQuery = {}): EventRecord[] {
+    const extra: { sql: string; args: unknown[] }[] = [];
+    if (q.category) extra.push({ sql: 'category = ?', args: [q.category] });
+    if (q.alarmKind) extra.push({ sql: 'alarm_kind = ?', args: [q.alarmKind] });
+    if (q.entity) extra.push(entityFilter(q.entity));
+    const w = this.logWhere(q, extra);
+    const rows = this.db.prepare(`SELECT * FROM events WHERE ${w.where} ORDER BY id ${w.order} LIMIT ?`).all(...w.args, w.limit) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as number, atMs: r.at_ms as number, category: r.category as EventRecord['category'], action: r.action as string,
+      severity: r.severity as EventRecord['severity'], entity: r.entity as string | null, message: r.message as string,
+      alarmId: r.alarm_id as number | null, alarmKind: r.alarm_kind as string | null, detail: parse(r.detail as string | null) as EventRecord['detail'],
+    }));
+  }
+
+  audit(q: AuditQuery = {}): AuditRecord[] {
+    const extra: { sql: string; args: unknown[] }[] = [];
+    if (q.kind) extra.push({ sql: 'kind = ?', args: [q.kind] });
+    if (q.principal) extra.push({ sql: 'principal = ?', args: [q.principal] });
+    const w = this.logWhere(q, extra);
+    const rows = this.db.prepare(`SELECT * FROM audit WHERE ${w.where} ORDER BY id ${w.order} LIMIT ?`).all(...w.args, w.limit) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      id: r.id as number, atMs: r.at_ms as number, kind: r.kind as AuditRecord['kind'], action: r.action as string, outcome: r.outcome as AuditRecord['outcome'],
+      protocol: r.protocol as string | null, principal: r.principal as string | null, remote: r.remote as string | null,
+      detail: parse(r.detail as string | null), error: r.error as string | null,
+    }));
+  }
+}

@@ -1,0 +1,16 @@
+// A history database file opened read-only in this process (for `kirchhoff export` and scripts),
+// behind the same HistoryReader interface the running logger offers.
+import { HistoryDb } from './db';
+import type { HistoryReader } from './types';
+
+export function openHistoryFile(path: string): HistoryReader & { close(): void } {
+  const db = new HistoryDb(path, { readonly: true });
+  return {
+    series: async (p) => db.series(p),
+    measurements: async (q) => db.measurements(q),
+    summary: async (from, to, p) => db.summary(from, to, p),
+    events: async (q) => db.events(q),
+    audit: async (q) => db.audit(q),
+    close: () => db.close(),
+  };
+}

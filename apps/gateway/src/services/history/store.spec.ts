@@ -1,0 +1,126 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CommandInterface, Site } from '@kirchhoff/core';
+import { memoryLogger } from '../../log';
+import { HistoryLogger } from './store';
+import type { Retention } from './db';
+
+const RETENTION: Retention = { rawDays: 7, minuteDays: 90, hourDays: 0, eventDays: 0, auditDays: 0 };
+const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
+
+describe('HistoryLogger', () => {
+  let dir: string;
+  let logger: HistoryLogger | null = null;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kirchhoff-history-'));
+  });
+  afterEach(async () => {
+    await logger?.close();
+    logger = null;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const open = (extra: Partial<Parameters<typeof HistoryLogger.open>[0]> = {}) =>
+    HistoryLogger.open({ path: join(dir, 'h.db'), retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50, ...extra });
+
+  it('creates a WAL database and reads back what it committed', async () => {
+    logger = await open();
+    logger.enqueueSamples([
+      ['string/1/module/1', 'voltageV', T0, 13.5, 0],
+      ['string/1/module/1', 'voltageV', T0 + 1000, 13.6, 0],
+      ['string/1/module/1', 'voltageV', T0 + 2000, null, 1],
+    ]);
+    await logger.flush();
+    const s = await logger.measurements({ entity: 'string/1/module/1', field: 'voltageV', fromMs: T0, toMs: T0 + 3000, resolution: 'raw' });
+    expect(s.points.map((p) => [p.atMs - T0, p.value, p.quality])).toEqual([[0, 13.5, 'fresh'], [1000, 13.6, 'fresh'], [2000, null, 'stale']]);
+    // Another connection sees it too: it is in the file, not only in the writer's memory.
+    const db = new Database(join(dir, 'h.db'), { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT count(*) AS n FROM samples').get()).toEqual({ n: 3 });
+    db.close();
+    expect(logger.stats()).toMatchObject({ written: 3, queued: 0, lagMs: 0, dropped: { measurements: 0, events: 0, audit: 0 } });
+  });
+
+  it('downsamples to minute and hour min/mean/max, with the newest buckets computed on the fly', async () => {
+    logger = await open();
+    const rows: [string, string, number, number, number][] = [];
+    // Two hours of one sample every 10 s: value = minute index, plus 0..5 within the minute.
+    for (let t = 0; t < 2 * 3600_000; t += 10_000) rows.push(['string/1', 'dcCurrentA', T0 + t, Math.floor(t / 60_000) + (t % 60_000) / 10_000, 0]);
+    logger.enqueueSamples(rows);
+    await logger.flush();
+    const q = { entity: 'string/1', field: 'dcCurrentA', fromMs: T0, toMs: T0 + 2 * 3600_000 } as const;
+    const before = await logger.measurements({ ...q, resolution: 'minute' });
+    expect(before.points).toHaveLength(120);
+    expect(before.points[3]).toEqual({ atMs: T0 + 180_000, value: 5.5, min: 3, max: 8, count: 6, quality: 'fresh' });
+
+    const done = await logger.maintain(T0 + 90 * 60_000);
+    expect(done.minutes).toBe(88 * 1); // 88 complete minutes older than the 2-minute grace, one series
+    const after = await logger.measurements({ ...q, resolution: 'minute' });
+    expect(after.points).toEqual(before.points);
+    const hours = await logger.measurements({ ...q, resolution: 'hour' });
+    expect(hours.points.map((p) => [p.atMs - T0, p.min, p.max, p.count])).toEqual([[0, 0, 64, 360], [3600_000, 60, 124, 360]]);
+    expect(hours.points[0].value).toBeCloseTo(29.5 + 2.5, 9);
+  });
+
+  it('applies retention only to what is already aggregated', async () => {
+    logger = await open({ retention: { ...RETENTION, rawDays: 1 } });
+    logger.enqueueSamples([['sensor/1', 'reading', T0, 20, 0], ['sensor/1', 'reading', T0 + 3 * 86_400_000, 21, 0]]);
+    await logger.flush();
+    await logger.maintain(T0 + 3 * 86_400_000 + 600_000);
+    const raw = await logger.measurements({ entity: 'sensor/1', field: 'reading', fromMs: 0, toMs: T0 + 4 * 86_400_000, resolution: 'raw' });
+    expect(raw.points.map((p) => p.value)).toEqual([21]);
+    const minutes = await logger.measurements({ entity: 'sensor/1', field: 'reading', fromMs: 0, toMs: T0 + 4 * 86_400_000, resolution: 'minute' });
+    expect(minutes.points.map((p) => [p.atMs, p.value])).toEqual([[T0, 20], [T0 + 3 * 86_400_000, 21]]);
+    const auto = await logger.measurements({ entity: 'sensor/1', field: 'reading', fromMs: T0, toMs: T0 + 4 * 86_400_000 });
+    expect(auto.resolution).toBe('minute');
+  });
+
+  it('logs alarms raised/acknowledged/cleared and audits every command with who and from where', async () => {
+    const site = new Site({ strings: [{ modules: 2, moduleType: 'C20' }], relays: [{ name: 'Beacon' }], clock: () => T0 });
+    const commands = new CommandInterface(site, { execute: async () => ({ ok: true, message: 'done' }) }, { http: 'all' });
+    logger = await open({ clock: () => T0 });
+    const detach = logger.attach(site, { modules: 0, strings: 0, ups: 0, sensors: 0 });
+    const entity = { kind: 'module', string: 1, module: 2, global: 2 } as const;
+    const [raised] = site.reconcileAlarms('test', [{ kind: 'module-voltage-high', severity: 'alarm', entity, message: 'S01-M02 voltage high', value: 14.9, limit: 14.4 }]);
+    await commands.submit({ type: 'acknowledge-alarm', alarmId: raised.alarm.id }, { protocol: 'http', principal: 'alice', remote: '10.0.0.7:5123' });
+    await expect(commands.submit({ type: 'set-relay', relay: 1, on: true }, { protocol: 'snmp', principal: 'public', remote: '10.0.0.8:161' })).rejects.toThrow(/not enabled/);
+    site.reconcileAlarms('test', []);
+    detach();
+    await logger.flush();
+
+    const events = await logger.events({ category: 'alarm' });
+    expect(events.map((e) => [e.action, e.alarmId, e.alarmKind, e.entity, e.severity])).toEqual([
+      ['raised', raised.alarm.id, 'module-voltage-high', 'string/1/module/2', 'alarm'],
+      ['acknowledged', raised.alarm.id, 'module-voltage-high', 'string/1/module/2', 'alarm'],
+      ['cleared', raised.alarm.id, 'module-voltage-high', 'string/1/module/2', 'alarm'],
+    ]);
+    expect(events[1].detail).toMatchObject({ by: 'alice', value: 14.9, limit: 14.4 });
+    const audit = await logger.audit();
+    expect(audit.map((a) => [a.kind, a.action, a.outcome, a.protocol, a.principal, a.remote])).toEqual([
+      ['command', 'acknowledge-alarm', 'ok', 'http', 'alice', '10.0.0.7:5123'],
+      ['command', 'set-relay', 'rejected', 'snmp', 'public', '10.0.0.8:161'],
+    ]);
+    expect(audit[1].detail).toEqual({ type: 'set-relay', relay: 1, on: true });
+    expect(audit[1].error).toMatch(/^forbidden: /);
+    expect((await logger.audit({ order: 'desc', limit: 1 }))[0].action).toBe('set-relay');
+  });
+
+  it('drops samples beyond the queue capacity and counts them, but keeps audit entries', async () => {
+    logger = await open({ queueCapacity: 10, flushIntervalMs: 60_000 });
+    logger.enqueueSamples(Array.from({ length: 25 }, (_, i) => ['sensor/1', 'reading', T0 + i, i, 0] as [string, string, number, number, number]));
+    logger.recordAudit({ kind: 'config', action: 'reload', outcome: 'ok', principal: 'admin' });
+    expect(logger.stats()).toMatchObject({ queued: 11, dropped: { measurements: 15, events: 0, audit: 0 } });
+    await logger.flush();
+    const raw = await logger.measurements({ entity: 'sensor/1', field: 'reading', fromMs: 0, toMs: T0 + 100, resolution: 'raw' });
+    expect(raw.points.map((p) => p.value)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await logger.audit())[0]).toMatchObject({ action: 'reload', principal: 'admin' });
+  });
+
+  it('fails to open with a message naming the path', async () => {
+    writeFileSync(join(dir, 'a-file'), '');
+    const path = join(dir, 'a-file', 'h.db');
+    await expect(HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger() })).rejects.toThrow(`cannot open the history database ${path}: EEXIST`);
+  });
+});
