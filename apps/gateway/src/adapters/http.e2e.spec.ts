@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { run, waitFor } from '@kirchhoff/test-support';
 import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
-import { commandPolicy, Gateway, startGateway } from '../gateway';
+import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 
@@ -36,9 +36,8 @@ describe('gateway --demo: HTTP API', () => {
     logger = memoryLogger('info');
     const config = finishConfig(applySets(demoConfig(), [...EPHEMERAL, 'http.live.batchMs=50', 'http.live.maxQueueKiB=64']));
     gw = await startGateway(config, { logger, cycleMs: 3_600_000 });
-    // The gateway's policy decides which protocols may submit commands at all; HTTP writes are
-    // then authorised per role (the lead wires http into commandPolicy).
-    if (!gw.commands.allows('http', 'set-relay')) gw.commands.setPolicy({ ...commandPolicy(config), http: 'all' });
+    // With http enabled the gateway lets HTTP submit commands; the API authorises them by role.
+    expect(gw.commands.allows('http', 'set-relay')).toBe(true);
     const svc = gw.services.find((s) => s.name === 'HTTP API')!;
     expect(svc.state).toBe('running');
     base = `http://${svc.endpoint.split(' ')[1]}`;

@@ -1,0 +1,98 @@
+// The HTTP API over the real data logger (SQLite in a temporary folder): stored measurements,
+// the event log with alarms, the audit log with commands and logins, and the logger's lag in
+// /metrics, each read back as a client would.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandInterface } from '@kirchhoff/core';
+import { waitFor } from '@kirchhoff/test-support';
+import { applySets, finishConfig } from '../config/load';
+import { demoConfig } from '../config/demo-config';
+import { buildSite } from '../gateway';
+import { memoryLogger } from '../log';
+import { HistoryLogger } from '../services/history/store';
+import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { httpAdapter } from './http';
+import type { RunningAdapter } from './types';
+
+describe('HTTP API over the data logger', () => {
+  let dir: string;
+  let store: HistoryLogger;
+  let adapter: RunningAdapter;
+  let base: string;
+  let token: string;
+  let detach = () => {};
+  const config = finishConfig(applySets(demoConfig(), ['http.port=0', 'http.host=127.0.0.1']));
+  const site = buildSite(config);
+  const commands = new CommandInterface(site, { execute: async (c) => { if (c.type === 'set-relay') site.update((tx) => tx.relay(c.relay, c.on)); return { ok: true, message: 'done' }; } }, { http: 'all' });
+
+  const get = async (path: string) => {
+    const r = await fetch(base + path, { headers: { authorization: `Bearer ${token}` } });
+    return { status: r.status, body: (await r.json()) as unknown, text: '' };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kirchhoff-http-history-'));
+    const logger = memoryLogger('info');
+    store = await HistoryLogger.open({ path: join(dir, 'h.db'), retention: { rawDays: 7, minuteDays: 90, hourDays: 0, eventDays: 0, auditDays: 0 }, logger, flushIntervalMs: 50 });
+    detach = store.attach(site, { modules: 1, strings: 1, ups: 5, sensors: 5 });
+    adapter = (await httpAdapter.start({ config, site, commands, logger, registry: { history: store } }))!;
+    base = `http://${adapter.services[0].endpoint.split(' ')[1]}`;
+    const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: DEMO_HTTP_USERS[1].password }) });
+    token = ((await login.json()) as { token: string }).token;
+  });
+  afterAll(async () => {
+    await adapter?.close();
+    detach();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves a module\'s stored voltages', async () => {
+    const t0 = Date.now();
+    const stored = async () => {
+      await store.flush();
+      const h = (await get(`/api/history?entity=string/1/module/7&field=voltageV&from=${t0 - 5000}&resolution=raw`)).body as { points: { value: number }[] };
+      return h.points.map((p) => p.value);
+    };
+    // The logger samples the site once a second (modules: 1 s): one value per sample.
+    site.update((tx) => tx.moduleReadings(7, { voltageV: 13.41 }));
+    await waitFor(async () => (await stored()).includes(13.41), 8000, 'the first stored sample');
+    site.update((tx) => tx.moduleReadings(7, { voltageV: 13.43 }));
+    await waitFor(async () => (await stored()).includes(13.43), 8000, 'the second stored sample');
+    const h = (await get(`/api/history?entity=string/1/module/7&field=voltageV&from=${new Date(t0 - 5000).toISOString()}&resolution=raw`)).body as { entity: string; resolution: string; points: { value: number; quality: string }[] };
+    expect(h).toMatchObject({ entity: 'string/1/module/7', resolution: 'raw' });
+    expect(h.points.map((p) => p.value)).toEqual(expect.arrayContaining([13.41, 13.43]));
+    expect(h.points.every((p) => p.quality === 'fresh')).toBe(true);
+    const series = (await get('/api/history/series?entity=string/1/*')).body as { entity: string; field: string }[];
+    expect(series).toContainEqual({ entity: 'string/1/module/7', field: 'voltageV' });
+  }, 20_000);
+
+  it('serves alarms from the event log and commands and logins from the audit log', async () => {
+    site.reconcileAlarms('http-test', [{ kind: 'sensor-high', severity: 'alarm', entity: { kind: 'sensor', id: 1 }, message: 'Room temperature high', value: 36, limit: 35 }]);
+    const r = await fetch(`${base}/api/relays/2`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"on":true}' });
+    expect(r.status).toBe(200);
+    await store.flush();
+    const alarms = (await get('/api/alarms/history')).body as { source: string; entries: { action: string; kind: string; message: string }[] };
+    expect(alarms.source).toBe('logger');
+    expect(alarms.entries[0]).toMatchObject({ action: 'raised', kind: 'sensor-high', message: 'Room temperature high' });
+    const events = (await get('/api/events?category=alarm&limit=5')).body as { message: string }[];
+    expect(events[0].message).toBe('Room temperature high');
+    const audit = (await get('/api/audit?limit=10')).body as { kind: string; action: string; outcome: string; protocol: string; principal: string; remote: string }[];
+    expect(audit).toContainEqual(expect.objectContaining({ kind: 'command', action: 'set-relay', outcome: 'ok', protocol: 'http', principal: 'operator', remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }));
+    expect(audit).toContainEqual(expect.objectContaining({ kind: 'auth', action: 'login', outcome: 'ok', principal: 'operator' }));
+  });
+
+  it('names a bad time and an unknown series field', async () => {
+    const bad = await get('/api/history?entity=string/1/module/7&field=voltageV&from=soon');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ error: { field: 'from' } });
+    expect(((await get('/api/history?entity=string/x/module/7&field=voltageV')).body as { error: { field: string } }).error.field).toBe('entity');
+    expect(((await get('/api/history?entity=string/1/module/7')).body as { error: { field: string } }).error.field).toBe('field');
+  });
+
+  it('shows the logger\'s lag in /metrics', async () => {
+    const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    expect(text).toMatch(/^kirchhoff_logger_lag_seconds \d+(\.\d+)?$/m);
+  });
+});
