@@ -100,15 +100,30 @@ export function snapshotJson(site: Site): string {
   return hit.json;
 }
 
-/** The configuration with every secret replaced, for admins. */
-function redacted(c: GatewayConfig): unknown {
-  const hide = (v: string) => (v ? '(set)' : '');
-  return {
-    ...c,
-    snmp: { ...c.snmp, communities: c.snmp.communities.map((x) => ({ ...x, name: '(set)' })), users: c.snmp.users.map((u) => ({ ...u, authKey: hide(u.authKey), privKey: hide(u.privKey) })) },
-    rccmd: { ...c.rccmd, hmacKey: hide(c.rccmd.hmacKey) },
-    http: { ...c.http, users: c.http.users.map((u) => ({ name: u.name, role: u.role, passwordHash: '(set)' })) },
-  };
+const SECRET_KEYS = /^(password|passwordHash|token|secret|hmacKey|authKey|privKey|dccPassword|community)$/i;
+
+/**
+ * The configuration with every secret replaced by "(set)", for admins: passwords, hashes, tokens,
+ * keys, communities; URLs keep only scheme, host and port (webhook paths and user info can be
+ * credentials).
+ */
+export function redacted(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((v) => redacted(v, key === 'communities' ? 'community' : ''));
+  if (value && typeof value === 'object') {
+    if (key === 'community' && 'name' in value) return { ...redacted(value) as object, name: '(set)' };
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redacted(v, k)]));
+  }
+  if (typeof value !== 'string' || value === '') return value;
+  if (SECRET_KEYS.test(key)) return '(set)';
+  if (/^url$/i.test(key)) {
+    try {
+      const u = new URL(value);
+      return `${u.protocol}//${u.host}${u.pathname === '/' && !u.search && !u.username ? '/' : '/(hidden)'}`;
+    } catch {
+      return '(set)';
+    }
+  }
+  return value;
 }
 
 const ok = (d: string, schema?: JsonSchema) => ({ description: d, ...(schema ? { schema } : {}) });
