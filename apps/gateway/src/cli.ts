@@ -75,6 +75,8 @@ export async function run(argv: string[], io: CliIo = stdio): Promise<number> {
 /** Exits once stdout and stderr have drained: a pipe (`simulate --json | jq`) gets every byte. */
 function exitAfterFlush(code: number): void {
   process.exitCode = code;
+  // A reader that went away never drains: exit anyway after a moment.
+  setTimeout(() => process.exit(code), 2000).unref();
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 

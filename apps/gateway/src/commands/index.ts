@@ -1,5 +1,6 @@
 // The table of CLI commands. Each command lives in its own file; add one line here per command.
 import type { CliCommand } from './types';
+import { hashPasswordCommand } from '../http/hash-password';
 import { startCommand } from './start';
 import { configCheckCommand } from './config-check';
 import { simulateModulesCommand } from './simulate-modules';
@@ -7,4 +8,4 @@ import { simulateCommand } from './simulate';
 import { rccmdListenCommand } from './rccmd-listen';
 import { simulateUpsCommand } from './simulate-ups';
 
-export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand];
+export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand, hashPasswordCommand];
