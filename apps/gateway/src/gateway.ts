@@ -10,6 +10,7 @@ import type { Logger } from './log';
 import { DemoSource, startDemoSource } from './demo/demo-source';
 import { SerialBus, startSerialBus } from './bus';
 import { enginesFromConfig } from './engine/from-config';
+import { reloadConfig, ReloadResult } from './reload';
 import { serialLinesOf } from './services/sources';
 import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
 import type { RunningAdapter } from './adapters/types';
@@ -25,6 +26,8 @@ export interface Gateway {
   readonly services: readonly ServiceInfo[];
   /** What the internal services registered (history, action record, ...). */
   readonly registry: ServiceRegistry;
+  /** Applies what a new configuration changes while running; names what needs a restart. */
+  reload(next: GatewayConfig): Promise<ReloadResult>;
   stop(): Promise<void>;
 }
 
@@ -82,6 +85,7 @@ export function commandPolicy(config: GatewayConfig): CommandPolicy {
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
+  let running = config;
   const { logger } = options;
   const site = buildSite(config, undefined, logger);
   let demo: DemoSource | null = null;
@@ -191,6 +195,11 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     commands,
     services: table,
     registry,
+    async reload(next: GatewayConfig) {
+      const result = await reloadConfig(running, next, commands, thresholdsFor);
+      running = { ...next };
+      return result;
+    },
     async stop() {
       clearInterval(timer);
       await stopAdapters(adapters, logger);

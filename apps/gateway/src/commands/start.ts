@@ -88,6 +88,23 @@ export const startCommand: CliCommand = {
     for (const line of servedLines(gw, config)) io.out(line);
     const statusTimer = statusEvery > 0 ? setInterval(() => io.out(statusLine(gw.site.snapshot())), statusEvery * 1000) : null;
 
+    // SIGHUP re-reads the file: what can change while running is applied, the rest is named.
+    const reload = async () => {
+      if (!values.config) {
+        logger.warn('SIGHUP: the demo site has no configuration file to reload');
+        return;
+      }
+      try {
+        const result = await gw.reload(loadStartConfig(values));
+        logger.info(`SIGHUP: ${values.config} reloaded`, { applied: result.applied });
+        if (result.needsRestart.length) logger.warn(`SIGHUP: these changes take effect after a restart: ${result.needsRestart.join(', ')}`);
+      } catch (error) {
+        logger.error(`SIGHUP: ${values.config} not reloaded, the running configuration stays: ${(error as Error).message}`);
+      }
+    };
+    const onHup = () => void reload();
+    process.on('SIGHUP', onHup);
+
     return new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {
@@ -95,6 +112,7 @@ export const startCommand: CliCommand = {
         stopping = true;
         logger.info(`${signal}: stopping`);
         if (statusTimer) clearInterval(statusTimer);
+        process.off('SIGHUP', onHup);
         gw.stop().then(
           () => { logger.info('stopped'); resolve(0); },
           (error) => { logger.error('stop failed', { error }); resolve(1); },
