@@ -6,6 +6,7 @@ import { configCheckCommand } from './config-check';
 import { simulateModulesCommand } from './simulate-modules';
 import { simulateCommand } from './simulate';
 import { rccmdListenCommand } from './rccmd-listen';
+import { exportCommand } from './export';
 import { simulateUpsCommand } from './simulate-ups';
 
-export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand, hashPasswordCommand];
+export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand, exportCommand, hashPasswordCommand];

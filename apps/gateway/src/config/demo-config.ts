@@ -1,7 +1,12 @@
 // The embedded demo site: a complete simulated site with every protocol on an unprivileged port,
 // needing no hardware and no other server.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RawConfig } from './load';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
+
+/** The demo logs here (kept across demo runs; retention keeps it to a few MB); reports go to reports/ beside it. */
+export const DEMO_HISTORY_PATH = join(tmpdir(), 'kirchhoff-demo', 'history.db');
 
 export const DEMO_PORTS = { modbus: 5020, snmp: 1161, bacnet: 47808, http: 8080, mqttBroker: 11883 } as const;
 
@@ -73,6 +78,19 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
       },
       // Documented default passwords (README): warned about at start-up and in the API.
       http: { enabled: true, port: DEMO_PORTS.http, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
+      history: {
+        enabled: true, path: DEMO_HISTORY_PATH,
+        rates: { modules: 60, strings: 10, ups: 10, sensors: 10 },
+        retention: { rawDays: 2, minuteDays: 14, hourDays: 365, eventDays: 365, auditDays: 365 },
+      },
+      // Nothing that acts on a battery: an hourly report and a daily Ri run (the simulation takes it as a no-op).
+      schedule: {
+        enabled: true,
+        jobs: [
+          { name: 'demo-hourly-report', cron: '0 * * * *', action: 'report', format: 'json', periodH: 1, keep: 48 },
+          { name: 'demo-daily-ri', cron: '0 3 * * *', action: 'measure-ri' },
+        ],
+      },
       demo: { enabled: true, seed: 1 },
     },
   };

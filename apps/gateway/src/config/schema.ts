@@ -8,6 +8,8 @@ import { SNMP_SCHEMA } from '../adapters/snmp';
 import { MQTT_SCHEMA } from '../adapters/mqtt';
 import { BACNET_SCHEMA } from '../adapters/bacnet';
 import { RCCMD_SCHEMA } from '../adapters/rccmd';
+import { HISTORY_SCHEMA } from '../services/history/config';
+import { SCHEDULE_SCHEMA } from '../services/scheduler/config';
 import { HTTP_SCHEMA } from '../adapters/http';
 import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
 import { ACTIONS_SCHEMA } from '../services/actions/config';
@@ -90,6 +92,8 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   rccmd: RCCMD_SCHEMA,
   actions: ACTIONS_SCHEMA,
   http: HTTP_SCHEMA,
+  history: HISTORY_SCHEMA,
+  schedule: SCHEDULE_SCHEMA,
   log: obj('Logging.', {
     level: str('Least severe level written.', { enum: LOG_LEVELS, default: 'info' }),
     format: str('json (one object per line) or pretty; auto = pretty on a terminal.', { enum: ['auto', 'json', 'pretty'], default: 'auto' }),

@@ -6,6 +6,8 @@ import type { SnmpConfig } from '../adapters/snmp';
 import type { MqttConfig } from '../adapters/mqtt';
 import type { BacnetConfig } from '../adapters/bacnet';
 import type { RccmdConfig } from '../adapters/rccmd';
+import type { HistoryConfig } from '../services/history/config';
+import type { ScheduleConfig } from '../services/scheduler/config';
 import type { HttpConfig } from '../adapters/http';
 import type { ModbusSensorsConfig, UpsConfig } from '../services/sources/config';
 import type { ActionsConfig } from '../services/actions/config';
@@ -35,6 +37,8 @@ export interface GatewayConfig {
   rccmd: RccmdConfig;
   actions: ActionsConfig;
   http: HttpConfig;
+  history: HistoryConfig;
+  schedule: ScheduleConfig;
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   demo: { enabled: boolean; seed: number };
 }

@@ -2,12 +2,16 @@
 // registered). Add one line per service.
 import type { Logger } from '../log';
 import type { RunningService, ServiceContext, ServiceDefinition } from './types';
+import { historyService } from './history/service';
+import { schedulerService } from './scheduler/service';
 import { modbusSensorsService, upsSourceService } from './sources';
 import { actionsService } from './actions';
 
 export const SERVICES: readonly ServiceDefinition[] = [
+  historyService,
   upsSourceService, modbusSensorsService,
   actionsService,
+  schedulerService,
 ];
 
 export async function startServices(ctx: ServiceContext): Promise<RunningService[]> {

@@ -6,6 +6,7 @@ import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { SerialLines, UpsSource } from './sources';
 import type { HistoryStore } from './history/types';
+import type { Scheduler } from './scheduler/scheduler';
 import type { ActionRecord } from './actions/record';
 
 /**
@@ -14,6 +15,7 @@ import type { ActionRecord } from './actions/record';
  */
 export interface ServiceRegistry {
   history?: HistoryStore;
+  scheduler?: Scheduler;
   actions?: ActionRecord;
   /** The UPS source (q1, snmp): the command executor sends ups-test/ups-control/ups-settings to it. */
   ups?: UpsSource;

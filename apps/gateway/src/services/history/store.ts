@@ -259,6 +259,12 @@ export class HistoryLogger implements HistoryStore {
   /** Subscribes to the site's change feed and samples each kind at its rate (seconds; 0 = off). */
   attach(site: Site, ratesS: Readonly<Record<MeasurementKind, number>>): () => void {
     const off = site.subscribe((e) => this.onChange(e));
+    // Alarms raised before the logger started (the gateway's first cycle runs before its
+    // services) would otherwise never appear in the log.
+    for (const alarm of site.snapshot().alarms) {
+      this.onChange({ type: 'alarm', version: 0, action: 'raised', alarm });
+      if (alarm.acknowledged) this.onChange({ type: 'alarm', version: 0, action: 'acknowledged', alarm });
+    }
     const last: LastLogged = new Map();
     const timers: NodeJS.Timeout[] = [];
     for (const [kind, rate] of Object.entries(ratesS) as [MeasurementKind, number][]) {

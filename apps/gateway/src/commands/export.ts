@@ -1,0 +1,88 @@
+// `kirchhoff export`: CSV of the logged measurements, alarm/event log or audit log from a history
+// database file (the gateway may keep running: the file is opened read-only beside its writer).
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { parseArgs } from 'node:util';
+import { KirchhoffError } from '@kirchhoff/core';
+import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
+import { RESOLUTIONS, type Resolution } from '../services/history/types';
+import { CliCommand, UsageError } from './types';
+
+const USAGE = `usage: kirchhoff export --db FILE --what ${CSV_WHATS.join('|')} [options]
+  --db FILE           history database (history.path of the gateway's configuration)
+  --what KIND         measurements, alarms (alarm log), events (alarm and event log), audit
+  --from TIME         start, inclusive (default -24h)
+  --to TIME           end, exclusive (default now)
+                      TIME: ISO 8601 (2026-01-05 or 2026-01-05T10:00:00Z), ms since the epoch,
+                      now, or relative to now: -30m, -2h, -7d
+  --entity ID         entity id, or a prefix ending in * (string/1/module/3, string/1/*, ups, sensor/2)
+  --field NAME        measurements: one field only (voltageV, battery.voltageV, reading, ...)
+  --resolution RES    measurements: raw, minute, hour or auto (default: the finest still kept)
+  --out FILE          write to FILE instead of standard output`;
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** ISO 8601, epoch ms, `now`, or `-<n><s|m|h|d>` relative to nowMs. */
+export function parseTime(text: string, nowMs: number, option: string): number {
+  if (text === 'now') return nowMs;
+  const rel = /^-(\d+(?:\.\d+)?)([smhd])$/.exec(text);
+  if (rel) return nowMs - Number(rel[1]) * UNITS[rel[2]];
+  if (/^\d{10,}$/.test(text)) return Number(text);
+  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new UsageError(`${option} ${JSON.stringify(text)} is not a time: use ISO 8601 (2026-01-05T10:00:00Z), ms since the epoch, now, or -30m/-2h/-7d`);
+  return ms;
+}
+
+export const exportCommand: CliCommand = {
+  name: 'export',
+  summary: 'write logged measurements, alarms or the audit log as CSV',
+  usage: USAGE,
+  async run(argv, io) {
+    // `--from -2h` would read as an unknown option -2: join a relative time to its option.
+    const args = argv.flatMap((a, i) => ((a === '--from' || a === '--to') && /^-\d/.test(argv[i + 1] ?? '') ? [] : (i > 0 && (argv[i - 1] === '--from' || argv[i - 1] === '--to') && /^-\d/.test(a) ? [`${argv[i - 1]}=${a}`] : [a])));
+    const { values, positionals } = parseArgs({
+      args,
+      options: {
+        db: { type: 'string' }, what: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, entity: { type: 'string' },
+        field: { type: 'string' }, resolution: { type: 'string' }, out: { type: 'string' },
+      },
+      allowPositionals: false,
+      strict: true,
+    });
+    if (positionals.length) throw new UsageError(`unexpected ${positionals.join(' ')}`);
+    if (!values.db) throw new UsageError('--db FILE is required');
+    if (!values.what || !(CSV_WHATS as readonly string[]).includes(values.what)) throw new UsageError(`--what must be one of ${CSV_WHATS.join(', ')}${values.what ? `, got ${JSON.stringify(values.what)}` : ''}`);
+    const resolution = values.resolution ?? 'auto';
+    if (resolution !== 'auto' && !(RESOLUTIONS as readonly string[]).includes(resolution)) throw new UsageError(`--resolution must be raw, minute, hour or auto, got ${JSON.stringify(resolution)}`);
+    const now = Date.now();
+    const fromMs = parseTime(values.from ?? '-24h', now, '--from');
+    const toMs = parseTime(values.to ?? 'now', now, '--to');
+    if (toMs <= fromMs) throw new UsageError(`--to (${new Date(toMs).toISOString()}) must be after --from (${new Date(fromMs).toISOString()})`);
+
+    // Loaded here: only this command needs the native SQLite module in the CLI's own thread.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { openHistoryFile } = require('../services/history/reader') as typeof import('../services/history/reader');
+    let reader: ReturnType<typeof openHistoryFile>;
+    try {
+      reader = openHistoryFile(values.db);
+    } catch (error) {
+      throw new KirchhoffError('export.open', `${(error as Error).message.replace(/^cannot open the history database/, 'cannot open')}`);
+    }
+    const sink = values.out ? createWriteStream(values.out) : process.stdout;
+    let rows = -1;
+    try {
+      for await (const chunk of historyCsv(reader, { what: values.what as CsvWhat, fromMs, toMs, entity: values.entity, field: values.field, resolution: resolution as Resolution | 'auto' })) {
+        rows += chunk.split('\r\n').length - 1;
+        if (!sink.write(chunk)) await once(sink, 'drain');
+      }
+    } finally {
+      reader.close();
+      if (values.out) {
+        sink.end();
+        await once(sink, 'finish');
+      }
+    }
+    if (values.out) io.err(`wrote ${rows} ${values.what} rows to ${values.out}`);
+    return 0;
+  },
+};

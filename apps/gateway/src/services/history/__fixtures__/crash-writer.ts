@@ -1,0 +1,36 @@
+// A logger writing as fast as it can, for the kill -9 test: `node -r bench/swc-register.js
+// crash-writer.ts DB ENTITY full|normal`. Sample n has value n at T0 + n ms; every 100th sample
+// also gets an audit entry. After each commit it prints `ack N`: samples 0..N-1 are committed.
+import { memoryLogger } from '../../../log';
+import { HistoryLogger } from '../store';
+
+const [path, entity, synchronous] = process.argv.slice(2);
+const T0 = Date.UTC(2026, 0, 1);
+
+void (async () => {
+  const logger = await HistoryLogger.open({
+    path, synchronous: synchronous as 'full' | 'normal', flushIntervalMs: 5, queueCapacity: 1_000_000,
+    retention: { rawDays: 3650, minuteDays: 0, hourDays: 0, eventDays: 0, auditDays: 0 }, logger: memoryLogger(),
+  });
+  let next = 0;
+  setInterval(() => {
+    const rows: [string, string, number, number, number][] = [];
+    for (let i = 0; i < 500; i++, next++) {
+      rows.push([entity, 'value', T0 + next, next, 0]);
+      if (next % 100 === 0) logger.recordAudit({ kind: 'command', action: 'crash-test', outcome: 'ok', detail: { entity, n: next } });
+    }
+    logger.enqueueSamples(rows);
+  }, 1);
+  process.stdout.write('ready\n');
+  for (;;) {
+    await new Promise((r) => setImmediate(r));
+    const upTo = next;
+    if (!upTo) continue;
+    await logger.flush();
+    // flush() also settles on a failed batch: only a clean commit is acknowledged.
+    if (logger.stats().writeErrors) throw new Error(`write failed: ${logger.stats().lastError}`);
+    if (logger.stats().dropped.measurements) throw new Error('dropped samples');
+    // Written synchronously to the pipe: the test sees it only after the commit it reports.
+    process.stdout.write(`ack ${upTo}\n`);
+  }
+})();

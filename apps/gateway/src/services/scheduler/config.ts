@@ -1,0 +1,55 @@
+// The `schedule` configuration section: jobs configured like cron (UPS battery tests, Ri
+// measurement runs, reports). Off by default; a cron expression is checked when the file loads.
+import { arr, bool, int, obj, str } from '../../config/schema-dsl';
+import { cronProblem } from './cron';
+
+/** A pattern whose test is the cron parser, so `config check` names the bad job's key. */
+class CronPattern extends RegExp {
+  constructor() {
+    super('^.+$');
+  }
+  override test(text: string): boolean {
+    return cronProblem(text) === null;
+  }
+}
+
+export const JOB_ACTIONS = ['ups-test', 'measure-ri', 'report'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+export const SCHEDULE_SCHEMA = obj('Scheduler: jobs run at times given like cron. Commands go through the command interface as internal/scheduler; every run is logged and audited.', {
+  enabled: bool('Run the jobs.', false),
+  timeZone: str('Zone the cron fields are read in.', { enum: ['local', 'utc'], default: 'local' }),
+  jobs: arr('The jobs.', obj('A job', {
+    name: str('Name, in logs, the audit log and report file names.', { pattern: /^[A-Za-z0-9_.-]{1,64}$/, patternDoc: 'letters, digits, _ . - (1 to 64)' }),
+    cron: str('When: minute hour day-of-month month day-of-week (e.g. "0 3 * * 1" = Mondays 03:00), or @hourly, @daily, @weekly, @monthly, @yearly.', {
+      pattern: new CronPattern(), patternDoc: 'a cron expression: 5 fields (minute hour day-of-month month day-of-week, with * , - / and names) or @hourly/@daily/@weekly/@monthly/@yearly',
+    }),
+    action: str('ups-test: a UPS battery test; measure-ri: an internal-resistance measurement of every module of `strings`; report: a summary file.', { enum: JOB_ACTIONS }),
+    enabled: bool('Run this job.', true),
+    test: str('ups-test: which test (deep discharges the battery).', { enum: ['quick', 'general', 'deep'], default: 'quick' }),
+    strings: arr('measure-ri: strings to measure; empty = all.', int('A string number', { min: 1, max: 16 }), { default: [] }),
+    format: str('report: json (summary, alarms, logger stats) or csv (the summary table).', { enum: ['json', 'csv'], default: 'json' }),
+    directory: str('report: folder for the files; empty = reports/ beside history.path.', { default: '' }),
+    periodH: int('report: hours covered, ending at the run.', { min: 1, max: 8784, default: 24, unit: 'h' }),
+    keep: int('report: newest files of this job kept; 0 = all.', { min: 0, max: 100_000, default: 31 }),
+  }), { default: [], maxItems: 100 }),
+});
+
+export interface JobConfig {
+  name: string;
+  cron: string;
+  action: JobAction;
+  enabled: boolean;
+  test: 'quick' | 'general' | 'deep';
+  strings: number[];
+  format: 'json' | 'csv';
+  directory: string;
+  periodH: number;
+  keep: number;
+}
+
+export interface ScheduleConfig {
+  enabled: boolean;
+  timeZone: 'local' | 'utc';
+  jobs: JobConfig[];
+}
