@@ -264,6 +264,8 @@ export class HistoryDb {
         }
       })();
     }
+    if (rawCut > -Infinity) this.setMeta('raw_cut_ms', Math.max(rawCut, this.meta('raw_cut_ms') ?? -Infinity));
+    if (minuteCut > -Infinity) this.setMeta('minutes_cut_ms', Math.max(minuteCut, this.meta('minutes_cut_ms') ?? -Infinity));
     if (retention.eventDays > 0) deleted += this.db.prepare('DELETE FROM events WHERE at_ms < ?').run(cut(retention.eventDays)).changes;
     if (retention.auditDays > 0) deleted += this.db.prepare('DELETE FROM audit WHERE at_ms < ?').run(cut(retention.auditDays)).changes;
     return { minutes, hours, deleted };
@@ -308,12 +310,12 @@ export class HistoryDb {
   /** The finest resolution that still covers the range and fits the limit. */
   private autoResolution(id: number, fromMs: number, toMs: number, limit: number): Resolution {
     const span = toMs - fromMs;
-    const earliest = (table: string, col: string) => (this.db.prepare(`SELECT min(${col}) AS t FROM ${table} WHERE series = ?`).get(id) as { t: number | null }).t;
     const count = (table: string, col: string) => (this.db.prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM ${table} WHERE series = ? AND ${col} >= ? AND ${col} < ? LIMIT ?)`).get(id, fromMs, toMs, limit + 1) as { n: number }).n;
-    const rawFrom = earliest('samples', 'at_ms');
-    if (span <= 31 * DAY_MS && rawFrom !== null && rawFrom <= fromMs + MINUTE_MS && count('samples', 'at_ms') <= limit) return 'raw';
-    const minuteFrom = earliest('minutes', 'bucket_ms') ?? rawFrom;
-    if (span <= 366 * DAY_MS && minuteFrom !== null && minuteFrom <= fromMs + HOUR_MS && span / MINUTE_MS <= limit) return 'minute';
+    // Retention records how far it cut each table: a finer table answers only above its cut.
+    const rawCut = this.meta('raw_cut_ms') ?? -Infinity;
+    const minuteCut = this.meta('minutes_cut_ms') ?? -Infinity;
+    if (span <= 31 * DAY_MS && fromMs >= rawCut && count('samples', 'at_ms') <= limit) return 'raw';
+    if (span <= 366 * DAY_MS && fromMs >= minuteCut && span / MINUTE_MS <= limit) return 'minute';
     return 'hour';
   }
 

@@ -41,6 +41,9 @@ describe('HistoryLogger', () => {
     expect(db.prepare('SELECT count(*) AS n FROM samples').get()).toEqual({ n: 3 });
     db.close();
     expect(logger.stats()).toMatchObject({ written: 3, queued: 0, lagMs: 0, dropped: { measurements: 0, events: 0, audit: 0 } });
+    // A range starting before the first sample of a young database is still answered raw.
+    const auto = await logger.measurements({ entity: 'string/1/module/1', field: 'voltageV', fromMs: T0 - 3600_000, toMs: T0 + 3000 });
+    expect([auto.resolution, auto.points.length]).toEqual(['raw', 3]);
   });
 
   it('downsamples to minute and hour min/mean/max, with the newest buckets computed on the fly', async () => {
@@ -75,6 +78,9 @@ describe('HistoryLogger', () => {
     expect(minutes.points.map((p) => [p.atMs, p.value])).toEqual([[T0, 20], [T0 + 3 * 86_400_000, 21]]);
     const auto = await logger.measurements({ entity: 'sensor/1', field: 'reading', fromMs: T0, toMs: T0 + 4 * 86_400_000 });
     expect(auto.resolution).toBe('minute');
+    // Raw still holds everything after the cut: a range there is answered raw.
+    const recent = await logger.measurements({ entity: 'sensor/1', field: 'reading', fromMs: T0 + 2.5 * 86_400_000, toMs: T0 + 4 * 86_400_000 });
+    expect([recent.resolution, recent.points.map((p) => p.value)]).toEqual(['raw', [21]]);
   });
 
   it('logs alarms raised/acknowledged/cleared and audits every command with who and from where', async () => {
