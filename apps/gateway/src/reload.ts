@@ -32,8 +32,9 @@ export async function reloadConfig(
     const was = key.startsWith('sensors.') ? before.sensors[key.slice(8)] : before[key as keyof Omit<ThresholdSet, 'sensors'>];
     const now = key.startsWith('sensors.') ? after.sensors[key.slice(8)] : after[key as keyof Omit<ThresholdSet, 'sensors'>];
     if (JSON.stringify(was) === JSON.stringify(now)) continue;
-    // A sensor's thresholds removed from the file are cleared (every limit null).
-    const threshold = { warnHigh: null, alarmHigh: null, warnLow: null, alarmLow: null, hysteresis: 0, delayMs: 0, ...now };
+    // Limits absent from the new set are cleared; a sensor's thresholds removed from the file clear all.
+    const cleared = { warnHigh: null, alarmHigh: null, warnLow: null, alarmLow: null };
+    const threshold = now ? { ...cleared, ...now } : { ...cleared, hysteresis: 0, delayMs: 0 };
     await commands.submit({ type: 'set-threshold', key, threshold }, { protocol: 'internal', principal: 'config-reload' });
     applied.push(`thresholds.${key}`);
   }
