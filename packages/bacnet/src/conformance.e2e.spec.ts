@@ -50,6 +50,14 @@ function expectedAnalog(snap: SiteSnapshot, instance: number): { value: number |
   throw new Error(`no Analog Input ${instance} in the documented map`);
 }
 
+/** The name of an alarm Binary Value from the documented instance formulas (no core alarm is active here). */
+function expectedAlarmName(snap: SiteSnapshot, instance: number): string {
+  const k = instance % 10;
+  if (instance < 10010) return ({ 1: 'UPS on battery', 2: 'Balancing disabled', 3: 'Critical alarm' } as Record<number, string>)[k];
+  const s = snap.strings[Math.floor((instance - 10000) / 10) - 1];
+  return `${s.label} ${({ 1: 'Thermal runaway', 2: 'Ground fault', 3: 'Imbalance', 4: 'Module alarm' } as Record<number, string>)[k]}`;
+}
+
 describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', () => {
   let site: Site;
   let device: BacnetDevice;
@@ -156,12 +164,20 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
           expect(props.get(STATUS_FLAGS)![0].value).toEqual({ bitsUsed: 4, value: [0] });
           break;
         }
-        case BV: expect(pv).toBe(snap.modules[o.instance - 1].equalize.on ? 1 : 0); expect(o.name).toBe(`${snap.modules[o.instance - 1].label} Equalize`); break;
+        case BV:
+          if (o.instance > 10000) {
+            expect(o.name).toBe(expectedAlarmName(snap, o.instance));
+            expect([pv, props.get(36)![0].value, props.get(6)![0].value, props.get(17)![0].value, props.get(113)![0].value]).toEqual([0, 0, 1, 1, 0]);
+          } else {
+            expect(pv).toBe(snap.modules[o.instance - 1].equalize.on ? 1 : 0);
+            expect(o.name).toBe(`${snap.modules[o.instance - 1].label} Equalize`);
+          }
+          break;
         case MSV: expect(pv).toBe(1); expect(o.name).toBe(`${snap.modules[o.instance - 1].label} Status`); break;
         case BI: expect(pv).toBe(snap.inputs[o.instance - 1].active ? 1 : 0); break;
         case BO: expect(pv).toBe(snap.relays[o.instance - 1].on ? 1 : 0); expect(props.get(87)).toHaveLength(16); break;
         case MSI: expect(pv).toBe(3); break; // normal
-        case SV: expect(props.get(211)!.length).toBe(5 + 6 * 4); break;
+        case SV: expect(props.get(211)!.length).toBe(5 + 6 * 4 + 4); break;
         case NC: { // one BACnetDestination, as bacstack flattens it: days, from, to, address, process id, confirmed, transitions
           const dest = props.get(102)!;
           expect(dest.map((v) => v.type)).toEqual([8, 11, 11, 118, 2, 1, 8]);
@@ -173,7 +189,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
         default: throw new Error(`unexpected object type ${o.type}`);
       }
     }
-    expect(counts).toEqual({ [DEVICE]: 1, [AI]: 8 * 4 + 2 * 5 + 12 + 2, [BV]: 8, [MSV]: 8, [MSI]: 1, [BI]: 2, [BO]: 2, [SV]: 2, [NC]: 1 });
+    expect(counts).toEqual({ [DEVICE]: 1, [AI]: 8 * 4 + 2 * 5 + 12 + 2, [BV]: 8 + 2 * 4 + 3, [MSV]: 8, [MSI]: 1, [BI]: 2, [BO]: 2, [SV]: 2, [NC]: 1 });
   }, 30_000);
 
   it('answers REQUIRED, OPTIONAL and inline errors in one ReadPropertyMultiple', async () => {

@@ -1,5 +1,5 @@
 // The BACnet/IP device over a site: one UDP socket, the framing of frame.ts, one handler per
-// service, COV subscriptions, intrinsic OUT_OF_RANGE reporting, DCC, segmented responses and
+// service, COV subscriptions, intrinsic OUT_OF_RANGE and CHANGE_OF_STATE reporting, DCC, segmented responses and
 // optional foreign-device registration. Application values are encoded with @bacnet-js/client.
 import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { AbortReason, RejectReason } from '@bacnet-js/client';
@@ -178,7 +178,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     for (const o of this.objects) {
       this.byKey.set(objectKey(o.id), o);
       this.byName.set(o.name, o);
-      if (o.analog?.point.limits) this.events.set(objectKey(o.id), { eventState: EVENT_STATE.NORMAL, ackedTransitions: [true, true, true], timeStamps: [...INITIAL_TIMESTAMPS], pending: null });
+      if (o.analog?.point.limits || o.alarm) this.events.set(objectKey(o.id), { eventState: EVENT_STATE.NORMAL, ackedTransitions: [true, true, true], timeStamps: [...INITIAL_TIMESTAMPS], pending: null });
     }
     for (const r of snap.relays) this.priorityArrays.set(r.id, new Array<boolean | null>(16).fill(null));
     this.databaseRevision = hashObjects(this.objects);
@@ -191,6 +191,8 @@ class BacnetServer implements BacnetDevice, DeviceView {
     this.socket.on('error', (e) => this.logOnce(`socket:${e.message}`, `socket error: ${e.message}`));
     this.unsubscribe = site.subscribe((e) => {
       if (e.type === 'values' || e.type === 'thresholds') this.scheduleEvaluate();
+      // At once, not coalesced: the alarm objects' notifications should leave within milliseconds of the alarm.
+      else if (e.type === 'alarm' && e.action !== 'acknowledged' && !this.closed) this.evaluate();
     });
   }
 
@@ -876,7 +878,9 @@ class BacnetServer implements BacnetDevice, DeviceView {
     const now = this.site.now();
     for (const o of this.objects) {
       const e = this.events.get(objectKey(o.id));
-      if (e) this.evaluateEvent(o, e, ctx, now);
+      if (!e) continue;
+      if (o.alarm) this.evaluateChangeOfState(o, e, ctx, now);
+      else this.evaluateEvent(o, e, ctx, now);
     }
     for (const s of this.subscriptions.values()) {
       const pv = s.object.presentValue!(ctx);
@@ -948,6 +952,12 @@ class BacnetServer implements BacnetDevice, DeviceView {
     }
   }
 
+  /** CHANGE_OF_STATE (13.3.2) with Alarm_Value active and Time_Delay 0. */
+  private evaluateChangeOfState(o: BacnetObject, e: EventTrack, ctx: ReadContext, now: number): void {
+    const target = o.presentValue!(ctx) === 1 ? EVENT_STATE.OFFNORMAL : EVENT_STATE.NORMAL;
+    if (target !== e.eventState) this.transition(o, e, target, ctx, now);
+  }
+
   private transition(o: BacnetObject, e: EventTrack, to: number, ctx: ReadContext, now: number): void {
     const from = e.eventState;
     e.eventState = to;
@@ -962,10 +972,9 @@ class BacnetServer implements BacnetDevice, DeviceView {
   private sendEventNotifications(o: BacnetObject, e: EventTrack, t: { ack: boolean; category: number; fromState: number; toState: number; timeStamp: EventTimeStamp; ctx?: ReadContext }): void {
     if (this.dcc !== 'enable' || !this.recipients.length) return;
     const ctx = t.ctx ?? this.context();
-    const a = o.analog!;
-    const th = limitsOf(ctx.snap, a.point.limits!(a.n));
-    const exceeded = (t.toState === EVENT_STATE.LOW_LIMIT || (t.toState === EVENT_STATE.NORMAL && t.fromState === EVENT_STATE.LOW_LIMIT) ? th?.alarmLow : th?.alarmHigh) ?? 0;
     const flags = o.statusFlags!(ctx) as Extract<Value, { t: 'bits' }>;
+    const eventValues = o.alarm ? changeOfStateValues(o, ctx, flags) : outOfRangeValues(o, ctx, flags, t);
+    const message = o.alarm ? alarmMessage(o, ctx, t.toState) : null;
     for (const r of this.recipients) {
       if (!r.transitions[t.category]) continue;
       // Our own encoding: @bacnet-js/client's EventNotifyData throws on ack-notifications.
@@ -978,7 +987,8 @@ class BacnetServer implements BacnetDevice, DeviceView {
         asn1.encodeClosingTag(b, 3);
         asn1.encodeContextUnsigned(b, 4, 1);
         asn1.encodeContextUnsigned(b, 5, this.notificationPriorities[t.category]);
-        asn1.encodeContextEnumerated(b, 6, 5); // OUT_OF_RANGE
+        asn1.encodeContextEnumerated(b, 6, o.alarm ? EVENT_TYPE.CHANGE_OF_STATE : EVENT_TYPE.OUT_OF_RANGE);
+        if (message !== null) asn1.encodeContextCharacterString(b, 7, message);
         asn1.encodeContextEnumerated(b, 8, t.ack ? 2 : 0); // ack-notification : alarm
         if (!t.ack) {
           asn1.encodeContextBoolean(b, 9, this.ackRequired[t.category]);
@@ -987,12 +997,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
         asn1.encodeContextEnumerated(b, 11, t.toState);
         if (!t.ack) {
           asn1.encodeOpeningTag(b, 12);
-          asn1.encodeOpeningTag(b, 5);
-          asn1.encodeContextReal(b, 0, o.presentValue!(ctx));
-          asn1.encodeContextBitstring(b, 1, bitString(4, flags.set));
-          asn1.encodeContextReal(b, 2, Math.fround((th?.hysteresis ?? 0) * a.point.scale));
-          asn1.encodeContextReal(b, 3, Math.fround(exceeded * a.point.scale));
-          asn1.encodeClosingTag(b, 5);
+          eventValues(b);
           asn1.encodeClosingTag(b, 12);
         }
       };
@@ -1049,6 +1054,51 @@ class BacnetServer implements BacnetDevice, DeviceView {
 }
 
 class TooLong extends Error {}
+
+/** BACnetEventType values this device reports. */
+const EVENT_TYPE = { CHANGE_OF_STATE: 1, OUT_OF_RANGE: 5 } as const;
+
+type Bits = Extract<Value, { t: 'bits' }>;
+
+/** BACnetNotificationParameters out-of-range [5]: exceeding-value, status-flags, deadband, exceeded-limit. */
+function outOfRangeValues(o: BacnetObject, ctx: ReadContext, flags: Bits, t: { fromState: number; toState: number }): (b: EncodeBuffer) => void {
+  const a = o.analog!;
+  const th = limitsOf(ctx.snap, a.point.limits!(a.n));
+  const low = t.toState === EVENT_STATE.LOW_LIMIT || (t.toState === EVENT_STATE.NORMAL && t.fromState === EVENT_STATE.LOW_LIMIT);
+  const exceeded = (low ? th?.alarmLow : th?.alarmHigh) ?? 0;
+  const value = o.presentValue!(ctx);
+  return (b) => {
+    asn1.encodeOpeningTag(b, 5);
+    asn1.encodeContextReal(b, 0, value);
+    asn1.encodeContextBitstring(b, 1, bitString(4, flags.set));
+    asn1.encodeContextReal(b, 2, Math.fround((th?.hysteresis ?? 0) * a.point.scale));
+    asn1.encodeContextReal(b, 3, Math.fround(exceeded * a.point.scale));
+    asn1.encodeClosingTag(b, 5);
+  };
+}
+
+/** BACnetNotificationParameters change-of-state [1]: new-state (BACnetPropertyStates binary-value [1]), status-flags. */
+function changeOfStateValues(o: BacnetObject, ctx: ReadContext, flags: Bits): (b: EncodeBuffer) => void {
+  const value = o.presentValue!(ctx);
+  return (b) => {
+    asn1.encodeOpeningTag(b, 1);
+    asn1.encodeOpeningTag(b, 0);
+    asn1.encodeContextEnumerated(b, 1, value);
+    asn1.encodeClosingTag(b, 0);
+    asn1.encodeContextBitstring(b, 1, bitString(4, flags.set));
+    asn1.encodeClosingTag(b, 1);
+  };
+}
+
+/** Message_Text of an alarm object's notification: the core alarms' own messages, so a BMS shows the cause. */
+function alarmMessage(o: BacnetObject, ctx: ReadContext, toState: number): string {
+  const { point, n } = o.alarm!;
+  if (toState === EVENT_STATE.NORMAL) return `${o.name}: normal`;
+  const causes = ctx.snap.alarms.filter((a) => point.matches(a, n)).map((a) => a.message);
+  // Keep the notification well inside one unsegmented APDU.
+  const text = `${o.name}: ${causes.join('; ') || 'active'}`;
+  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
+}
 
 function writeResult(b: EncodeBuffer, prop: number, index: number | null, result: readonly Value[] | PropertyError): void {
   asn1.encodeContextEnumerated(b, 2, prop);

@@ -19,5 +19,8 @@ describe('docs/bacnet-objects.md', () => {
     expect(find('S02 DC Current')).toEqual({ type: 0, instance: 10023 });
     expect(find('S02-M07 Equalize')).toEqual({ type: 5, instance: 27 });
     expect(find('S02 String')).toEqual({ type: 29, instance: 2 });
+    expect(find('S02 Thermal runaway')).toEqual({ type: 5, instance: 10021 });
+    expect(find('S02 Module alarm')).toEqual({ type: 5, instance: 10024 });
+    expect(find('UPS on battery')).toEqual({ type: 5, instance: 10001 });
   });
 });

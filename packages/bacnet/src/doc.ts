@@ -1,5 +1,5 @@
 // docs/bacnet-objects.md, generated from the object table (table.ts); a test compares the two.
-import { ANALOG_POINTS, INSTANCE_FORMULAS, OBJECT_TYPE_NAMES, OTHER_OBJECTS, SENSOR_UNITS } from './table';
+import { ALARM_INSTANCE_FORMULAS, ALARM_POINTS, ANALOG_POINTS, INSTANCE_FORMULAS, OBJECT_TYPE_NAMES, OTHER_OBJECTS, SENSOR_UNITS } from './table';
 
 export function objectTableMarkdown(): string {
   const lines: string[] = [];
@@ -49,11 +49,39 @@ export function objectTableMarkdown(): string {
   for (const o of OTHER_OBJECTS) row([`${OBJECT_TYPE_NAMES[o.type]} (${o.type})`, o.instance, o.name, o.presentValue, o.notes]);
   lines.push(
     '',
+    '## Alarm Binary Values',
+    '',
+    'One Binary Value per critical condition, for a BMS to alarm on. Present_Value is active while the',
+    'site has an active core alarm that matches the row, of severity alarm or critical (warnings stay in',
+    'the core alarm list). Binary Values because the condition is computed in the device, not wired to',
+    'it; they are read-only and not commandable. Each has intrinsic CHANGE_OF_STATE reporting:',
+    'Alarm_Value active, Time_Delay 0 (the core alarm applied its own delay), Notification_Class 1,',
+    'Event_Enable to-offnormal and to-normal, Notify_Type alarm, Event_State normal/offnormal,',
+    'Acked_Transitions, Event_Time_Stamps, Inactive_Text `Normal`, Active_Text `Alarm`. They are',
+    'evaluated on the core\'s `alarm` change events, so the event notification leaves as the alarm is',
+    'raised or cleared; its Message_Text carries the core alarms\' messages.',
+    '',
+  );
+  row(['Scope', 'Instance']);
+  row(['---', '---']);
+  for (const [scope, f] of Object.entries(ALARM_INSTANCE_FORMULAS)) row([scope, f.formula]);
+  lines.push('');
+  row(['Scope', 'k', 'Object_Name', 'Active while', 'Present when']);
+  row(['---', '---', '---', '---', '---']);
+  for (const p of ALARM_POINTS) {
+    row([p.scope, p.offset, p.scope === 'string' ? `Sxx ${p.suffix}` : p.suffix, p.activeWhile, p.needsUps ? 'the site has a UPS' : 'always']);
+  }
+  lines.push(
+    '',
+    'Example: `S02 Thermal runaway` is BV 10021, `S02 Module alarm` BV 10024, `UPS on battery` BV 10001.',
+    'These instances are above every module Binary Value (1..512) and share no number with them.',
+    '',
     '## Object_List order',
     '',
     'Device; per string: the string\'s Analog Inputs, then per module its four Analog Inputs, Binary Value',
-    'and Multi-state Value; then the UPS Analog Inputs and Multi-state Input, sensors, Binary Inputs,',
-    'Binary Outputs, the Structured Views and the Notification Class.',
+    'and Multi-state Value, then the string\'s alarm Binary Values; then the UPS Analog Inputs and',
+    'Multi-state Input, sensors, Binary Inputs, Binary Outputs, the site\'s alarm Binary Values, the',
+    'Structured Views and the Notification Class.',
     '',
   );
   return lines.join('\n');

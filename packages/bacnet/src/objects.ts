@@ -3,15 +3,15 @@
 import type { Measurement, Quality, SiteSnapshot, Threshold } from '@kirchhoff/core';
 import { asn1, EncodeBuffer, V, Value } from './codec';
 import {
-  ANALOG_POINTS, AnalogPoint, INSTANCE_FORMULAS, MODULE_STATUS_STATES, moduleStatusState, OT, SENSOR_UNITS,
+  ALARM_INSTANCE_FORMULAS, ALARM_POINTS, AlarmPoint, alarmPointActive, ANALOG_POINTS, AnalogPoint, INSTANCE_FORMULAS, MODULE_STATUS_STATES, moduleStatusState, OT, SENSOR_UNITS,
   UPS_OUTPUT_SOURCE_STATES, UPS_OUTPUT_SOURCES,
 } from './table';
 
 /** Property identifiers (BACnetPropertyIdentifier) this device serves. */
 export const P = {
-  ACKED_TRANSITIONS: 0, ACK_REQUIRED: 1, ALL: 8, APDU_TIMEOUT: 11, APPLICATION_SOFTWARE_VERSION: 12, NOTIFICATION_CLASS: 17,
+  ACKED_TRANSITIONS: 0, ACK_REQUIRED: 1, ACTIVE_TEXT: 4, ALARM_VALUE: 6, ALL: 8, APDU_TIMEOUT: 11, APPLICATION_SOFTWARE_VERSION: 12, NOTIFICATION_CLASS: 17,
   COV_INCREMENT: 22, DEADBAND: 25, DESCRIPTION: 28, DEVICE_ADDRESS_BINDING: 30, EVENT_ENABLE: 35, EVENT_STATE: 36,
-  FIRMWARE_REVISION: 44, HIGH_LIMIT: 45, LIMIT_ENABLE: 52, LOCAL_DATE: 56, LOCAL_TIME: 57, LOCATION: 58, LOW_LIMIT: 59,
+  FIRMWARE_REVISION: 44, HIGH_LIMIT: 45, INACTIVE_TEXT: 46, LIMIT_ENABLE: 52, LOCAL_DATE: 56, LOCAL_TIME: 57, LOCATION: 58, LOW_LIMIT: 59,
   MAX_APDU_LENGTH_ACCEPTED: 62, MODEL_NAME: 70, NOTIFY_TYPE: 72, NUMBER_OF_APDU_RETRIES: 73, NUMBER_OF_STATES: 74,
   OBJECT_IDENTIFIER: 75, OBJECT_LIST: 76, OBJECT_NAME: 77, OBJECT_TYPE: 79, OPTIONAL: 80, OUT_OF_SERVICE: 81,
   POLARITY: 84, PRESENT_VALUE: 85, PRIORITY: 86, PRIORITY_ARRAY: 87, PROTOCOL_OBJECT_TYPES_SUPPORTED: 96,
@@ -127,6 +127,12 @@ export interface AnalogBinding {
   readonly covIncrement: number;
 }
 
+/** An alarm Binary Value: active while a core alarm of its point holds on string n (0: the site). */
+export interface AlarmBinding {
+  readonly point: AlarmPoint;
+  readonly n: number;
+}
+
 export interface BacnetObject {
   readonly id: ObjectId;
   readonly name: string;
@@ -134,6 +140,7 @@ export interface BacnetObject {
   readonly properties: readonly PropertyDef[];
   readonly byId: ReadonlyMap<number, PropertyDef>;
   readonly analog?: AnalogBinding;
+  readonly alarm?: AlarmBinding;
   /** Binary Output: the relay id its Present_Value commands. */
   readonly relay?: number;
   /** Present_Value as a number (REAL, or the enumeration/unsigned of binary and multi-state). */
@@ -176,7 +183,7 @@ class ObjectBuilder {
     return this;
   }
 
-  build(extra: Partial<Pick<BacnetObject, 'analog' | 'relay' | 'presentValue' | 'statusFlags'>> = {}): BacnetObject {
+  build(extra: Partial<Pick<BacnetObject, 'analog' | 'alarm' | 'relay' | 'presentValue' | 'statusFlags'>> = {}): BacnetObject {
     const listed = this.props.filter((p) => p.id !== P.OBJECT_IDENTIFIER && p.id !== P.OBJECT_NAME && p.id !== P.OBJECT_TYPE).map((p) => p.id);
     this.props.push({ id: P.PROPERTY_LIST, required: true, array: true, read: () => listed.map((id) => V.enum(id)) });
     return { id: this.id, name: this.name, description: this.description, properties: this.props, byId: new Map(this.props.map((p) => [p.id, p])), ...extra };
@@ -236,6 +243,35 @@ export function limitsOf(snap: SiteSnapshot, key: string): Threshold | undefined
   return (snap.thresholds as unknown as Record<string, Threshold>)[key];
 }
 
+/**
+ * An alarm Binary Value (read-only, not commandable) with intrinsic CHANGE_OF_STATE reporting:
+ * Alarm_Value active, Time_Delay 0 (the core alarm already applied its own delay).
+ */
+function alarmObject(point: AlarmPoint, n: number, name: string, description: string): BacnetObject {
+  const instance = ALARM_INSTANCE_FORMULAS[point.scope].instance(n, point.offset);
+  const b = new ObjectBuilder({ type: OT.BINARY_VALUE, instance }, name, description);
+  let objectRef: BacnetObject | null = null;
+  const event = (ctx: ReadContext) => ctx.device.eventInfo(objectRef!);
+  const pv = (ctx: ReadContext) => (alarmPointActive(point, n, ctx.snap.alarms) ? 1 : 0);
+  const sf = (ctx: ReadContext) => statusFlags((event(ctx)?.eventState ?? EVENT_STATE.NORMAL) !== EVENT_STATE.NORMAL, false);
+  b.add(P.PRESENT_VALUE, true, (ctx) => [V.enum(pv(ctx))])
+    .add(P.STATUS_FLAGS, true, (ctx) => [sf(ctx)])
+    .add(P.EVENT_STATE, true, (ctx) => [V.enum(event(ctx)?.eventState ?? EVENT_STATE.NORMAL)])
+    .add(P.OUT_OF_SERVICE, true, () => [V.bool(false)])
+    .add(P.RELIABILITY, false, () => [V.enum(RELIABILITY.NO_FAULT_DETECTED)])
+    .add(P.INACTIVE_TEXT, false, () => [V.str('Normal')])
+    .add(P.ACTIVE_TEXT, false, () => [V.str('Alarm')])
+    .add(P.TIME_DELAY, false, () => [V.uint(0)])
+    .add(P.NOTIFICATION_CLASS, false, () => [V.uint(1)])
+    .add(P.ALARM_VALUE, false, () => [V.enum(1)])
+    .add(P.EVENT_ENABLE, false, () => [V.bits(3, EVENT_ENABLE)])
+    .add(P.ACKED_TRANSITIONS, false, (ctx) => [V.bits(3, ackedBits(event(ctx)))])
+    .add(P.NOTIFY_TYPE, false, () => [V.enum(0)])
+    .add(P.EVENT_TIME_STAMPS, false, (ctx) => (event(ctx)?.timeStamps ?? INITIAL_TIMESTAMPS).map((ts) => V.raw((buf) => encodeTimeStamp(buf, ts))), true);
+  objectRef = b.build({ alarm: { point, n }, presentValue: pv, statusFlags: sf });
+  return objectRef;
+}
+
 function binaryLike(type: number, instance: number, name: string, description: string, active: (ctx: ReadContext) => boolean, fault: (ctx: ReadContext) => Quality | null, extra: (b: ObjectBuilder) => void = () => {}): BacnetObject {
   const b = new ObjectBuilder({ type, instance }, name, description);
   const pv = (ctx: ReadContext) => (active(ctx) ? 1 : 0);
@@ -277,6 +313,9 @@ export function buildPointObjects(snap: SiteSnapshot): BacnetObject[] {
       members.push(binaryLike(OT.BINARY_VALUE, g, `${m.label} Equalize`, `${m.label} bypass (equalize) on`, (ctx) => ctx.snap.modules[g - 1].equalize.on, (ctx) => ctx.snap.modules[g - 1].voltageV.quality));
       members.push(multiState(OT.MULTI_STATE_VALUE, g, `${m.label} Status`, `${m.label} module status`, MODULE_STATUS_STATES, (ctx) => moduleStatusState(ctx.snap.modules[g - 1]), (ctx) => ctx.snap.modules[g - 1].voltageV.quality));
     }
+    for (const p of ALARM_POINTS.filter((x) => x.scope === 'string')) {
+      members.push(alarmObject(p, s.string, `${s.label} ${p.suffix}`, `${s.name}: active while ${p.activeWhile}`));
+    }
     objects.push(...members);
     const sv = new ObjectBuilder({ type: OT.STRUCTURED_VIEW, instance: s.string }, `${s.label} String`, s.name)
       .add(P.NODE_TYPE, true, () => [V.enum(6)]) // equipment
@@ -306,6 +345,9 @@ export function buildPointObjects(snap: SiteSnapshot): BacnetObject[] {
         .add(P.RELINQUISH_DEFAULT, true, () => [V.enum(0)]));
     objects.push({ ...o, relay: r.id });
   }
+  for (const p of ALARM_POINTS.filter((x) => x.scope === 'site' && (!x.needsUps || snap.ups))) {
+    objects.push(alarmObject(p, 0, p.suffix, `Site: active while ${p.activeWhile}`));
+  }
   return uniqueNames([...objects, ...views]);
 }
 
@@ -326,7 +368,7 @@ function uniqueNames(objects: BacnetObject[]): BacnetObject[] {
 }
 
 export function notificationClassObject(): BacnetObject {
-  return new ObjectBuilder({ type: OT.NOTIFICATION_CLASS, instance: 1 }, 'Kirchhoff Alarms', 'Recipients of OUT_OF_RANGE events of the module, string and sensor inputs')
+  return new ObjectBuilder({ type: OT.NOTIFICATION_CLASS, instance: 1 }, 'Kirchhoff Alarms', 'Recipients of OUT_OF_RANGE events of the module, string and sensor inputs and CHANGE_OF_STATE events of the alarm Binary Values')
     .add(P.NOTIFICATION_CLASS, true, () => [V.uint(1)])
     .add(P.PRIORITY, true, (ctx) => ctx.device.notificationPriorities.map((p) => V.uint(p)), true)
     .add(P.ACK_REQUIRED, true, (ctx) => [V.bits(3, ctx.device.ackRequired.flatMap((v, i) => (v ? [i] : [])))])

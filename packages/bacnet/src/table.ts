@@ -1,6 +1,6 @@
 // The declarative BACnet address map: which object each model value is, its instance formula,
 // name, units and COV increment. docs/bacnet-objects.md is generated from this table.
-import type { Measurement, SiteSnapshot, ThresholdKey } from '@kirchhoff/core';
+import type { Alarm, AlarmKind, Measurement, Severity, SiteSnapshot, ThresholdKey } from '@kirchhoff/core';
 
 /** Object types (clause 12 / 21 BACnetObjectType). */
 export const OT = {
@@ -110,6 +110,53 @@ export function moduleStatusState(m: SiteSnapshot['modules'][number]): number {
   return 1;
 }
 
+/** Alarm objects: Binary Values with intrinsic CHANGE_OF_STATE reporting, one per critical condition. */
+export type AlarmScope = 'string' | 'site';
+
+export interface AlarmPoint {
+  readonly scope: AlarmScope;
+  readonly key: string;
+  /** `S02 Thermal runaway` for a string, the whole name for the site. */
+  readonly suffix: string;
+  /** k in the scope's instance formula. */
+  readonly offset: number;
+  /** When Present_Value is active, for the documentation. */
+  readonly activeWhile: string;
+  /** Only on sites with a UPS. */
+  readonly needsUps?: boolean;
+  /** Whether this active core alarm makes the object of string n (0 for the site) active. */
+  matches(alarm: Alarm, n: number): boolean;
+}
+
+/** Warnings stay out of the alarm objects: a BMS alarm is something to act on. */
+const ALARM_OR_WORSE: readonly Severity[] = ['alarm', 'critical'];
+
+const onString = (kind: AlarmKind) => (a: Alarm, n: number) =>
+  a.kind === kind && a.entity.kind === 'string' && a.entity.string === n && ALARM_OR_WORSE.includes(a.severity);
+
+export const ALARM_INSTANCE_FORMULAS: Readonly<Record<AlarmScope, { readonly formula: string; readonly instance: (n: number, k: number) => number }>> = {
+  string: { formula: '10000 + 10 x string + k', instance: (s, k) => 10000 + 10 * s + k },
+  site: { formula: '10000 + k', instance: (_n, k) => 10000 + k },
+};
+
+export const ALARM_POINTS: readonly AlarmPoint[] = [
+  { scope: 'string', key: 'string.thermalRunaway', suffix: 'Thermal runaway', offset: 1, activeWhile: 'thermal-runaway alarm on the string', matches: onString('thermal-runaway') },
+  { scope: 'string', key: 'string.groundFault', suffix: 'Ground fault', offset: 2, activeWhile: 'string-ground-fault alarm on the string', matches: onString('string-ground-fault') },
+  { scope: 'string', key: 'string.imbalance', suffix: 'Imbalance', offset: 3, activeWhile: 'string-imbalance alarm on the string', matches: onString('string-imbalance') },
+  {
+    scope: 'string', key: 'string.moduleAlarm', suffix: 'Module alarm', offset: 4,
+    activeWhile: 'any module alarm in the string (module-lost, module-fuse-blown, voltage, temperature or Ri at alarm level)',
+    matches: (a, n) => a.entity.kind === 'module' && a.entity.string === n && ALARM_OR_WORSE.includes(a.severity),
+  },
+  { scope: 'site', key: 'site.upsOnBattery', suffix: 'UPS on battery', offset: 1, needsUps: true, activeWhile: 'ups-on-battery alarm', matches: (a) => a.kind === 'ups-on-battery' && ALARM_OR_WORSE.includes(a.severity) },
+  { scope: 'site', key: 'site.balancingDisabled', suffix: 'Balancing disabled', offset: 2, activeWhile: 'balancing-disabled alarm (general alarm)', matches: (a) => a.kind === 'balancing-disabled' && ALARM_OR_WORSE.includes(a.severity) },
+  { scope: 'site', key: 'site.critical', suffix: 'Critical alarm', offset: 3, activeWhile: 'any alarm of severity critical, whatever its kind', matches: (a) => a.severity === 'critical' },
+];
+
+export function alarmPointActive(point: AlarmPoint, n: number, alarms: readonly Alarm[]): boolean {
+  return alarms.some((a) => point.matches(a, n));
+}
+
 export interface OtherObjectRow {
   readonly type: number;
   readonly instance: string;
@@ -126,6 +173,6 @@ export const OTHER_OBJECTS: readonly OtherObjectRow[] = [
   { type: OT.MULTI_STATE_INPUT, instance: '1', name: 'UPS Output Source', presentValue: UPS_OUTPUT_SOURCE_STATES.map((s, i) => `${i + 1} ${s}`).join(', '), notes: 'only when the site has a UPS' },
   { type: OT.BINARY_INPUT, instance: 'input id', name: 'the input\'s name', presentValue: 'active = alarm position (inputs[id].active)', notes: 'Polarity normal' },
   { type: OT.BINARY_OUTPUT, instance: 'relay id', name: 'the relay\'s name', presentValue: 'active = energized (relays[id].on)', notes: 'Priority_Array, Relinquish_Default inactive; WriteProperty goes through the command interface (set-relay), write-access-denied unless enabled' },
-  { type: OT.STRUCTURED_VIEW, instance: 'string number', name: 'Sxx String', presentValue: '-', notes: 'Subordinate_List: the string\'s AIs, then each module\'s AIs, BV and MSV' },
-  { type: OT.NOTIFICATION_CLASS, instance: '1', name: 'Kirchhoff Alarms', presentValue: '-', notes: 'Recipient_List from options.recipients; Priority and Ack_Required per transition' },
+  { type: OT.STRUCTURED_VIEW, instance: 'string number', name: 'Sxx String', presentValue: '-', notes: 'Subordinate_List: the string\'s AIs, then each module\'s AIs, BV and MSV, then the string\'s alarm BVs' },
+  { type: OT.NOTIFICATION_CLASS, instance: '1', name: 'Kirchhoff Alarms', presentValue: '-', notes: 'Recipient_List from options.recipients (gateway: bacnet.recipients); Priority and Ack_Required per transition; the class of every OUT_OF_RANGE and CHANGE_OF_STATE event' },
 ];

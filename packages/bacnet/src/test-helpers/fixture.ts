@@ -126,7 +126,7 @@ export function apduOf(d: Buffer): Buffer {
 }
 
 /** dumpcap on lo for the given UDP ports; `malformed()` lists what tshark flags (as BACnet). */
-export async function startCapture(ports: readonly number[]): Promise<{ stop: () => Promise<void>; malformed: (only?: string) => Promise<string>; count: (filter: string) => Promise<number> }> {
+export async function startCapture(ports: readonly number[]): Promise<{ stop: () => Promise<void>; malformed: (only?: string) => Promise<string>; count: (filter: string) => Promise<number>; dissect: (filter: string) => Promise<string> }> {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -143,9 +143,9 @@ export async function startCapture(ports: readonly number[]): Promise<{ stop: ()
     await new Promise((r) => setTimeout(r, 300));
     await capture.stop();
   };
-  const tshark = async (filter: string) => {
+  const tshark = async (filter: string, extra: readonly string[] = []) => {
     await stop();
-    const r = await run('tshark', ['-r', pcap, ...decode, '-Y', filter], { timeoutMs: 60_000 });
+    const r = await run('tshark', ['-r', pcap, ...decode, '-Y', filter, ...extra], { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`tshark failed (${r.code}): ${r.stderr}`); // an invalid filter must not pass as "nothing found"
     return r.stdout.trim();
   };
@@ -156,5 +156,7 @@ export async function startCapture(ports: readonly number[]): Promise<{ stop: ()
     },
     malformed: (only) => tshark(`${only ? `(${only}) && ` : ''}(_ws.malformed || _ws.expert.severity >= error)`),
     count: async (filter) => (await tshark(filter)).split('\n').filter(Boolean).length,
+    /** tshark's full dissection (-V) of the matching packets, as a user would read it. */
+    dissect: (filter) => tshark(filter, ['-V']),
   };
 }
