@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Quality } from '@kirchhoff/core';
+import { RESOLUTIONS } from './types';
 import type {
   AuditQuery, AuditRecord, EventQuery, EventRecord, LogQuery, MeasurementPoint, MeasurementQuery, MeasurementSeries, NewAudit,
   NewEvent, Resolution, SeriesRef, SeriesSummary,
@@ -290,6 +291,8 @@ export class HistoryDb {
 
   measurements(q: MeasurementQuery): MeasurementSeries {
     if (!Number.isFinite(q.fromMs) || !Number.isFinite(q.toMs)) throw new HistoryDbError('history.query', 'fromMs and toMs must be numbers (ms since the epoch)');
+    if (typeof q.entity !== 'string' || typeof q.field !== 'string') throw new HistoryDbError('history.query', 'entity and field must be texts (string/1/module/3, voltageV)');
+    if (q.resolution !== undefined && q.resolution !== 'auto' && !RESOLUTIONS.includes(q.resolution)) throw new HistoryDbError('history.query', `resolution must be one of raw, minute, hour, auto; got ${JSON.stringify(q.resolution)}`);
     const limit = clampLimit(q.limit, DEFAULT_POINTS);
     const id = this.findSeries(q.entity, q.field);
     const resolution = q.resolution === undefined || q.resolution === 'auto' ? (id === null ? 'raw' : this.autoResolution(id, q.fromMs, q.toMs, limit)) : q.resolution;

@@ -44,6 +44,11 @@ describe('HistoryLogger', () => {
     // A range starting before the first sample of a young database is still answered raw.
     const auto = await logger.measurements({ entity: 'string/1/module/1', field: 'voltageV', fromMs: T0 - 3600_000, toMs: T0 + 3000 });
     expect([auto.resolution, auto.points.length]).toEqual(['raw', 3]);
+    // Bad queries are refused with the reason; the logger keeps working.
+    await expect(logger.measurements({ entity: 'string/1/module/1', field: 'voltageV', fromMs: Number.NaN, toMs: 1 })).rejects.toThrow('fromMs and toMs must be numbers');
+    await expect(logger.measurements({ entity: 'string/1/module/1', field: 'voltageV', fromMs: 0, toMs: 1, resolution: 'second' as 'raw' })).rejects.toThrow('resolution must be one of raw, minute, hour, auto; got "second"');
+    expect(await logger.events({ entity: "%' OR 1=1 --*", limit: -5 })).toEqual([]);
+    expect((await logger.series('string/1/*')).length).toBe(1);
   });
 
   it('downsamples to minute and hour min/mean/max, with the newest buckets computed on the fly', async () => {
