@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@kirchhoff/test-support';
-import { VirtualClock } from './clock';
+import { VirtualClock } from '@kirchhoff/core';
 import { encodeKirchhoff, encodeLegacyMessage } from './codec';
 import { RccmdSender } from './sender';
 import { parseTarget } from './transport';

@@ -1,7 +1,8 @@
 // @kirchhoff/rccmd: RCCMD shutdown sender (jobs bound to site events) and listener, usable
 // with or without the Kirchhoff gateway. Wire formats and compatibility: docs/rccmd.md.
 export * from './errors';
-export * from './clock';
+export { systemClock, VirtualClock } from '@kirchhoff/core';
+export type { Clock, ClockTimer } from '@kirchhoff/core';
 export type { RccmdLogger } from './log';
 export * from './codec';
 export { LineFramer } from './framing';

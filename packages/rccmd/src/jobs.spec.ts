@@ -1,8 +1,7 @@
 // Jobs on a real site model and a virtual clock, sending over loopback to a dry-run listener:
 // every timing option and trigger, cancellation, placeholders and the restore message.
-import { Site } from '@kirchhoff/core';
+import { Site, VirtualClock } from '@kirchhoff/core';
 import { waitFor } from '@kirchhoff/test-support';
-import { VirtualClock } from './clock';
 import { JobRunnerEvent, RccmdJob, RccmdJobRunner } from './jobs';
 import { RccmdSender } from './sender';
 import { parseTarget } from './transport';

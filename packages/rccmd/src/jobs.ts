@@ -1,8 +1,7 @@
 // RCCMD jobs: "when this happens on the site, after this timing, send this to these targets".
 // Driven by the site's change feed and snapshots; every delay, repeat and countdown runs on the
 // injected clock, so a test can walk an hour of power failure in microseconds.
-import { ALARM_KIND_NAMES, AlarmKind, ChangeListener, SiteSnapshot } from '@kirchhoff/core';
-import { Clock, ClockTimer, systemClock } from './clock';
+import { ALARM_KIND_NAMES, AlarmKind, ChangeListener, SiteSnapshot, Clock, ClockTimer, systemClock } from '@kirchhoff/core';
 import { NAME_PATTERN } from './codec';
 import { RccmdError } from './errors';
 import { RccmdLogger, silentLogger } from './log';

@@ -7,7 +7,7 @@ import { createSocket, RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { BlockList, createServer as createTcpServer, isIPv4, isIPv6, Server, Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { encodeKirchhoff, KirchhoffMessage, NAME_PATTERN, parseMessage, RccmdMessage, verifyMac } from './codec';
-import { Clock, ClockTimer, systemClock } from './clock';
+import { Clock, ClockTimer, systemClock } from '@kirchhoff/core';
 import { RccmdError } from './errors';
 import { LineFramer } from './framing';
 import { RateLimitedLog, RccmdLogger, silentLogger } from './log';

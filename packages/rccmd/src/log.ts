@@ -1,6 +1,6 @@
 // The logger shape sender and listener use (the gateway's structured logger fits it), and a
 // limiter so a flood of bad datagrams gives one line per sender and problem per minute.
-import type { Clock } from './clock';
+import type { Clock } from '@kirchhoff/core';
 
 export interface RccmdLogger {
   debug?(message: string, fields?: Record<string, unknown>): void;

@@ -3,7 +3,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer, Socket } from 'node:net';
 import { describeWithTools, freeTcpPort, waitFor } from '@kirchhoff/test-support';
-import { VirtualClock } from './clock';
+import { VirtualClock } from '@kirchhoff/core';
 import { encodeKirchhoff, KirchhoffMessage, parseMessage } from './codec';
 import { RccmdSender, SenderEvent, SendResult } from './sender';
 import { parseTarget, RccmdTransport } from './transport';

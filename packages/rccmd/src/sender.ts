@@ -2,7 +2,7 @@
 // default) until delivered, acknowledged or refused; every outcome is logged and reported as an
 // event. Alive messages let listeners check that their senders still exist.
 import { encodeKirchhoff, encodeLegacyMessage, KirchhoffKind, KirchhoffMessage, NAME_PATTERN, newNonce, verifyMac } from './codec';
-import { Clock, ClockTimer, systemClock } from './clock';
+import { Clock, ClockTimer, systemClock } from '@kirchhoff/core';
 import { RccmdError } from './errors';
 import { RccmdLogger, silentLogger } from './log';
 import { attemptDelivery, RccmdTarget, targetLabel, TlsIdentity } from './transport';

@@ -2,10 +2,9 @@
 // command interface, delays cancelled by a clear, repeats, acknowledgement, matching, and the
 // record; notifications go to a real UDP syslog receiver.
 import { createSocket, Socket } from 'node:dgram';
-import { AlarmCondition, ChangeEvent, CommandExecutor, CommandInterface, CommandPolicy, Site } from '@kirchhoff/core';
+import { AlarmCondition, ChangeEvent, CommandExecutor, CommandInterface, CommandPolicy, Site, VirtualClock } from '@kirchhoff/core';
 import { waitFor } from '@kirchhoff/test-support';
 import { memoryLogger } from '../../log';
-import { VirtualClock } from './clock';
 import { MemoryActionRecord } from './record';
 import { ActionEngine, ActionRule } from './rules';
 import { SyslogNotifier } from './syslog';

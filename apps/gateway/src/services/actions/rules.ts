@@ -1,11 +1,9 @@
 // The rule engine: watches alarm events on the change feed and runs each matching rule's actions
 // (relay outputs through the command interface, notifications) after its delay, repeats them
 // while the alarm stays active, and once more when it clears. Every action lands in the record.
-import { entityId } from '@kirchhoff/core';
-import type { Alarm, AlarmKind, ChangeEvent, CommandInterface, Severity, Site } from '@kirchhoff/core';
+import { entityId, systemClock } from '@kirchhoff/core';
+import type { Alarm, AlarmKind, ChangeEvent, CommandInterface, Severity, Site, Clock, ClockTimer } from '@kirchhoff/core';
 import type { Logger } from '../../log';
-import type { Clock, ClockTimer } from './clock';
-import { systemClock } from './clock';
 import type { AlarmNotification, Notifier } from './notification';
 import type { ActionEntry, ActionRecord, ActionTrigger } from './record';
 
