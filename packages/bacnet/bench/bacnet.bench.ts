@@ -1,9 +1,10 @@
-// Benchmark (npm run bench -w @kirchhoff/bacnet): ReadPropertyMultiple objects/s and Who-Is ->
-// I-Am time on a 16 x 32 site, against a loopback UDP echo of the same datagram sizes measured
-// in the same run as the ceiling. Client, device and echo share one process, as in the tests.
+// Benchmark (npm run bench -w @kirchhoff/bacnet): ReadPropertyMultiple objects/s, Who-Is -> I-Am
+// time and core alarm -> event notification time on a 16 x 32 site, against loopback UDP of the
+// same datagram sizes measured in the same run as the ceiling. Everything shares one process.
 import { createSocket, Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { Site } from '@kirchhoff/core';
+import { Worker } from 'node:worker_threads';
+import { AlarmCondition, Site } from '@kirchhoff/core';
 import { createBacnetDevice } from '../src/index';
 
 const HOST = '127.0.0.2';
@@ -91,11 +92,103 @@ async function latency(client: Socket, port: number, host: string, request: Buff
   return median(times);
 }
 
+const RUNAWAY: AlarmCondition = { kind: 'thermal-runaway', severity: 'critical', entity: { kind: 'string', string: 2 }, message: 'S02 thermal runaway (bench)', value: 12, limit: 10 };
+const S02_RUNAWAY_OID = Buffer.from([0x2c, 0x01, 0x40, 0x27, 0x25]); // [2] binary-value 10021
+
+/**
+ * A UDP receiver in a worker thread, so that a datagram's arrival is not held up by whatever the
+ * sending thread does after send(); it reports each arrival on the shared clock.
+ */
+interface Recipient {
+  readonly port: number;
+  next(match: readonly Buffer[]): Promise<{ atMs: number; size: number }>;
+  close(): Promise<number>;
+}
+
+async function startRecipient(host: string): Promise<Recipient> {
+  const worker = new Worker(`
+    const { parentPort } = require('node:worker_threads');
+    const s = require('node:dgram').createSocket('udp4');
+    s.on('message', (m) => parentPort.postMessage({ atMs: Number(process.hrtime.bigint()) / 1e6, data: m }));
+    s.bind(0, ${JSON.stringify(host)}, () => parentPort.postMessage({ port: s.address().port }));
+    parentPort.on('message', () => s.close(() => parentPort.close()));
+  `, { eval: true });
+  const port = await new Promise<number>((r) => worker.once('message', (m: { port: number }) => r(m.port)));
+  return {
+    port,
+    next: (match) => new Promise((resolve) => {
+      const on = (m: { atMs: number; data: Uint8Array }) => {
+        const data = Buffer.from(m.data);
+        if (!match.every((x) => data.includes(x))) return;
+        worker.off('message', on);
+        resolve({ atMs: m.atMs, size: m.data.length });
+      };
+      worker.on('message', on);
+    }),
+    close: () => {
+      worker.postMessage('close');
+      return new Promise((r) => worker.once('exit', r));
+    },
+  };
+}
+
+/** The monotonic clock both threads share (performance.timeOrigin differs per thread). */
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** Median time from reconcileAlarms (raise, then clear) to the S02 Thermal runaway notification's arrival, ms. */
+async function alarmToNotification(site: Site, recipient: Recipient, count = 200): Promise<{ ms: number; size: number }> {
+  const times: number[] = [];
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    // The to-state tells this round's notification from a late one of the round before.
+    const arrival = recipient.next([S02_RUNAWAY_OID, Buffer.from([0xb9, i % 2 === 0 ? 2 : 0])]);
+    const t0 = nowMs();
+    site.reconcileAlarms('bench', i % 2 === 0 ? [RUNAWAY] : []);
+    const a = await arrival;
+    size = a.size;
+    times.push(a.atMs - t0);
+    await drainSoon();
+  }
+  return { ms: median(times), size };
+}
+
+/** Median time from send() of a datagram of `size` octets by a plain socket to its arrival, ms. */
+async function udpOneWay(sender: Socket, recipient: Recipient, size: number, count = 200): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const d = Buffer.alloc(size, 0x55);
+    d.writeUInt32BE(0xba000000 + i, 0);
+    const arrival = recipient.next([d.subarray(0, 4)]);
+    const t0 = nowMs();
+    sender.send(d, recipient.port, '127.0.0.5');
+    times.push((await arrival).atMs - t0);
+    await drainSoon();
+  }
+  return median(times);
+}
+
+/** Lets the coalesced evaluation and the Critical alarm notification pass before the next round. */
+const drainSoon = () => new Promise((r) => setTimeout(r, 2));
+
+/** Time of one reconcileAlarms that raises (or clears) a module-lost alarm on every module, ms. */
+function burst(site: Site, raise: boolean): number {
+  const conditions: AlarmCondition[] = raise ? site.snapshot().modules.map((m) => ({
+    kind: 'module-lost', severity: 'alarm', entity: { kind: 'module', string: m.string, module: m.module, global: m.global }, message: `${m.label} lost`, value: null, limit: null,
+  })) : [];
+  const t0 = performance.now();
+  site.reconcileAlarms('bench-burst', conditions);
+  return performance.now() - t0;
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
   const site = site16x32();
-  const device = await createBacnetDevice(site, { address: HOST, port: 0, announce: false, deviceInstance: 77, logger: { info: () => {}, warn: console.warn, error: console.error } });
+  const recipient = await startRecipient('127.0.0.5');
+  const device = await createBacnetDevice(site, {
+    address: HOST, port: 0, announce: false, deviceInstance: 77, logger: { info: () => {}, warn: console.warn, error: console.error },
+    recipients: [{ address: `127.0.0.5:${recipient.port}` }],
+  });
   const client = await bind('127.0.0.3');
   // Sizes of the real exchange, for the echo: one RPM request and its answer, one I-Am.
   const sample = rpmRequest(1, 1);
@@ -121,16 +214,40 @@ async function main(): Promise<void> {
     whoIs.push(await latency(client, device.port, HOST, WHO_IS));
     whoIsEcho.push(await latency(client, echoPort, '127.0.0.4', WHO_IS));
   }
+  const alarm: number[] = [];
+  const alarmUdp: number[] = [];
+  let noteSize = 0;
+  for (let r = 0; r < ROUNDS; r++) {
+    const a = await alarmToNotification(site, recipient);
+    alarm.push(a.ms);
+    noteSize = a.size;
+    alarmUdp.push(await udpOneWay(client, recipient, noteSize));
+  }
+  // 512 alarms in one reconcile: with the device subscribed, and on a site with no adapter (the peer).
+  const bare = site16x32();
+  const withDevice: number[] = [];
+  const withoutDevice: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    withDevice.push(burst(site, true) + burst(site, false));
+    withoutDevice.push(burst(bare, true) + burst(bare, false));
+  }
+  await drain();
   const objs = (x: number) => Math.round(x * OBJECTS_PER_REQUEST);
-  const m = { rpm: median(rpm), rpmEcho: median(rpmEcho), whoIs: median(whoIs), whoIsEcho: median(whoIsEcho) };
+  const m = {
+    rpm: median(rpm), rpmEcho: median(rpmEcho), whoIs: median(whoIs), whoIsEcho: median(whoIsEcho),
+    alarm: median(alarm), alarmUdp: median(alarmUdp), burst: median(withDevice), burstBare: median(withoutDevice),
+  };
   process.stdout.write([
     `site 16 x 32 (${device.objectList.length} objects); RPM of ${OBJECTS_PER_REQUEST} AIs x (Present_Value, Status_Flags), ${IN_FLIGHT} in flight; request ${sample.length} B, answer ${answer.length} B; median of ${ROUNDS} runs of ${RUN_MS} ms`,
     `ReadPropertyMultiple: ${objs(m.rpm)} objects/s (${Math.round(m.rpm)} requests/s); UDP echo of the same sizes: ${objs(m.rpmEcho)} objects/s; ratio ${(m.rpm / m.rpmEcho).toFixed(2)}`,
     `Who-Is -> I-Am: median ${(m.whoIs * 1000).toFixed(0)} us; UDP echo (${WHO_IS.length} B -> ${iAm.length} B): ${(m.whoIsEcho * 1000).toFixed(0)} us; ratio ${(m.whoIs / m.whoIsEcho).toFixed(2)}`,
+    `core alarm -> S02 Thermal runaway event notification at the recipient: median ${(m.alarm * 1000).toFixed(0)} us; one ${noteSize} B UDP datagram: ${(m.alarmUdp * 1000).toFixed(0)} us; ratio ${(m.alarm / m.alarmUdp).toFixed(2)}`,
+    `raise + clear 512 module-lost alarms (one reconcile each): ${m.burst.toFixed(1)} ms with the device (16 S0x Module alarm notifications each way); ${m.burstBare.toFixed(1)} ms without an adapter; ratio ${(m.burst / m.burstBare).toFixed(2)}`,
     '',
   ].join('\n'));
   client.close();
   echo.close();
+  await recipient.close();
   await device.close();
 }
 

@@ -198,3 +198,29 @@ describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values with CHANGE_OF_STA
     expect(await capture.malformed()).toBe('');
   }, 90_000);
 });
+
+describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values of alarms active before the device started', () => {
+  it('starts offnormal and notifies the recipients at once', async () => {
+    const site = fixtureSite(2, 2);
+    site.reconcileAlarms('runaway', [runaway(1)]);
+    const raw = await listen(RAW_HOST);
+    const port = await freeUdpPort();
+    const capture = await startCapture([port, raw.port]);
+    const { device } = await startFixture(site, { recipients: [{ address: `${RAW_HOST}:${raw.port}`, processId: 4 }] }, port);
+    const client = new Client(port);
+    try {
+      await waitFor(() => raw.got.length === 2, 2000, 'S01 Thermal runaway and Critical alarm');
+      const apdus = raw.got.map(apduOf);
+      expect(apdus.filter((a) => contains(a, objectIdTag(BV, S01_RUNAWAY, 2)) && contains(a, changeOfState(true, true)))).toHaveLength(1);
+      expect(apdus.filter((a) => contains(a, objectIdTag(BV, CRITICAL, 2)))).toHaveLength(1);
+      const r = await client.readPropertyMultiple([{ objectId: { type: BV, instance: S01_RUNAWAY }, properties: [{ id: PV }, { id: EVENT_STATE }] }]);
+      expect(r.values[0].values.map((p) => p.value[0].value)).toEqual([1, 2]);
+      expect(await capture.malformed()).toBe('');
+    } finally {
+      client.close();
+      await device.close();
+      raw.sock.close();
+      await capture.stop();
+    }
+  });
+});

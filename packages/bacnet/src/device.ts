@@ -4,7 +4,7 @@
 import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { AbortReason, RejectReason } from '@bacnet-js/client';
 import { IAm, IHave } from '@bacnet-js/client/dist/lib/services';
-import { CommandError, Site, SiteSnapshot } from '@kirchhoff/core';
+import { Alarm, CommandError, Site, SiteSnapshot } from '@kirchhoff/core';
 import { asn1, bitString, DecodeError, EncodeBuffer, encodeValue, TagReader, V, Value } from './codec';
 import {
   BacnetAddress, BVLC, BVLC_NAK, bvlcResult, decodeFrame, finishBvlc, Frame, ipMac, PDU, registerForeignDevice, writeHeader,
@@ -129,6 +129,10 @@ class BacnetServer implements BacnetDevice, DeviceView {
   private readonly log: BacnetLogger;
   private readonly byKey = new Map<string, BacnetObject>();
   private readonly byName = new Map<string, BacnetObject>();
+  private readonly alarmObjects: BacnetObject[] = [];
+  /** The site's active alarms, kept from the change feed, and how many of them hold each alarm object active. */
+  private readonly activeAlarms = new Map<string, Alarm>();
+  private readonly alarmCounts = new Map<BacnetObject, number>();
   private readonly events = new Map<string, EventTrack>();
   private readonly priorityArrays = new Map<number, (boolean | null)[]>();
   private readonly subscriptions = new Map<string, Subscription>();
@@ -178,8 +182,13 @@ class BacnetServer implements BacnetDevice, DeviceView {
     for (const o of this.objects) {
       this.byKey.set(objectKey(o.id), o);
       this.byName.set(o.name, o);
+      if (o.alarm) {
+        this.alarmObjects.push(o);
+        this.alarmCounts.set(o, 0);
+      }
       if (o.analog?.point.limits || o.alarm) this.events.set(objectKey(o.id), { eventState: EVENT_STATE.NORMAL, ackedTransitions: [true, true, true], timeStamps: [...INITIAL_TIMESTAMPS], pending: null });
     }
+    for (const a of snap.alarms) this.countAlarm(a, 1);
     for (const r of snap.relays) this.priorityArrays.set(r.id, new Array<boolean | null>(16).fill(null));
     this.databaseRevision = hashObjects(this.objects);
     // Executed: AcknowledgeAlarm, SubscribeCOV, RP, RPM, WP, DCC (with a password), Who-Has, Who-Is,
@@ -191,8 +200,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     this.socket.on('error', (e) => this.logOnce(`socket:${e.message}`, `socket error: ${e.message}`));
     this.unsubscribe = site.subscribe((e) => {
       if (e.type === 'values' || e.type === 'thresholds') this.scheduleEvaluate();
-      // At once, not coalesced: the alarm objects' notifications should leave within milliseconds of the alarm.
-      else if (e.type === 'alarm' && e.action !== 'acknowledged' && !this.closed) this.evaluate();
+      else if (e.type === 'alarm' && !this.closed) this.onAlarm(e.action, e.alarm);
     });
   }
 
@@ -879,7 +887,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     for (const o of this.objects) {
       const e = this.events.get(objectKey(o.id));
       if (!e) continue;
-      if (o.alarm) this.evaluateChangeOfState(o, e, ctx, now);
+      if (o.alarm) this.evaluateChangeOfState(o, e, now);
       else this.evaluateEvent(o, e, ctx, now);
     }
     for (const s of this.subscriptions.values()) {
@@ -952,13 +960,42 @@ class BacnetServer implements BacnetDevice, DeviceView {
     }
   }
 
-  /** CHANGE_OF_STATE (13.3.2) with Alarm_Value active and Time_Delay 0. */
-  private evaluateChangeOfState(o: BacnetObject, e: EventTrack, ctx: ReadContext, now: number): void {
-    const target = o.presentValue!(ctx) === 1 ? EVENT_STATE.OFFNORMAL : EVENT_STATE.NORMAL;
-    if (target !== e.eventState) this.transition(o, e, target, ctx, now);
+  /**
+   * A core alarm raised or cleared: the alarm objects it concerns transition at once, without a
+   * snapshot, so their notifications leave within a fraction of a millisecond of the alarm; the
+   * rest (COV of those objects included) follows in the coalesced evaluation.
+   */
+  private onAlarm(action: 'raised' | 'cleared' | 'acknowledged', alarm: Alarm): void {
+    const known = this.activeAlarms.has(alarm.key);
+    if (action === 'acknowledged') {
+      if (known) this.activeAlarms.set(alarm.key, alarm);
+      return;
+    }
+    if (action === 'raised' && !known) this.countAlarm(alarm, 1);
+    else if (action === 'cleared' && known) this.countAlarm(alarm, -1);
+    else return;
+    const now = this.site.now();
+    for (const o of this.alarmObjects) {
+      if (o.alarm!.point.matches(alarm, o.alarm!.n)) this.evaluateChangeOfState(o, this.events.get(objectKey(o.id))!, now);
+    }
+    this.scheduleEvaluate();
   }
 
-  private transition(o: BacnetObject, e: EventTrack, to: number, ctx: ReadContext, now: number): void {
+  private countAlarm(alarm: Alarm, delta: 1 | -1): void {
+    if (delta > 0) this.activeAlarms.set(alarm.key, alarm);
+    else this.activeAlarms.delete(alarm.key);
+    for (const o of this.alarmObjects) {
+      if (o.alarm!.point.matches(alarm, o.alarm!.n)) this.alarmCounts.set(o, this.alarmCounts.get(o)! + delta);
+    }
+  }
+
+  /** CHANGE_OF_STATE (13.3.2) with Alarm_Value active and Time_Delay 0. */
+  private evaluateChangeOfState(o: BacnetObject, e: EventTrack, now: number): void {
+    const target = this.alarmCounts.get(o)! > 0 ? EVENT_STATE.OFFNORMAL : EVENT_STATE.NORMAL;
+    if (target !== e.eventState) this.transition(o, e, target, undefined, now);
+  }
+
+  private transition(o: BacnetObject, e: EventTrack, to: number, ctx: ReadContext | undefined, now: number): void {
     const from = e.eventState;
     e.eventState = to;
     const category = transitionOf(to);
@@ -971,10 +1008,15 @@ class BacnetServer implements BacnetDevice, DeviceView {
 
   private sendEventNotifications(o: BacnetObject, e: EventTrack, t: { ack: boolean; category: number; fromState: number; toState: number; timeStamp: EventTimeStamp; ctx?: ReadContext }): void {
     if (this.dcc !== 'enable' || !this.recipients.length) return;
-    const ctx = t.ctx ?? this.context();
-    const flags = o.statusFlags!(ctx) as Extract<Value, { t: 'bits' }>;
-    const eventValues = o.alarm ? changeOfStateValues(o, ctx, flags) : outOfRangeValues(o, ctx, flags, t);
-    const message = o.alarm ? alarmMessage(o, ctx, t.toState) : null;
+    let eventValues: (b: EncodeBuffer) => void;
+    let message: string | null = null;
+    if (o.alarm) {
+      eventValues = changeOfStateValues(e.eventState);
+      message = this.alarmMessage(o, t.toState);
+    } else {
+      const ctx = t.ctx ?? this.context();
+      eventValues = outOfRangeValues(o, ctx, o.statusFlags!(ctx) as Bits, t);
+    }
     for (const r of this.recipients) {
       if (!r.transitions[t.category]) continue;
       // Our own encoding: @bacnet-js/client's EventNotifyData throws on ack-notifications.
@@ -1005,6 +1047,16 @@ class BacnetServer implements BacnetDevice, DeviceView {
       else this.sendUnconfirmed(r.peer, UNCONFIRMED.UNCONFIRMED_EVENT_NOTIFICATION, encode);
     }
     void e;
+  }
+
+  /** Message_Text of an alarm object's notification: the core alarms' own messages, so a BMS shows the cause. */
+  private alarmMessage(o: BacnetObject, toState: number): string {
+    const { point, n } = o.alarm!;
+    if (toState === EVENT_STATE.NORMAL) return `${o.name}: normal`;
+    const causes = [...this.activeAlarms.values()].filter((a) => point.matches(a, n)).map((a) => a.message);
+    // Keep the notification well inside one unsegmented APDU.
+    const text = `${o.name}: ${causes.join('; ') || 'active'}`;
+    return text.length > 300 ? `${text.slice(0, 297)}...` : text;
   }
 
   // ---- foreign device ---------------------------------------------------------------------
@@ -1077,27 +1129,20 @@ function outOfRangeValues(o: BacnetObject, ctx: ReadContext, flags: Bits, t: { f
   };
 }
 
-/** BACnetNotificationParameters change-of-state [1]: new-state (BACnetPropertyStates binary-value [1]), status-flags. */
-function changeOfStateValues(o: BacnetObject, ctx: ReadContext, flags: Bits): (b: EncodeBuffer) => void {
-  const value = o.presentValue!(ctx);
+/**
+ * BACnetNotificationParameters change-of-state [1]: new-state (BACnetPropertyStates binary-value [1]),
+ * status-flags. With Alarm_Value active, offnormal means active; in-alarm follows the event state.
+ */
+function changeOfStateValues(eventState: number): (b: EncodeBuffer) => void {
+  const offnormal = eventState === EVENT_STATE.OFFNORMAL;
   return (b) => {
     asn1.encodeOpeningTag(b, 1);
     asn1.encodeOpeningTag(b, 0);
-    asn1.encodeContextEnumerated(b, 1, value);
+    asn1.encodeContextEnumerated(b, 1, offnormal ? 1 : 0);
     asn1.encodeClosingTag(b, 0);
-    asn1.encodeContextBitstring(b, 1, bitString(4, flags.set));
+    asn1.encodeContextBitstring(b, 1, bitString(4, offnormal ? [0] : []));
     asn1.encodeClosingTag(b, 1);
   };
-}
-
-/** Message_Text of an alarm object's notification: the core alarms' own messages, so a BMS shows the cause. */
-function alarmMessage(o: BacnetObject, ctx: ReadContext, toState: number): string {
-  const { point, n } = o.alarm!;
-  if (toState === EVENT_STATE.NORMAL) return `${o.name}: normal`;
-  const causes = ctx.snap.alarms.filter((a) => point.matches(a, n)).map((a) => a.message);
-  // Keep the notification well inside one unsegmented APDU.
-  const text = `${o.name}: ${causes.join('; ') || 'active'}`;
-  return text.length > 300 ? `${text.slice(0, 297)}...` : text;
 }
 
 function writeResult(b: EncodeBuffer, prop: number, index: number | null, result: readonly Value[] | PropertyError): void {
