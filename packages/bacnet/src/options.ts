@@ -14,7 +14,7 @@ export const stderrLogger: BacnetLogger = {
   error: (m) => process.stderr.write(`bacnet: ERROR: ${m}\n`),
 };
 
-/** A Notification Class recipient: where OUT_OF_RANGE event notifications go. */
+/** A Notification Class recipient: where OUT_OF_RANGE and CHANGE_OF_STATE (alarm Binary Value) event notifications go. */
 export interface EventRecipient {
   /** `a.b.c.d:port` (port defaults to 47808). */
   readonly address: string;
