@@ -182,6 +182,30 @@ describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values with CHANGE_OF_STA
     for (const i of [S01_MODULE, UPS_ON_BATTERY, BALANCING]) expect((await read(i)).slice(1, 3)).toEqual([0, 0]);
   });
 
+  it('notifies COV subscribers of an alarm object and refuses writes to it', async () => {
+    const cov: { pv: number; flags: unknown }[] = [];
+    const onCov = (n: { request: { monitoredObjectId: { instance: number }; values: { property: { id: number }; value: { value: unknown }[] }[] } }) => {
+      if (n.request.monitoredObjectId.instance !== 10022) return;
+      const v = (id: number) => n.request.values.find((x) => x.property.id === id)!.value[0].value;
+      cov.push({ pv: v(PV) as number, flags: v(STATUS_FLAGS) });
+    };
+    client.raw.on('covNotifyUnconfirmed', onCov);
+    try {
+      await client.subscribeCov({ type: BV, instance: 10022 }, 12, false, false, 300);
+      await waitFor(() => cov.length === 1, 2000, 'the initial COV notification');
+      site.reconcileAlarms('test', [{ kind: 'string-ground-fault', severity: 'alarm', entity: { kind: 'string', string: 2 }, message: 'S02 ground-fault current 0.31 A above alarm limit 0.3 A', value: 0.31, limit: 0.3 }]);
+      await waitFor(() => cov.length === 2, 2000, 'the COV notification of S02 Ground fault');
+      expect(cov).toEqual([{ pv: 0, flags: { bitsUsed: 4, value: [0] } }, { pv: 1, flags: { bitsUsed: 4, value: [1] } }]);
+      await expect(client.writeProperty({ type: BV, instance: 10022 }, PV, [{ type: 9, value: 0 }], 8)).rejects.toThrow(/Class:2 - Code:40/); // write-access-denied
+      site.reconcileAlarms('test', []);
+      await waitFor(() => cov.length === 3, 2000, 'the COV notification back to normal');
+      expect(cov[2]).toEqual({ pv: 0, flags: { bitsUsed: 4, value: [0] } });
+      await client.subscribeCov({ type: BV, instance: 10022 }, 12, true, false, 0);
+    } finally {
+      client.raw.off('covNotifyUnconfirmed', onCov);
+    }
+  });
+
   it('leaves a capture that tshark dissects as change-of-state notifications without malformed packets', async () => {
     // tshark as an independent decoder of the notification parameters (change-of-state [1]).
     const s02 = await capture.dissect(`bacapp.event_type == 1 && bacapp.unconfirmed_service == 3 && bacapp.notify_type == 0 && bacapp.instance_number == ${S02_RUNAWAY}`);
