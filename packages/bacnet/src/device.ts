@@ -1,6 +1,6 @@
 // The BACnet/IP device over a site: one UDP socket, the framing of frame.ts, one handler per
-// service, COV subscriptions, intrinsic OUT_OF_RANGE and CHANGE_OF_STATE reporting, DCC, segmented responses and
-// optional foreign-device registration. Application values are encoded with @bacnet-js/client.
+// service, COV subscriptions, intrinsic OUT_OF_RANGE and CHANGE_OF_STATE reporting, DCC, segmented
+// responses and optional foreign-device registration. Application values use @bacnet-js/client.
 import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { AbortReason, RejectReason } from '@bacnet-js/client';
 import { IAm, IHave } from '@bacnet-js/client/dist/lib/services';
