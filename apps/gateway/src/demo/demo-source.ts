@@ -1,7 +1,7 @@
 // The demo site's data source: the string physics behind simulated modules (read as the bus driver
 // would), the battery engines balancing and estimating on it, plus a simulated UPS, room sensors
 // and digital inputs, with injectable faults. Runs in real time on the site's clock.
-import type { Site } from '@kirchhoff/core';
+import { MODULE_TYPES, Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import { enginesFromConfig } from '../engine/from-config';
 import type { Logger } from '../log';
@@ -56,11 +56,15 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
   // In real time the rise-rate window is 15 min; the compressed demo runaway needs a shorter one.
   const engines = enginesFromConfig(config, bank, snap, logger, { runawayRateWindowS: 120 });
 
+  // The UPS load fits the battery: about a C/3 discharge of every string (a 20 x 12 V, 100 Ah
+  // string carries 8 kW), so any site size discharges in about an hour, as rooms are designed.
+  const ratedLoadW = snap.strings.reduce((w, s) => w + ((s.capacityAh ?? 100) / 3) * MODULE_TYPES[s.moduleType].blockNominalV * s.moduleCount, 0);
+
   // The simulated UPS's identity and settings, once: writes (SNMP upsConfig, ...) may change them later.
   if (config.ups.source === 'simulated') {
     site.update((tx) => tx.ups({
       ident: { manufacturer: 'Kirchhoff', model: 'Simulated UPS 20 kVA', upsSoftwareVersion: '1.0', agentSoftwareVersion: 'kirchhoff', name: config.ups.name },
-      config: { outputVA: 20_000, outputPowerW: 20_000, lowBattTimeMin: 5, lowVoltageTransferPointV: 180, highVoltageTransferPointV: 270 },
+      config: { outputVA: Math.round(ratedLoadW / 0.8 / 0.9), outputPowerW: Math.round(ratedLoadW / 0.9), lowBattTimeMin: 5, lowVoltageTransferPointV: 180, highVoltageTransferPointV: 270 },
     }), startMs);
   }
 
@@ -83,7 +87,7 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
     const strings = site.snapshot().strings;
     const onBattery = active('ups-on-battery', t);
     onBatteryS = onBattery ? onBatteryS + dtS : 0;
-    const loadW = 18_000 + 1500 * Math.sin(t / 60);
+    const loadW = ratedLoadW * (0.9 + 0.08 * Math.sin(t / 60));
     physics.setUpsOnBattery(onBattery ? { mode: 'discharge', powerW: loadW / strings.length } : null);
     // The breaker follows its relay in the model (tripped by the runaway engine, reset by an operator).
     const tripped = site.snapshot().relays.some((r) => r.function === 'breaker' && r.on);
@@ -124,7 +128,7 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
             temperatureC: Math.round(physics.ambientC),
           },
           input: { lines: onBattery ? [{ frequencyHz: 0, voltageV: 0, currentA: 0, truePowerW: 0 }] : [{ frequencyHz: 50, voltageV: 231, currentA: 84, truePowerW: 19_000 }] },
-          output: { source: onBattery ? 'battery' : 'normal', frequencyHz: 50, lines: [{ voltageV: 230, currentA: Math.round((loadW / 230) * 10) / 10, powerW: Math.round(loadW), percentLoad: Math.round(loadW / 200) }] },
+          output: { source: onBattery ? 'battery' : 'normal', frequencyHz: 50, lines: [{ voltageV: 230, currentA: Math.round((loadW / 230) * 10) / 10, powerW: Math.round(loadW), percentLoad: Math.round((loadW / ratedLoadW) * 100 * 0.8) }] },
           bypass: { frequencyHz: 50, lines: [{ voltageV: onBattery ? 0 : 231, currentA: 0, powerW: 0 }] },
         });
       }
