@@ -54,8 +54,12 @@ describeWithTools(['socat'], 'gateway --config with a battery bus on a serial po
     await waitFor(() => gw.site.snapshot().modules.every((m) => m.socMethod !== 'unknown'), 10_000, 'the SoC engine to classify every module');
   }, 40_000);
 
-  it('identifies a module over the bus through the command interface', async () => {
+  it('identifies a module and measures Ri on demand over the bus through the command interface', async () => {
     await expect(gw.commands.submit({ type: 'module', action: 'identify', string: 2, module: 3 }, { protocol: 'cli' })).resolves.toMatchObject({ ok: true });
+    const before = gw.site.snapshot().modules[8].resistanceOhm.atMs;
+    await expect(gw.commands.submit({ type: 'module', action: 'measure-ri', string: 2, module: 3 }, { protocol: 'cli' })).resolves.toMatchObject({ ok: true });
+    await waitFor(() => gw.site.snapshot().modules[8].resistanceOhm.atMs > before, 15_000, 'a new Ri reading of S02-M03');
+    expect(gw.site.snapshot().modules[8].resistanceOhm.value).toBeGreaterThan(0);
     await expect(gw.commands.submit({ type: 'module', action: 'sleep', string: 2, module: 3 }, { protocol: 'cli' })).rejects.toMatchObject({ code: 'unsupported' });
   }, 20_000);
 

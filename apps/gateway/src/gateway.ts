@@ -104,9 +104,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
           if (demo) {
             demo.moduleCommand(command.action, global);
           } else if (bus) {
+            if (command.action === 'measure-ri') {
+              // Ri is measured string by string in one pass (a load pulse per block): the request starts one.
+              bus.driver.requestRiPass();
+              return { ok: true, message: `Ri pass over every string started (asked for ${label})` };
+            }
             const answered = command.action === 'identify' ? await bus.driver.identify(global, 10)
               : command.action === 'clear-fuse' ? (await bus.driver.clearFuse(global)) !== null
-              : (() => { throw new CommandError('unsupported', `${command.action} is not available on the battery bus driver yet (identify and clear-fuse are)`); })();
+              : (() => { throw new CommandError('unsupported', `${command.action} is not available on the battery bus driver yet (identify, clear-fuse and measure-ri are)`); })();
             if (!answered) throw new Error(`${label} did not answer ${command.action}`);
           } else {
             throw new Error(`no battery bus is running: cannot ${command.action} ${label}`);

@@ -397,6 +397,11 @@ export class BusDriver {
     }
   }
 
+  /** Starts an Ri pass over every string at the next cycles, as if the Ri interval were due. */
+  requestRiPass(): void {
+    this.riDueAt = Math.min(this.riDueAt, this.clock());
+  }
+
   /** When the Ri interval is due: one string per port per cycle, module by module. */
   private async riStep(p: PortState): Promise<void> {
     if (this.stopping) return;
