@@ -99,6 +99,7 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
   let syslogLines: string[];
   let listener: RccmdListener;
   let rccmdEvents: ListenerEvent[];
+  let bacnetRecipient: Socket;
 
   beforeAll(async () => {
     const trapPort = await freeUdpPort();
@@ -127,9 +128,18 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
       if (JSON.stringify(e).includes('shutdown')) note('rccmd');
     });
 
+    // A BACnet recipient of the Notification Class: event notifications for BV 10011,
+    // `S01 Thermal runaway` (event object identifier, context tag 2: 2c 01 40 27 1b).
+    bacnetRecipient = createSocket('udp4');
+    await new Promise<void>((r) => bacnetRecipient.bind(0, BACNET_CLIENT, () => r()));
+    const runawayObject = Buffer.from([0x2c, 0x01, 0x40, 0x27, 0x1b]);
+    bacnetRecipient.on('message', (m) => { if (m.includes(runawayObject)) note('bacnet-event'); });
+    const bacnetPort = await freeUdpPort();
+
     const config = finishConfig(applySets(demoConfig(), [
       ...EPHEMERAL.filter((s) => s !== 'rccmd.enabled=false'),
-      'bacnet.enabled=false',
+      `bacnet.address=${BACNET_DEVICE}`, `bacnet.port=${bacnetPort}`,
+      `bacnet.recipients=[{address: "${BACNET_CLIENT}:${bacnetRecipient.address().port}", processId: 1, confirmed: false}]`,
       `snmp.traps=[{host: 127.0.0.1, port: ${trapPort}, version: v2c, community: public}]`,
       `actions.syslog.local.port=${(syslog.address()).port}`,
       'rccmd.senderId=site-gw', `rccmd.hmacKey=${KEY}`,
@@ -151,16 +161,21 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
     await trapd?.stop();
     await listener?.close();
     syslog?.close();
+    bacnetRecipient?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('trips the breaker relay and reaches SNMP, MQTT, RCCMD and syslog within 2 s of the alarm', async () => {
+  it('trips the breaker relay and reaches SNMP, MQTT, BACnet, RCCMD, syslog and the data logger within 2 s of the alarm', async () => {
     await waitFor(() => alarmAtMs, 300_000, 'the thermal-runaway alarm');
-    const expected = ['breaker-relay', 'snmp-trap', 'mqtt-event', 'rccmd', 'syslog'];
+    const expected = ['breaker-relay', 'snmp-trap', 'mqtt-event', 'bacnet-event', 'rccmd', 'syslog'];
     await waitFor(() => expected.every((k) => arrivals[k]), 5000, `every reaction (so far: ${JSON.stringify(arrivals)})`).catch(() => undefined);
     const late = Object.fromEntries(expected.map((k) => [k, arrivals[k] ? arrivals[k] - alarmAtMs : 'never']));
     for (const k of expected) expect([k, typeof late[k] === 'number' && (late[k] as number) <= 2000]).toEqual([k, true]);
     expect(gw.site.snapshot().relays[0]).toMatchObject({ function: 'breaker', on: true });
     expect(syslogLines.find((l) => l.includes('thermal-runaway'))).toMatch(/^<\d+>1 \S+ \S+ kirchhoff /);
+    // The data logger has the alarm in its event log.
+    const history = gw.registry.history!;
+    await history.flush();
+    expect((await history.events({ alarmKind: 'thermal-runaway' })).length).toBeGreaterThan(0);
   }, 330_000);
 });

@@ -19,7 +19,7 @@ export const BACNET_SCHEMA = obj('BACnet/IP device (@kirchhoff/bacnet); object l
     address: str('BBMD address; empty = no registration.', { default: '', ...IP_PORT }),
     ttlS: int('Registration time-to-live; re-registered every half of it.', { min: 30, max: 65_535, default: 300, unit: 's' }),
   }),
-  recipients: arr('Notification Class recipients of OUT_OF_RANGE event notifications.', obj('A recipient', {
+  recipients: arr('Notification Class recipients of event notifications: OUT_OF_RANGE on analog limits, CHANGE_OF_STATE on the alarm Binary Values (thermal runaway, ground fault, ...).', obj('A recipient', {
     address: str('Recipient B/IP address.', IP_PORT),
     processId: int('Process identifier in the notifications.', { min: 0, max: 4_294_967_295, default: 1 }),
     confirmed: bool('ConfirmedEventNotification (retried until acknowledged) instead of unconfirmed.', false),
