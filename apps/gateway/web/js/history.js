@@ -1,5 +1,5 @@
-// Series over time for the trends: from the gateway's data logger (/api/history), or, when no
-// logger runs, from the live values this page has seen since it started recording a series.
+// Series over time for the trends: from the gateway's data logger (/api/history), continued (or,
+// when no logger runs, replaced) by the live values this page has seen since it opened a series.
 import { api } from './api.js';
 import { store } from './store.js';
 
@@ -46,20 +46,24 @@ function currentValue(entity, field) {
 export const source = { kind: 'logger' };
 
 /**
- * Points [[atMs, value], ...] of one series in [fromMs, toMs). Means of minute or hour
- * aggregates when the logger answers at a coarser resolution.
+ * Points [[atMs, value], ...] of one series in [fromMs, toMs): what the data logger stored (means
+ * of minute or hour aggregates at coarser resolutions), then the live values this page has seen
+ * since the logger's last point, so a series the logger has not written yet still shows.
  */
 export async function series(entity, field, fromMs, toMs) {
+  const live = record(entity, field);
+  let points = [];
   if (source.kind === 'logger') {
     try {
       const r = await api('/api/history', { query: { entity, field, from: Math.round(fromMs), to: Math.round(toMs), limit: 5000 } });
-      return r.points.map((p) => [p.atMs, p.value]);
+      points = r.points.map((p) => [p.atMs, p.value]);
     } catch (e) {
       if (e.code !== 'no-logger') throw e;
       source.kind = 'memory';
     }
   }
-  const points = record(entity, field).filter(([t]) => t >= fromMs && t < toMs);
+  const lastStored = points.length ? points[points.length - 1][0] : -Infinity;
+  points = points.concat(live.filter(([t]) => t > lastStored && t >= fromMs && t < toMs));
   // The live stream sends changes only: a value holds until the next one, so draw it up to now.
   const last = points[points.length - 1];
   const now = Math.min(toMs - 1, Date.now());
