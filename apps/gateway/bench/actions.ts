@@ -2,7 +2,7 @@
 // same run: syslog over UDP (format + send vs dgram.send of the same bytes), syslog over TCP
 // (octet-counted writes vs socket.write of the same frames) and webhooks (JSON POST through the
 // notifier vs a bare http.request of the same body, both one in flight with keep-alive off).
-// Run: node -r ./bench/swc-register.js bench/actions.ts
+// Run: node -r ../../tools/test-support/ts-register.js bench/actions.ts
 import { createSocket } from 'node:dgram';
 import { connect, createServer as createTcpServer } from 'node:net';
 import { createServer as createHttpServer, request } from 'node:http';

@@ -2,7 +2,7 @@
 // `kirchhoff simulate-modules` (paced like a real line) on the far end, against the wire-time
 // lower bound (bytes both ways x 10 bits / baud). Peer in the same run: per-module polling.
 // The emulator uses fixed readings (--bank fixed) so that physics CPU stays out of the figure.
-// Run: npm run bench:bus -w kirchhoff   (node -r ./bench/swc-register.js bench/bus-cycle.ts)
+// Run: npm run bench:bus -w kirchhoff   (node -r ../../tools/test-support/ts-register.js bench/bus-cycle.ts)
 import { spawn, ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   try {
     children.push(spawn('socat', [`pty,raw,echo=0,link=${master}`, `pty,raw,echo=0,link=${modules}`], { stdio: 'ignore' }));
     await until(() => existsSync(master) && existsSync(modules), 5000, 'socat');
-    const emulator = spawn(process.execPath, ['-r', join(__dirname, 'swc-register.js'), join(__dirname, '..', 'src', 'commands', 'simulate-modules.ts'),
+    const emulator = spawn(process.execPath, ['-r', join(__dirname, '..', '..', '..', 'tools', 'test-support', 'ts-register.js'), join(__dirname, '..', 'src', 'commands', 'simulate-modules.ts'),
       '--port', modules, '--strings', String(STRINGS), '--modules', String(MODULES), '--baud', String(BAUD), '--bank', 'fixed', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(emulator);
     let out = '';

@@ -2,7 +2,7 @@
 // this thread, SQLite in its writer thread) and (b) by the peer: the same batched inserts with
 // better-sqlite3 on this thread, as a logger without a worker would. Prints committed rows/s and
 // this thread's event-loop delay (what the bus loop would feel), median of the runs.
-// Run: node -r ./bench/swc-register.js bench/history-logger.ts [--seconds S] [--runs N]
+// Run: node -r ../../tools/test-support/ts-register.js bench/history-logger.ts [--seconds S] [--runs N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

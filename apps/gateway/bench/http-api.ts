@@ -2,7 +2,7 @@
 // (the whole snapshot, one module) against a bare node:http server answering the same bytes, and
 // the delay from one site update of all 512 module voltages to its server-sent event at 20
 // clients (both with batchMs = 50 ms of coalescing) against a bare broadcaster of the same event.
-// Run: node -r ./bench/swc-register.js bench/http-api.ts  (from apps/gateway)
+// Run: node -r ../../tools/test-support/ts-register.js bench/http-api.ts  (from apps/gateway)
 import { createServer, request, Agent, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { applySets, finishConfig } from '../src/config/load';

@@ -2,7 +2,7 @@
 // against a bare loopback responder that answers every request with a precomputed frame, and the
 // same against modbus-serial's client (the peer) in the same run. Also the RTU client through a
 // shared port queue over an in-memory line (queue and framing cost, no wire time).
-// Run: node -r ./bench/swc-register.js bench/modbus-sensors.ts
+// Run: node -r ../../tools/test-support/ts-register.js bench/modbus-sensors.ts
 import { createServer, Server } from 'node:net';
 import ModbusRTU from 'modbus-serial';
 import { BusPort } from '../src/bus/port';

@@ -1,7 +1,7 @@
 // Benchmark: the string physics for a full site (16 strings x 32 modules = 512) over 24 simulated
 // hours at 1 s steps, against real time (target >= 1000x on one core). Peer in the same run: the
 // whole simulated site (physics + site model + balancing/SoC/runaway engines every 10 s).
-// Run: npm run bench:physics -w kirchhoff [-- --hours H --runs N] (node + bench/swc-register.js, as bench:bus)
+// Run: npm run bench:physics -w kirchhoff [-- --hours H --runs N] (node + tools/test-support/ts-register.js, as bench:bus)
 import { parseArgs } from 'node:util';
 import { BatteryPhysics, SimulatedSite } from '../src/physics';
 

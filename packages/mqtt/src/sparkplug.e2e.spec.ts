@@ -2,7 +2,7 @@
 // independent sparkplug-payload package: births with every metric, seq and bdSeq, data by
 // exception, rebirth, DCMD writes, the will, and a broker restart mid-run.
 import { join } from 'node:path';
-import { describeWithTools, startProcess, waitFor } from '@kirchhoff/test-support';
+import { describeWithTools, startProcess, waitFor, TS_REGISTER } from '@kirchhoff/test-support';
 import { get as sparkplugPayload } from 'sparkplug-payload';
 import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
 import { createMqttPublisher, ENTITY_TABLE, MqttPublisher } from './index';
@@ -120,7 +120,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'mosquitto'], 'Sparkplug B 
   it('publishes NDEATH (the will, matching bdSeq) and offline availability when the process dies', async () => {
     const edge = uniqueSiteId('kill');
     const sub = await subscribe(PORT, [`spBv1.0/kirchhoff/+/${edge}`, `kirchhoff/${edge}/status`]);
-    const child = startProcess(process.execPath, ['-r', join(__dirname, '..', 'bench', 'swc-register.js'), join(__dirname, '__fixtures__', 'publisher-process.ts'), `mqtt://127.0.0.1:${PORT}`, edge]);
+    const child = startProcess(process.execPath, ['-r', TS_REGISTER, join(__dirname, '__fixtures__', 'publisher-process.ts'), `mqtt://127.0.0.1:${PORT}`, edge]);
     try {
       await waitFor(() => child.output().includes('connected'), 15_000, 'the child publisher');
       const nbirth = await sub.waitFor(`spBv1.0/kirchhoff/NBIRTH/${edge}`);

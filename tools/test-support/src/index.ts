@@ -4,6 +4,10 @@
 import { spawn, spawnSync, ChildProcess, SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { join } from 'node:path';
+
+/** `node -r TS_REGISTER file.ts` runs TypeScript sources in a child process, as Jest does. */
+export const TS_REGISTER = join(__dirname, '..', 'ts-register.js');
 
 export function hasTool(command: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;

@@ -5,7 +5,7 @@ import { mkdtempSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Site } from '@kirchhoff/core';
-import { describeWithTools, startProcess, waitFor } from '@kirchhoff/test-support';
+import { describeWithTools, startProcess, waitFor, TS_REGISTER } from '@kirchhoff/test-support';
 import { memoryLogger } from '../log';
 import { ModuleEmulator } from './emulator';
 import { createFixedBank } from './fixed-bank';
@@ -18,7 +18,7 @@ const BAUD = 115200;
 // A pty hop on a busy shared machine is sometimes late by tens of ms, which a real line is not;
 // the generous timeout keeps that from counting as an error. It costs nothing while modules answer.
 const TIMEOUT_MS = 250;
-const REGISTER = join(__dirname, '..', '..', 'bench', 'swc-register.js');
+const REGISTER = TS_REGISTER;
 const COMMAND = join(__dirname, '..', 'commands', 'simulate-modules.ts');
 
 describeWithTools(['socat'], 'module bus over a socat pty pair', () => {

@@ -120,7 +120,7 @@ export const simulateModulesCommand: CliCommand = {
 };
 
 // Lets tests and benchmarks run the emulator from source without the whole CLI:
-// node -r apps/gateway/bench/swc-register.js apps/gateway/src/commands/simulate-modules.ts --port ...
+// node -r tools/test-support/ts-register.js apps/gateway/src/commands/simulate-modules.ts --port ...
 if (require.main === module) {
   const stdio: CliIo = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n') };
   simulateModulesCommand.run(process.argv.slice(2), stdio).then(

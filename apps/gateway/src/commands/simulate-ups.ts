@@ -74,7 +74,7 @@ export const simulateUpsCommand: CliCommand = {
 };
 
 // Lets tests run the emulator from source without the whole CLI:
-// node -r apps/gateway/bench/swc-register.js apps/gateway/src/commands/simulate-ups.ts --port ...
+// node -r tools/test-support/ts-register.js apps/gateway/src/commands/simulate-ups.ts --port ...
 if (require.main === module) {
   const stdio: CliIo = { out: (t) => process.stdout.write(t + '\n'), err: (t) => process.stderr.write(t + '\n') };
   simulateUpsCommand.run(process.argv.slice(2), stdio).then(

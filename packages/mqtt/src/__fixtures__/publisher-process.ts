@@ -1,4 +1,4 @@
-// A publisher in its own process, for tests that kill it: `node -r bench/swc-register.js
+// A publisher in its own process, for tests that kill it: `node -r tools/test-support/ts-register.js
 // publisher-process.ts <url> <siteId>`; prints `connected` once both connections are up.
 import { Site } from '@kirchhoff/core';
 import { createMqttPublisher } from '../index';

@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { TS_REGISTER } from '@kirchhoff/test-support';
 
-const REGISTER = join(__dirname, '..', '..', '..', 'bench', 'swc-register.js');
+const REGISTER = TS_REGISTER;
 const WRITER = join(__dirname, '__fixtures__', 'crash-writer.ts');
 
 /** Runs the writer until it has acknowledged `minAcks` commits, then kills it; returns the last ack. */

@@ -34,7 +34,7 @@ export interface HistoryLoggerOptions {
 function spawnWriter(init: WorkerInit): Worker {
   const options = { workerData: init, resourceLimits: { maxOldGenerationSizeMb: 128 } };
   if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'writer-worker.js'), options);
-  const register = join(__dirname, '..', '..', '..', 'bench', 'swc-register.js');
+  const register = join(__dirname, '..', '..', '..', '..', '..', 'tools', 'test-support', 'ts-register.js');
   const entry = join(__dirname, 'writer-worker.ts');
   return new Worker(`require(${JSON.stringify(register)}); require(${JSON.stringify(entry)});`, { ...options, eval: true });
 }

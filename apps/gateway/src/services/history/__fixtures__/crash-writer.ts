@@ -1,4 +1,4 @@
-// A logger writing as fast as it can, for the kill -9 test: `node -r bench/swc-register.js
+// A logger writing as fast as it can, for the kill -9 test: `node -r tools/test-support/ts-register.js
 // crash-writer.ts DB ENTITY full|normal`. Sample n has value n at T0 + n ms; every 100th sample
 // also gets an audit entry. After each commit it prints `ack N`: samples 0..N-1 are committed.
 import { memoryLogger } from '../../../log';

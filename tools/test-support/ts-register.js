@@ -1,12 +1,13 @@
 // Runs TypeScript sources directly in Node (benchmarks and e2e helper processes), with the
-// @swc/core the workspace already uses for Jest: `node -r ./bench/swc-register.js file.ts`.
+// @swc/core the workspace already uses for Jest: `node -r tools/test-support/ts-register.js file.ts`
+// (tests take the path from TS_REGISTER in @kirchhoff/test-support).
 // @kirchhoff/* resolve to packages/*/src, as in Jest, so nothing needs building first.
 const Module = require('node:module');
 const fs = require('node:fs');
 const path = require('node:path');
 const { transformSync } = require('@swc/core');
 
-const root = path.resolve(__dirname, '..', '..', '..');
+const root = path.resolve(__dirname, '..', '..');
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, parent, ...rest) {
   const m = /^@kirchhoff\/([a-z-]+)$/.exec(request);
