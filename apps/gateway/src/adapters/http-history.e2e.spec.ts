@@ -91,6 +91,19 @@ describe('HTTP API over the data logger', () => {
     expect(((await get('/api/history?entity=string/1/module/7')).body as { error: { field: string } }).error.field).toBe('field');
   });
 
+  it('exports measurements and the audit log as CSV', async () => {
+    await store.flush();
+    const r = await fetch(`${base}/api/export.csv?what=measurements&entity=string/1/module/7&field=voltageV&resolution=raw&from=${Date.now() - 3_600_000}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const rows = (await r.text()).trimEnd().split('\r\n');
+    expect(rows[0]).toBe('time,atMs,entity,field,resolution,value,min,max,count,quality');
+    expect(rows.slice(1).map((l) => l.split(',')[5])).toEqual(expect.arrayContaining(['13.41', '13.43']));
+    const audit = await (await fetch(`${base}/api/export.csv?what=audit`, { headers: { authorization: `Bearer ${token}` } })).text();
+    expect(audit).toMatch(/,command,set-relay,ok,http,operator,127\.0\.0\.1:\d+,/);
+    expect((await get('/api/export.csv?what=everything')).body).toMatchObject({ error: { field: 'what' } });
+  });
+
   it('shows the logger\'s lag in /metrics', async () => {
     const text = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(text).toMatch(/^kirchhoff_logger_lag_seconds \d+(\.\d+)?$/m);

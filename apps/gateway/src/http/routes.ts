@@ -11,6 +11,8 @@ import type { LiveHub } from './live';
 import type { SecurityNotice } from './notices';
 import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, P, params, ref, RELAY_SET, THRESHOLD_PATCH, TIME, UPS_CONTROL, UPS_SETTINGS, UPS_TEST } from './schemas';
 import { fromLogger, fromMemory, historyStore, timeRange } from './history';
+import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
+import { Readable } from 'node:stream';
 
 export type Access = 'public' | 'metrics' | Role;
 
@@ -53,7 +55,7 @@ export interface Route {
   readonly query?: JsonSchema;
   readonly body?: JsonSchema;
   /** The 200 answer: JSON of a schema, an event stream, or text. */
-  readonly response: { readonly description: string; readonly schema?: JsonSchema; readonly contentType?: 'application/json' | 'text/event-stream' | 'text/plain; version=0.0.4' };
+  readonly response: { readonly description: string; readonly schema?: JsonSchema; readonly contentType?: 'application/json' | 'text/event-stream' | 'text/plain; version=0.0.4' | 'text/csv' };
   handler(ctx: ApiContext, req: ApiRequest): unknown;
 }
 
@@ -353,6 +355,28 @@ export const ROUTES: readonly Route[] = [
       const { fromMs, toMs } = timeRange(req.query, DAY_MS, ctx.site.now());
       const q = req.query as { entity: string; field: string; resolution: 'auto'; limit: number };
       return store.measurements({ entity: q.entity, field: q.field, fromMs: fromMs!, toMs: toMs!, resolution: q.resolution, limit: q.limit });
+    },
+  },
+  {
+    method: 'GET', path: '/api/export.csv', tag: 'history', access: 'viewer', summary: 'CSV export of measurements, alarms, events or the audit log',
+    description: 'RFC 4180 with a header row, streamed page by page (the same as `kirchhoff export`). Default range: the last 24 hours. entity is an id or a prefix ending in `*` (`string/1/*`). Text cells starting with = + - @ are prefixed with \' so spreadsheets do not run them. 404 (no-logger) when no data logger runs.',
+    query: {
+      type: 'object', additionalProperties: false, required: ['what'],
+      properties: {
+        what: { type: 'string', enum: [...CSV_WHATS] },
+        entity: { type: 'string', pattern: '^[a-z0-9/]{1,64}[*]?$', description: 'Entity id, or a prefix ending in *.' },
+        field: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9.]{0,63}$' },
+        from: TIME, to: TIME,
+        resolution: { type: 'string', enum: ['auto', 'raw', 'minute', 'hour'], default: 'auto' },
+      },
+    },
+    response: { description: 'The CSV.', contentType: 'text/csv' },
+    handler: (ctx, req) => {
+      const store = historyStore(ctx.registry);
+      const { fromMs, toMs } = timeRange(req.query, DAY_MS, ctx.site.now());
+      const q = req.query as { what: CsvWhat; entity?: string; field?: string; resolution: 'auto' };
+      req.reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="kirchhoff-${q.what}.csv"`);
+      return Readable.from(historyCsv(store, { what: q.what, fromMs: fromMs!, toMs: toMs!, resolution: q.resolution, ...(q.entity ? { entity: q.entity } : {}), ...(q.field ? { field: q.field } : {}) }));
     },
   },
   {
