@@ -1,6 +1,7 @@
 // The composed gateway as integrators meet it: the demo site, its adapters on ephemeral ports,
 // read with the clients users run, compared with the site model.
-import { describeWithTools, run } from '@kirchhoff/test-support';
+import { createConnection } from 'node:net';
+import { describeWithTools, run, waitFor } from '@kirchhoff/test-support';
 import { applySets, finishConfig } from './config/load';
 import { demoConfig } from './config/demo-config';
 import { Gateway, startGateway } from './gateway';
@@ -51,6 +52,19 @@ describeWithTools(['mbpoll'], 'gateway --demo: Modbus TCP', () => {
     gw = await startGateway(finishConfig(applySets(demoConfig(), EPHEMERAL)), { logger: memoryLogger(), cycleMs: 3_600_000 });
   });
   afterAll(() => gw?.stop());
+
+  it('counts the Modbus connection among the adapter clients in /metrics', async () => {
+    const clients = gw.registry.adapterClients!;
+    expect(clients()['modbus-tcp']).toBe(0);
+    const port = gw.services.find((s) => s.name === 'Modbus TCP')!.endpoint.split(':').pop()!;
+    const socket = createConnection(Number(port), '127.0.0.1');
+    try {
+      await waitFor(() => clients()['modbus-tcp'] === 1, 5000, 'the connection to be counted');
+    } finally {
+      socket.destroy();
+    }
+    await waitFor(() => clients()['modbus-tcp'] === 0, 5000, 'the closed connection to be uncounted');
+  });
 
   it('serves the model\'s module registers to mbpoll', async () => {
     const tcp = gw.services.find((s) => s.name === 'Modbus TCP')!;

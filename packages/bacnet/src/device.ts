@@ -39,6 +39,8 @@ export interface BacnetDevice {
   readonly objectList: readonly { readonly type: number; readonly instance: number; readonly name: string }[];
   /** Broadcasts an I-Am (unless communication is disabled). */
   announce(): void;
+  /** The live COV subscriptions (Active_COV_Subscriptions). */
+  covSubscriptions(): readonly CovSubscriptionView[];
   close(): Promise<void>;
 }
 

@@ -7,3 +7,4 @@ export { ANALOG_POINTS, INSTANCE_FORMULAS, OTHER_OBJECTS, OT, UNITS, SENSOR_UNIT
 export type { AnalogPoint, AnalogGroup } from './table';
 export { P as PROPERTY } from './objects';
 export { objectTableMarkdown } from './doc';
+export type { CovSubscriptionView } from './objects';

@@ -51,6 +51,10 @@ export const bacnetAdapter: AdapterDefinition = {
       recipients: c.recipients,
       logger,
     });
-    return { services: [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${device.port}` }], close: () => device.close() };
+    return {
+      services: [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${device.port}` }],
+      clients: () => ({ 'bacnet-cov-subscriptions': device.covSubscriptions().length }),
+      close: () => device.close(),
+    };
   },
 };

@@ -40,6 +40,8 @@ function listenError(error: unknown, key: string, port: number): unknown {
 /** Starts every enabled adapter; stops those already started if one fails. */
 export async function startAdapters(ctx: AdapterContext): Promise<RunningAdapter[]> {
   const running: RunningAdapter[] = [];
+  // Read at scrape time by /metrics: whatever the running adapters report.
+  ctx.registry.adapterClients = () => Object.assign({}, ...running.map((a) => a.clients?.() ?? {}));
   for (const { id, adapter } of ADAPTERS) {
     try {
       const r = await adapter.start({ ...ctx, logger: ctx.logger.child(id) });

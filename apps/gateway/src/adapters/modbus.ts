@@ -55,6 +55,7 @@ export const modbusAdapter: AdapterDefinition = {
         ...(bound ? [{ name: 'Modbus TCP', endpoint: `tcp ${bound.host}:${bound.port}` }] : []),
         ...(c.rtu.port ? [{ name: 'Modbus RTU', endpoint: `serial ${c.rtu.port} ${c.rtu.baudRate} ${c.rtu.parity}` }] : []),
       ],
+      clients: () => ({ 'modbus-tcp': server.stats().tcp?.connections ?? 0 }),
       close: () => server.close(),
     };
   },

@@ -84,7 +84,7 @@ function readPem(key: string, path: string): Buffer | undefined {
 }
 
 /** The embedded broker: aedes on a plain TCP listener we own. */
-async function startBroker(host: string, port: number): Promise<{ server: Server; port: number; close(): Promise<void> }> {
+async function startBroker(host: string, port: number): Promise<{ server: Server; port: number; clients(): number; close(): Promise<void> }> {
   const { Aedes } = await import('aedes');
   const broker = await Aedes.createBroker();
   const server = createServer(broker.handle);
@@ -98,6 +98,7 @@ async function startBroker(host: string, port: number): Promise<{ server: Server
   return {
     server,
     port: (server.address() as { port: number }).port,
+    clients: () => broker.connectedClients,
     close: async () => {
       await new Promise<void>((r) => broker.close(() => r()));
       await new Promise<void>((r) => server.close(() => r()));
@@ -161,6 +162,7 @@ export const mqttAdapter: AdapterDefinition = {
         ...(broker ? [{ name: 'MQTT broker (embedded)', endpoint: `tcp ${c.broker.host}:${broker.port}` }] : []),
         { name: 'MQTT publisher', endpoint: `${url} (${modesText(c)})` },
       ],
+      clients: () => ({ ...(broker ? { 'mqtt-broker': broker.clients() } : {}) }),
       close: async () => {
         await publisher.close();
         await broker?.close();

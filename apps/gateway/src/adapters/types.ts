@@ -15,6 +15,8 @@ export interface RunningService {
 
 export interface RunningAdapter {
   readonly services: readonly RunningService[];
+  /** Connected clients (or live subscriptions) now, per figure name, for /metrics. */
+  clients?(): Readonly<Record<string, number>>;
   close(): Promise<void>;
 }
 

@@ -72,7 +72,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     metrics: () => {
       const lag = registry.history?.stats().lagMs ?? null;
       return renderMetrics(siteMetrics({
-        snapshot: site.snapshot(), clients: { http: connections, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
+        snapshot: site.snapshot(), clients: { ...registry.adapterClients?.(), http: connections, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
         httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(),
       }));
     },

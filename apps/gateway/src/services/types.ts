@@ -21,6 +21,8 @@ export interface ServiceRegistry {
   ups?: UpsSource;
   /** Serial-port owner shared by the UPS and sensor sources (adopt the bus port here). */
   serialLines?: SerialLines;
+  /** Connected clients per adapter figure, set by the gateway once adapters run (for /metrics). */
+  adapterClients?: () => Readonly<Record<string, number>>;
   [name: string]: unknown;
 }
 
