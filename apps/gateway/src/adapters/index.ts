@@ -1,5 +1,4 @@
-// The adapters this build has, started in order and stopped in reverse. A protocol without an
-// adapter yet is listed in PLANNED: its keys are accepted and its port stays unused.
+// The protocol adapters, started in order and stopped in reverse, and the start-up table.
 import { KirchhoffError } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
@@ -9,7 +8,7 @@ import { mqttAdapter } from './mqtt';
 import { bacnetAdapter } from './bacnet';
 import { rccmdAdapter } from './rccmd';
 import { httpAdapter } from './http';
-import type { AdapterContext, AdapterDefinition, ConfiguredService, RunningAdapter } from './types';
+import type { AdapterContext, AdapterDefinition, RunningAdapter } from './types';
 
 export const ADAPTERS: readonly { readonly id: string; readonly adapter: AdapterDefinition }[] = [
   { id: 'modbus', adapter: modbusAdapter },
@@ -20,13 +19,10 @@ export const ADAPTERS: readonly { readonly id: string; readonly adapter: Adapter
   { id: 'http', adapter: httpAdapter },
 ];
 
-/** Protocols whose adapter is not in this build yet. */
-const PLANNED = (_config: GatewayConfig): ConfiguredService[] => [];
-
 export interface ServiceInfo {
   readonly name: string;
   readonly endpoint: string;
-  readonly state: 'running' | 'not-built' | 'off';
+  readonly state: 'running' | 'off';
 }
 
 /** Turns a failed listen into a message naming the key to change. */
@@ -68,11 +64,8 @@ export async function stopAdapters(running: readonly RunningAdapter[], logger: L
 /** The start-up table: every service, as bound when running. */
 export function serviceList(config: GatewayConfig, running: readonly RunningAdapter[]): ServiceInfo[] {
   const bound = new Map(running.flatMap((r) => r.services.map((s) => [s.name, s.endpoint] as const)));
-  const configured = [...ADAPTERS.flatMap(({ adapter }) => adapter.services(config)), ...PLANNED(config)];
-  return configured.map((s) => {
+  return ADAPTERS.flatMap(({ adapter }) => adapter.services(config)).map((s) => {
     const endpoint = bound.get(s.name);
-    if (endpoint) return { name: s.name, endpoint, state: 'running' as const };
-    const built = ADAPTERS.some(({ adapter }) => adapter.services(config).some((x) => x.name === s.name));
-    return { name: s.name, endpoint: s.endpoint, state: s.enabled && !built ? 'not-built' as const : 'off' as const };
+    return endpoint ? { name: s.name, endpoint, state: 'running' as const } : { name: s.name, endpoint: s.endpoint, state: 'off' as const };
   });
 }

@@ -59,7 +59,7 @@ export function servedLines(gw: Gateway, config: GatewayConfig): string[] {
     `  ${snap.strings.length} string${snap.strings.length === 1 ? '' : 's'}, ${snap.modules.length} ${types} modules${config.demo.enabled ? ' (simulated)' : ''}; UPS: ${config.ups.source}; ${snap.sensors.length} sensors, ${snap.inputs.length} inputs, ${snap.relays.length} relays`,
   ];
   for (const s of gw.services) {
-    lines.push(`  ${s.name.padEnd(24)} ${s.endpoint.padEnd(24)} ${s.state === 'running' ? 'running' : s.state === 'off' ? 'off' : `not in this build yet (port unused)`}`);
+    lines.push(`  ${s.name.padEnd(24)} ${s.endpoint.padEnd(24)} ${s.state}`);
   }
   lines.push('  Ctrl-C stops the gateway.');
   return lines;
