@@ -6,6 +6,7 @@ import { CommandError, CommandResult, DeepPartial, Site, UpsBatteryStatus, UpsOu
 import type { Logger } from '../../log';
 import type { UpsConfig } from './config';
 import type { UpsCommand, UpsSource } from './types';
+import { Poller } from './poller';
 
 const UPS = '1.3.6.1.2.1.33.1';
 const oid = (sub: string) => `${UPS}.${sub}`;
@@ -41,11 +42,9 @@ type Values = Partial<Record<ScalarName, number | string>>;
 export class SnmpUpsSource implements UpsSource {
   readonly kind = 'snmp' as const;
   private readonly session: snmp.Session;
-  private timer: NodeJS.Timeout | null = null;
-  private closed = false;
+  private readonly poller: Poller<boolean>;
   private misses = 0;
   private lastProblem = '';
-  private polling: Promise<boolean> | null = null;
   private readonly target: string;
 
   constructor(private readonly o: SnmpUpsSourceOptions) {
@@ -64,26 +63,20 @@ export class SnmpUpsSource implements UpsSource {
     }
     // A late or broken datagram is the session's business, not a crash of the gateway.
     this.session.on('error', (e: Error) => this.problem(`SNMP session error: ${e.message}`));
+    this.poller = new Poller(() => this.pollNow(), o.config.pollIntervalMs);
   }
 
   start(): void {
-    const loop = async () => {
-      await this.poll();
-      if (!this.closed) this.timer = setTimeout(loop, this.o.config.pollIntervalMs);
-    };
-    void loop();
+    this.poller.start();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.polling;
+    await this.poller.stop();
     this.session.close();
   }
 
   poll(): Promise<boolean> {
-    this.polling ??= this.pollNow().finally(() => (this.polling = null));
-    return this.polling;
+    return this.poller.poll();
   }
 
   private problem(reason: string): void {

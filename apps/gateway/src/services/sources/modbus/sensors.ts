@@ -6,6 +6,7 @@ import type { Logger } from '../../../log';
 import type { ModbusDeviceConfig, ModbusPointConfig, ModbusSensorsConfig, StringCurrent } from '../config';
 import type { RegisterReader } from './client';
 import { decodeValue, ModbusReplyError, REGISTER_WIDTH } from './codec';
+import { Poller } from '../poller';
 
 /**
  * Only adjacent points share a request: many devices answer a read that spans an unmapped
@@ -53,12 +54,10 @@ export interface DevicePoller {
 }
 
 export class ModbusSensorPoller {
-  private timer: NodeJS.Timeout | null = null;
-  private closed = false;
+  private readonly poller: Poller<void>;
   private readonly misses = new Map<ModbusDeviceConfig, number>();
   private readonly lastProblem = new Map<ModbusDeviceConfig, string>();
   private readonly blocks = new Map<ModbusDeviceConfig, Block[]>();
-  private running: Promise<void> | null = null;
 
   constructor(
     private readonly site: Site,
@@ -67,20 +66,16 @@ export class ModbusSensorPoller {
     private readonly logger: Logger,
   ) {
     for (const d of devices) this.blocks.set(d.device, planBlocks(d.device.points));
+    this.poller = new Poller(async () => { await Promise.all(this.devices.map((d) => this.pollDevice(d))); }, config.pollIntervalMs);
   }
 
   start(): void {
-    const loop = async () => {
-      await this.poll();
-      if (!this.closed) this.timer = setTimeout(loop, this.config.pollIntervalMs);
-    };
-    void loop();
+    this.poller.start();
   }
 
   /** Reads every device once (devices in parallel; a shared serial port takes them in turn). */
   poll(): Promise<void> {
-    this.running ??= Promise.all(this.devices.map((d) => this.pollDevice(d))).then(() => undefined).finally(() => (this.running = null));
-    return this.running;
+    return this.poller.poll();
   }
 
   private async pollDevice({ device, reader }: DevicePoller): Promise<void> {
@@ -120,9 +115,7 @@ export class ModbusSensorPoller {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.poller.stop();
     await Promise.all(this.devices.map((d) => d.reader.close()));
   }
 }

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandInterface, Site } from '@kirchhoff/core';
-import { describeWithTools, startProcess, waitFor } from '@kirchhoff/test-support';
+import { describeWithTools, startProcess, waitFor, TS_REGISTER } from '@kirchhoff/test-support';
 import type { GatewayConfig } from '../../../config/types';
 import { validate } from '../../../config/schema-dsl';
 import { UPS_SCHEMA } from '../config';
@@ -14,7 +14,7 @@ import { memoryLogger } from '../../../log';
 import type { RunningService, ServiceRegistry } from '../../types';
 import { upsSourceService } from '..';
 
-const REGISTER = join(__dirname, '..', '..', '..', '..', 'bench', 'swc-register.js');
+const REGISTER = TS_REGISTER;
 const COMMAND = join(__dirname, '..', '..', '..', 'commands', 'simulate-ups.ts');
 
 describeWithTools(['socat'], 'q1 UPS source over a socat pty pair', () => {

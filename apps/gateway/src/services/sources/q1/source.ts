@@ -8,6 +8,7 @@ import type { UpsConfig } from '../config';
 import { readReply, SharedLine } from '../serial-lines';
 import type { UpsCommand, UpsSource } from '../types';
 import { parseIdentity, parseQ1, parseRating, Q1_MAX_SHUTDOWN_DELAY_S, Q1Identity, Q1Rating, Q1Status, shutdownCommand } from './codec';
+import { Poller } from '../poller';
 
 export interface Q1SourceOptions {
   readonly site: Site;
@@ -34,8 +35,7 @@ export function guessBatteryPacks(reportedV: number, nominalV: number): number {
 export class Q1UpsSource implements UpsSource {
   readonly kind = 'q1' as const;
   private readonly clock: () => number;
-  private timer: NodeJS.Timeout | null = null;
-  private closed = false;
+  private readonly poller: Poller<boolean>;
   private misses = 0;
   private identity: Q1Identity | null = null;
   private rating: Q1Rating | null = null;
@@ -44,31 +44,24 @@ export class Q1UpsSource implements UpsSource {
   private test: { id: UpsTestId; requestedAt: number; seenBit: boolean; aborted: boolean } | null = null;
   private shutdownDeadline: number | null = null;
   private lastProblem = '';
-  private polling: Promise<boolean> | null = null;
 
   constructor(private readonly o: Q1SourceOptions) {
     this.clock = o.clock ?? Date.now;
+    this.poller = new Poller(() => this.pollNow(), o.config.pollIntervalMs);
   }
 
   start(): void {
-    const loop = async () => {
-      await this.poll();
-      if (!this.closed) this.timer = setTimeout(loop, this.o.config.pollIntervalMs);
-    };
-    void loop();
+    this.poller.start();
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.polling;
+    await this.poller.stop();
     await this.o.line.release();
   }
 
+  /** One poll at a time: a command's poll and the timer's never interleave their state. */
   poll(): Promise<boolean> {
-    // One poll at a time: a command's poll and the timer's never interleave their state.
-    this.polling ??= this.pollNow().finally(() => (this.polling = null));
-    return this.polling;
+    return this.poller.poll();
   }
 
   /** One query in its own turn of the queue, so the bus (or sensors) waits at most one reply. */
