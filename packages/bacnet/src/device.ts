@@ -299,8 +299,18 @@ class BacnetServer implements BacnetDevice, DeviceView {
     }
     const f = r.frame;
     if (f.remoteDestination) return; // for another network: this device is not a router
+    if (f.originator !== null && !this.isFromBbmd(from)) {
+      // Only the BBMD this device registered with forwards to it (J.5); from anyone else a
+      // Forwarded-NPDU would make this device answer (and amplify towards) a third party.
+      this.logOnce('drop:forwarded', `dropped a Forwarded-NPDU from ${from.key}: not the configured BBMD (bacnet.bbmd)`);
+      return;
+    }
     const origin = f.originator ?? from.key;
     const [host, port] = origin.split(':');
+    if (!isUnicastPeer(host, Number(port))) {
+      this.logOnce('drop:originator', `dropped a Forwarded-NPDU from ${from.key}: originator ${origin} is not a unicast B/IP address`);
+      return;
+    }
     const peer: Peer = { host, port: Number(port), dest: f.source, key: f.source ? `${origin}/${f.source.net}:${f.source.adr.toString('hex')}` : origin };
     const a = f.apdu;
     switch (a.kind) {
@@ -556,14 +566,26 @@ class BacnetServer implements BacnetDevice, DeviceView {
     const obj = this.findObject(id);
     if (!obj) return { kind: 'error', error: ERR.UNKNOWN_OBJECT };
     if (!obj.presentValue || !obj.statusFlags) return { kind: 'error', error: ERR.OPTIONAL_FUNCTIONALITY_NOT_SUPPORTED };
-    if (!this.subscriptions.has(key) && this.subscriptions.size >= (this.options.maxSubscriptions ?? 256)) return { kind: 'error', error: ERR.COV_SUBSCRIPTION_FAILED };
+    if (!this.subscriptions.has(key)) {
+      if (this.subscriptions.size >= (this.options.maxSubscriptions ?? 256)) return { kind: 'error', error: ERR.COV_SUBSCRIPTION_FAILED };
+      let mine = 0;
+      for (const s of this.subscriptions.values()) if (s.peer.host === peer.host) mine++;
+      if (mine >= (this.options.maxSubscriptionsPerSubscriber ?? 64)) {
+        this.logOnce(`cov-cap:${peer.host}`, `refused a COV subscription from ${peer.key}: ${mine} already held for ${peer.host} (bacnet.maxSubscriptionsPerSubscriber)`);
+        return { kind: 'error', error: ERR.COV_SUBSCRIPTION_FAILED };
+      }
+    }
+    // An indefinite (0) or longer request is granted for at most maxCovLifetimeS: a subscriber
+    // that is gone stops costing notifications, one that is there renews as clients do.
+    const maxLifetimeS = this.options.maxCovLifetimeS ?? 28_800;
+    const grantedS = lifetimeS === 0 ? maxLifetimeS : Math.min(lifetimeS, maxLifetimeS);
     const sub: Subscription = {
-      peer, mac: macOf(peer), processId, object: obj, confirmed, lifetimeS,
-      expiresAtMs: lifetimeS === 0 ? null : this.site.now() + lifetimeS * 1000, lastValue: null, lastFlags: '',
+      peer, mac: macOf(peer), processId, object: obj, confirmed, lifetimeS: grantedS,
+      expiresAtMs: this.site.now() + grantedS * 1000, lastValue: null, lastFlags: '',
     };
     this.subscriptions.set(key, sub);
     // The initial notification follows the SimpleACK (13.1.2).
-    setImmediate(() => {
+    this.later('initial COV notification', () => {
       if (this.subscriptions.get(key) === sub) this.notifyCov(sub, this.context());
     });
     return { kind: 'simple' };
@@ -844,10 +866,30 @@ class BacnetServer implements BacnetDevice, DeviceView {
 
   private sendRaw(d: Buffer, peer: Peer): void {
     if (this.closed) return;
-    // dgram copies only when the send is queued: pass a copy so the shared send buffer can be reused.
-    this.socket.send(Buffer.from(d), peer.port, peer.host, (e) => {
-      if (e) this.logOnce(`send:${e.message}`, `send to ${peer.key} failed: ${e.message}`);
+    try {
+      // dgram copies only when the send is queued: pass a copy so the shared send buffer can be reused.
+      this.socket.send(Buffer.from(d), peer.port, peer.host, (e) => {
+        if (e) this.logOnce(`send:${e.message}`, `send to ${peer.key} failed: ${e.message}`);
+      });
+    } catch (e) {
+      // dgram throws synchronously on a bad port or address; no peer may take the device down.
+      this.logOnce(`send:${(e as Error).message}`, `send to ${peer.key} failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Runs `fn` on the next turn of the event loop; an error there is logged, never thrown out of the loop. */
+  private later(what: string, fn: () => void): void {
+    setImmediate(() => {
+      try {
+        fn();
+      } catch (e) {
+        this.logOnce(`internal:${what}:${(e as Error).message}`, `${what} failed: ${(e as Error).stack ?? String(e)}`);
+      }
     });
+  }
+
+  private isFromBbmd(from: Peer): boolean {
+    return this.bbmdPeer !== null && from.host === this.bbmdPeer.host && from.port === this.bbmdPeer.port;
   }
 
   private scratchEncode(encode: (b: EncodeBuffer) => void): Buffer {
@@ -871,7 +913,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
   private scheduleEvaluate(): void {
     if (this.evaluateScheduled || this.closed) return;
     this.evaluateScheduled = true;
-    setImmediate(() => {
+    this.later('COV and event evaluation', () => {
       this.evaluateScheduled = false;
       if (!this.closed) this.evaluate();
     });
@@ -1173,6 +1215,14 @@ function transitionOf(state: number): number {
 
 function macOf(peer: Peer): Buffer {
   return ipMac(`${peer.host}:${peer.port}`);
+}
+
+/** A B/IP address a reply may go to: a port 1..65535 and a host that is not unspecified, multicast or the limited broadcast. */
+function isUnicastPeer(host: string, port: number): boolean {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return false;
+  const o = host.split('.').map(Number);
+  if (o.length !== 4 || o.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return false;
+  return o[0] !== 0 && o[0] < 224;
 }
 
 /** Database_Revision: a stable hash of the object list, so a BMS sees when the layout changed. */

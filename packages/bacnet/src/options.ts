@@ -63,6 +63,10 @@ export interface BacnetDeviceOptions {
   readonly apduRetries?: number;
   /** Most COV subscriptions held at once; default 256. */
   readonly maxSubscriptions?: number;
+  /** Most COV subscriptions held for one subscriber address; default 64. */
+  readonly maxSubscriptionsPerSubscriber?: number;
+  /** Longest COV subscription granted, seconds; an indefinite (0) request gets this; default 28800 (8 h). */
+  readonly maxCovLifetimeS?: number;
   readonly logger?: BacnetLogger;
 }
 
@@ -87,6 +91,8 @@ export function validateOptions(o: BacnetDeviceOptions): void {
   intIn('apduTimeoutMs', o.apduTimeoutMs, 100, 60000);
   intIn('apduRetries', o.apduRetries, 0, 10);
   intIn('maxSubscriptions', o.maxSubscriptions, 1, 10000);
+  intIn('maxSubscriptionsPerSubscriber', o.maxSubscriptionsPerSubscriber, 1, 10000);
+  intIn('maxCovLifetimeS', o.maxCovLifetimeS, 60, 2_592_000);
   if (o.dccPassword !== undefined && o.dccPassword !== '' && o.dccPassword.length > 20) fail('dccPassword', 'BACnet passwords are at most 20 characters');
   (o.recipients ?? []).forEach((r, i) => {
     if (!HOST_PORT.test(r.address)) fail(`recipients[${i}].address`, `must be a.b.c.d or a.b.c.d:port, got ${JSON.stringify(r.address)}`);
