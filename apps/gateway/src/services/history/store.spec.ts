@@ -129,6 +129,14 @@ describe('HistoryLogger', () => {
     expect((await logger.audit())[0]).toMatchObject({ action: 'reload', principal: 'admin' });
   });
 
+  it('answers a query with what was recorded just before it, without waiting for the flush timer', async () => {
+    logger = await open({ flushIntervalMs: 60_000 });
+    logger.recordEvent({ category: 'alarm', action: 'raised', severity: 'warning', message: 'Room temperature high' });
+    logger.recordAudit({ kind: 'command', action: 'set-relay', outcome: 'ok', principal: 'operator' });
+    expect((await logger.events({ category: 'alarm' })).map((e) => e.message)).toEqual(['Room temperature high']);
+    expect((await logger.audit()).map((a) => a.action)).toEqual(['set-relay']);
+  });
+
   it('fails to open with a message naming the path', async () => {
     writeFileSync(join(dir, 'a-file'), '');
     const path = join(dir, 'a-file', 'h.db');

@@ -368,8 +368,11 @@ export class HistoryLogger implements HistoryStore {
 
   // ------------------------------------------------------------ queries (answered by the worker)
 
-  private query<T>(method: QueryMethod, ...args: unknown[]): Promise<T> {
-    return this.call({ type: 'query', method, args }) as Promise<T>;
+  /** Read-your-writes: what was accepted before the query (an alarm raised a moment ago) is
+   *  committed first, so a query never misses it because the flush timer has not run yet. */
+  private async query<T>(method: QueryMethod, ...args: unknown[]): Promise<T> {
+    await this.flush();
+    return (await this.call({ type: 'query', method, args })) as T;
   }
   series(entityPattern?: string): Promise<SeriesRef[]> {
     return this.query('series', entityPattern);
