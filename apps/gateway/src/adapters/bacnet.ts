@@ -19,6 +19,8 @@ export const BACNET_SCHEMA = obj('BACnet/IP device (@kirchhoff/bacnet); object l
     address: str('BBMD address; empty = no registration.', { default: '', ...IP_PORT }),
     ttlS: int('Registration time-to-live; re-registered every half of it.', { min: 30, max: 65_535, default: 300, unit: 's' }),
   }),
+  maxCovLifetimeS: int('Longest SubscribeCOV lifetime granted; a request for an indefinite (0) or longer lifetime gets this one, so a forgotten or spoofed subscriber expires.', { min: 60, max: 2_592_000, default: 28_800, unit: 's' }),
+  maxSubscriptionsPerSubscriber: int('COV subscriptions one subscriber address may hold; more are refused (Error: cov-subscription-failed).', { min: 1, max: 10_000, default: 64 }),
   recipients: arr('Notification Class recipients of event notifications: OUT_OF_RANGE on analog limits, CHANGE_OF_STATE on the alarm Binary Values (thermal runaway, ground fault, ...).', obj('A recipient', {
     address: str('Recipient B/IP address.', IP_PORT),
     processId: int('Process identifier in the notifications.', { min: 0, max: 4_294_967_295, default: 1 }),
@@ -29,6 +31,7 @@ export const BACNET_SCHEMA = obj('BACnet/IP device (@kirchhoff/bacnet); object l
 export interface BacnetConfig {
   enabled: boolean; writes: boolean; address: string; port: number; broadcastAddress: string; deviceInstance: number;
   deviceName: string; dccPassword: string; bbmd: { address: string; ttlS: number };
+  maxCovLifetimeS: number; maxSubscriptionsPerSubscriber: number;
   recipients: { address: string; processId: number; confirmed: boolean }[];
 }
 
@@ -49,6 +52,8 @@ export const bacnetAdapter: AdapterDefinition = {
       ...(c.dccPassword ? { dccPassword: c.dccPassword } : {}),
       ...(c.bbmd.address ? { bbmd: { address: c.bbmd.address, ttlS: c.bbmd.ttlS } } : {}),
       recipients: c.recipients,
+      maxCovLifetimeS: c.maxCovLifetimeS,
+      maxSubscriptionsPerSubscriber: c.maxSubscriptionsPerSubscriber,
       logger,
     });
     return {
