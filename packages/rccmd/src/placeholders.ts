@@ -22,7 +22,7 @@ export const PLACEHOLDERS: Readonly<Record<string, { readonly doc: string; reado
   '#EVENT': { doc: 'the job\'s event, e.g. ups-on-battery', value: (c) => c.event },
   '#JOB': { doc: 'the job\'s name', value: (c) => c.job },
   '#ALARM': { doc: 'message of the alarm that triggered the job', value: (c) => c.alarm ?? '' },
-  '#AUTONOMY': { doc: 'estimated remaining runtime, minutes with 2 decimals (as in the public capture)', value: (c) => f(runtimeS(c.snapshot, false) === null ? null : runtimeS(c.snapshot, false)! / 60, 2) },
+  '#AUTONOMY': { doc: 'estimated remaining runtime, whole minutes (rounded down) written with `.00`, as a CS141 sends it (`125.00`)', value: (c) => autonomyText(runtimeS(c.snapshot, false)) },
   '#RUNTIME': { doc: 'estimated remaining runtime, whole seconds', value: (c) => f(runtimeS(c.snapshot, false), 0) },
   '#SECONBAT': { doc: 'seconds on battery', value: (c) => f(c.snapshot.ups?.battery.secondsOnBattery, 0) },
   '#BATTCAP': { doc: 'battery charge remaining, %', value: (c) => f(c.snapshot.ups?.battery.estimatedChargeRemainingPercent, 0) },
@@ -39,6 +39,15 @@ export const PLACEHOLDERS: Readonly<Record<string, { readonly doc: string; reado
   '#SOC': { doc: 'lowest string state of charge, %', value: (c) => f(minOf(c.snapshot.strings.map((s) => s.socPercent.value)), 0) },
   '#TIME': { doc: 'time of sending, ISO 8601 UTC', value: (c) => new Date(c.nowMs).toISOString() },
 };
+
+/**
+ * Whole minutes with `.00`: RCCMD clients parse the power-fail text strictly (the open Go client accepts
+ * only `<digits>.00`), so a string autonomy of 201.4 min goes out as `201.00`. Rounded down: a shutdown
+ * scheduled from it must not count on runtime the battery may not have.
+ */
+function autonomyText(seconds: number | null): string {
+  return seconds === null || !Number.isFinite(seconds) ? '' : `${Math.max(0, Math.floor(seconds / 60))}.00`;
+}
 
 function minOf(values: readonly (number | null)[]): number | null {
   const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
