@@ -13,9 +13,10 @@ const PV = 85, EVENT_STATE = 36, STATUS_FLAGS = 111, NAME = 77, ACKED = 0, EVENT
 const S02_RUNAWAY = 10021, S01_RUNAWAY = 10011, S01_MODULE = 10014, UPS_ON_BATTERY = 10001, BALANCING = 10002, CRITICAL = 10003;
 const RAW_HOST = '127.0.0.22';
 
-const runaway = (string: number): AlarmCondition => ({
-  kind: 'thermal-runaway', severity: 'critical', entity: { kind: 'string', string },
-  message: `S0${string} thermal runaway: S0${string}-M03 rising 14.2 K/h`, value: 14.2, limit: 10,
+// As the runaway engine raises it: about the block that runs away (module 2), shown on the string's object.
+const runaway = (string: number, modulesPerString = 4): AlarmCondition => ({
+  kind: 'thermal-runaway', severity: 'critical', entity: { kind: 'module', string, module: 2, global: (string - 1) * modulesPerString + 2 },
+  message: `S0${string} thermal runaway: S0${string}-M02 rising 14.2 K/h`, value: 14.2, limit: 10,
 });
 
 interface EventNote {
@@ -98,7 +99,7 @@ describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values with CHANGE_OF_STA
     expect(forObject(S02_RUNAWAY)[0]).toMatchObject({
       processId: 9, initiatingObjectId: { type: 8, instance: 1234 }, eventObjectId: { type: BV, instance: S02_RUNAWAY },
       notificationClass: 1, priority: 64, eventType: 1, notifyType: 0, ackRequired: true, fromState: 0, toState: 2,
-      messageText: 'S02 Thermal runaway: S02 thermal runaway: S02-M03 rising 14.2 K/h',
+      messageText: 'S02 Thermal runaway: S02 thermal runaway: S02-M02 rising 14.2 K/h',
     });
     const apdu = rawFor(S02_RUNAWAY)[0];
     expect([...apdu.subarray(0, 4)]).toEqual([0x10, 0x03, 0x09, 10]); // UnconfirmedEventNotification, process id 10
@@ -226,16 +227,17 @@ describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values with CHANGE_OF_STA
 describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values of alarms active before the device started', () => {
   it('starts offnormal and notifies the recipients at once', async () => {
     const site = fixtureSite(2, 2);
-    site.reconcileAlarms('runaway', [runaway(1)]);
+    site.reconcileAlarms('runaway', [runaway(1, 2)]);
     const raw = await listen(RAW_HOST);
     const port = await freeUdpPort();
     const capture = await startCapture([port, raw.port]);
     const { device } = await startFixture(site, { recipients: [{ address: `${RAW_HOST}:${raw.port}`, processId: 4 }] }, port);
     const client = new Client(port);
     try {
-      await waitFor(() => raw.got.length === 2, 2000, 'S01 Thermal runaway and Critical alarm');
+      await waitFor(() => raw.got.length === 3, 2000, 'S01 Thermal runaway, S01 Module alarm (the block that runs away) and Critical alarm');
       const apdus = raw.got.map(apduOf);
       expect(apdus.filter((a) => contains(a, objectIdTag(BV, S01_RUNAWAY, 2)) && contains(a, changeOfState(true, true)))).toHaveLength(1);
+      expect(apdus.filter((a) => contains(a, objectIdTag(BV, S01_MODULE, 2)) && contains(a, changeOfState(true, true)))).toHaveLength(1);
       expect(apdus.filter((a) => contains(a, objectIdTag(BV, CRITICAL, 2)))).toHaveLength(1);
       const r = await client.readPropertyMultiple([{ objectId: { type: BV, instance: S01_RUNAWAY }, properties: [{ id: PV }, { id: EVENT_STATE }] }]);
       expect(r.values[0].values.map((p) => p.value[0].value)).toEqual([1, 2]);

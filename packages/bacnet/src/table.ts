@@ -131,8 +131,9 @@ export interface AlarmPoint {
 /** Warnings stay out of the alarm objects: a BMS alarm is something to act on. */
 const ALARM_OR_WORSE: readonly Severity[] = ['alarm', 'critical'];
 
+// A string's alarm may name the block it is about (thermal runaway names the hottest block).
 const onString = (kind: AlarmKind) => (a: Alarm, n: number) =>
-  a.kind === kind && a.entity.kind === 'string' && a.entity.string === n && ALARM_OR_WORSE.includes(a.severity);
+  a.kind === kind && (a.entity.kind === 'string' || a.entity.kind === 'module') && a.entity.string === n && ALARM_OR_WORSE.includes(a.severity);
 
 export const ALARM_INSTANCE_FORMULAS: Readonly<Record<AlarmScope, { readonly formula: string; readonly instance: (n: number, k: number) => number }>> = {
   string: { formula: '10000 + 10 x string + k', instance: (s, k) => 10000 + 10 * s + k },
@@ -145,7 +146,7 @@ export const ALARM_POINTS: readonly AlarmPoint[] = [
   { scope: 'string', key: 'string.imbalance', suffix: 'Imbalance', offset: 3, activeWhile: 'string-imbalance alarm on the string', matches: onString('string-imbalance') },
   {
     scope: 'string', key: 'string.moduleAlarm', suffix: 'Module alarm', offset: 4,
-    activeWhile: 'any module alarm in the string (module-lost, module-fuse-blown, voltage, temperature or Ri at alarm level)',
+    activeWhile: 'any module alarm in the string (module-lost, module-fuse-blown, voltage, temperature or Ri at alarm level, thermal runaway of a block)',
     matches: (a, n) => a.entity.kind === 'module' && a.entity.string === n && ALARM_OR_WORSE.includes(a.severity),
   },
   { scope: 'site', key: 'site.upsOnBattery', suffix: 'UPS on battery', offset: 1, needsUps: true, activeWhile: 'ups-on-battery alarm', matches: (a) => a.kind === 'ups-on-battery' && ALARM_OR_WORSE.includes(a.severity) },

@@ -16,7 +16,7 @@ import { UpsAlarmRow, MibContext } from './context';
 import { UPS_TRAPS, UPS_WELL_KNOWN_ALARMS, upsMibLeaves, upsOid, upsTestVarbindOids } from './ups-mib';
 import { ALARM_TABLE, BMS_MIB, BMS_NOTIFICATIONS, bmsMibLeaves, columnByName, entryOid, notificationFor, toSnmp } from './bms-mib';
 import { EngineIdentity, resolveEngine } from './engine';
-import { Notifier, NotificationStats } from './notifications';
+import { Notifier, NotificationPriority, NotificationStats } from './notifications';
 import { Access, SnmpAgentOptions, SnmpLogger, securityWarnings, stderrLogger, validateOptions } from './options';
 import { LocalizedUser, USM_STATS_OID, UsmStat, UsmStatName, digest, encrypt, localizeUser, processIncoming } from './usm';
 
@@ -572,6 +572,10 @@ class Agent implements SnmpAgent {
   private syncUpsAlarms(snap: SiteSnapshot, notify: boolean): void {
     const present = new Set<number>();
     for (const a of snap.alarms) {
+      // A UPS-MIB manager reads upsAlarmBatteryBad as "replace the battery": the battery monitor's
+      // warnings (a string imbalance, a block slightly high) stay in the BMS MIB. The UPS's own
+      // warning states (test failed, test in progress) are what their well-known alarms mean.
+      if (a.severity === 'warning' && a.entity.kind !== 'ups') continue;
       const n = (ALARM_KINDS[a.kind] as { upsMibAlarm?: number }).upsMibAlarm;
       if (n) present.add(n);
     }
@@ -589,8 +593,8 @@ class Agent implements SnmpAgent {
       { oid: [...upsOid(6, 2, 1, 2), r.id], value: oidValue([...UPS_WELL_KNOWN_ALARMS, r.descr]) },
     ];
     // RFC 1628: no entry-added trap for OnBattery (it has its own) or TestInProgress; no removed trap for TestInProgress.
-    for (const r of added) if (r.descr !== 2 && r.descr !== 24) this.notifier.notify([...UPS_TRAPS, 3], rowVarbinds(r));
-    for (const r of removed) if (r.descr !== 24) this.notifier.notify([...UPS_TRAPS, 4], rowVarbinds(r));
+    for (const r of added) if (r.descr !== 2 && r.descr !== 24) this.notifier.notify([...UPS_TRAPS, 3], rowVarbinds(r), 'high');
+    for (const r of removed) if (r.descr !== 24) this.notifier.notify([...UPS_TRAPS, 4], rowVarbinds(r), 'high');
   }
 
   private onBattery(): boolean {
@@ -605,7 +609,7 @@ class Agent implements SnmpAgent {
       { oid: [...upsOid(2, 3), 0], value: int(u.battery.estimatedMinutesRemaining) },
       { oid: [...upsOid(2, 2), 0], value: int(u.battery.secondsOnBattery) },
       { oid: [...upsOid(9, 7), 0], value: int(u.config.lowBattTimeMin) },
-    ]);
+    ], 'high');
   }
 
   /** upsTrapOnBattery when the UPS goes on battery, then every minute until it is off battery. */
@@ -656,8 +660,17 @@ class Agent implements SnmpAgent {
       const value = row === undefined ? undefined : toSnmp(column.syntax, column.read(row, this.ctx));
       varbinds.push({ oid: [...entryOid(table), column.sub, ...instance], value: value ?? { tag: Tag.Null, value: null } });
     }
-    this.notifier.notify([...BMS_NOTIFICATIONS, def.sub], varbinds);
+    this.notifier.notify([...BMS_NOTIFICATIONS, def.sub], varbinds, notificationPriority(alarm, action, def.name));
   }
+}
+
+/**
+ * Safety notifications (thermal runaway, ground fault, any critical alarm) go out at once; other
+ * alarms wait ahead of warnings. A clear never overtakes its raise: it is at most `high`.
+ */
+function notificationPriority(alarm: Alarm, action: 'raised' | 'cleared', notification: string): NotificationPriority {
+  if (action === 'raised' && (alarm.severity === 'critical' || notification === 'bmsThermalRunaway' || notification === 'bmsGroundFault')) return 'immediate';
+  return alarm.severity === 'warning' ? 'normal' : 'high';
 }
 
 function thresholdOf(snap: SiteSnapshot, key: ThresholdKey): Threshold | undefined {

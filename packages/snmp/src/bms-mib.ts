@@ -329,7 +329,8 @@ export const BMS_TABLES = [STRING_TABLE, MODULE_TABLE, SENSOR_TABLE, IO_TABLE, A
 
 // --- notifications ---------------------------------------------------------------------------
 
-const ALARM_OBJECTS = ['bmsAlarmKind', 'bmsAlarmSeverity', 'bmsAlarmEntity', 'bmsAlarmStringIndex', 'bmsAlarmModuleIndex', 'bmsAlarmMessage', 'bmsAlarmValue', 'bmsAlarmLimit'];
+// bmsAlarmRaisedTime: a notification that waited in a receiver's queue still says when its alarm began.
+const ALARM_OBJECTS = ['bmsAlarmKind', 'bmsAlarmSeverity', 'bmsAlarmEntity', 'bmsAlarmStringIndex', 'bmsAlarmModuleIndex', 'bmsAlarmMessage', 'bmsAlarmValue', 'bmsAlarmLimit', 'bmsAlarmRaisedTime'];
 const MODULE_OBJECTS = ['bmsModuleLabel', 'bmsModuleVoltage', 'bmsModuleTemperature', 'bmsModuleResistance'];
 const STRING_OBJECTS = ['bmsStringName', 'bmsStringSumVoltage', 'bmsStringCurrent', 'bmsStringSpread'];
 

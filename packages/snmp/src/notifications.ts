@@ -1,5 +1,7 @@
 // Sends traps and informs (v2c, v3) to the configured receivers through net-snmp sessions, at
-// most one notification per receiver every `minIntervalMs` (RFC 1628): the rest wait in a queue.
+// most one notification per receiver every `minIntervalMs` (RFC 1628): the rest wait in a queue,
+// the more urgent first. Safety notifications (priority `immediate`: thermal runaway, ground fault,
+// any critical alarm) never wait: a burst of module-lost traps must not hold them back.
 import * as snmp from 'net-snmp';
 import { Tag } from './ber';
 import type { SnmpValue, VarBind } from './message';
@@ -56,9 +58,17 @@ function toNetVarbind(vb: VarBind): snmp.Varbind {
   }
 }
 
+/**
+ * How urgent a notification is. `immediate` goes out at once, outside the pacing; `high` (alarms,
+ * UPS on battery) waits ahead of `normal` (warnings, test results) in a receiver's queue.
+ */
+export type NotificationPriority = 'immediate' | 'high' | 'normal';
+const RANK: Record<NotificationPriority, number> = { immediate: 0, high: 1, normal: 2 };
+
 interface Pending {
   readonly trapOid: readonly number[];
   readonly varbinds: readonly VarBind[];
+  readonly priority: NotificationPriority;
 }
 
 class ReceiverQueue {
@@ -104,11 +114,19 @@ class ReceiverQueue {
 
   enqueue(p: Pending): void {
     if (this.closed) return;
-    this.queue.push(p);
+    if (p.priority === 'immediate') {
+      this.send(p);
+      return;
+    }
+    // Behind every queued notification of the same or higher priority, ahead of the rest.
+    const at = this.queue.findIndex((q) => RANK[q.priority] > RANK[p.priority]);
+    this.queue.splice(at < 0 ? this.queue.length : at, 0, p);
     if (this.queue.length > this.maxQueue) {
-      this.queue.shift();
+      // The oldest of the least urgent goes.
+      const worst = Math.max(...this.queue.map((q) => RANK[q.priority]));
+      this.queue.splice(this.queue.findIndex((q) => RANK[q.priority] === worst), 1);
       this.stats.dropped++;
-      this.logger.warn(`snmp notifications to ${this.label} are queued faster than one per ${this.minIntervalMs} ms: dropped the oldest`);
+      this.logger.warn(`snmp notifications to ${this.label} are queued faster than one per ${this.minIntervalMs} ms: dropped the oldest of the least urgent`);
     }
     this.pump();
   }
@@ -176,8 +194,8 @@ export class Notifier {
   }
 
   /** Sends `trapOid` with `varbinds` (sysUpTime and snmpTrapOID are added) to every receiver. */
-  notify(trapOid: readonly number[], varbinds: readonly VarBind[]): void {
-    for (const q of this.queues) q.enqueue({ trapOid, varbinds });
+  notify(trapOid: readonly number[], varbinds: readonly VarBind[], priority: NotificationPriority = 'normal'): void {
+    for (const q of this.queues) q.enqueue({ trapOid, varbinds, priority });
   }
 
   close(): void {

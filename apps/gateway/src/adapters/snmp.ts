@@ -11,7 +11,7 @@ export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628
   port: portKey('UDP port (the standard 161 needs root).', 161),
   engineId: str('snmpEngineID as hex (5..32 bytes); empty = from stateFile, else derived from host, site name and port.', { default: '', pattern: /^([0-9a-fA-F]{10,64})?$/, patternDoc: 'empty, or 10..64 hex digits' }),
   stateFile: str('JSON file keeping the engine id and boot counter across restarts; empty = none.', { default: '' }),
-  notificationIntervalMs: int('At most one notification per receiver in this time (RFC 1628: 5 s).', { min: 1000, max: 600_000, default: 5000, unit: 'ms' }),
+  notificationIntervalMs: int('At most one notification per receiver in this time (RFC 1628: 5 s); alarms wait ahead of warnings, and thermal-runaway, ground-fault and critical notifications go out at once.', { min: 1000, max: 600_000, default: 5000, unit: 'ms' }),
   communities: arr('SNMP v2c communities; none = v2c off. A default such as public is warned about at start-up.', obj('A community', {
     name: str('Community string.'),
     access: str('Access.', { enum: ['read-only', 'read-write'], default: 'read-only' }),

@@ -31,7 +31,8 @@ describe('thermal runaway', () => {
     const snap = sim.site.snapshot();
     const alarm = snap.alarms.find((x) => x.kind === 'thermal-runaway');
     expect(alarm?.severity).toBe('critical');
-    expect(alarm?.entity).toEqual({ kind: 'string', string: 1 });
+    // The block that runs away is named, not only the string (SNMP bmsAlarmModuleIndex, alarm entity).
+    expect(alarm?.entity).toEqual({ kind: 'module', string: 1, module: 7, global: 7 });
     expect(snap.relays[0]).toMatchObject({ name: 'Battery breaker', function: 'breaker', on: true });
     // The breaker is open: no more charge current into the string, and the alarm is latched.
     expect(snap.strings[0].dcCurrentA.value).toBe(0);

@@ -1,7 +1,7 @@
 // Thermal-runaway detection: a block temperature rising fast (or far above the others) together
 // with a rising float current, held for a delay -> critical alarm and the breaker relay trips.
 // Latched: only reset() (an operator, after inspection) clears it.
-import type { AlarmCondition, ChargeMode, SiteSnapshot, SiteTransaction } from '@kirchhoff/core';
+import type { AlarmCondition, ChargeMode, ModuleState, SiteSnapshot, SiteTransaction } from '@kirchhoff/core';
 
 export interface RunawayOptions {
   /** Default true. */
@@ -77,7 +77,7 @@ export class RunawayEngine {
       while (w.temps.length > 2 && now - w.temps[1].atMs >= windowMs) w.temps.shift();
 
       let worstRate = 0;
-      let hot: string | null = null;
+      let hot: ModuleState | null = null;
       const old = w.temps[0];
       if (now - old.atMs >= windowMs) {
         for (let i = 0; i < temps.length; i++) {
@@ -85,7 +85,7 @@ export class RunawayEngine {
           const b = temps[i];
           if (a === null || b === null) continue;
           const rate = ((b - a) / (now - old.atMs)) * 3_600_000;
-          if (rate > worstRate) [worstRate, hot] = [rate, mods[i].label];
+          if (rate > worstRate) [worstRate, hot] = [rate, mods[i]];
         }
       }
       const known = temps.filter((t): t is number => t !== null).sort((x, y) => x - y);
@@ -111,11 +111,15 @@ export class RunawayEngine {
       if (thermal && rising) w.sinceMs ??= now;
       else w.sinceMs = null;
       if (w.sinceMs !== null && now - w.sinceMs >= this.opts.delayS * 1000) {
-        const what = worstRate >= this.opts.riseRateCPerHour ? `${hot} rising ${worstRate.toFixed(1)} K/h` : `blocks ${spreadC.toFixed(1)} K apart`;
+        const byRate = worstRate >= this.opts.riseRateCPerHour;
+        const what = byRate ? `${hot!.label} rising ${worstRate.toFixed(1)} K/h` : `blocks ${spreadC.toFixed(1)} K apart`;
+        // The block to inspect: the fastest riser, else the hottest. Every protocol then names it
+        // (SNMP bmsAlarmModuleIndex, the alarm's entity), not only the text.
+        const block = byRate ? hot : hottest(mods);
         w.tripped = {
           kind: 'thermal-runaway',
           severity: 'critical',
-          entity: { kind: 'string', string: s.string },
+          entity: block ? { kind: 'module', string: block.string, module: block.module, global: block.global } : { kind: 'string', string: s.string },
           message: `${s.label} thermal runaway: ${what}, float current ${i?.toFixed(2)} A (baseline ${w.baselineA?.toFixed(2)} A)`
             + (this.opts.breakerRelayId !== null ? `; battery breaker opened (relay ${this.opts.breakerRelayId})` : ''),
           value: Math.round(worstRate * 10) / 10,
@@ -144,4 +148,13 @@ export class RunawayEngine {
       }
     });
   }
+}
+
+function hottest(mods: readonly ModuleState[]): ModuleState | null {
+  let best: ModuleState | null = null;
+  for (const m of mods) {
+    if (m.temperatureC.quality !== 'fresh' || m.temperatureC.value === null) continue;
+    if (!best || m.temperatureC.value > (best.temperatureC.value as number)) best = m;
+  }
+  return best;
 }
