@@ -40,7 +40,7 @@ export function mqttConnect(clientId: string, user?: string, password?: string):
   return Buffer.concat([Buffer.from([0x10, body.length]), body]);
 }
 
-export function httpGet(path = '/api/health'): Buffer {
+export function httpGet(path = '/health'): Buffer {
   return Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
 }
 
