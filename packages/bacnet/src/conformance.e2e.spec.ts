@@ -153,6 +153,9 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
       counts[o.type] = (counts[o.type] ?? 0) + 1;
       const props = results.get(`${o.type}:${o.instance}`)!;
       expect(props.get(NAME)![0].value).toBe(o.name);
+      // Description is for operators: no internal model paths such as `modules[7].voltageV`.
+      const description = props.get(28)?.[0].value;
+      if (description !== undefined) expect([o.name, description]).toEqual([o.name, expect.not.stringMatching(/\w\[\w*\]|\.[a-z]+[A-Z]\w*/)]);
       expect(props.get(75)![0].value).toEqual({ type: o.type, instance: o.instance });
       const pv = props.get(PV)?.[0].value;
       switch (o.type) {

@@ -346,19 +346,30 @@ class BacnetServer implements BacnetDevice, DeviceView {
   private confirmed(d: Buffer, f: Frame, peer: Peer, a: Extract<Frame['apdu'], { kind: 'confirmed' }>): void {
     const reader = new TagReader(d, a.bodyOffset, d.length);
     const respond = (reply: Reply) => this.respond(peer, a, reply);
+    // A request that does not decode is rejected whether its handler is synchronous or not
+    // (WriteProperty is async: its decode errors arrive as a rejected promise).
+    const refused = (e: unknown): boolean => {
+      if (e instanceof DecodeError) {
+        this.logOnce(`reject:${a.service}:${e.message}`, `rejected service ${a.service} from ${peer.key}: ${e.message}`);
+        respond({ kind: 'reject', reason: e.reason });
+        return true;
+      }
+      if (e instanceof TooLong) {
+        this.sendAbort(peer, a.invokeId, AbortReason.APDU_TOO_LONG);
+        return true;
+      }
+      return false;
+    };
     let reply: Reply | Promise<Reply>;
     try {
       reply = this.dispatch(a.service, reader, peer);
     } catch (e) {
-      if (e instanceof DecodeError) {
-        this.logOnce(`reject:${a.service}:${e.message}`, `rejected service ${a.service} from ${peer.key}: ${e.message}`);
-        return respond({ kind: 'reject', reason: e.reason });
-      }
-      if (e instanceof TooLong) return this.sendAbort(peer, a.invokeId, AbortReason.APDU_TOO_LONG);
+      if (refused(e)) return;
       throw e;
     }
     if (reply instanceof Promise) {
       reply.then(respond, (e) => {
+        if (refused(e)) return;
         this.logOnce(`async:${(e as Error).message}`, `service ${a.service} from ${peer.key} failed: ${(e as Error).message}`);
         this.sendAbort(peer, a.invokeId, AbortReason.OTHER);
       });

@@ -74,6 +74,11 @@ describeWithTools(['dumpcap', 'tshark'], 'hostile input', () => {
     expect(await apdus(confirmedRequest(RP, 17, [...objectIdTag(0, 11), 0x1d, 0x55]))).toEqual(reject(17, 3)); // an 85-octet property identifier
     expect(await apdus(confirmedRequest(14, 15, [...objectIdTag(0, 11), 0x1e, 0x1f]))).toEqual(reject(15, 5)); // RPM with no properties
     expect(await apdus(confirmedRequest(15, 16, [...objectIdTag(4, 1), 0x19, PV, 0x3e, 0x91, 0x01, 0x3f, 0x49, 0x00]))).toEqual(reject(16, 6)); // WP priority 0
+    // Malformed WriteProperty (an async handler): the same Rejects as ReadProperty, never Abort(other).
+    expect(await apdus(confirmedRequest(15, 18, objectIdTag(4, 1).slice(0, 3)))).toEqual(reject(18, 5)); // truncated object id
+    expect(await apdus(confirmedRequest(15, 19, [...objectIdTag(4, 1), 0x19, PV]))).toEqual(reject(19, 5)); // no value
+    expect(await apdus(confirmedRequest(15, 20, [0x19, PV, ...objectIdTag(4, 1), 0x3e, 0x91, 0x01, 0x3f]))).toEqual(reject(20, 4)); // tags swapped
+    expect(await apdus(confirmedRequest(15, 21, [...objectIdTag(4, 1), 0x19, PV, 0x3e, 0x91, 0x01, 0x3f, 0x00]))).toEqual(reject(21, 7)); // left-over octet
     await stillServes();
   });
 

@@ -43,7 +43,7 @@ export const ERR = {
   OPTIONAL_FUNCTIONALITY_NOT_SUPPORTED: { errorClass: 5, errorCode: 45 },
   SERVICE_REQUEST_DENIED: { errorClass: 5, errorCode: 29 },
   INVALID_EVENT_STATE: { errorClass: 5, errorCode: 73 },
-  INVALID_TIME_STAMP: { errorClass: 5, errorCode: 74 },
+  INVALID_TIME_STAMP: { errorClass: 5, errorCode: 14 },
   COV_SUBSCRIPTION_FAILED: { errorClass: 5, errorCode: 43 },
   NOT_COV_PROPERTY: { errorClass: 5, errorCode: 44 },
   OTHER_DEVICE: { errorClass: 0, errorCode: 0 },
@@ -305,11 +305,11 @@ export function buildPointObjects(snap: SiteSnapshot): BacnetObject[] {
   for (const s of snap.strings) {
     const members: BacnetObject[] = [];
     for (const p of ANALOG_POINTS.filter((x) => x.group === 'string')) {
-      members.push(analogObject(p, s.string, s.label, p.units, p.covIncrement, `${s.name}: ${p.source.replace('[s]', `[${s.string}]`)}`));
+      members.push(analogObject(p, s.string, s.label, p.units, p.covIncrement, `${s.name}: ${p.description}`));
     }
     for (let g = s.firstGlobal; g < s.firstGlobal + s.moduleCount; g++) {
       const m = snap.modules[g - 1];
-      for (const p of modulePoints) members.push(analogObject(p, g, m.label, p.units, p.covIncrement, `${m.label} (module ${g}): ${p.source.replace('[g]', `[${g}]`)}`));
+      for (const p of modulePoints) members.push(analogObject(p, g, m.label, p.units, p.covIncrement, `${m.label} (module ${g}): ${p.description}`));
       members.push(binaryLike(OT.BINARY_VALUE, g, `${m.label} Equalize`, `${m.label} bypass (equalize) on`, (ctx) => ctx.snap.modules[g - 1].equalize.on, (ctx) => ctx.snap.modules[g - 1].voltageV.quality));
       members.push(multiState(OT.MULTI_STATE_VALUE, g, `${m.label} Status`, `${m.label} module status`, MODULE_STATUS_STATES, (ctx) => moduleStatusState(ctx.snap.modules[g - 1]), (ctx) => ctx.snap.modules[g - 1].voltageV.quality));
     }
@@ -325,7 +325,7 @@ export function buildPointObjects(snap: SiteSnapshot): BacnetObject[] {
     views.push(sv);
   }
   if (snap.ups) {
-    for (const p of ANALOG_POINTS.filter((x) => x.group === 'ups')) objects.push(analogObject(p, 0, 'UPS', p.units, p.covIncrement, `UPS: ${p.source}`));
+    for (const p of ANALOG_POINTS.filter((x) => x.group === 'ups')) objects.push(analogObject(p, 0, 'UPS', p.units, p.covIncrement, p.description));
     objects.push(multiState(OT.MULTI_STATE_INPUT, 1, 'UPS Output Source', 'UPS output source (UPS-MIB upsOutputSource)', UPS_OUTPUT_SOURCE_STATES,
       (ctx) => UPS_OUTPUT_SOURCES.indexOf(ctx.snap.ups?.output.source ?? 'other') + 1, (ctx) => ctx.snap.ups?.quality ?? 'failed'));
   }

@@ -94,7 +94,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet services on the wire', () => {
     expect(stamp[0]).toBe(0x2e); // [2] date-time
     const ackAlarm = (id: number, ts: number[]) => confirmedRequest(0, id, [0x09, 0x01, ...objectIdTag(0, 61, 1), 0x29, 0x04, 0x3e, ...ts, 0x3f, ...charString(4, 'operator'), 0x5e, ...ts, 0x5f]);
     const wrong = [0x19, 0x05]; // [1] sequence number 5
-    expect((await rawExchange(port, [ackAlarm(42, wrong)])).map((d) => [...apduOf(d)])).toEqual([[0x50, 42, 0, 0x91, 5, 0x91, 74]]); // invalid-time-stamp
+    expect((await rawExchange(port, [ackAlarm(42, wrong)])).map((d) => [...apduOf(d)])).toEqual([[0x50, 42, 0, 0x91, 5, 0x91, 14]]); // services, invalid-time-stamp (clause 21 BACnetErrorCode: 14)
     recipient.got.length = 0;
     expect((await rawExchange(port, [ackAlarm(43, stamp)])).map((d) => [...apduOf(d)])).toEqual([[0x20, 43, 0]]);
     expect(first(await client.readProperty({ type: 0, instance: 61 }, 0))).toEqual({ bitsUsed: 3, value: [7] }); // all transitions acknowledged

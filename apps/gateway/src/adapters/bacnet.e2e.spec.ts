@@ -15,7 +15,7 @@ interface ReadResult { values: { type: number; value: unknown }[] }
 interface Bacstack {
   readProperty(address: string, objectId: { type: number; instance: number }, propertyId: number, options: object, next: (err: Error | null, value: ReadResult) => void): void;
   whoIs(options: { address: string }): void;
-  once(event: 'iAm', listener: (device: { deviceId: number }) => void): void;
+  once(event: 'iAm', listener: (device: { deviceId: number; vendorId: number }) => void): void;
   close(): void;
 }
 const BacstackClient = createRequire(__filename)('bacstack') as new (options: { port: number; interface: string; apduTimeout: number }) => Bacstack;
@@ -27,7 +27,7 @@ describe('gateway --demo: BACnet/IP', () => {
   beforeAll(async () => {
     // bacstack sends to its own port: the device and the client share one port on two loopback addresses.
     const port = await freeUdpPort();
-    const config = finishConfig(applySets(demoConfig(), [...EPHEMERAL, `bacnet.port=${port}`, `bacnet.address=${DEVICE}`, 'bacnet.deviceInstance=4711']));
+    const config = finishConfig(applySets(demoConfig(), [...EPHEMERAL, `bacnet.port=${port}`, `bacnet.address=${DEVICE}`, 'bacnet.deviceInstance=4711', 'bacnet.vendorId=1234', 'bacnet.vendorName="Acme Batteries"']));
     gw = await startGateway(config, { logger: memoryLogger(), cycleMs: 3_600_000 });
     const svc = gw.services.find((s) => s.name === 'BACnet/IP')!;
     expect(svc).toEqual({ name: 'BACnet/IP', endpoint: `udp ${DEVICE}:${port}`, state: 'running' });
@@ -44,16 +44,19 @@ describe('gateway --demo: BACnet/IP', () => {
   it('reads S01-M07 Voltage (AI 71) equal to the model', async () => {
     const m = gw.site.snapshot().modules[6];
     expect(m.voltageV.value).not.toBeNull();
-    const [pv, name, units] = await Promise.all([read(0, 71, 85), read(0, 71, 77), read(0, 71, 117)]);
+    const [pv, name, units, description] = await Promise.all([read(0, 71, 85), read(0, 71, 77), read(0, 71, 117), read(0, 71, 28)]);
     expect(pv.values[0].value as number).toBeCloseTo(m.voltageV.value!, 5);
     expect(name.values[0].value).toBe(`${m.label} Voltage`);
+    // Words an operator reads, not the model path (`modules[7].voltageV`).
+    expect(description.values[0].value).toBe(`${m.label} (module 7): block voltage`);
     expect(units.values[0].value).toBe(5); // volts
   });
 
-  it('names the Device after the site and answers Who-Is', async () => {
+  it('names the Device after the site, with the configured vendor, and answers Who-Is', async () => {
     expect((await read(8, 4711, 77)).values[0].value).toBe(gw.site.snapshot().info.name);
-    const iAm = new Promise<{ deviceId: number }>((resolve) => client.once('iAm', resolve));
+    expect([(await read(8, 4711, 120)).values[0].value, (await read(8, 4711, 121)).values[0].value]).toEqual([1234, 'Acme Batteries']);
+    const iAm = new Promise<{ deviceId: number; vendorId: number }>((resolve) => client.once('iAm', resolve));
     client.whoIs({ address: DEVICE });
-    expect((await iAm).deviceId).toBe(4711);
+    expect(await iAm).toMatchObject({ deviceId: 4711, vendorId: 1234 });
   });
 });

@@ -14,6 +14,8 @@ export const BACNET_SCHEMA = obj('BACnet/IP device (@kirchhoff/bacnet); object l
   broadcastAddress: str('Where I-Am announcements go (the subnet\'s broadcast address).', { default: '255.255.255.255', pattern: /^(\d{1,3}\.){3}\d{1,3}$/, patternDoc: 'an IPv4 address' }),
   deviceInstance: int('Device object instance (unique on the BACnet internetwork).', { min: 0, max: 4_194_302, default: 260_001 }),
   deviceName: str('Device Object_Name; empty = the site name.', { default: '' }),
+  vendorId: int('Vendor_Identifier in the Device object and I-Am: the number ASHRAE assigned to the organisation that ships this device; 0 is ASHRAE\'s own (no number assigned to this project).', { min: 0, max: 65_535, default: 0 }),
+  vendorName: str('Vendor_Name in the Device object.', { default: 'Kirchhoff project', pattern: /^.{1,64}$/, patternDoc: '1 to 64 characters' }),
   dccPassword: str('Password for DeviceCommunicationControl; empty = the service is not offered.', { default: '', pattern: /^.{0,20}$/, patternDoc: 'at most 20 characters' }),
   bbmd: obj('Foreign-device registration with a BBMD (to be reachable from other subnets).', {
     address: str('BBMD address; empty = no registration.', { default: '', ...IP_PORT }),
@@ -30,7 +32,7 @@ export const BACNET_SCHEMA = obj('BACnet/IP device (@kirchhoff/bacnet); object l
 
 export interface BacnetConfig {
   enabled: boolean; writes: boolean; address: string; port: number; broadcastAddress: string; deviceInstance: number;
-  deviceName: string; dccPassword: string; bbmd: { address: string; ttlS: number };
+  deviceName: string; vendorId: number; vendorName: string; dccPassword: string; bbmd: { address: string; ttlS: number };
   maxCovLifetimeS: number; maxSubscriptionsPerSubscriber: number;
   recipients: { address: string; processId: number; confirmed: boolean }[];
 }
@@ -47,6 +49,8 @@ export const bacnetAdapter: AdapterDefinition = {
       broadcastAddress: c.broadcastAddress,
       deviceInstance: c.deviceInstance,
       deviceName: c.deviceName || config.site.name,
+      vendorId: c.vendorId,
+      vendorName: c.vendorName,
       location: config.site.location,
       commands: c.writes ? commands : null,
       ...(c.dccPassword ? { dccPassword: c.dccPassword } : {}),
