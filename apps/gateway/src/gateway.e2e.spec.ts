@@ -66,6 +66,20 @@ describeWithTools(['mbpoll'], 'gateway --demo: Modbus TCP', () => {
     await waitFor(() => clients()['modbus-tcp'] === 0, 5000, 'the closed connection to be uncounted');
   });
 
+  it('counts bad frames per adapter and kind in /metrics, with one log line for them all', async () => {
+    const port = Number(gw.services.find((s) => s.name === 'Modbus TCP')!.endpoint.split(':').pop());
+    // Protocol identifier 0x1234 instead of 0: each of the 5 connections is closed after its frame.
+    for (let i = 0; i < 5; i++) {
+      const socket = createConnection(port, '127.0.0.1', () => socket.write(Buffer.from('000112340006010300000001', 'hex')));
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.on('close', resolve));
+    }
+    const http = gw.services.find((s) => s.name === 'HTTP API')!.endpoint.split(':').pop();
+    const text = await (await fetch(`http://127.0.0.1:${http}/metrics`, { headers: { authorization: `Basic ${Buffer.from('viewer:kirchhoff-viewer').toString('base64')}` } })).text();
+    expect(text).toMatch(/^kirchhoff_problems_total\{adapter="modbus",kind="framing"\} 5$/m);
+    expect(text).toMatch(/^kirchhoff_problem_log_lines_total\{adapter="modbus",kind="framing"\} 1$/m);
+  });
+
   it('serves the model\'s module registers to mbpoll', async () => {
     const tcp = gw.services.find((s) => s.name === 'Modbus TCP')!;
     expect(tcp.state).toBe('running');

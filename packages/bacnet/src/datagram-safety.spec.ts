@@ -72,6 +72,14 @@ describe('datagrams that must not take the device down', () => {
     expect(warnings.filter((w) => /Forwarded-NPDU/.test(w))).toHaveLength(1);
   });
 
+  // Issue 19, point 6: the log said "BVLC length N differs from the datagram's M" once per distinct N.
+  it('logs datagrams with 100 distinct bad BVLC lengths once', async () => {
+    const bad = Array.from({ length: 100 }, (_, i) => Buffer.from([0x81, 0x0a, 0x01, i, 0x01, 0x00]));
+    await rawExchange(port, bad, { waitMs: 200 });
+    await stillAnswers();
+    expect(warnings.filter((w) => /BVLC length/.test(w))).toHaveLength(1);
+  });
+
   it('never answers the originator named in a Forwarded-NPDU that did not come from its BBMD', async () => {
     const victim = await listen('127.0.0.13');
     try {

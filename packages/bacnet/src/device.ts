@@ -4,7 +4,7 @@
 import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { AbortReason, RejectReason } from '@bacnet-js/client';
 import { IAm, IHave } from '@bacnet-js/client/dist/lib/services';
-import { Alarm, CommandError, Site, SiteSnapshot } from '@kirchhoff/core';
+import { Alarm, CommandError, ProblemLog, RateLimitedLog, Site, SiteSnapshot } from '@kirchhoff/core';
 import { asn1, bitString, DecodeError, EncodeBuffer, encodeValue, TagReader, V, Value } from './codec';
 import {
   BacnetAddress, BVLC, BVLC_NAK, bvlcResult, decodeFrame, finishBvlc, Frame, ipMac, PDU, registerForeignDevice, writeHeader,
@@ -140,7 +140,8 @@ class BacnetServer implements BacnetDevice, DeviceView {
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly segmented = new Map<string, SegmentedTx>();
   private readonly pending = new Map<number, PendingRequest>();
-  private readonly loggedOnce = new Set<string>();
+  /** Hostile or broken input: one line per kind per minute, every case counted. */
+  private readonly problems: RateLimitedLog;
   private readonly scratch = Buffer.allocUnsafe(ENCODE_LIMIT + 64 * 1024);
   private readonly sendBuf = Buffer.allocUnsafe(MAX_APDU + 64);
   private readonly timers: NodeJS.Timeout[] = [];
@@ -157,6 +158,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
   constructor(private readonly site: Site, private readonly options: BacnetDeviceOptions) {
     const snap = site.snapshot();
     this.log = options.logger ?? stderrLogger;
+    this.problems = (options.problems ?? new ProblemLog()).source('bacnet', this.log);
     this.address = options.address ?? '0.0.0.0';
     this.deviceInstance = options.deviceInstance ?? 260001;
     this.deviceName = options.deviceName || snap.info.name;
@@ -199,7 +201,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     this.objectTypesSupported = [...new Set(this.objects.map((o) => o.id.type))].sort((a, b) => a - b);
     this.socket = createSocket({ type: 'udp4', reuseAddr: false });
     this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));
-    this.socket.on('error', (e) => this.logOnce(`socket:${e.message}`, `socket error: ${e.message}`));
+    this.socket.on('error', (e) => this.problems.warn('socket', `socket error: ${e.message}`));
     this.unsubscribe = site.subscribe((e) => {
       if (e.type === 'values' || e.type === 'thresholds') this.scheduleEvaluate();
       else if (e.type === 'alarm' && !this.closed) this.onAlarm(e.action, e.alarm);
@@ -279,7 +281,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     try {
       this.handle(d, rinfo);
     } catch (e) {
-      this.logOnce(`internal:${(e as Error).message}`, `request from ${rinfo.address}:${rinfo.port} failed: ${(e as Error).stack ?? String(e)}`);
+      this.problems.warn('internal', `request from ${rinfo.address}:${rinfo.port} failed: ${(e as Error).stack ?? String(e)}`);
     }
   }
 
@@ -294,7 +296,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
         this.sendRaw(bvlcResult(BVLC_NAK[r.bvlcFunction]), from);
       }
       if (r.rejectInvokeId !== undefined) this.sendReject(from, r.rejectInvokeId, RejectReason.MISSING_REQUIRED_PARAMETER);
-      this.logOnce(`drop:${r.drop}`, `dropped a datagram from ${from.key}: ${r.drop}`);
+      this.problems.warn('malformed', `dropped a datagram from ${from.key}: ${r.drop}`);
       return;
     }
     const f = r.frame;
@@ -302,13 +304,13 @@ class BacnetServer implements BacnetDevice, DeviceView {
     if (f.originator !== null && !this.isFromBbmd(from)) {
       // Only the BBMD this device registered with forwards to it (J.5); from anyone else a
       // Forwarded-NPDU would make this device answer (and amplify towards) a third party.
-      this.logOnce('drop:forwarded', `dropped a Forwarded-NPDU from ${from.key}: not the configured BBMD (bacnet.bbmd)`);
+      this.problems.warn('forwarded-not-bbmd', `dropped a Forwarded-NPDU from ${from.key}: not the configured BBMD (bacnet.bbmd)`);
       return;
     }
     const origin = f.originator ?? from.key;
     const [host, port] = origin.split(':');
     if (!isUnicastPeer(host, Number(port))) {
-      this.logOnce('drop:originator', `dropped a Forwarded-NPDU from ${from.key}: originator ${origin} is not a unicast B/IP address`);
+      this.problems.warn('forwarded-bad-originator', `dropped a Forwarded-NPDU from ${from.key}: originator ${origin} is not a unicast B/IP address`);
       return;
     }
     const peer: Peer = { host, port: Number(port), dest: f.source, key: f.source ? `${origin}/${f.source.net}:${f.source.adr.toString('hex')}` : origin };
@@ -350,7 +352,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     // (WriteProperty is async: its decode errors arrive as a rejected promise).
     const refused = (e: unknown): boolean => {
       if (e instanceof DecodeError) {
-        this.logOnce(`reject:${a.service}:${e.message}`, `rejected service ${a.service} from ${peer.key}: ${e.message}`);
+        this.problems.warn('reject', `rejected service ${a.service} from ${peer.key}: ${e.message}`);
         respond({ kind: 'reject', reason: e.reason });
         return true;
       }
@@ -370,7 +372,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     if (reply instanceof Promise) {
       reply.then(respond, (e) => {
         if (refused(e)) return;
-        this.logOnce(`async:${(e as Error).message}`, `service ${a.service} from ${peer.key} failed: ${(e as Error).message}`);
+        this.problems.warn('service-failed', `service ${a.service} from ${peer.key} failed: ${(e as Error).message}`);
         this.sendAbort(peer, a.invokeId, AbortReason.OTHER);
       });
     } else respond(reply);
@@ -401,7 +403,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
       // I-Am, I-Have, notifications and time synchronization from others need nothing from us.
     } catch (e) {
       if (!(e instanceof DecodeError)) throw e;
-      this.logOnce(`unconfirmed:${service}:${e.message}`, `ignored malformed unconfirmed service ${service} from ${peer.key}: ${e.message}`);
+      this.problems.warn('unconfirmed-malformed', `ignored malformed unconfirmed service ${service} from ${peer.key}: ${e.message}`);
     }
   }
 
@@ -551,7 +553,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
         await commands.submit({ type: 'set-relay', relay: obj.relay, on: effective }, { protocol: 'bacnet', remote: peer.key });
       } catch (e) {
         const code = e instanceof CommandError ? e.code : 'failed';
-        this.logOnce(`write:${code}`, `WriteProperty from ${peer.key} refused by the command interface: ${(e as Error).message}`);
+        this.problems.warn(`write:${code}`, `WriteProperty from ${peer.key} refused by the command interface: ${(e as Error).message}`);
         return { kind: 'error', error: code === 'forbidden' ? ERR.WRITE_ACCESS_DENIED : code === 'invalid' || code === 'not-found' ? ERR.VALUE_OUT_OF_RANGE : ERR.OTHER_DEVICE };
       }
     }
@@ -582,7 +584,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
       let mine = 0;
       for (const s of this.subscriptions.values()) if (s.peer.host === peer.host) mine++;
       if (mine >= (this.options.maxSubscriptionsPerSubscriber ?? 64)) {
-        this.logOnce(`cov-cap:${peer.host}`, `refused a COV subscription from ${peer.key}: ${mine} already held for ${peer.host} (bacnet.maxSubscriptionsPerSubscriber)`);
+        this.problems.warn('cov-cap', `refused a COV subscription from ${peer.key}: ${mine} already held for ${peer.host} (bacnet.maxSubscriptionsPerSubscriber)`);
         return { kind: 'error', error: ERR.COV_SUBSCRIPTION_FAILED };
       }
     }
@@ -847,7 +849,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
         p.timer = setTimeout(() => {
           if (++p.retries > this.apduRetries) {
             this.pending.delete(invokeId);
-            this.logOnce(`noack:${peer.key}`, `${peer.key} did not acknowledge a confirmed notification after ${this.apduRetries} retries`);
+            this.problems.warn('no-ack', `${peer.key} did not acknowledge a confirmed notification after ${this.apduRetries} retries`);
             resolve(false);
           } else attempt();
         }, this.apduTimeoutMs);
@@ -880,11 +882,11 @@ class BacnetServer implements BacnetDevice, DeviceView {
     try {
       // dgram copies only when the send is queued: pass a copy so the shared send buffer can be reused.
       this.socket.send(Buffer.from(d), peer.port, peer.host, (e) => {
-        if (e) this.logOnce(`send:${e.message}`, `send to ${peer.key} failed: ${e.message}`);
+        if (e) this.problems.warn('send', `send to ${peer.key} failed: ${e.message}`);
       });
     } catch (e) {
       // dgram throws synchronously on a bad port or address; no peer may take the device down.
-      this.logOnce(`send:${(e as Error).message}`, `send to ${peer.key} failed: ${(e as Error).message}`);
+      this.problems.warn('send', `send to ${peer.key} failed: ${(e as Error).message}`);
     }
   }
 
@@ -894,7 +896,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
       try {
         fn();
       } catch (e) {
-        this.logOnce(`internal:${what}:${(e as Error).message}`, `${what} failed: ${(e as Error).stack ?? String(e)}`);
+        this.problems.warn('internal', `${what} failed: ${(e as Error).stack ?? String(e)}`);
       }
     });
   }
@@ -1136,7 +1138,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
       this.registered = true;
     } else {
       this.registered = false;
-      this.logOnce(`bbmd:${code}`, `the BBMD at ${from.key} refused the foreign-device registration (BVLC-Result 0x${code.toString(16).padStart(4, '0')})`);
+      this.problems.warn('bbmd-refused', `the BBMD at ${from.key} refused the foreign-device registration (BVLC-Result 0x${code.toString(16).padStart(4, '0')})`);
     }
   }
 
@@ -1150,13 +1152,6 @@ class BacnetServer implements BacnetDevice, DeviceView {
     // 4194303 is the wildcard Device instance (12.11.1).
     if (id.type === OT.DEVICE && id.instance === 4194303) return this.objects[0];
     return this.byKey.get(objectKey(id));
-  }
-
-  private logOnce(key: string, message: string): void {
-    if (this.loggedOnce.has(key)) return;
-    if (this.loggedOnce.size > 1000) this.loggedOnce.clear();
-    this.loggedOnce.add(key);
-    this.log.warn(message);
   }
 }
 

@@ -1,5 +1,5 @@
 // createBacnetDevice's options, validated at start-up with messages naming the option.
-import type { CommandInterface } from '@kirchhoff/core';
+import type { CommandInterface, ProblemLog } from '@kirchhoff/core';
 import { KirchhoffError } from '@kirchhoff/core';
 
 export interface BacnetLogger {
@@ -68,6 +68,8 @@ export interface BacnetDeviceOptions {
   /** Longest COV subscription granted, seconds; an indefinite (0) request gets this; default 28800 (8 h). */
   readonly maxCovLifetimeS?: number;
   readonly logger?: BacnetLogger;
+  /** Counts hostile input (for /metrics) and limits its lines; the gateway shares one across adapters. Default: a private one. */
+  readonly problems?: ProblemLog;
 }
 
 export class BacnetConfigError extends KirchhoffError {}

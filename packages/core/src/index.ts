@@ -12,3 +12,4 @@ export * from './alarms/types';
 export * from './alarms/thresholds';
 export * from './alarms/evaluate';
 export * from './alarms/table';
+export * from './problem-log';

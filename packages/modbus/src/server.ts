@@ -1,6 +1,6 @@
 // createModbusServer: a site's register map served over Modbus TCP and/or RTU. The options
 // mirror the gateway's `modbus.*` configuration keys.
-import type { CommandInterface, Site } from '@kirchhoff/core';
+import { ProblemLog, type CommandInterface, type Site } from '@kirchhoff/core';
 import type { DeviceIdentification } from './pdu/data-model';
 import { SiteDataModel } from './map/site-model';
 import { ModbusTcpOptions, ModbusTcpServer, TcpStats } from './transport/tcp';
@@ -23,6 +23,8 @@ export interface ModbusServerOptions {
   readonly identification?: Partial<DeviceIdentification>;
   /** Where connection refusals and bad frames are reported (rate-limited). Default: nowhere. */
   readonly logger?: ModbusLogger;
+  /** Counts problems (for /metrics) and limits their lines; the gateway shares one across adapters. Default: a private one. */
+  readonly problems?: ProblemLog;
 }
 
 export interface ModbusServer {
@@ -46,8 +48,9 @@ export function createModbusServer(site: Site, options: ModbusServerOptions = {}
   }
   const logger = options.logger ?? silentLogger;
   const model = new SiteDataModel(site, { commands: options.commands, writes: options.writes, identification: options.identification });
-  const tcp = options.tcp ? new ModbusTcpServer(model, options.tcp, unitId, logger) : null;
-  const rtu = options.rtu ? new ModbusRtuServer(model, options.rtu, unitId, logger) : null;
+  const log = (options.problems ?? new ProblemLog()).source('modbus', logger);
+  const tcp = options.tcp ? new ModbusTcpServer(model, options.tcp, unitId, logger, log) : null;
+  const rtu = options.rtu ? new ModbusRtuServer(model, options.rtu, unitId, logger, log) : null;
   return {
     model, tcp, rtu,
     async start() {

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '@kirchhoff/test-support';
-import { VirtualClock } from '@kirchhoff/core';
+import { ProblemLog, VirtualClock } from '@kirchhoff/core';
 import { encodeKirchhoff, encodeLegacyMessage } from './codec';
 import { RccmdSender } from './sender';
 import { parseTarget } from './transport';
@@ -45,6 +45,7 @@ function mutate(input: Buffer, rand: () => number): Buffer {
 
 describe('hostile input', () => {
   const clock = new VirtualClock();
+  const problems = new ProblemLog({ clock });
   let l: TestListener;
   let markers: string;
   const uncaught: unknown[] = [];
@@ -58,6 +59,7 @@ describe('hostile input', () => {
       acceptRccmdMessages: true,
       dryRun: false,
       clock,
+      problems,
       actions: {
         shutdown: `touch ${markers}/shutdown`,
         execute: { 'stop-db': `touch ${markers}/stop-db`, 'still-alive': `touch ${markers}/still-alive` },
@@ -99,9 +101,12 @@ describe('hostile input', () => {
     expect(uncaught).toEqual([]);
     expect(l.actions().filter((a) => a.action !== 'message')).toEqual([]);
     expect(readdirSync(markers)).toEqual([]);
+    // One line per kind of refusal (the reasons, with their values, are many more), each refusal counted.
     const warnLines = l.log.lines.filter((x) => x.level === 'warn' && x.message.startsWith('RCCMD listener: refused'));
-    const distinct = new Set(l.rejections().map((e) => e.reason)).size;
-    expect(warnLines.length).toBe(distinct);
+    const counted = problems.counts().filter((c) => c.source === 'rccmd-listener' && c.kind !== 'public-message');
+    expect(warnLines.length).toBe(counted.length);
+    expect(counted.every((c) => c.logged === 1)).toBe(true);
+    expect(counted.reduce((n, c) => n + c.count, 0)).toBe(l.rejections().length);
   }, 30_000);
 
   it('random and mutated streams, chunked at random: refused, nothing run', async () => {
@@ -154,6 +159,40 @@ describe('hostile input', () => {
       expect(readFileSync(join(markers, 'text'), 'utf8')).toBe(text);
     } finally {
       await quiet.listener.close();
+    }
+  });
+
+  // Issue 19, point 6: each bad ALIVE was one line, and each public-form text 3 lines and a shell (60 at once).
+  it('a flood of bad ALIVEs and of public-form texts: one line per kind a minute, at most 4 message shells at once', async () => {
+    const lines = new ProblemLog({ clock });
+    const pending: (() => void)[] = [];
+    let running = 0;
+    let most = 0;
+    const flood = await startTestListener({
+      senders: [{ address: '127.0.0.1', id: 'gw', key: KEY }], dryRun: false, clock, problems: lines, acceptRccmdMessages: true,
+      actions: { message: 'wall "$RCCMD_TEXT"' },
+      runCommand: () => new Promise((resolve) => {
+        most = Math.max(most, ++running);
+        pending.push(() => { running--; resolve(0); });
+      }),
+    });
+    try {
+      const sock = createSocket('udp4');
+      const send = (b: Buffer) => new Promise<void>((r) => sock.send(b, flood.udpPort, '127.0.0.1', () => r()));
+      for (let i = 0; i < 100; i++) await send(encodeKirchhoff({ kind: 'alive', from: 'gw', tsMs: clock.now() - 60_000 - i * 1000 }, KEY));
+      for (let i = 0; i < 60; i++) await send(encodeLegacyMessage(`Powerfail on UPS-A: Autonomietime ${i}.00 min.`));
+      sock.close();
+      await waitFor(() => flood.events.filter((e) => e.type === 'rejected' || e.type === 'accepted').length >= 160, 10_000, 'the datagrams to arrive');
+      expect(most).toBe(4);
+      const warns = flood.log.lines.filter((x) => x.level !== 'debug');
+      expect(warns.filter((x) => x.message.includes('stale or future timestamp'))).toHaveLength(1);
+      expect(warns.filter((x) => x.message.includes('Powerfail'))).toHaveLength(1);
+      expect(warns.filter((x) => x.message.includes('message commands still running'))).toHaveLength(1);
+      expect(lines.counts().map((c) => [c.kind, c.count])).toEqual([['timestamp', 100], ['public-message', 60], ['message-command-busy', 56]]);
+      while (pending.length) pending.shift()!();
+      await flood.listener.idle();
+    } finally {
+      await flood.listener.close();
     }
   });
 });

@@ -7,10 +7,10 @@ import { createSocket, RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { BlockList, createServer as createTcpServer, isIPv4, isIPv6, Server, Socket } from 'node:net';
 import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { encodeKirchhoff, KirchhoffMessage, NAME_PATTERN, parseMessage, RccmdMessage, verifyMac } from './codec';
-import { Clock, ClockTimer, systemClock } from '@kirchhoff/core';
+import { Clock, ClockTimer, ProblemLog, RateLimitedLog, systemClock } from '@kirchhoff/core';
 import { RccmdError } from './errors';
 import { LineFramer } from './framing';
-import { RateLimitedLog, RccmdLogger, silentLogger } from './log';
+import { RccmdLogger, silentLogger } from './log';
 import type { TlsIdentity } from './transport';
 
 export interface AllowedSender {
@@ -57,6 +57,8 @@ export interface ListenerOptions {
   readonly dryRun?: boolean;
   readonly clock?: Clock;
   readonly logger?: RccmdLogger;
+  /** Counts refused input (for /metrics) and limits its lines; the gateway shares one across adapters. Default: a private one. */
+  readonly problems?: ProblemLog;
   readonly onEvent?: (event: ListenerEvent) => void;
   /** Runs a shell command (injectable for embedding); default `/bin/sh -c` with the RCCMD_* environment. */
   readonly runCommand?: (command: string, env: Readonly<Record<string, string>>) => Promise<number | null>;
@@ -87,6 +89,8 @@ interface SenderEntry {
 }
 
 const MAX_CONNECTIONS = 64;
+/** Message commands (actions.message) running at once; further messages meanwhile run nothing. */
+const MAX_MESSAGE_COMMANDS = 4;
 const CONNECTION_IDLE_MS = 10_000;
 const MAX_NONCES = 100_000;
 
@@ -118,13 +122,14 @@ function defaultRunCommand(command: string, env: Readonly<Record<string, string>
 export class RccmdListener {
   private readonly clock: Clock;
   private readonly logger: RccmdLogger;
-  private readonly rejectLog: RateLimitedLog;
+  private readonly problems: RateLimitedLog;
   private readonly entries: SenderEntry[];
   private readonly listeners = new Set<(e: ListenerEvent) => void>();
   private readonly seenNonces = new Map<string, number>();
   private readonly votes = new Map<string, Map<string, number>>();
   private readonly connections = new Set<Socket>();
   private readonly running = new Set<Promise<unknown>>();
+  private runningMessages = 0;
   private readonly redundancy: number;
   private udp: UdpSocket | null = null;
   private tcp: Server | null = null;
@@ -136,7 +141,7 @@ export class RccmdListener {
   constructor(private readonly options: ListenerOptions) {
     this.clock = options.clock ?? systemClock();
     this.logger = options.logger ?? silentLogger;
-    this.rejectLog = new RateLimitedLog(this.logger, this.clock);
+    this.problems = (options.problems ?? new ProblemLog({ clock: this.clock })).source('rccmd-listener', this.logger);
     this.id = options.id ?? 'listener';
     if (!NAME_PATTERN.test(this.id)) throw new RccmdError('rccmd.listener', `listener id ${JSON.stringify(this.id)} is not valid: 1..64 of A-Z a-z 0-9 . _ -`);
     this.entries = options.senders.map((s) => {
@@ -176,7 +181,7 @@ export class RccmdListener {
       if (o.tcp) this.tcp = await this.listen(createTcpServer((s) => this.onConnection(s, 'tcp')), o.tcp.host ?? '0.0.0.0', o.tcp.port);
       if (o.tls) {
         const server = createTlsServer({ cert: o.tls.cert, key: o.tls.key, ca: o.tls.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (s) => this.onConnection(s, 'tls'));
-        server.on('tlsClientError', (error, socket) => this.reject(plainAddress(socket.remoteAddress ?? '?'), 'tls', `TLS handshake refused: ${error.message}`));
+        server.on('tlsClientError', (error, socket) => this.reject(plainAddress(socket.remoteAddress ?? '?'), 'tls', 'tls-handshake', `TLS handshake refused: ${error.message}`));
         this.tls = await this.listen(server, o.tls.host ?? '0.0.0.0', o.tls.port);
       }
     } catch (error) {
@@ -270,12 +275,12 @@ export class RccmdListener {
     const remote = plainAddress(socket.remoteAddress ?? '?');
     socket.on('error', () => socket.destroy());
     if (!this.entries.some((e) => e.block.check(remote, isIPv6(remote) ? 'ipv6' : 'ipv4'))) {
-      this.reject(remote, transport, 'unknown sender (not in the allowed-sender list)');
+      this.reject(remote, transport, 'unknown-sender', 'unknown sender (not in the allowed-sender list)');
       socket.destroy();
       return;
     }
     if (this.connections.size >= MAX_CONNECTIONS) {
-      this.reject(remote, transport, `too many connections (${MAX_CONNECTIONS})`);
+      this.reject(remote, transport, 'too-many-connections', `too many connections (${MAX_CONNECTIONS})`);
       socket.destroy();
       return;
     }
@@ -292,7 +297,7 @@ export class RccmdListener {
         const { frames, overflow } = framer.push(chunk);
         for (const f of frames) this.handle(f, remote, transport, reply, certOk);
         if (overflow) {
-          this.reject(remote, transport, 'message longer than the limit without a line end: connection closed');
+          this.reject(remote, transport, 'too-long', 'message longer than the limit without a line end: connection closed');
           socket.destroy();
         }
       } catch (error) {
@@ -313,9 +318,10 @@ export class RccmdListener {
 
   // --- messages --------------------------------------------------------------------------
 
-  private reject(remote: string, transport: 'udp' | 'tcp' | 'tls', reason: string): void {
+  /** `kind` is a fixed name (the log line and the /metrics counter); `reason` says what happened this time. */
+  private reject(remote: string, transport: 'udp' | 'tcp' | 'tls', kind: string, reason: string): void {
     this.emit({ type: 'rejected', remote, transport, reason });
-    this.rejectLog.warn(`${remote}|${reason}`, `RCCMD listener: refused ${transport} message from ${remote}: ${reason}`, { remote, transport });
+    this.problems.warn(kind, `RCCMD listener: refused ${transport} message from ${remote}: ${reason}`, { remote, transport });
   }
 
   private nak(message: KirchhoffMessage, entry: SenderEntry | null, reason: string, reply: (b: Buffer) => void): void {
@@ -327,40 +333,41 @@ export class RccmdListener {
   private handle(bytes: Buffer, remote: string, transport: 'udp' | 'tcp' | 'tls', reply: (b: Buffer) => void, certOk: boolean | null): void {
     const family = isIPv6(remote) ? 'ipv6' : 'ipv4';
     const candidates = this.entries.filter((e) => e.block.check(remote, family));
-    if (!candidates.length) return this.reject(remote, transport, 'unknown sender (not in the allowed-sender list)');
+    if (!candidates.length) return this.reject(remote, transport, 'unknown-sender', 'unknown sender (not in the allowed-sender list)');
     const parsed = parseMessage(bytes);
-    if (!parsed.ok) return this.reject(remote, transport, `malformed: ${parsed.reason}`);
+    if (!parsed.ok) return this.reject(remote, transport, 'malformed', `malformed: ${parsed.reason}`);
     const message = parsed.message;
 
     if (message.format === 'rccmd') {
-      if (!this.options.acceptRccmdMessages) return this.reject(remote, transport, 'public-form RCCMD message (unauthenticated; acceptRccmdMessages is off)');
+      if (!this.options.acceptRccmdMessages) return this.reject(remote, transport, 'public-form-off', 'public-form RCCMD message (unauthenticated; acceptRccmdMessages is off)');
       const entry = candidates[0];
       this.seen(entry);
       this.emit({ type: 'accepted', sender: entry.name, remote, transport, message, authenticated: false });
-      this.logger.info(`RCCMD message from ${entry.name}: ${message.text}`, { sender: entry.name, event: message.event.type });
+      // Unauthenticated and cheap to send: logged like hostile input (one line a minute, all counted).
+      this.problems.warn('public-message', `RCCMD public-form message from ${entry.name}: ${message.text}`, { sender: entry.name, event: message.event.type });
       this.act('message', null, [entry.name], message.text, entry.name);
       return;
     }
 
-    if (message.kind === 'ack' || message.kind === 'nak') return this.reject(remote, transport, `unexpected ${message.kind}`);
+    if (message.kind === 'ack' || message.kind === 'nak') return this.reject(remote, transport, 'unexpected-reply', `unexpected ${message.kind}`);
     const entry = candidates.find((e) => e.spec.id === message.from) ?? candidates.find((e) => e.spec.id === undefined) ?? null;
-    if (!entry) return this.reject(remote, transport, `sender id ${JSON.stringify(message.from)} is not allowed from ${remote}`);
+    if (!entry) return this.reject(remote, transport, 'sender-id', `sender id ${JSON.stringify(message.from)} is not allowed from ${remote}`);
 
     let authenticated = false;
     if (entry.spec.key) {
-      if (!message.mac) return this.reject(remote, transport, `unauthenticated: sender ${entry.name} must sign its messages`);
-      if (!verifyMac(message, entry.spec.key)) return this.reject(remote, transport, `bad mac from ${entry.name} (wrong key or altered message)`);
+      if (!message.mac) return this.reject(remote, transport, 'unsigned', `unauthenticated: sender ${entry.name} must sign its messages`);
+      if (!verifyMac(message, entry.spec.key)) return this.reject(remote, transport, 'bad-mac', `bad mac from ${entry.name} (wrong key or altered message)`);
       const windowMs = (this.options.replayWindowS ?? 30) * 1000;
       const now = this.clock.now();
-      if (Math.abs(now - message.tsMs) > windowMs) return this.reject(remote, transport, `stale or future timestamp from ${entry.name} (${Math.round((message.tsMs - now) / 1000)} s off; window ${windowMs / 1000} s): replay or clock drift`);
-      if (this.seenNonces.has(`${entry.name}|${message.nonce}`)) return this.reject(remote, transport, `replayed message from ${entry.name} (nonce seen before)`);
+      if (Math.abs(now - message.tsMs) > windowMs) return this.reject(remote, transport, 'timestamp', `stale or future timestamp from ${entry.name} (${Math.round((message.tsMs - now) / 1000)} s off; window ${windowMs / 1000} s): replay or clock drift`);
+      if (this.seenNonces.has(`${entry.name}|${message.nonce}`)) return this.reject(remote, transport, 'replay', `replayed message from ${entry.name} (nonce seen before)`);
       this.rememberNonce(`${entry.name}|${message.nonce}`, message.tsMs + windowMs, now);
       authenticated = true;
     } else if (certOk) {
       authenticated = true;
     } else if (!this.options.allowUnauthenticated) {
       this.nak(message, entry, 'unauthenticated', reply);
-      return this.reject(remote, transport, `unauthenticated ${message.kind} from ${entry.name} (no key for it, not TLS, allowUnauthenticated is off)`);
+      return this.reject(remote, transport, 'unauthenticated', `unauthenticated ${message.kind} from ${entry.name} (no key for it, not TLS, allowUnauthenticated is off)`);
     }
 
     this.seen(entry);
@@ -369,7 +376,7 @@ export class RccmdListener {
 
     if (message.kind === 'execute' && !this.options.actions?.execute?.[message.command!]) {
       this.nak(message, entry, `unknown command ${message.command}`, reply);
-      return this.reject(remote, transport, `execute ${message.command} from ${entry.name}: no such command is configured here`);
+      return this.reject(remote, transport, 'unknown-command', `execute ${message.command} from ${entry.name}: no such command is configured here`);
     }
     reply(encodeKirchhoff({ kind: 'ack', from: this.id, tsMs: this.clock.now(), re: message.nonce }, entry.spec.key));
     this.logger.info(`RCCMD ${message.kind}${message.command ? ` ${message.command}` : ''} from ${entry.name}${message.text ? `: ${message.text}` : ''}`, { sender: entry.name, kind: message.kind, authenticated });
@@ -423,16 +430,29 @@ export class RccmdListener {
       this.logger.warn(`RCCMD DRY RUN: would run ${what}: ${command}`, { senders, text });
       return;
     }
-    this.logger.warn(`RCCMD ${what}: running ${command}`, { senders });
+    // Message commands follow any text a sender (or, in public form, anyone on an allowed address)
+    // sends: bounded in number, and logged only when they fail. Shutdown and execute are voted on.
+    const isMessage = action === 'message';
+    if (isMessage && this.runningMessages >= MAX_MESSAGE_COMMANDS) {
+      this.problems.warn('message-command-busy', `RCCMD message from ${sender}: ${MAX_MESSAGE_COMMANDS} message commands still running: not run`, { senders });
+      return;
+    }
+    if (!isMessage) this.logger.warn(`RCCMD ${what}: running ${command}`, { senders });
     const env = { RCCMD_ACTION: action, RCCMD_COMMAND: name ?? '', RCCMD_SENDER: sender, RCCMD_SENDERS: senders.join(','), RCCMD_TEXT: text };
+    if (isMessage) this.runningMessages++;
     const run = (this.options.runCommand ?? defaultRunCommand)(command, env).then(
       (code) => {
         this.emit({ type: 'action-done', action, exitCode: code });
-        if (code === 0) this.logger.info(`RCCMD ${what}: command ended`, { exitCode: code });
+        if (isMessage) {
+          if (code !== 0) this.problems.warn('message-command-failed', `RCCMD ${what}: command failed`, { exitCode: code });
+        } else if (code === 0) this.logger.info(`RCCMD ${what}: command ended`, { exitCode: code });
         else this.logger.error(`RCCMD ${what}: command failed`, { exitCode: code });
       },
       (error) => this.logger.error(`RCCMD ${what}: command could not run: ${(error as Error).message}`),
-    ).finally(() => this.running.delete(run));
+    ).finally(() => {
+      this.running.delete(run);
+      if (isMessage) this.runningMessages--;
+    });
     this.running.add(run);
   }
 

@@ -4,7 +4,7 @@
 import { createSocket, RemoteInfo, Socket } from 'node:dgram';
 import { hostname } from 'node:os';
 import {
-  Alarm, Command, CommandError, CommandInterface, CommandType, Site, SiteSnapshot, Threshold, ThresholdKey, ALARM_KINDS, thresholdProblems,
+  Alarm, Command, CommandError, CommandInterface, CommandType, ProblemLog, RateLimitedLog, Site, SiteSnapshot, Threshold, ThresholdKey, ALARM_KINDS, thresholdProblems,
 } from '@kirchhoff/core';
 import { Tag } from './ber';
 import {
@@ -102,11 +102,12 @@ class Agent implements SnmpAgent {
   private onBatteryTimer: NodeJS.Timeout | null = null;
   private lastTestSummary: string | null;
   private readonly unsubscribe: () => void;
-  private readonly lastLog = new Map<string, number>();
+  private readonly log: RateLimitedLog;
   private boundPort = 0;
 
   constructor(private readonly site: Site, private readonly options: SnmpAgentOptions, private readonly logger: SnmpLogger, private readonly engine: EngineIdentity) {
     this.commands = options.commands ?? null;
+    this.log = (options.problems ?? new ProblemLog()).source('snmp', logger);
     this.maxMessageSize = options.maxMessageSize ?? 1472;
     const views = (v: readonly string[] | undefined) => (v && v.length ? v.map(parseOid) : null);
     for (const c of options.communities ?? []) this.communities.set(c.name, { name: c.name, access: c.access ?? 'read-only', view: views(c.view) });
@@ -188,16 +189,6 @@ class Agent implements SnmpAgent {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
-  // --- logging of hostile input: once per kind and source per minute ---------------------------
-
-  private logOnce(key: string, message: string): void {
-    const now = Date.now();
-    if ((this.lastLog.get(key) ?? -Infinity) > now - 60_000) return;
-    if (this.lastLog.size > 1000) this.lastLog.clear();
-    this.lastLog.set(key, now);
-    this.logger.warn(message);
-  }
-
   // --- the OID index ---------------------------------------------------------------------------
 
   /** Takes the current snapshot for this request; rebuilds the index when rows appeared or went. */
@@ -264,16 +255,16 @@ class Agent implements SnmpAgent {
       message = decodeMessage(buf);
     } catch (e) {
       this.counters.inASNParseErrs++;
-      this.logOnce(`ber:${rinfo.address}`, `SNMP: dropped a malformed datagram (${buf.length} bytes) from ${from}: ${(e as Error).message}`);
+      this.log.warn('ber', `SNMP: dropped a malformed datagram (${buf.length} bytes) from ${from}: ${(e as Error).message}`);
       return;
     }
     try {
       if ('unsupported' in message) {
         this.counters.inBadVersions++;
-        this.logOnce(`version:${rinfo.address}`, `SNMP: dropped a version ${message.version} message from ${from}: this agent speaks v2c and v3`);
+        this.log.warn('version', `SNMP: dropped a version ${message.version} message from ${from}: this agent speaks v2c and v3`);
       } else if (message.version === 0) {
         this.counters.inBadVersions++;
-        this.logOnce(`version:${rinfo.address}`, `SNMP: dropped an SNMPv1 message from ${from}: this agent speaks v2c and v3`);
+        this.log.warn('version', `SNMP: dropped an SNMPv1 message from ${from}: this agent speaks v2c and v3`);
       } else if (message.version === 1) {
         this.onCommunity(message as CommunityMessage, rinfo);
       } else {
@@ -282,7 +273,7 @@ class Agent implements SnmpAgent {
     } catch (e) {
       // A bug must not take the listener down: count, log, keep serving.
       this.counters.silentDrops++;
-      this.logOnce(`internal:${String(e)}`, `SNMP: request from ${from} failed: ${(e as Error).stack ?? String(e)}`);
+      this.log.warn('internal', `SNMP: request from ${from} failed: ${(e as Error).stack ?? String(e)}`);
     }
   }
 
@@ -296,7 +287,7 @@ class Agent implements SnmpAgent {
     const principal = this.communities.get(community);
     if (!principal) {
       this.counters.inBadCommunityNames++;
-      this.logOnce(`community:${rinfo.address}`, `SNMP: dropped a v2c request from ${rinfo.address}:${rinfo.port} with an unknown community`);
+      this.log.warn('community', `SNMP: dropped a v2c request from ${rinfo.address}:${rinfo.port} with an unknown community`);
       return;
     }
     const respond = (pdu: Buffer) => {
@@ -315,7 +306,7 @@ class Agent implements SnmpAgent {
     const from = `${rinfo.address}:${rinfo.port}`;
     if (m.securityModel !== 3) {
       this.counters.unknownSecurityModels++;
-      this.logOnce(`secmodel:${rinfo.address}`, `SNMP: dropped a v3 message from ${from} with security model ${m.securityModel}`);
+      this.log.warn('secmodel', `SNMP: dropped a v3 message from ${from} with security model ${m.securityModel}`);
       return;
     }
     const result = processIncoming({
@@ -334,11 +325,11 @@ class Agent implements SnmpAgent {
     if (!result.ok) {
       if (!result.stat) {
         this.counters.invalidMsgs++;
-        this.logOnce(`v3invalid:${rinfo.address}`, `SNMP: dropped a v3 message from ${from}: ${result.reason}`);
+        this.log.warn('v3invalid', `SNMP: dropped a v3 message from ${from}: ${result.reason}`);
         return;
       }
       const value = ++this.counters.usm[result.stat];
-      if (result.stat !== 'unknownEngineIDs') this.logOnce(`usm:${result.stat}:${rinfo.address}`, `SNMP: v3 request from ${from} refused: ${result.reason}`);
+      if (result.stat !== 'unknownEngineIDs') this.log.warn(`usm:${result.stat}`, `SNMP: v3 request from ${from} refused: ${result.reason}`);
       if (reportable) {
         this.sendReport(m, rinfo, [...USM_STATS_OID, UsmStat[result.stat], 0], value, plainRequestId(),
           result.stat === 'notInTimeWindows' ? result.reportUser : null, result.params?.userName ?? Buffer.alloc(0));
@@ -351,11 +342,11 @@ class Agent implements SnmpAgent {
     } catch (e) {
       if (result.level === 'authPriv') {
         const value = ++this.counters.usm.decryptionErrors;
-        this.logOnce(`usm:decrypt:${rinfo.address}`, `SNMP: v3 request from ${from} does not decrypt (wrong privacy password?): ${(e as Error).message}`);
+        this.log.warn('usm:decrypt', `SNMP: v3 request from ${from} does not decrypt (wrong privacy password?): ${(e as Error).message}`);
         if (reportable) this.sendReport(m, rinfo, [...USM_STATS_OID, UsmStat.decryptionErrors, 0], value, 0, null, result.params.userName);
       } else {
         this.counters.inASNParseErrs++;
-        this.logOnce(`ber:${rinfo.address}`, `SNMP: dropped a malformed v3 PDU from ${from}: ${(e as Error).message}`);
+        this.log.warn('ber', `SNMP: dropped a malformed v3 PDU from ${from}: ${(e as Error).message}`);
       }
       return;
     }
@@ -428,7 +419,7 @@ class Agent implements SnmpAgent {
         return;
       default:
         this.counters.unknownPDUHandlers++;
-        this.logOnce(`pdu:${rinfo.address}`, `SNMP: dropped a PDU of type 0x${pdu.type.toString(16)} from ${rinfo.address}: an agent only answers requests`);
+        this.log.warn('pdu', `SNMP: dropped a PDU of type 0x${pdu.type.toString(16)} from ${rinfo.address}: an agent only answers requests`);
     }
   }
 
@@ -518,7 +509,7 @@ class Agent implements SnmpAgent {
     const fail = (status: number, i: number) => encodePduRaw(PduType.Response, pdu.requestId, status, i + 1, echo);
     if (p.access !== 'read-write') {
       this.counters.inBadCommunityUses++;
-      this.logOnce(`ro:${rinfo.address}`, `SNMP: SET from ${rinfo.address} refused: ${who} is read-only`);
+      this.log.warn('ro', `SNMP: SET from ${rinfo.address} refused: ${who} is read-only`);
       return fail(ErrorStatus.noAccess, 0);
     }
     const origin = { protocol: 'snmp' as const, principal: p.name, remote: `${rinfo.address}:${rinfo.port}` };

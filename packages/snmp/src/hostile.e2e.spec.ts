@@ -4,6 +4,7 @@
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { describeWithTools, run } from '@kirchhoff/test-support';
+import { ProblemLog } from '@kirchhoff/core';
 import { createSnmpAgent, SnmpAgent } from './index';
 import { V3, buildSite, env, parseLines, snmp } from './test-helpers/e2e';
 
@@ -81,5 +82,24 @@ describeWithTools(['snmpget'], 'SNMP agent under hostile input', () => {
     }
     expect(agent.counters.usm).toMatchObject({ unknownUserNames: 1, wrongDigests: 1, decryptionErrors: 1, unsupportedSecLevels: 1 });
     await healthy();
+  });
+
+  it('logs one line per kind of problem however many addresses send it, and counts each datagram (issue 19, point 6)', async () => {
+    // A representative slice of the report's 2,000 addresses: 150 loopback sources (127.0.1.1 ..).
+    const lines: string[] = [];
+    const problems = new ProblemLog();
+    const own = await createSnmpAgent(site, { port: 0, address: '127.0.0.1', communities: [{ name: 'good-community' }], problems, logger: { info: () => undefined, warn: (m) => lines.push(m), error: (m) => lines.push(m) } });
+    try {
+      const sources = Array.from({ length: 150 }, (_v, i) => `127.0.1.${i + 1}`);
+      await Promise.all(sources.map((address) => new Promise<void>((resolve) => {
+        const s = createSocket('udp4');
+        s.bind(0, address, () => s.send(Buffer.from('3084ffffffff020101', 'hex'), own.port, '127.0.0.1', () => s.close(() => resolve())));
+      })));
+      await new Promise<void>((resolve) => { const wait = () => (own.counters.inASNParseErrs >= sources.length ? resolve() : setTimeout(wait, 10)); wait(); });
+      expect(lines.filter((l) => l.includes('malformed'))).toHaveLength(1);
+      expect(problems.counts()).toEqual([{ source: 'snmp', kind: 'ber', count: sources.length, logged: 1 }]);
+    } finally {
+      await own.close();
+    }
   });
 });

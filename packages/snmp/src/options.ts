@@ -1,6 +1,6 @@
 // createSnmpAgent's options: listener, v2c communities and v3 users with their views, engine
 // identity, notification receivers. Validated at start-up with messages a user can act on.
-import type { CommandInterface } from '@kirchhoff/core';
+import type { CommandInterface, ProblemLog } from '@kirchhoff/core';
 import { AUTH_PROTOCOLS, AuthProtocol, PRIV_PROTOCOLS, PrivProtocol, SecurityLevel } from './usm';
 import type { NotificationReceiver } from './notifications';
 import { SnmpConfigError } from './engine';
@@ -57,6 +57,8 @@ export interface SnmpAgentOptions {
   /** Largest response the agent builds for v2c (v3 uses the manager's msgMaxSize). Default 1472. */
   readonly maxMessageSize?: number;
   readonly logger?: SnmpLogger;
+  /** Counts hostile input (for /metrics) and limits its lines; the gateway shares one across adapters. Default: a private one. */
+  readonly problems?: ProblemLog;
 }
 
 /** Communities and passwords found in tutorials, defaults and this project's demo. */

@@ -2,6 +2,7 @@
 import { createBacnetDevice } from '@kirchhoff/bacnet';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
+import { problemsOf } from '../services/types';
 import type { AdapterDefinition } from './types';
 
 const IP_PORT = { pattern: /^((\d{1,3}\.){3}\d{1,3}(:\d{1,5})?)?$/, patternDoc: 'a.b.c.d or a.b.c.d:port' };
@@ -40,7 +41,7 @@ export interface BacnetConfig {
 export const bacnetAdapter: AdapterDefinition = {
   services: ({ bacnet: c }) => [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${c.port}`, enabled: c.enabled }],
   portKey: ({ bacnet: c }) => ({ key: 'bacnet.port', port: c.port }),
-  async start({ config, site, commands, logger }) {
+  async start({ config, site, commands, logger, registry }) {
     const c = config.bacnet;
     if (!c.enabled) return null;
     const device = await createBacnetDevice(site, {
@@ -59,6 +60,7 @@ export const bacnetAdapter: AdapterDefinition = {
       maxCovLifetimeS: c.maxCovLifetimeS,
       maxSubscriptionsPerSubscriber: c.maxSubscriptionsPerSubscriber,
       logger,
+      problems: problemsOf(registry),
     });
     return {
       services: [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${device.port}` }],

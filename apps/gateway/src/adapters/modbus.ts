@@ -2,6 +2,7 @@
 import { createModbusServer } from '@kirchhoff/modbus';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
+import { problemsOf } from '../services/types';
 import type { AdapterDefinition } from './types';
 
 export const MODBUS_SCHEMA = obj('Modbus TCP and RTU server (@kirchhoff/modbus); register map in docs/registers.md.', {
@@ -37,7 +38,7 @@ export const modbusAdapter: AdapterDefinition = {
     ...(c.rtu.port ? [{ name: 'Modbus RTU', endpoint: `serial ${c.rtu.port} ${c.rtu.baudRate} ${c.rtu.parity}`, enabled: c.enabled }] : []),
   ],
   portKey: ({ modbus: c }) => ({ key: 'modbus.tcp.port', port: c.tcp.port }),
-  async start({ config, site, commands, logger }) {
+  async start({ config, site, commands, logger, registry }) {
     const c = config.modbus;
     if (!c.enabled) return null;
     const server = createModbusServer(site, {
@@ -45,6 +46,7 @@ export const modbusAdapter: AdapterDefinition = {
       writes: c.writes,
       unitId: c.unitId,
       logger,
+      problems: problemsOf(registry),
       tcp: c.tcp.enabled && { host: c.tcp.host, port: c.tcp.port, maxConnections: c.tcp.maxConnections, idleTimeoutS: c.tcp.idleTimeoutS, allow: c.tcp.allow },
       rtu: !!c.rtu.port && { path: c.rtu.port, baudRate: c.rtu.baudRate, parity: c.rtu.parity, stopBits: c.rtu.stopBits, rs485: c.rtu.rs485 },
     });

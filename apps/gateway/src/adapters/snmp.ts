@@ -2,6 +2,7 @@
 import { createSnmpAgent, NotificationReceiver, UserOption } from '@kirchhoff/snmp';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
+import { problemsOf } from '../services/types';
 import type { AdapterDefinition } from './types';
 
 export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628 UPS-MIB, KIRCHHOFF-BMS-MIB, MIB-II system.', {
@@ -58,7 +59,7 @@ function snmpUser(u: SnmpUserConfig): Omit<UserOption, 'access' | 'view'> {
 export const snmpAdapter: AdapterDefinition = {
   services: ({ snmp: c }) => [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${c.port}`, enabled: c.enabled }],
   portKey: ({ snmp: c }) => ({ key: 'snmp.port', port: c.port }),
-  async start({ config, site, commands, logger }) {
+  async start({ config, site, commands, logger, registry }) {
     const c = config.snmp;
     if (!c.enabled) return null;
     const receivers: NotificationReceiver[] = c.traps.map((t) => ({
@@ -79,6 +80,7 @@ export const snmpAdapter: AdapterDefinition = {
       notificationIntervalMs: c.notificationIntervalMs,
       system: { name: config.site.name, location: config.site.location, contact: config.site.contact },
       logger,
+      problems: problemsOf(registry),
     });
     return { services: [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${agent.port}` }], close: () => agent.close() };
   },

@@ -1,6 +1,6 @@
 // The Prometheus /metrics page (text exposition format 0.0.4): bus counters, active alarms by
 // severity, string values, HTTP clients, the data logger's lag when one runs, process figures.
-import { SEVERITIES, type SiteSnapshot } from '@kirchhoff/core';
+import { SEVERITIES, type ProblemCount, type SiteSnapshot } from '@kirchhoff/core';
 
 export type MetricType = 'counter' | 'gauge';
 export interface Sample {
@@ -41,6 +41,8 @@ export interface MetricSources {
   /** Seconds the data logger's newest stored sample lags the site; null without a logger. */
   readonly loggerLagS: number | null;
   readonly nowMs: number;
+  /** Hostile or broken input counted by the adapters' rate-limited log. */
+  readonly problems?: readonly ProblemCount[];
 }
 
 export function siteMetrics(s: MetricSources): Metric[] {
@@ -75,6 +77,8 @@ export function siteMetrics(s: MetricSources): Metric[] {
     g('kirchhoff_http_sessions', 'Open HTTP login sessions.', [{ value: s.httpSessions }]),
     c('kirchhoff_http_live_dropped_total', 'Event-stream clients dropped for reading too slowly.', s.liveDropped),
     { name: 'kirchhoff_http_requests_total', help: 'HTTP requests answered, by status class.', type: 'counter', samples: Object.entries(s.httpRequests).map(([code, value]) => ({ labels: { code }, value })) },
+    { name: 'kirchhoff_problems_total', help: 'Hostile or broken input (bad frames, refused connections, bad datagrams), by adapter and kind.', type: 'counter', samples: (s.problems ?? []).map((p) => ({ labels: { adapter: p.source, kind: p.kind }, value: p.count })) },
+    { name: 'kirchhoff_problem_log_lines_total', help: 'Log lines written for those problems (at most one per adapter and kind a minute; the rest are only counted).', type: 'counter', samples: (s.problems ?? []).map((p) => ({ labels: { adapter: p.source, kind: p.kind }, value: p.logged })) },
     g('kirchhoff_logger_lag_seconds', 'How far the data logger\'s newest stored sample lags the site.', s.loggerLagS === null ? [] : [{ value: s.loggerLagS }]),
     g('process_resident_memory_bytes', 'Resident memory size.', [{ value: mem.rss }]),
     g('nodejs_heap_size_used_bytes', 'V8 heap used.', [{ value: mem.heapUsed }]),

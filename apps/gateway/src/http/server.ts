@@ -73,7 +73,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
       const lag = registry.history?.stats().lagMs ?? null;
       return renderMetrics(siteMetrics({
         snapshot: site.snapshot(), clients: { ...registry.adapterClients?.(), http: connections, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
-        httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(),
+        httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(), problems: registry.problems?.counts() ?? [],
       }));
     },
   };

@@ -1,7 +1,7 @@
 // Internal gateway services (UPS and sensor sources, data logger, alarm actions, scheduler):
 // one file per service in this folder, started in SERVICES order before the protocol adapters,
 // stopped in reverse. Services that others need register themselves in the shared registry.
-import type { CommandInterface, Site } from '@kirchhoff/core';
+import { ProblemLog, type CommandInterface, type Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { SerialLines, UpsSource } from './sources';
@@ -23,7 +23,15 @@ export interface ServiceRegistry {
   serialLines?: SerialLines;
   /** Connected clients per adapter figure, set by the gateway once adapters run (for /metrics). */
   adapterClients?: () => Readonly<Record<string, number>>;
+  /** Hostile or broken input, counted per adapter and kind (for /metrics), one log line per kind a minute. */
+  problems?: ProblemLog;
   [name: string]: unknown;
+}
+
+/** The gateway's one rate-limited problem log, created by the first adapter or service that needs it. */
+export function problemsOf(registry: ServiceRegistry): ProblemLog {
+  registry.problems ??= new ProblemLog();
+  return registry.problems;
 }
 
 export interface ServiceContext {

@@ -8,7 +8,8 @@ import type { ModbusDataModel, RequestContext } from '../pdu/data-model';
 import { FunctionCode, handlePdu } from '../pdu/functions';
 import { RtuFrameAssembler, SerialLineSettings, interFrameSilenceMs, parseRtuFrame, rtuResponse } from '../framing/rtu';
 import { ModbusConfigError } from './allow-list';
-import { ModbusLogger, RateLimitedLog } from './log';
+import { ProblemLog, type RateLimitedLog } from '@kirchhoff/core';
+import type { ModbusLogger } from './log';
 
 export interface ModbusRtuOptions {
   /** Serial device, e.g. /dev/ttyUSB0. */
@@ -44,7 +45,6 @@ export type SerialStream = Duplex & {
 
 export class ModbusRtuServer {
   private port: SerialPort | null = null;
-  private readonly log: RateLimitedLog;
   private counters = { frames: 0, answered: 0, crcErrors: 0, otherUnits: 0, broadcasts: 0, discarded: 0 };
 
   constructor(
@@ -52,8 +52,8 @@ export class ModbusRtuServer {
     private readonly options: ModbusRtuOptions,
     private readonly unitId: number,
     private readonly logger: ModbusLogger,
+    private readonly log: RateLimitedLog = new ProblemLog().source('modbus', logger),
   ) {
-    this.log = new RateLimitedLog(logger);
     if (!Number.isInteger(unitId) || unitId < 1 || unitId > 247) {
       throw new ModbusConfigError('modbus.unitId', `modbus.unitId ${unitId} cannot be an RTU address: use 1..247`);
     }
@@ -98,7 +98,7 @@ export class ModbusRtuServer {
         return;
       }
       // One request at a time: the master waits for each answer anyway.
-      chain = chain.then(() => this.serve(stream, frame, context)).catch((e) => this.log.warn('rtu', 'modbus rtu: request failed', { error: String(e) }));
+      chain = chain.then(() => this.serve(stream, frame, context)).catch((e) => void this.log.warn('rtu', 'modbus rtu: request failed', { error: String(e) }));
     };
     stream.on('data', (chunk: Buffer) => {
       assembler.push(chunk);

@@ -9,7 +9,8 @@ import { ExceptionCode, exceptionPdu } from '../pdu/exceptions';
 import { handlePdu } from '../pdu/functions';
 import { MbapFrame, MbapFramer, mbapResponse } from '../framing/mbap';
 import { ModbusConfigError, buildAllowList } from './allow-list';
-import { ModbusLogger, RateLimitedLog } from './log';
+import { ProblemLog, type RateLimitedLog } from '@kirchhoff/core';
+import type { ModbusLogger } from './log';
 
 export interface ModbusTcpOptions {
   /** 0 picks a free port (read it from `address()`). */
@@ -39,7 +40,6 @@ export class ModbusTcpServer {
   private server: Server | null = null;
   private readonly connections = new Set<Duplex>();
   private readonly allowed: ((address: string) => boolean) | null;
-  private readonly log: RateLimitedLog;
   private readonly unitIds: ReadonlySet<number>;
   private counters = { accepted: 0, refused: 0, requests: 0, framingErrors: 0 };
 
@@ -48,9 +48,9 @@ export class ModbusTcpServer {
     private readonly options: ModbusTcpOptions,
     unitId: number,
     private readonly logger: ModbusLogger,
+    private readonly log: RateLimitedLog = new ProblemLog().source('modbus', logger),
   ) {
     this.allowed = buildAllowList(options.allow ?? []);
-    this.log = new RateLimitedLog(logger);
     // 0 and 255 are what TCP masters send to "the device behind this address" (Messaging on TCP/IP guide 4.4.2).
     this.unitIds = new Set([unitId, 0, 255]);
   }
