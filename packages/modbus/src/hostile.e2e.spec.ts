@@ -3,7 +3,7 @@
 // closed; a well-behaved client (modbus-serial, an independent implementation) keeps getting
 // correct answers throughout; memory stays bounded.
 import { randomBytes } from 'node:crypto';
-import { Socket } from 'node:net';
+import { connect, Socket } from 'node:net';
 import ModbusRTU from 'modbus-serial';
 import type { Site } from '@kirchhoff/core';
 import { createModbusServer, ModbusServer } from './index';
@@ -20,8 +20,11 @@ interface Watched {
   closedAt: number;
 }
 
-async function open(port: number): Promise<Watched> {
-  const socket = await openSocket(port);
+async function open(port: number, from?: string): Promise<Watched> {
+  const socket = from ? await new Promise<Socket>((resolve, reject) => {
+    const s = connect({ port, host: '127.0.0.1', localAddress: from }, () => resolve(s));
+    s.once('error', reject);
+  }) : await openSocket(port);
   const w: Watched = { socket, received: Buffer.alloc(0), closed: false, closedAt: 0 };
   socket.on('data', (d) => (w.received = Buffer.concat([w.received, d])));
   socket.on('close', () => { w.closed = true; w.closedAt = Date.now(); });
@@ -70,7 +73,7 @@ describe('hostile input on Modbus TCP', () => {
 
   beforeAll(async () => {
     site = fixtureSite();
-    server = createModbusServer(site, { tcp: { host: '127.0.0.1', port: 0, maxConnections: 1100, idleTimeoutS: 3 } });
+    server = createModbusServer(site, { tcp: { host: '127.0.0.1', port: 0, maxConnections: 1100, maxConnectionsPerAddress: 1100, idleTimeoutS: 3 } });
     await server.start();
     port = server.tcpAddress()!.port;
     client = new ModbusRTU();
@@ -179,30 +182,88 @@ describe('hostile input on Modbus TCP', () => {
   }));
 });
 
-describe('connection limit', () => {
-  it('closes connections beyond maxConnections at once while an established client keeps its answers', async () => {
-    const site = fixtureSite();
-    const server = createModbusServer(site, { tcp: { host: '127.0.0.1', port: 0, maxConnections: 50, idleTimeoutS: 30 } });
+/** One FC3 read of holding registers 1003..1004 over `w`; resolves with the answer PDU, or null when closed first. */
+async function served(w: Watched, tid = 7): Promise<Buffer | null> {
+  const before = w.received.length;
+  w.socket.write(mbap([0x03, 0x03, 0xeb, 0x00, 0x02], undefined, 1, tid));
+  await until(() => w.closed || w.received.length >= before + 13, 5000);
+  return w.received.length >= before + 13 ? frames(w.received.subarray(before))[0] : null;
+}
+
+// Issue 19, point 3: 32 idle connections locked every master out for 300 s. With the production
+// defaults (32 in all, 8 per address, eviction when full).
+describe('connection limits', () => {
+  let server: ModbusServer;
+  let port: number;
+  const held: Watched[] = [];
+  beforeEach(async () => {
+    server = createModbusServer(fixtureSite(), { tcp: { host: '127.0.0.1', port: 0 } });
+    await server.start();
+    port = server.tcpAddress()!.port;
+  });
+  afterEach(async () => {
+    held.splice(0).forEach((c) => c.socket.destroy());
+    await server.close();
+  });
+  const ANSWER = Buffer.from([0x03, 0x04, 0x00, 0x02, 0x00, 0x07]);
+
+  it('1,000 idle connections from one address leave a client from another address served', async () => {
+    for (let i = 0; i < 10; i++) held.push(...(await Promise.all(Array.from({ length: 100 }, () => open(port).catch(() => null)))).filter((c): c is Watched => !!c));
+    expect(await until(() => held.filter((c) => !c.closed).length === 8, 3000)).toBe(true);
+    const other = await open(port, '127.0.0.2');
+    held.push(other);
+    expect(await served(other)).toEqual(ANSWER);
+    expect(server.stats().tcp!.refused).toBeGreaterThanOrEqual(held.length - 1 - 8);
+  });
+
+  it('when all 32 are taken by four addresses, a new client evicts one of theirs, not an active master', async () => {
+    const master = await open(port, '127.0.0.9');
+    held.push(master);
+    expect(await served(master)).toEqual(ANSWER);
+    for (const from of ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5']) held.push(...(await Promise.all(Array.from({ length: 8 }, () => open(port, from)))));
+    expect(await until(() => server.stats().tcp!.connections === 32, 3000)).toBe(true);
+    const late = await open(port, '127.0.0.6');
+    held.push(late);
+    expect(await served(late)).toEqual(ANSWER);
+    expect(await served(master, 8)).toEqual(ANSWER);
+    expect(server.stats().tcp!.evicted).toBeGreaterThanOrEqual(1);
+    expect(server.stats().tcp!.connections).toBeLessThanOrEqual(32);
+  });
+});
+
+// Issue 19, point 2: 4.8 MB of pipelined requests, never read, took RSS from 115 to 225 MB and rising.
+describe('a client that pipelines requests and never reads', () => {
+  it('is paused or closed with its unread answers bounded, while other clients are served', async () => {
+    const server = createModbusServer(fixtureSite(), { tcp: { host: '127.0.0.1', port: 0 } });
     await server.start();
     const port = server.tcpAddress()!.port;
-    const client = new ModbusRTU();
-    await client.connectTCP('127.0.0.1', { port });
-    client.setTimeout(2000);
+    const flood = await open(port, '127.0.0.2');
+    flood.socket.pause(); // never reads
+    const other = await open(port, '127.0.0.3');
     try {
-      const conns: Watched[] = [];
-      for (let i = 0; i < 10; i++) conns.push(...(await Promise.all(Array.from({ length: 100 }, () => open(port)))));
-      expect(await until(() => conns.filter((c) => c.closed).length >= 951, 3000)).toBe(true);
-      expect(server.stats().tcp!.connections).toBe(50);
-      expect(server.stats().tcp!.refused).toBeGreaterThanOrEqual(951);
-      const r = await client.readHoldingRegisters(1003, 2);
-      expect(r.data).toEqual([2, 7]);
-      conns.forEach((c) => c.socket.destroy());
+      // 400,000 reads of 80 registers (4.8 MB): 67 MB of answers if all were served.
+      const request = mbap([0x03, 0x03, 0xf2, 0x00, 0x50]);
+      const block = Buffer.concat(Array.from({ length: 4000 }, () => request));
+      for (let i = 0; i < 100; i++) flood.socket.write(block);
+      let most = 0;
+      const stalled = await until(() => {
+        const t = server.stats().tcp!;
+        most = Math.max(most, t.unreadOutputBytes);
+        return flood.closed || t.pausedConnections === 1;
+      }, 10_000);
+      expect(stalled).toBe(true);
+      expect(most).toBeLessThanOrEqual(2 * 1024 * 1024);
+      expect(await served(other)).toEqual(Buffer.from([0x03, 0x04, 0x00, 0x02, 0x00, 0x07]));
+      expect(server.stats().tcp!.unreadOutputBytes).toBeLessThanOrEqual(2 * 1024 * 1024);
     } finally {
-      await new Promise((r) => client.close(r));
+      flood.socket.destroy();
+      other.socket.destroy();
       await server.close();
     }
   });
+});
 
+describe('allow-list', () => {
   it('closes connections from addresses outside the allow-list', async () => {
     const server = createModbusServer(fixtureSite(), { tcp: { host: '127.0.0.1', port: 0, allow: ['10.0.0.0/8', '::1'] } });
     const open2 = createModbusServer(fixtureSite(), { tcp: { host: '127.0.0.1', port: 0, allow: ['127.0.0.0/8'] } });

@@ -13,7 +13,8 @@ export const MODBUS_SCHEMA = obj('Modbus TCP and RTU server (@kirchhoff/modbus);
     enabled: bool('Listen on TCP.', true),
     host: hostKey('Address to listen on.'),
     port: portKey('TCP port (the standard 502 needs root or CAP_NET_BIND_SERVICE).', 502),
-    maxConnections: int('Simultaneous connections.', { min: 1, max: 10_000, default: 32 }),
+    maxConnections: int('Simultaneous connections; when reached, a new connection closes the least recently active idle one.', { min: 1, max: 10_000, default: 32 }),
+    maxConnectionsPerAddress: int('Simultaneous connections from one client address; further ones are closed at once (so one address cannot lock others out).', { min: 1, max: 10_000, default: 8 }),
     idleTimeoutS: int('Close connections idle this long; 0 = never.', { min: 0, max: 86_400, default: 300, unit: 's' }),
     allow: arr('Client addresses or CIDR ranges allowed; empty = all.', str('An address or CIDR range', { pattern: /^[0-9a-fA-F.:]+(\/\d{1,3})?$/, patternDoc: 'an IP address or CIDR range such as 10.0.0.0/8' }), { default: [] }),
   }),
@@ -28,7 +29,7 @@ export const MODBUS_SCHEMA = obj('Modbus TCP and RTU server (@kirchhoff/modbus);
 
 export interface ModbusConfig {
   enabled: boolean; writes: boolean; unitId: number;
-  tcp: { enabled: boolean; host: string; port: number; maxConnections: number; idleTimeoutS: number; allow: string[] };
+  tcp: { enabled: boolean; host: string; port: number; maxConnections: number; maxConnectionsPerAddress: number; idleTimeoutS: number; allow: string[] };
   rtu: { port: string; baudRate: number; parity: 'even' | 'odd' | 'none'; stopBits: 1 | 2; rs485: 'none' | 'rts' };
 }
 
@@ -47,7 +48,7 @@ export const modbusAdapter: AdapterDefinition = {
       unitId: c.unitId,
       logger,
       problems: problemsOf(registry),
-      tcp: c.tcp.enabled && { host: c.tcp.host, port: c.tcp.port, maxConnections: c.tcp.maxConnections, idleTimeoutS: c.tcp.idleTimeoutS, allow: c.tcp.allow },
+      tcp: c.tcp.enabled && { host: c.tcp.host, port: c.tcp.port, maxConnections: c.tcp.maxConnections, maxConnectionsPerAddress: c.tcp.maxConnectionsPerAddress, idleTimeoutS: c.tcp.idleTimeoutS, allow: c.tcp.allow },
       rtu: !!c.rtu.port && { path: c.rtu.port, baudRate: c.rtu.baudRate, parity: c.rtu.parity, stopBits: c.rtu.stopBits, rs485: c.rtu.rs485 },
     });
     await server.start();

@@ -35,7 +35,7 @@ describe('configuration', () => {
     ].join('\n');
     expect(problems(yaml)).toEqual([
       'strings.0.modules (line 4): "twenty" is not valid: expected a whole number from 1 to 512',
-      'modbus.tcp.prot (line 8): unknown key: did you mean modbus.tcp.port? (valid keys in modbus.tcp: enabled, host, port, maxConnections, idleTimeoutS, allow)',
+      'modbus.tcp.prot (line 8): unknown key: did you mean modbus.tcp.port? (valid keys in modbus.tcp: enabled, host, port, maxConnections, maxConnectionsPerAddress, idleTimeoutS, allow)',
       'modbus.tcp.port (line 7): 70000 is not valid: expected a whole number from 0 to 65535 (out of range)',
     ]);
   });

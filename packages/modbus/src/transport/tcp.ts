@@ -1,7 +1,9 @@
-// Modbus TCP transport: a listener that owns connections (limit, idle timeout, allow-list) and
-// a per-connection loop feeding MBAP frames to the shared PDU handlers. Reads are answered
-// synchronously and the answers to one chunk go out in one write; a write request holds the
-// connection's later requests until it is answered, so responses keep request order.
+// Modbus TCP transport: a listener that owns connections (limits per address and in all, eviction
+// of the least recently active when full, idle timeout, allow-list) and a per-connection loop
+// feeding MBAP frames to the shared PDU handlers. Reads are answered synchronously and the answers
+// to one chunk go out in one write; a write request holds the connection's later requests until it
+// is answered, so responses keep request order. A client that does not read its answers is paused
+// (no more requests read) and closed when its unread answers pass MAX_UNREAD_OUTPUT_BYTES.
 import { createServer, Server, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { ModbusDataModel, RequestContext } from '../pdu/data-model';
@@ -17,8 +19,10 @@ export interface ModbusTcpOptions {
   readonly port: number;
   /** Default `0.0.0.0`. */
   readonly host?: string;
-  /** Default 32; further connections are closed at once. */
+  /** Default 32; when reached, a new connection evicts the least recently active idle one. */
   readonly maxConnections?: number;
+  /** Default 8; further connections from the same address are closed at once. */
+  readonly maxConnectionsPerAddress?: number;
   /** Close connections idle this long; 0 = never. Default 300. */
   readonly idleTimeoutS?: number;
   /** Client addresses or CIDR ranges allowed; empty = all. */
@@ -27,6 +31,12 @@ export interface ModbusTcpOptions {
 
 /** Requests one connection may have waiting behind a write before it gets exception 06. */
 const MAX_QUEUED_REQUESTS = 16;
+/**
+ * Answers a connection may leave unread before it is closed. Reading pauses as soon as the socket's
+ * buffer is full, so only the answers to the chunk already read pile up here (a 64 KiB chunk of
+ * pipelined 125-register reads answers with 1.4 MB): a master that waits for its answers never gets near.
+ */
+export const MAX_UNREAD_OUTPUT_BYTES = 1024 * 1024;
 
 export interface TcpStats {
   readonly connections: number;
@@ -34,14 +44,29 @@ export interface TcpStats {
   readonly refused: number;
   readonly requests: number;
   readonly framingErrors: number;
+  /** Connections closed because the client left more than MAX_UNREAD_OUTPUT_BYTES of answers unread. */
+  readonly slowReadersClosed: number;
+  /** Idle connections closed to make room when maxConnections was reached. */
+  readonly evicted: number;
+  /** Answers written but not yet taken by the clients, all connections together. */
+  readonly unreadOutputBytes: number;
+  /** Connections whose requests are not read now because their answers are not (back-pressure). */
+  readonly pausedConnections: number;
+}
+
+interface Connection {
+  readonly address: string;
+  lastActiveMs: number;
+  busy: boolean;
 }
 
 export class ModbusTcpServer {
   private server: Server | null = null;
-  private readonly connections = new Set<Duplex>();
+  private readonly connections = new Map<Duplex, Connection>();
+  private readonly perAddress = new Map<string, number>();
   private readonly allowed: ((address: string) => boolean) | null;
   private readonly unitIds: ReadonlySet<number>;
-  private counters = { accepted: 0, refused: 0, requests: 0, framingErrors: 0 };
+  private counters = { accepted: 0, refused: 0, requests: 0, framingErrors: 0, slowReadersClosed: 0, evicted: 0 };
 
   constructor(
     private readonly model: ModbusDataModel,
@@ -56,7 +81,13 @@ export class ModbusTcpServer {
   }
 
   get stats(): TcpStats {
-    return { connections: this.connections.size, ...this.counters };
+    let unread = 0;
+    let paused = 0;
+    for (const stream of this.connections.keys()) {
+      unread += stream.writableLength;
+      if (stream.isPaused()) paused++;
+    }
+    return { connections: this.connections.size, ...this.counters, unreadOutputBytes: unread, pausedConnections: paused };
   }
 
   async listen(): Promise<void> {
@@ -79,7 +110,7 @@ export class ModbusTcpServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const c of this.connections) c.destroy();
+    for (const c of this.connections.keys()) c.destroy();
     this.connections.clear();
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
@@ -93,10 +124,17 @@ export class ModbusTcpServer {
       socket.destroy();
       return;
     }
-    const max = this.options.maxConnections ?? 32;
-    if (this.connections.size >= max) {
+    const perAddress = this.options.maxConnectionsPerAddress ?? 8;
+    if ((this.perAddress.get(address) ?? 0) >= perAddress) {
       this.counters.refused++;
-      this.log.warn('max-connections', `modbus tcp: ${max} connections open (modbus.tcp.maxConnections): new connection closed`, { remote });
+      this.log.warn('max-connections-per-address', `modbus tcp: ${perAddress} connections open from ${address} (modbus.tcp.maxConnectionsPerAddress): new connection closed`, { remote });
+      socket.destroy();
+      return;
+    }
+    const max = this.options.maxConnections ?? 32;
+    if (this.connections.size >= max && !this.evictIdle()) {
+      this.counters.refused++;
+      this.log.warn('max-connections', `modbus tcp: ${max} connections open and all busy (modbus.tcp.maxConnections): new connection closed`, { remote });
       socket.destroy();
       return;
     }
@@ -110,10 +148,42 @@ export class ModbusTcpServer {
     this.handle(socket, remote);
   }
 
+  /**
+   * Closes the least recently active connection without a request in progress, from the address
+   * holding the most connections (so a flood from a few addresses evicts its own connections, not a
+   * master's only one); false when all are busy.
+   */
+  private evictIdle(): boolean {
+    const most = Math.max(...this.perAddress.values());
+    let oldest: [Duplex, Connection] | null = null;
+    for (const entry of this.connections) {
+      if (entry[1].busy || this.perAddress.get(entry[1].address) !== most) continue;
+      if (!oldest || entry[1].lastActiveMs < oldest[1].lastActiveMs) oldest = entry;
+    }
+    if (!oldest) return false;
+    this.counters.evicted++;
+    this.log.warn('evicted', `modbus tcp: ${this.connections.size} connections open (modbus.tcp.maxConnections): closed the least recently active one, from ${oldest[1].address}, for a new client`);
+    this.forget(oldest[0]);
+    oldest[0].destroy();
+    return true;
+  }
+
+  private forget(stream: Duplex): void {
+    const c = this.connections.get(stream);
+    if (!c) return;
+    this.connections.delete(stream);
+    const n = (this.perAddress.get(c.address) ?? 1) - 1;
+    if (n > 0) this.perAddress.set(c.address, n);
+    else this.perAddress.delete(c.address);
+  }
+
   /** Serves Modbus TCP on any duplex stream (a socket, or an in-memory pair in tests). */
   handle(stream: Duplex, remote: string): void {
     this.counters.accepted++;
-    this.connections.add(stream);
+    const address = (stream as Partial<Socket>).remoteAddress ?? remote;
+    const conn: Connection = { address, lastActiveMs: Date.now(), busy: false };
+    this.connections.set(stream, conn);
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     const framer = new MbapFramer();
     const context: RequestContext = { transport: 'tcp', remote, broadcast: false };
     const queue: MbapFrame[] = [];
@@ -123,8 +193,17 @@ export class ModbusTcpServer {
     const respond = (frame: MbapFrame, pdu: Buffer) => batch.push(mbapResponse(frame.transactionId, frame.unitId, pdu));
     const flush = () => {
       if (!batch.length || stream.destroyed) return void (batch = []);
-      stream.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
+      const fits = stream.write(batch.length === 1 ? batch[0] : Buffer.concat(batch));
       batch = [];
+      if (stream.writableLength > MAX_UNREAD_OUTPUT_BYTES) {
+        this.counters.slowReadersClosed++;
+        this.log.warn('slow-reader', `modbus tcp: client left more than ${MAX_UNREAD_OUTPUT_BYTES} bytes of answers unread: connection closed`, { remote });
+        stream.destroy();
+      } else if (!fits && !stream.isPaused()) {
+        // Read no more requests until the client has taken its answers.
+        stream.pause();
+        stream.once('drain', () => stream.resume());
+      }
     };
     const report = (error: unknown, pdu: Buffer) => this.log.warn('handler', 'modbus: request failed inside the server', { remote, function: pdu[0], error: String(error) });
 
@@ -134,9 +213,9 @@ export class ModbusTcpServer {
       if (!this.unitIds.has(frame.unitId)) return respond(frame, exceptionPdu(frame.pdu[0], ExceptionCode.GatewayTargetFailedToRespond));
       const result = handlePdu(frame.pdu, this.model, context, report);
       if (Buffer.isBuffer(result)) return respond(frame, result);
-      busy = true;
+      busy = conn.busy = true;
       void result.then((pdu) => {
-        busy = false;
+        busy = conn.busy = false;
         respond(frame, pdu);
         while (!busy && queue.length) serve(queue.shift()!);
         flush();
@@ -144,6 +223,7 @@ export class ModbusTcpServer {
     };
 
     stream.on('data', (chunk: Buffer) => {
+      conn.lastActiveMs = Date.now();
       const error = framer.push(chunk, (frame) => {
         if (!busy) return serve(frame);
         if (queue.length >= MAX_QUEUED_REQUESTS) return respond(frame, exceptionPdu(frame.pdu[0], ExceptionCode.ServerDeviceBusy));
@@ -158,7 +238,7 @@ export class ModbusTcpServer {
       }
     });
     stream.on('error', () => stream.destroy());
-    stream.on('close', () => this.connections.delete(stream));
+    stream.on('close', () => this.forget(stream));
   }
 }
 
