@@ -25,7 +25,8 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
       site: { name: 'Kirchhoff demo site', location: 'Battery room 1 (simulated)', contact: 'site engineer' },
       strings: Array.from({ length: strings }, (_, i) => ({ name: `String ${i + 1}`, modules, moduleType: 'C20', capacityAh: 100 })),
       bus: { port: '' },
-      runaway: { enabled: true, breakerRelay: 1, delayS: 10 },
+      // One site breaker, its auxiliary contact on input 1 verified after a trip.
+      runaway: { enabled: true, breakers: [{ relay: 1, statusInput: 1 }], delayS: 10 },
       ups: { source: 'simulated', name: 'UPS-A' },
       sensors: [
         { name: 'Room temperature', kind: 'temperature' },

@@ -129,6 +129,15 @@ function crossChecks(c: GatewayConfig): ConfigProblem[] {
   if (c.runaway.breakerRelay > c.relays.length) {
     problems.push({ path: 'runaway.breakerRelay', message: `${c.runaway.breakerRelay} is not valid: expected 0 (none) or a relay id from 1 to ${c.relays.length} (relays has ${c.relays.length})` });
   }
+  c.runaway.breakers.forEach((b, i) => {
+    const at = `runaway.breakers.${i}`;
+    if (b.relay > c.relays.length) problems.push({ path: `${at}.relay`, message: `${b.relay} is not valid: expected a relay id from 1 to ${c.relays.length} (relays has ${c.relays.length})` });
+    if (b.relay === c.runaway.breakerRelay || c.runaway.breakers.findIndex((x) => x.relay === b.relay) !== i) problems.push({ path: `${at}.relay`, message: `relay ${b.relay} already trips another breaker: expected one relay per breaker` });
+    b.strings.forEach((s, j) => {
+      if (s > c.strings.length) problems.push({ path: `${at}.strings.${j}`, message: `string ${s} does not exist: expected 1 to ${c.strings.length}` });
+    });
+    if (b.statusInput > c.inputs.length) problems.push({ path: `${at}.statusInput`, message: `${b.statusInput} is not valid: expected 0 (not verified) or an input id from 1 to ${c.inputs.length} (inputs has ${c.inputs.length})` });
+  });
   for (const id of Object.keys(c.thresholds.sensors)) {
     if (Number(id) > c.sensors.length) problems.push({ path: `thresholds.sensors.${id}`, message: `sensor ${id} does not exist (sensors has ${c.sensors.length})` });
   }

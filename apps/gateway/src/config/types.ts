@@ -19,7 +19,12 @@ export interface GatewayConfig {
   strings: { name?: string; modules: number; moduleType: ModuleType; capacityAh: number }[];
   bus: { port: string; baudRate: number; pollIntervalMs: number; resistanceIntervalS: number; timeoutMs: number; retries: number; lostAfterMisses: number };
   balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
-  runaway: { enabled: boolean; breakerRelay: number; riseRateCPerHour: number; differenceC: number; floatCurrentRiseA: number; delayS: number };
+  runaway: {
+    enabled: boolean; breakerRelay: number;
+    breakers: { relay: number; strings: number[]; statusInput: number; inputActiveMeans: 'closed' | 'open' }[]; breakerConfirmS: number;
+    riseRateCPerHour: number; rateWindowS: number; differenceC: number; aboveAmbientC: number; floatCurrentRisePercent: number; floatCurrentRiseA: number;
+    settleS: number; settledCurrentAPerAh: number; floatCurrentLimitAPerAh: number; tripTemperatureC: number; delayS: number;
+  };
   ups: UpsConfig;
   sensors: { name: string; kind: SensorKind; unit?: string }[];
   modbusSensors: ModbusSensorsConfig;

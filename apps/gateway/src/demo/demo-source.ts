@@ -53,8 +53,8 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
     }
   });
   const schedule = new FaultSchedule(physics, blockFaults, { mode: 'off' });
-  // In real time the rise-rate window is 15 min; the compressed demo runaway needs a shorter one.
-  const engines = enginesFromConfig(config, bank, snap, logger, { runawayRateWindowS: 120 });
+  // In real time the rise-rate window is 15 min and float settles in 30 min; the compressed demo runaway needs shorter ones.
+  const engines = enginesFromConfig(config, bank, snap, logger, { runawayRateWindowS: 120, runawaySettleS: 60 });
 
   // The UPS load fits the battery: about a C/3 discharge of every string (a 20 x 12 V, 100 Ah
   // string carries 8 kW), so any site size discharges in about an hour, as rooms are designed.

@@ -3,26 +3,36 @@
 import type { SiteSnapshot } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
-import { BatteryEngines, BypassActuator } from '.';
+import { BatteryEngines, BreakerSpec, BypassActuator } from '.';
 
 export function enginesFromConfig(
   config: GatewayConfig, actuator: BypassActuator, snap: SiteSnapshot, logger: Logger,
-  tuning: { runawayRateWindowS?: number } = {},
+  tuning: { runawayRateWindowS?: number; runawaySettleS?: number } = {},
 ): BatteryEngines {
-  const relay = config.runaway.breakerRelay;
-  const hasBreaker = relay > 0 && snap.relays[relay - 1] !== undefined;
-  if (config.runaway.enabled && !hasBreaker) logger.warn('runaway.breakerRelay names no configured relay: a thermal runaway raises the alarm only, no breaker is opened');
+  const r = config.runaway;
+  const breakers: BreakerSpec[] = r.breakers.map((b) => ({
+    relay: b.relay, strings: b.strings.length ? b.strings : 'all', statusInput: b.statusInput || null, inputActiveMeans: b.inputActiveMeans,
+  }));
+  if (r.breakerRelay > 0 && snap.relays[r.breakerRelay - 1] !== undefined) breakers.push({ relay: r.breakerRelay, strings: 'all' });
+  if (r.enabled && !breakers.length) logger.warn('runaway: no breaker configured (runaway.breakers or runaway.breakerRelay): a thermal runaway raises the alarm only, no breaker is opened');
   return new BatteryEngines({
     actuator,
     balancing: { enabled: config.balancing.enabled, deadbandV: config.balancing.deadbandV, maxTemperatureC: config.balancing.maxTemperatureC },
     runaway: {
-      enabled: config.runaway.enabled,
-      breakerRelayId: hasBreaker ? relay : null,
-      riseRateCPerHour: config.runaway.riseRateCPerHour,
-      deltaC: config.runaway.differenceC,
-      minCurrentRiseA: config.runaway.floatCurrentRiseA,
-      delayS: config.runaway.delayS,
-      ...(tuning.runawayRateWindowS !== undefined ? { rateWindowS: tuning.runawayRateWindowS } : {}),
+      enabled: r.enabled,
+      breakers,
+      breakerConfirmS: r.breakerConfirmS,
+      riseRateCPerHour: r.riseRateCPerHour,
+      rateWindowS: tuning.runawayRateWindowS ?? r.rateWindowS,
+      differenceC: r.differenceC,
+      aboveAmbientC: r.aboveAmbientC,
+      currentRisePercent: r.floatCurrentRisePercent,
+      minCurrentRiseA: r.floatCurrentRiseA,
+      settleS: tuning.runawaySettleS ?? r.settleS,
+      settledCurrentAPerAh: r.settledCurrentAPerAh,
+      floatCurrentLimitAPerAh: r.floatCurrentLimitAPerAh,
+      tripTemperatureC: r.tripTemperatureC,
+      delayS: r.delayS,
     },
   });
 }

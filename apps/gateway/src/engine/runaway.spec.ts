@@ -1,47 +1,95 @@
 import { SimulatedSite } from '../physics';
 import { parseFault } from '../demo/faults';
+import { runawayScenarios, runScenario } from './runaway-scenarios';
 
-describe('thermal runaway', () => {
-  it('a runaway fault raises the critical alarm and trips the breaker relay once the configured delay has passed', () => {
-    const delayS = 120;
-    const sim = new SimulatedSite({
-      strings: [{ modules: 20, moduleType: 'C20' }],
-      faults: [parseFault('thermal-runaway:1:7@7200')],
-      runaway: { delayS, breakerRelayId: 1 },
-    });
-    let conditionAtS: number | null = null;
-    let alarmAtS: number | null = null;
-    let relayAtS: number | null = null;
-    sim.advance(6 * 3600, () => {
-      const snap = sim.site.snapshot();
-      const since = sim.engines.runaway.conditionSinceMs(1);
-      if (conditionAtS === null && since !== null) conditionAtS = (since - sim.physics.startMs) / 1000;
-      if (alarmAtS === null && snap.alarms.some((a) => a.kind === 'thermal-runaway')) alarmAtS = sim.elapsedS;
-      if (relayAtS === null && snap.relays[0].on) relayAtS = sim.elapsedS;
-    });
-    expect(conditionAtS).not.toBeNull();
-    expect(alarmAtS).not.toBeNull();
-    const c = conditionAtS as unknown as number;
-    const a = alarmAtS as unknown as number;
-    expect(c).toBeGreaterThan(7200);
-    // Not before the delay, and no later than one control cycle (10 s) after it.
-    expect(a - c).toBeGreaterThanOrEqual(delayS);
-    expect(a - c).toBeLessThanOrEqual(delayS + 10);
-    expect(relayAtS).toBe(alarmAtS);
-    const snap = sim.site.snapshot();
-    const alarm = snap.alarms.find((x) => x.kind === 'thermal-runaway');
-    expect(alarm?.severity).toBe('critical');
-    // The block that runs away is named, not only the string (SNMP bmsAlarmModuleIndex, alarm entity).
-    expect(alarm?.entity).toEqual({ kind: 'module', string: 1, module: 7, global: 7 });
-    expect(snap.relays[0]).toMatchObject({ name: 'Battery breaker', function: 'breaker', on: true });
-    // The breaker is open: no more charge current into the string, and the alarm is latched.
-    expect(snap.strings[0].dcCurrentA.value).toBe(0);
+// A representative slice of the scenario matrix (bench/runaway-matrix.ts runs all of it over 10
+// seeds): a runaway with a lost module elsewhere in its string, the false trip of issue 13, and
+// one wild reading. Production defaults throughout.
+const scenario = (name: string) => {
+  const sc = runawayScenarios().find((s) => s.name === name);
+  if (!sc) throw new Error(`no scenario ${name}`);
+  return sc;
+};
+
+describe('thermal runaway, block by block', () => {
+  it.each([2])('a runaway with a lost module elsewhere in the string trips before 55 degC, within the delay + 60 s (seed %i)', (seed) => {
+    const r = runScenario(scenario('runaway M7, M3 lost'), seed);
+    expect(r.tripped).toBe(true);
+    expect(r.tripBlockC).toBeLessThan(55);
+    expect(r.detectionS).not.toBeNull();
+    expect(r.detectionS as number).toBeLessThanOrEqual(60 + 60);
+    expect(r.alarms).toContain('module-lost');
   });
 
-  it('no alarm on a healthy string in float, even while balancing raises the float current', () => {
-    const sim = new SimulatedSite({ strings: [{ modules: 20, moduleType: 'C20' }], runaway: { delayS: 60 } });
-    sim.advance(12 * 3600);
+  it('the demo fault list of issue 13 (lost modules, blown fuse, a short UPS discharge and the recharge) trips nothing', () => {
+    const r = runScenario(scenario('false trip of issue 13 (demo fault list)'), 1);
+    expect(r.tripped).toBe(false);
+    expect(r.alarms).not.toContain('thermal-runaway');
+  });
+
+  it('one reading of 80 degC on one block trips nothing and raises no temperature alarm', () => {
+    const r = runScenario({ ...scenario('one 80 degC reading'), hours: 2.5 }, 3);
+    expect(r.tripped).toBe(false);
+    expect(r.alarms).not.toContain('module-temperature-high');
+  });
+});
+
+describe('breakers', () => {
+  const site = (options: ConstructorParameters<typeof SimulatedSite>[0]) => new SimulatedSite({ ...options, runaway: { ...options.runaway, tripTemperatureC: 30, delayS: 20 } });
+
+  it('trips only the breaker of the runaway string, confirms it on its status input, and the latch holds until an operator switches the relay off', () => {
+    // A block read at 35 degC (above the lowered 30 degC trip) on string 2 (S02-M04, global 14).
+    let hotOn = true;
+    const sim = site({
+      strings: [{ modules: 10, moduleType: 'C20' }, { modules: 10, moduleType: 'C20' }], initialSpreadV: 0.03,
+      afterMeasure: (s) => { if (hotOn) s.update((tx) => tx.moduleReadings(14, { temperatureC: 35 })); },
+    });
+    sim.advance(120);
+    const snap = sim.site.snapshot();
+    expect(snap.relays.map((r) => r.on)).toEqual([false, true]);
+    expect(sim.physics.isBreakerOpen(1)).toBe(false);
+    expect(sim.physics.isBreakerOpen(2)).toBe(true);
+    expect(snap.alarms.find((a) => a.kind === 'thermal-runaway')).toMatchObject({ severity: 'critical', entity: { kind: 'module', string: 2, module: 4, global: 14 } });
+    expect(snap.alarms.map((a) => a.kind)).not.toContain('breaker-failed');
+    expect(sim.engines.runaway.breakerStates()[1]).toMatchObject({ tripped: true, status: 'open' });
+    // The block cools, the alarm stays (latched), the relay stays on: no automatic reclose.
+    hotOn = false;
+    sim.advance(600);
+    expect(sim.site.snapshot().relays[1].on).toBe(true);
+    expect(sim.site.snapshot().alarms.map((a) => a.kind)).toContain('thermal-runaway');
+    // The operator switches the trip relay off (any protocol's set-relay): the latch resets.
+    sim.site.update((tx) => tx.relay(2, false));
+    sim.advance(30);
     expect(sim.site.snapshot().alarms.map((a) => a.kind)).not.toContain('thermal-runaway');
-    expect(sim.site.snapshot().relays[0].on).toBe(false);
+    expect(sim.physics.isBreakerOpen(2)).toBe(false);
+    expect(sim.engines.runaway.takeEvents().map((e) => e.type)).toEqual(['trip', 'breaker-confirmed', 'reset']);
+  });
+
+  it('a breaker whose status input still reads closed after the confirm time raises a critical breaker-failed alarm', () => {
+    const sim = site({
+      strings: [{ modules: 10, moduleType: 'C20' }],
+      initialSpreadV: 0.03,
+      site: { relays: [{ name: 'Breaker', function: 'breaker' }], inputs: [{ name: 'Breaker closed' }] },
+      runaway: { breakers: [{ relay: 1, strings: [1], statusInput: 1 }] },
+      // The auxiliary contact is stuck closed.
+      afterMeasure: (s) => s.update((tx) => { tx.moduleReadings(3, { temperatureC: 36 }); tx.input(1, true); }),
+    });
+    const kinds = () => sim.site.snapshot().alarms.map((a) => a.kind);
+    for (let i = 0; i < 12 && !kinds().includes('thermal-runaway'); i++) sim.advance(10);
+    expect(kinds()).toContain('thermal-runaway');
+    expect(kinds()).not.toContain('breaker-failed');
+    sim.advance(10);
+    const failed = sim.site.snapshot().alarms.find((a) => a.kind === 'breaker-failed');
+    expect(failed).toMatchObject({ severity: 'critical', entity: { kind: 'string', string: 1 } });
+    expect(failed?.message).toMatch(/still reads closed after 10 s/);
+  });
+
+  it('a lost module does not stop the watch of the other blocks', () => {
+    const sim = site({
+      strings: [{ modules: 10, moduleType: 'C20' }], initialSpreadV: 0.03, faults: [parseFault('module-lost:1:2@0')],
+      afterMeasure: (s) => s.update((tx) => tx.moduleReadings(9, { temperatureC: 36 })),
+    });
+    sim.advance(120);
+    expect(sim.site.snapshot().alarms.find((a) => a.kind === 'thermal-runaway')?.message).toMatch(/S01-M09/);
   });
 });

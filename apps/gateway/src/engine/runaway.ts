@@ -1,23 +1,60 @@
-// Thermal-runaway detection: a block temperature rising fast (or far above the others) together
-// with a rising float current, held for a delay -> critical alarm and the breaker relay trips.
-// Latched: only reset() (an operator, after inspection) clears it.
-import type { AlarmCondition, ChargeMode, ModuleState, SiteSnapshot, SiteTransaction } from '@kirchhoff/core';
+// Thermal-runaway protection, block by block: each block is judged on its own readings against its
+// string (median temperature, string float current), so a lost, failed or fuse-blown module is
+// unknown for itself only. A condition held for the delay trips the string's breaker relay(s);
+// the trip is latched until an operator switches the breaker relay off again (an audited write
+// through the command interface, from any protocol). The gateway never recloses on its own.
+import type { AlarmCondition, ChargeMode, SiteSnapshot, SiteTransaction, StringState } from '@kirchhoff/core';
+import { arrhenius, defaultCapacityAh } from './lead-acid';
+
+/**
+ * The charge modes the runaway check tells apart. `recharge` (charger at float/boost voltage but
+ * still putting charge back) and `rest` (charger off, intermittent charging) come from the
+ * charge-mode detector; `idle` is the older name of `rest`.
+ */
+export type RunawayChargeMode = ChargeMode | 'recharge' | 'rest';
+
+/** One battery breaker: the relay that trips it, which strings it disconnects, and its status contact. */
+export interface BreakerSpec {
+  /** Relay (1-based) wired to the breaker's trip coil. */
+  readonly relay: number;
+  /** Strings it disconnects; `all` for a site breaker. */
+  readonly strings: readonly number[] | 'all';
+  /** Digital input (1-based) wired to the breaker's auxiliary contact; null = not verified. */
+  readonly statusInput?: number | null;
+  /** What an active status input means. Default `closed` (a normally-open auxiliary contact). */
+  readonly inputActiveMeans?: 'closed' | 'open';
+}
 
 export interface RunawayOptions {
   /** Default true. */
   readonly enabled?: boolean;
-  /** Window over which the temperature rise rate is measured, seconds. Default 900. */
+  /** Window over which temperature rise rates are measured, seconds. Default 900. */
   readonly rateWindowS?: number;
-  /** Temperature rise rate that counts, K per hour. Default 5. */
+  /** A block rising this much faster than its string's median block counts, K/h. Default 3. */
   readonly riseRateCPerHour?: number;
-  /** Difference between the hottest block and the string median that counts, K. Default 8. */
-  readonly deltaC?: number;
-  /** Float current counts as rising above baseline x (1 + this/100) and baseline + minCurrentRiseA. Default 50 %. */
+  /** A block this far above its string's median temperature counts, K. Default 5. */
+  readonly differenceC?: number;
+  /** A block this far above the room (first temperature sensor) counts, K. Default 10. */
+  readonly aboveAmbientC?: number;
+  /** Float current counts as rising at baseline x (1 + this/100), the baseline temperature-compensated. Default 50. */
   readonly currentRisePercent?: number;
+  /** ... and at least this many amperes above it. Default 0.05. */
   readonly minCurrentRiseA?: number;
-  /** How long both must hold before the alarm, seconds. Default 300. */
+  /** Float counts as settled (baseline may be learned) after this long in float below settledCurrentAPerAh, s. Default 1800. */
+  readonly settleS?: number;
+  /** Float current per Ah below which float is settled (a recharge has tapered off), A/Ah. Default 0.002. */
+  readonly settledCurrentAPerAh?: number;
+  /** Absolute float-current limit in settled float, A per Ah. Default 0.01. */
+  readonly floatCurrentLimitAPerAh?: number;
+  /** Absolute block temperature trip, any charge mode, deg C. Default 50. */
+  readonly tripTemperatureC?: number;
+  /** How long a condition must hold before the alarm and the trip, seconds. Default 60. */
   readonly delayS?: number;
-  /** Relay (1-based id) wired to the battery breaker's trip coil; null = alarm only. */
+  /** Breakers; empty = alarm only. */
+  readonly breakers?: readonly BreakerSpec[];
+  /** A tripped breaker whose status input still reads closed after this long raises a critical alarm, s. Default 10. */
+  readonly breakerConfirmS?: number;
+  /** Older form: one site breaker on this relay (every string); null = alarm only. */
   readonly breakerRelayId?: number | null;
 }
 
@@ -26,135 +63,342 @@ export interface BreakerOutput {
   trip(relayId: number, string: number): void;
 }
 
-interface StringWatch {
-  baselineA: number | null;
-  temps: { atMs: number; values: (number | null)[] }[];
+/** A breaker's state as the engine sees it. */
+export interface BreakerState {
+  readonly relay: number;
+  readonly strings: readonly number[];
+  readonly tripped: boolean;
+  readonly trippedAtMs: number | null;
+  /** `open` once the status input confirmed it, `closed` while it still reads closed, `unknown` without an input. */
+  readonly status: 'open' | 'closed' | 'unknown';
+  readonly confirmedAtMs: number | null;
+}
+
+/** Something the engine did, for logs and `kirchhoff simulate --json`. */
+export interface RunawayEvent {
+  readonly atMs: number;
+  readonly type: 'trip' | 'breaker-confirmed' | 'breaker-not-confirmed' | 'reset';
+  readonly string?: number;
+  readonly relay?: number;
+  readonly message: string;
+}
+
+type Reason = 'runaway' | 'rest-runaway' | 'over-temperature' | 'float-current';
+
+interface BlockWatch {
+  /** Last three fresh readings: their median is the plausible temperature (one wild reading moves nothing). */
+  recent: number[];
   sinceMs: number | null;
+}
+
+interface StringWatch {
+  blocks: BlockWatch[];
+  /** Plausible temperatures sampled for the rise rate. */
+  samples: { atMs: number; values: (number | null)[] }[];
+  currents: number[];
+  floatSinceMs: number | null;
+  settled: boolean;
+  /** Settled float current at 25 deg C (divided by the Arrhenius factor of the string median). */
+  baselineA25: number | null;
+  settleSamples: number[];
+  stringSinceMs: number | null;
+  lastMs: number | null;
   tripped: AlarmCondition | null;
-  lastStepMs: number | null;
+}
+
+interface BreakerWatch {
+  spec: BreakerSpec;
+  strings: number[];
+  trippedAtMs: number | null;
+  sawOn: boolean;
+  status: 'open' | 'closed' | 'unknown';
+  confirmedAtMs: number | null;
+  failed: AlarmCondition | null;
 }
 
 const BASELINE_TAU_S = 3600;
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fresh = (m: { value: number | null; quality: string }): number | null => (m.quality === 'fresh' && m.value !== null && Number.isFinite(m.value) ? m.value : null);
 
 export class RunawayEngine {
-  private readonly opts: Required<RunawayOptions>;
+  private readonly opts: Required<Omit<RunawayOptions, 'breakerRelayId' | 'breakers'>>;
+  private readonly specs: readonly BreakerSpec[];
   private watch: StringWatch[] = [];
+  private breakers: BreakerWatch[] = [];
+  private events: RunawayEvent[] = [];
 
   constructor(options: RunawayOptions = {}, private readonly breaker?: BreakerOutput) {
     this.opts = {
       enabled: options.enabled ?? true,
       rateWindowS: options.rateWindowS ?? 900,
-      riseRateCPerHour: options.riseRateCPerHour ?? 5,
-      deltaC: options.deltaC ?? 8,
+      riseRateCPerHour: options.riseRateCPerHour ?? 3,
+      differenceC: options.differenceC ?? 5,
+      aboveAmbientC: options.aboveAmbientC ?? 10,
       currentRisePercent: options.currentRisePercent ?? 50,
       minCurrentRiseA: options.minCurrentRiseA ?? 0.05,
-      delayS: options.delayS ?? 300,
-      breakerRelayId: options.breakerRelayId ?? null,
+      settleS: options.settleS ?? 1800,
+      settledCurrentAPerAh: options.settledCurrentAPerAh ?? 0.002,
+      floatCurrentLimitAPerAh: options.floatCurrentLimitAPerAh ?? 0.01,
+      tripTemperatureC: options.tripTemperatureC ?? 50,
+      delayS: options.delayS ?? 60,
+      breakerConfirmS: options.breakerConfirmS ?? 10,
     };
+    const legacy = options.breakerRelayId ?? null;
+    this.specs = options.breakers ?? (legacy !== null ? [{ relay: legacy, strings: 'all' }] : []);
   }
 
   get delayS(): number {
     return this.opts.delayS;
   }
 
-  /** When the condition (temperature and current) began on a string, null when it does not hold. */
+  /** When a runaway condition began on a string (its earliest block still holding one), null when none holds. */
   conditionSinceMs(string: number): number | null {
-    return this.watch[string - 1]?.sinceMs ?? null;
+    return this.watch[string - 1]?.stringSinceMs ?? null;
+  }
+
+  /** The settled-float baseline of a string at 25 deg C, amperes; null until float has settled. */
+  baselineA25(string: number): number | null {
+    return this.watch[string - 1]?.baselineA25 ?? null;
+  }
+
+  breakerStates(): BreakerState[] {
+    return this.breakers.map((b) => ({
+      relay: b.spec.relay, strings: b.strings, tripped: b.trippedAtMs !== null, trippedAtMs: b.trippedAtMs, status: b.status, confirmedAtMs: b.confirmedAtMs,
+    }));
+  }
+
+  /** Events since the last call (trips, confirmations, resets). */
+  takeEvents(): RunawayEvent[] {
+    const e = this.events;
+    this.events = [];
+    return e;
   }
 
   /** `chargeModes` (per string) overrides the snapshot's, as for BalancingEngine.step. */
-  step(snap: SiteSnapshot, tx: SiteTransaction, chargeModes?: readonly ChargeMode[]): void {
-    if (this.watch.length !== snap.strings.length) this.watch = snap.strings.map(() => ({ baselineA: null, temps: [], sinceMs: null, tripped: null, lastStepMs: null }));
+  step(snap: SiteSnapshot, tx: SiteTransaction, chargeModes?: readonly RunawayChargeMode[]): void {
+    if (this.watch.length !== snap.strings.length) this.init(snap);
     if (!this.opts.enabled) return;
     const now = tx.atMs;
-    const windowMs = this.opts.rateWindowS * 1000;
-    for (const s of snap.strings) {
-      const w = this.watch[s.string - 1];
-      const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
-      const temps = mods.map((m) => (m.temperatureC.quality === 'fresh' ? m.temperatureC.value : null));
-      const last = w.temps[w.temps.length - 1];
-      if (!last || now - last.atMs >= Math.min(60_000, windowMs / 4)) w.temps.push({ atMs: now, values: temps });
-      while (w.temps.length > 2 && now - w.temps[1].atMs >= windowMs) w.temps.shift();
+    this.watchBreakers(snap, now);
+    const ambient = snap.sensors.find((s) => s.kind === 'temperature' && fresh(s.reading) !== null);
+    const ambientC = ambient ? fresh(ambient.reading) : null;
+    for (const s of snap.strings) this.stepString(snap, s, tx, chargeModes?.[s.string - 1] ?? s.chargeMode, ambientC);
+  }
 
-      let worstRate = 0;
-      let hot: ModuleState | null = null;
-      const old = w.temps[0];
-      if (now - old.atMs >= windowMs) {
-        for (let i = 0; i < temps.length; i++) {
-          const a = old.values[i];
-          const b = temps[i];
-          if (a === null || b === null) continue;
-          const rate = ((b - a) / (now - old.atMs)) * 3_600_000;
-          if (rate > worstRate) [worstRate, hot] = [rate, mods[i]];
+  private init(snap: SiteSnapshot): void {
+    this.watch = snap.strings.map((s) => ({
+      blocks: Array.from({ length: s.moduleCount }, () => ({ recent: [], sinceMs: null })),
+      samples: [], currents: [], floatSinceMs: null, settled: false, baselineA25: null, settleSamples: [], stringSinceMs: null, lastMs: null, tripped: null,
+    }));
+    const all = snap.strings.map((s) => s.string);
+    this.breakers = this.specs.map((spec) => ({
+      spec, strings: spec.strings === 'all' ? all : [...spec.strings], trippedAtMs: null, sawOn: false, status: 'unknown', confirmedAtMs: null, failed: null,
+    }));
+  }
+
+  private stepString(snap: SiteSnapshot, s: StringState, tx: SiteTransaction, mode: RunawayChargeMode, ambientC: number | null): void {
+    const o = this.opts;
+    const now = tx.atMs;
+    const w = this.watch[s.string - 1];
+    const dtS = w.lastMs === null ? 0 : (now - w.lastMs) / 1000;
+    w.lastMs = now;
+    const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
+    const cap = s.capacityAh ?? defaultCapacityAh(s.moduleType);
+
+    // Plausible temperatures: the median of each block's last three fresh readings. A block that
+    // is lost, failed or has a blown fuse is unknown for itself only.
+    const temps = mods.map((m, i) => {
+      const b = w.blocks[i];
+      const t = m.communication === 'lost' ? null : fresh(m.temperatureC);
+      if (t === null) {
+        b.recent = [];
+        return null;
+      }
+      b.recent.push(t);
+      if (b.recent.length > 3) b.recent.shift();
+      return b.recent.length === 3 ? median(b.recent) : null;
+    });
+    const known = temps.filter((t): t is number => t !== null);
+    const medianC = known.length ? median(known) : null;
+
+    const windowMs = o.rateWindowS * 1000;
+    const last = w.samples[w.samples.length - 1];
+    if (!last || now - last.atMs >= Math.min(60_000, windowMs / 4)) w.samples.push({ atMs: now, values: temps });
+    while (w.samples.length > 2 && now - w.samples[1].atMs >= windowMs) w.samples.shift();
+    const old = w.samples[0];
+    const spanH = (now - old.atMs) / 3_600_000;
+    const rates = temps.map((t, i) => (now - old.atMs >= windowMs && t !== null && old.values[i] != null ? (t - (old.values[i] as number)) / spanH : null));
+    const knownRates = rates.filter((r): r is number => r !== null);
+    const medianRate = knownRates.length ? median(knownRates) : 0;
+
+    // String current, plausible (median of three), and the settled-float baseline at 25 deg C.
+    const iNow = fresh(s.dcCurrentA);
+    if (iNow === null) w.currents = [];
+    else {
+      w.currents.push(iNow);
+      if (w.currents.length > 3) w.currents.shift();
+    }
+    const current = w.currents.length === 3 ? median(w.currents) : null;
+    const tf = medianC === null ? null : arrhenius(medianC);
+    const floatMode = mode === 'float';
+    if (!floatMode || current === null) {
+      w.floatSinceMs = null;
+      w.settled = false;
+      w.settleSamples = [];
+    } else if (!w.settled) {
+      if (current > o.settledCurrentAPerAh * cap) {
+        w.floatSinceMs = null;
+        w.settleSamples = [];
+      } else {
+        w.floatSinceMs ??= now;
+        if (tf !== null) w.settleSamples.push(current / tf);
+        if (now - w.floatSinceMs >= o.settleS * 1000 && w.settleSamples.length >= 3) {
+          w.settled = true;
+          // Learned over the settled period, never from one sample; kept from an earlier float period when there was one.
+          w.baselineA25 ??= median(w.settleSamples.slice(Math.floor(w.settleSamples.length / 2)));
+          w.settleSamples = [];
         }
       }
-      const known = temps.filter((t): t is number => t !== null).sort((x, y) => x - y);
-      const spreadC = known.length >= 2 ? known[known.length - 1] - known[Math.floor(known.length / 2)] : 0;
-      const thermal = worstRate >= this.opts.riseRateCPerHour || spreadC >= this.opts.deltaC;
+    }
+    const expectedA = w.settled && w.baselineA25 !== null && tf !== null ? w.baselineA25 * tf : null;
+    const rising = expectedA !== null && current !== null
+      && current >= expectedA * (1 + o.currentRisePercent / 100) && current - expectedA >= o.minCurrentRiseA;
+    const overCurrent = w.settled && current !== null && current >= o.floatCurrentLimitAPerAh * cap;
+    const charging = current !== null && current > o.settledCurrentAPerAh * cap * 0.1;
+    const atRest = (mode === 'rest' || mode === 'idle') && !charging;
 
-      const i = s.dcCurrentA.quality === 'fresh' ? s.dcCurrentA.value : null;
-      const mode = chargeModes?.[s.string - 1] ?? s.chargeMode;
-      const charging = mode === 'float' || mode === 'boost';
-      let rising = false;
-      if (i !== null && charging) {
-        if (w.baselineA === null) w.baselineA = i;
-        rising = i >= w.baselineA * (1 + this.opts.currentRisePercent / 100) && i - w.baselineA >= this.opts.minCurrentRiseA;
-        // The baseline follows slow changes (balancing, ageing) but not a runaway in progress.
-        if (!rising && !thermal) {
-          const dt = w.lastStepMs === null ? 0 : (now - w.lastStepMs) / 1000;
-          w.baselineA += (i - w.baselineA) * (1 - Math.exp(-dt / BASELINE_TAU_S));
-        }
+    let anyThermal = false;
+    let first: { i: number; reason: Reason; detail: string } | null = null;
+    let earliest: number | null = null;
+    for (let i = 0; i < mods.length; i++) {
+      const b = w.blocks[i];
+      const t = temps[i];
+      let reason: Reason | null = null;
+      let detail = '';
+      if (t !== null && medianC !== null) {
+        const r = rates[i];
+        const fast = r !== null && r - medianRate >= o.riseRateCPerHour;
+        const aboveMedian = t - medianC >= o.differenceC;
+        const aboveAmbient = ambientC !== null && t - ambientC >= o.aboveAmbientC;
+        const thermal = fast || aboveMedian || aboveAmbient;
+        anyThermal ||= thermal;
+        const what = [
+          r !== null ? `rising ${r.toFixed(1)} K/h` : null,
+          `${t.toFixed(1)} degC (string median ${medianC.toFixed(1)}${ambientC !== null ? `, room ${ambientC.toFixed(1)}` : ''})`,
+        ].filter(Boolean).join(', ');
+        if (t >= o.tripTemperatureC) [reason, detail] = ['over-temperature', `${what}, above the ${o.tripTemperatureC} degC trip`];
+        else if (floatMode && thermal && rising) [reason, detail] = ['runaway', `${what}, float current ${current?.toFixed(2)} A (expected ${expectedA?.toFixed(2)} A)`];
+        // Charger off: no current to confirm with, so the block must both rise and stand out.
+        else if (atRest && fast && (aboveMedian || aboveAmbient)) [reason, detail] = ['rest-runaway', `${what} with the charger off`];
+        else if (overCurrent && t === Math.max(...known)) [reason, detail] = ['float-current', `${what}, float current ${current?.toFixed(2)} A above the ${(o.floatCurrentLimitAPerAh * cap).toFixed(2)} A limit`];
       }
-      w.lastStepMs = now;
+      if (reason === null) {
+        b.sinceMs = null;
+        continue;
+      }
+      b.sinceMs ??= now;
+      if (earliest === null || b.sinceMs < earliest) earliest = b.sinceMs;
+      if (now - b.sinceMs >= o.delayS * 1000 && (!first || b.sinceMs < (w.blocks[first.i].sinceMs as number))) first = { i, reason, detail };
+    }
+    w.stringSinceMs = earliest;
 
-      if (w.tripped) continue;
-      if (thermal && rising) w.sinceMs ??= now;
-      else w.sinceMs = null;
-      if (w.sinceMs !== null && now - w.sinceMs >= this.opts.delayS * 1000) {
-        const byRate = worstRate >= this.opts.riseRateCPerHour;
-        const what = byRate ? `${hot!.label} rising ${worstRate.toFixed(1)} K/h` : `blocks ${spreadC.toFixed(1)} K apart`;
-        // The block to inspect: the fastest riser, else the hottest. Every protocol then names it
-        // (SNMP bmsAlarmModuleIndex, the alarm's entity), not only the text.
-        const block = byRate ? hot : hottest(mods);
-        w.tripped = {
-          kind: 'thermal-runaway',
-          severity: 'critical',
-          entity: block ? { kind: 'module', string: block.string, module: block.module, global: block.global } : { kind: 'string', string: s.string },
-          message: `${s.label} thermal runaway: ${what}, float current ${i?.toFixed(2)} A (baseline ${w.baselineA?.toFixed(2)} A)`
-            + (this.opts.breakerRelayId !== null ? `; battery breaker opened (relay ${this.opts.breakerRelayId})` : ''),
-          value: Math.round(worstRate * 10) / 10,
-          limit: this.opts.riseRateCPerHour,
-        };
-        if (this.opts.breakerRelayId !== null) {
-          tx.relay(this.opts.breakerRelayId, true);
-          this.breaker?.trip(this.opts.breakerRelayId, s.string);
+    // The baseline follows slow changes (ageing, balancing) in settled float, never a runaway in progress.
+    if (w.settled && current !== null && tf !== null && !rising && !overCurrent && !anyThermal && w.baselineA25 !== null) {
+      w.baselineA25 += (current / tf - w.baselineA25) * (1 - Math.exp(-dtS / BASELINE_TAU_S));
+    }
+
+    if (w.tripped || !first) return;
+    const m = mods[first.i];
+    const opened = this.breakers.filter((b) => b.strings.includes(s.string));
+    w.tripped = {
+      kind: 'thermal-runaway',
+      severity: 'critical',
+      // The block to inspect is named in every protocol (SNMP bmsAlarmModuleIndex, the alarm's entity), not only in the text.
+      entity: { kind: 'module', string: m.string, module: m.module, global: m.global },
+      message: `${s.label} thermal runaway: ${m.label} ${first.detail}`
+        + (opened.length ? `; battery breaker opened (relay ${opened.map((b) => b.spec.relay).join(', ')})` : '; no breaker configured'),
+      value: temps[first.i],
+      limit: first.reason === 'over-temperature' ? o.tripTemperatureC : null,
+    };
+    this.events.push({ atMs: now, type: 'trip', string: s.string, message: w.tripped.message });
+    for (const b of opened) {
+      tx.relay(b.spec.relay, true);
+      this.breaker?.trip(b.spec.relay, s.string);
+      if (b.trippedAtMs === null) {
+        b.trippedAtMs = now;
+        b.sawOn = false;
+        b.confirmedAtMs = null;
+        b.status = b.spec.statusInput ? 'closed' : 'unknown';
+      }
+    }
+  }
+
+  /** Verifies tripped breakers on their status inputs; an operator switching a tripped breaker's relay off resets its latch. */
+  private watchBreakers(snap: SiteSnapshot, now: number): void {
+    for (const b of this.breakers) {
+      if (b.trippedAtMs === null) continue;
+      const relayOn = snap.relays[b.spec.relay - 1]?.on ?? false;
+      if (relayOn) b.sawOn = true;
+      else if (b.sawOn) {
+        this.resetBreaker(b, now);
+        continue;
+      }
+      const input = b.spec.statusInput ? snap.inputs[b.spec.statusInput - 1] : undefined;
+      if (!input) continue;
+      const isOpen = input.active === (b.spec.inputActiveMeans === 'open');
+      if (isOpen && b.status !== 'open') {
+        b.status = 'open';
+        b.confirmedAtMs = now;
+        b.failed = null;
+        this.events.push({ atMs: now, type: 'breaker-confirmed', relay: b.spec.relay, message: `breaker on relay ${b.spec.relay} confirmed open (input ${b.spec.statusInput})` });
+      } else if (!isOpen) {
+        b.status = 'closed';
+        if (!b.failed && now - b.trippedAtMs >= this.opts.breakerConfirmS * 1000) {
+          b.failed = {
+            kind: 'breaker-failed', severity: 'critical',
+            entity: b.strings.length === 1 ? { kind: 'string', string: b.strings[0] } : { kind: 'site' },
+            message: `battery breaker on relay ${b.spec.relay} (strings ${b.strings.join(', ')}) tripped but input ${b.spec.statusInput} still reads closed after ${this.opts.breakerConfirmS} s: open it by hand`,
+            value: null, limit: this.opts.breakerConfirmS,
+          };
+          this.events.push({ atMs: now, type: 'breaker-not-confirmed', relay: b.spec.relay, message: b.failed.message });
         }
       }
     }
   }
 
-  /** Active runaway alarms, for `site.reconcileAlarms('runaway', ...)`. */
-  conditions(): AlarmCondition[] {
-    return this.watch.flatMap((w) => (w.tripped ? [w.tripped] : []));
+  private resetBreaker(b: BreakerWatch, now: number): void {
+    b.trippedAtMs = null;
+    b.sawOn = false;
+    b.failed = null;
+    b.status = 'unknown';
+    b.confirmedAtMs = null;
+    for (const s of b.strings) this.clear(s);
+    this.events.push({ atMs: now, type: 'reset', relay: b.spec.relay, message: `breaker relay ${b.spec.relay} switched off by an operator: runaway latch of strings ${b.strings.join(', ')} reset` });
   }
 
-  /** Operator reset after inspection: clears the latch (the breaker relay is the operator's to close). */
+  private clear(string: number): void {
+    const w = this.watch[string - 1];
+    if (!w) return;
+    w.tripped = null;
+    w.stringSinceMs = null;
+    for (const b of w.blocks) b.sinceMs = null;
+  }
+
+  /** Active runaway and breaker alarms, for `site.reconcileAlarms('runaway', ...)`. */
+  conditions(): AlarmCondition[] {
+    return [
+      ...this.watch.flatMap((w) => (w.tripped ? [w.tripped] : [])),
+      ...this.breakers.flatMap((b) => (b.failed ? [b.failed] : [])),
+    ];
+  }
+
+  /** Operator reset after inspection (without a breaker relay): clears the latch. */
   reset(string?: number): void {
-    this.watch.forEach((w, i) => {
-      if (string === undefined || string === i + 1) {
-        w.tripped = null;
-        w.sinceMs = null;
-        w.baselineA = null;
-      }
+    this.watch.forEach((_, i) => {
+      if (string === undefined || string === i + 1) this.clear(i + 1);
     });
   }
-}
-
-function hottest(mods: readonly ModuleState[]): ModuleState | null {
-  let best: ModuleState | null = null;
-  for (const m of mods) {
-    if (m.temperatureC.quality !== 'fresh' || m.temperatureC.value === null) continue;
-    if (!best || m.temperatureC.value > (best.temperatureC.value as number)) best = m;
-  }
-  return best;
 }

@@ -73,7 +73,8 @@ interface StringRange { readonly first: number; readonly count: number; readonly
 export class BatteryPhysics {
   readonly strings: readonly StringRange[];
   readonly moduleCount: number;
-  readonly ambientC: number;
+  /** Room temperature, deg C; scenarios may change it as time passes. */
+  ambientC: number;
   private timeMs: number;
   readonly startMs: number;
   private readonly rng: Rng;

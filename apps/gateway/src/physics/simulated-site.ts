@@ -4,7 +4,7 @@
 import { Site, SiteOptions } from '@kirchhoff/core';
 import type { FaultSpec } from '../demo/faults';
 import { BatteryEngines } from '../engine';
-import type { BalancingOptions, RunawayOptions, SocOptions } from '../engine';
+import type { BalancingOptions, BreakerSpec, RunawayOptions, SocOptions } from '../engine';
 import { BatteryPhysics, ChargerSetting, PhysicsOptions } from './battery-physics';
 import { FaultSchedule } from './faults';
 import { createPhysicsBank, PhysicsBank } from './physics-bank';
@@ -23,6 +23,8 @@ export interface SimulatedSiteOptions extends PhysicsOptions {
   readonly controlIntervalS?: number;
   /** Ri measurement cycle, seconds. Default 600. */
   readonly resistanceIntervalS?: number;
+  /** Called after each measurement cycle, before the engines: tests inject readings here. */
+  readonly afterMeasure?: (site: Site, elapsedS: number) => void;
   /** Extra site definition (UPS, sensors, more relays); strings and clock come from the physics. */
   readonly site?: Partial<Omit<SiteOptions, 'strings' | 'clock'>>;
 }
@@ -37,6 +39,9 @@ export class SimulatedSite {
   private readonly controlS: number;
   private readonly riS: number;
   private lastRiS = -Infinity;
+  private breakers: readonly BreakerSpec[];
+  private readonly statusInputs: boolean;
+  private readonly afterMeasure?: (site: Site, elapsedS: number) => void;
 
   constructor(options: SimulatedSiteOptions) {
     this.physics = new BatteryPhysics(options);
@@ -44,27 +49,36 @@ export class SimulatedSite {
     this.stepS = options.physicsStepS ?? 1;
     this.controlS = options.controlIntervalS ?? 10;
     this.riS = options.resistanceIntervalS ?? 600;
+    this.afterMeasure = options.afterMeasure;
     if (!(this.controlS > 0) || !(this.stepS > 0)) throw new RangeError('controlIntervalS and physicsStepS must be positive');
-    const relays = options.site?.relays ?? [{ name: 'Battery breaker', function: 'breaker' as const }];
+    // Default: a breaker per string on relays 1..S, each with its auxiliary contact on inputs 1..S.
+    const perString = options.runaway?.breakers === undefined && options.runaway?.breakerRelayId === undefined && options.site?.relays === undefined;
+    const count = this.physics.strings.length;
+    const relays = options.site?.relays ?? Array.from({ length: count }, (_, i) => ({ name: `String ${i + 1} breaker`, function: 'breaker' as const }));
+    const inputs = options.site?.inputs ?? (perString ? Array.from({ length: count }, (_, i) => ({ name: `String ${i + 1} breaker closed`, alarmSeverity: null })) : []);
     this.site = new Site({
       ...options.site,
       relays,
+      inputs,
       strings: this.physics.strings.map((s, i) => ({ modules: s.count, moduleType: s.type, capacityAh: s.capacityAh, name: `String ${i + 1}` })),
       clock: () => this.physics.nowMs,
     });
-    const breakerRelayId = options.runaway?.breakerRelayId !== undefined ? options.runaway.breakerRelayId : 1;
+    this.breakers = perString
+      ? this.physics.strings.map((_, i) => ({ relay: i + 1, strings: [i + 1], statusInput: i + 1 }))
+      : options.runaway?.breakers ?? [{ relay: options.runaway?.breakerRelayId ?? 1, strings: 'all' as const }];
+    if (options.runaway?.breakerRelayId === null) this.breakers = [];
+    this.statusInputs = perString;
     this.engines = new BatteryEngines({
       actuator: this.bank,
       balancing: options.balancing,
       soc: options.soc,
-      runaway: { ...options.runaway, breakerRelayId },
-      // The breaker disconnects every string on the DC bus it protects.
-      breaker: { trip: () => this.physics.strings.forEach((_, i) => this.physics.setBreakerOpen(i + 1, true)) },
+      runaway: { ...options.runaway, breakers: this.breakers },
     });
     const firstString = this.physics.strings[0];
     this.faults = new FaultSchedule(this.physics, options.faults ?? [], options.upsLoad ?? { mode: 'discharge', currentA: firstString.capacityAh / 10 });
     this.faults.apply();
     this.measure();
+    this.followBreakers();
   }
 
   get elapsedS(): number {
@@ -80,9 +94,22 @@ export class SimulatedSite {
       this.faults.apply();
       this.measure();
       this.engines.tick(this.site);
+      this.followBreakers();
       this.site.evaluateAlarms();
       onControl?.();
     }
+  }
+
+  /** Each breaker follows its trip relay (tripped by the runaway engine, switched back by an operator); status inputs follow the breakers. */
+  private followBreakers(): void {
+    const relays = this.site.snapshot().relays;
+    const open = new Set<number>();
+    for (const b of this.breakers) {
+      if (!relays[b.relay - 1]?.on) continue;
+      for (let s = 1; s <= this.physics.strings.length; s++) if (b.strings === 'all' || b.strings.includes(s)) open.add(s);
+    }
+    this.physics.strings.forEach((_, i) => this.physics.setBreakerOpen(i + 1, open.has(i + 1)));
+    if (this.statusInputs) this.site.update((tx) => this.physics.strings.forEach((_, i) => tx.input(i + 1, !this.physics.isBreakerOpen(i + 1))));
   }
 
   /** One measurement cycle, as the bus driver and the string current sensors would report it. */
@@ -91,6 +118,7 @@ export class SimulatedSite {
     const measureRi = t - this.lastRiS >= this.riS;
     if (measureRi) this.lastRiS = t;
     writeMeasurements(this.site, this.bank, measureRi);
+    this.afterMeasure?.(this.site, t);
   }
 }
 

@@ -37,6 +37,7 @@ export const ALARM_KINDS = {
   'ups-test-in-progress': { description: 'UPS test in progress', upsMibAlarm: 24 },
   'ups-communication-lost': { description: 'UPS does not answer', upsMibAlarm: 20 },
   'bus-failure': { description: 'Battery bus does not answer at all', upsMibAlarm: 20 },
+  'breaker-failed': { description: 'Battery breaker tripped but its status input does not confirm it open', upsMibAlarm: 18 },
 } as const satisfies Record<string, AlarmKindSpec>;
 
 export type AlarmKind = keyof typeof ALARM_KINDS;
