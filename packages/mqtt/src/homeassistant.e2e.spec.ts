@@ -1,6 +1,7 @@
 // Home Assistant discovery against the real Mosquitto, read with mosquitto_sub: every config is
 // one HA would accept and points at a state that holds the model's value; HA restarts and
 // removed modules are handled.
+import { spawnSync } from 'node:child_process';
 import { describeWithTools, waitFor } from '@kirchhoff/test-support';
 import { createMqttPublisher, MqttPublisher } from './index';
 import { SHARED_BROKER_PORT as PORT, commandsFor, filledSite, publish, removeRetained, subscribe, uniqueSiteId } from './__fixtures__/mqtt-tools';
@@ -9,22 +10,30 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 // Device classes Home Assistant documents for MQTT sensors and binary sensors (the ones used here must be among them).
 const SENSOR_CLASSES = new Set(['voltage', 'current', 'temperature', 'humidity', 'battery', 'power', 'duration', 'frequency', 'enum']);
-const BINARY_CLASSES = new Set(['problem']);
+const BINARY_CLASSES = new Set(['problem', 'safety']);
 const STATE_CLASSES = new Set(['measurement', 'total', 'total_increasing']);
 
-/** Evaluates the value templates this publisher uses, the way HA's Jinja would for these shapes. */
-function render(template: string, state: Json): string {
-  const path = (p: string) => p.split('.').reduce<unknown>((o, k) => (o as Json)?.[k], state);
-  let m = /^\{\{ value_json\.([\w.]+) \}\}$/.exec(template);
-  if (m) return String(path(m[1]) ?? 'None');
-  m = /^\{\{ 'ON' if value_json\.([\w.]+) else 'OFF' \}\}$/.exec(template);
-  if (m) return path(m[1]) ? 'ON' : 'OFF';
-  m = /^\{\{ \(value_json\.([\w.]+) \* (\d+)\) \| round\(6\) if value_json\.\1 is not none else None \}\}$/.exec(template);
-  if (m) return String(Math.round((path(m[1]) as number) * Number(m[2]) * 1e6) / 1e6);
-  throw new Error(`template not understood: ${template}`);
+const JINJA = `
+import sys, json, jinja2
+env = jinja2.Environment()
+print(json.dumps([env.from_string(t).render(value_json=v) for t, v in json.load(sys.stdin)]))
+`;
+
+/** Renders value templates with Jinja, the engine Home Assistant uses (one python3 run per batch). */
+function render(items: readonly (readonly [string, Json])[]): string[] {
+  const r = spawnSync('python3', ['-c', JINJA], { input: JSON.stringify(items), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`jinja2: ${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
 }
 
-describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'Home Assistant discovery on Mosquitto', () => {
+/** What Home Assistant shows for a rendered state: `None` is its PAYLOAD_NONE (unknown). */
+function haState(component: string, rendered: string): string {
+  if (rendered === 'None') return 'unknown';
+  if (component === 'binary_sensor' || component === 'switch') return rendered === 'ON' ? 'on' : rendered === 'OFF' ? 'off' : `invalid ${rendered}`;
+  return rendered;
+}
+
+describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'jinja2'], 'Home Assistant discovery on Mosquitto', () => {
   const cleanup: string[] = [];
   afterAll(() => removeRetained(PORT, cleanup));
 
@@ -45,8 +54,8 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'Home Assistant discovery 
     try {
       await pub.connected();
       const snap = site.snapshot();
-      // 4 per module, 10 per string, 12 for the UPS, 2 sensors, 1 input, 2 relays, 7 site-wide.
-      const expected = 6 * 4 + 2 * 10 + 12 + 2 + 1 + 2 + 7;
+      // 4 per module, 11 per string, 13 for the UPS, 2 sensors, 1 input, 2 relays, 7 site-wide.
+      const expected = 6 * 4 + 2 * 11 + 13 + 2 + 1 + 2 + 7;
       const configs = () => sub.messages.filter((m) => m.topic.startsWith('homeassistant/') && m.payload.length);
       await waitFor(() => configs().length >= expected, 10_000, `${expected} discovery configs`);
       expect(configs()).toHaveLength(expected);
@@ -66,24 +75,61 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'Home Assistant discovery 
         if (c.device_class) expect((component === 'sensor' ? SENSOR_CLASSES : BINARY_CLASSES).has(c.device_class)).toBe(true);
         if (c.state_class) expect(STATE_CLASSES.has(c.state_class)).toBe(true);
         if (c.device_class === 'enum') expect(Array.isArray(c.options)).toBe(true);
-        // The state topic exists and renders the model's value.
-        const state = sub.json(c.state_topic) as Json;
-        expect(render(c.value_template, state)).not.toBe('undefined');
+        expect(c.object_id).toBeUndefined(); // deprecated by Home Assistant 2025.10, dropped in 2026.4
+        expect(c.default_entity_id).toBe(`${component}.${c.unique_id.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`);
+        expect(c.origin).toEqual({ name: 'Kirchhoff', sw_version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
         if (component === 'switch') expect(c.command_topic).toMatch(new RegExp(`^kirchhoff/${siteId}/relay/\\d+/set$`));
       }
-      const v = configs().map((m) => JSON.parse(m.payload.toString()) as Json).find((c) => c.unique_id === `kirchhoff_${siteId}_string_2_module_3_voltageV`)!;
+      // Every state topic exists and renders (with Jinja) to a state Home Assistant takes.
+      const all = configs().map((m) => ({ component: m.topic.split('/')[1], c: JSON.parse(m.payload.toString()) as Json }));
+      const states = render(all.map(({ c }) => [c.value_template, sub.json(c.state_topic) as Json] as const)).map((r, i) => haState(all[i].component, r));
+      for (const st of states) expect(st).not.toMatch(/^invalid|^$/);
+      const stateOf = (uniqueId: string) => states[all.findIndex(({ c }) => c.unique_id === uniqueId)];
+      const v = all.find(({ c }) => c.unique_id === `kirchhoff_${siteId}_string_2_module_3_voltageV`)!.c;
       expect(v).toMatchObject({ device_class: 'voltage', unit_of_measurement: 'V', state_class: 'measurement', name: 'S02-M03 Voltage' });
       expect(v.device.identifiers).toEqual([`kirchhoff_${siteId}_string_2`]);
-      expect(render(v.value_template, sub.json(v.state_topic) as Json)).toBe(String(snap.modules[5].voltageV.value));
-      const ri = configs().map((m) => JSON.parse(m.payload.toString()) as Json).find((c) => c.unique_id === `kirchhoff_${siteId}_string_1_module_1_resistanceOhm`)!;
-      expect(render(ri.value_template, sub.json(ri.state_topic) as Json)).toBe(String(snap.modules[0].resistanceOhm.value! * 1000));
+      expect(stateOf(v.unique_id)).toBe(String(snap.modules[5].voltageV.value));
+      expect(Number(stateOf(`kirchhoff_${siteId}_string_1_module_1_resistanceOhm`))).toBeCloseTo(snap.modules[0].resistanceOhm.value! * 1000, 6);
+      // The safety binary sensors: no runaway, UPS on mains.
+      expect([stateOf(`kirchhoff_${siteId}_string_1_thermalRunaway`), stateOf(`kirchhoff_${siteId}_ups_onBattery`)]).toEqual(['off', 'off']);
       const strings = new Set(configs().map((m) => (JSON.parse(m.payload.toString()) as Json).device.identifiers[0]));
       expect([...strings].sort()).toEqual([`kirchhoff_${siteId}`, `kirchhoff_${siteId}_string_1`, `kirchhoff_${siteId}_string_2`, `kirchhoff_${siteId}_ups`].sort());
     } finally {
       await sub.stop();
       await pub.close();
     }
-  });
+  }, 30_000);
+
+  it('shows thermal runaway and UPS on battery as binary sensors, and unknown (not off) while the UPS does not answer', async () => {
+    const siteId = uniqueSiteId('ha-safety');
+    const { pub, site } = start(siteId, 2, 2);
+    const sub = await subscribe(PORT, [`homeassistant/binary_sensor/kirchhoff_${siteId}/+/config`, `kirchhoff/${siteId}/#`]);
+    const config = async (objectId: string) => JSON.parse((await sub.waitFor(`homeassistant/binary_sensor/kirchhoff_${siteId}/${objectId}/config`)).payload.toString()) as Json;
+    try {
+      await pub.connected();
+      const runaway = await config('string_2_thermalRunaway');
+      const onBattery = await config('ups_onBattery');
+      expect([runaway.device_class, onBattery.device_class]).toEqual(['safety', 'problem']);
+      const states = (): [Json, Json] => [sub.json(runaway.state_topic) as Json, sub.json(onBattery.state_topic) as Json];
+      const before = states();
+      site.reconcileAlarms('runaway', [{ kind: 'thermal-runaway', severity: 'critical', entity: { kind: 'module', string: 2, module: 1, global: 3 }, message: 'S02 thermal runaway: S02-M01 rising 12 K/h', value: 12, limit: 5 }]);
+      site.update((tx) => tx.ups({ output: { source: 'battery' } }));
+      site.evaluateAlarms();
+      await waitFor(() => states()[0].thermalRunaway.value === true && states()[1].onBattery.value === true, 5000, 'the runaway and on-battery states');
+      const during = states();
+      site.update((tx) => tx.ups({ quality: 'failed' }));
+      site.evaluateAlarms();
+      await waitFor(() => states()[1].onBattery.value !== true, 5000, 'the UPS state without an answer');
+      const lost = states();
+      // One Jinja run for all (python3 starts slowly on a busy machine).
+      const t = [runaway.value_template, onBattery.value_template];
+      const shown = render([before, during, lost].flatMap(([r, u]) => [[t[0], r], [t[1], u]] as const)).map((r) => haState('binary_sensor', r));
+      expect(shown).toEqual(['off', 'off', 'on', 'on', 'on', 'unknown']);
+    } finally {
+      await sub.stop();
+      await pub.close();
+    }
+  }, 30_000);
 
   it('republishes discovery when Home Assistant comes online', async () => {
     const siteId = uniqueSiteId('ha-restart');

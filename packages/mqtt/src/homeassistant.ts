@@ -31,9 +31,11 @@ function deviceOf(snap: SiteSnapshot, e: Entity, ctx: HaContext): Record<string,
   return site;
 }
 
+/** Home Assistant shows an entity as unknown when its template renders `None` (its PAYLOAD_NONE). */
 function valueTemplate(m: MetricSpec): string {
   const v = `value_json.${m.key}.value`;
-  if (m.type === 'boolean') return `{{ 'ON' if ${v} else 'OFF' }}`;
+  // A missing value is unknown, not OFF: an unread UPS is not "off battery".
+  if (m.type === 'boolean') return `{{ ('ON' if ${v} else 'OFF') if ${v} is boolean else 'None' }}`;
   if (m.ha?.scale) return `{{ (${v} * ${m.ha.scale}) | round(6) if ${v} is not none else None }}`;
   return `{{ ${v} }}`;
 }
@@ -57,7 +59,10 @@ export function discoveryConfigs(snap: SiteSnapshot, ctx: HaContext): Map<string
       const config: Record<string, unknown> = {
         name: named,
         unique_id: `${node}_${objectId}`,
-        object_id: `${node}_${objectId}`,
+        // `object_id` is deprecated since Home Assistant 2025.10 and ignored from 2026.4: the entity id
+        // to start with is `<domain>.<object id>`, lower case.
+        default_entity_id: `${component}.${`${node}_${objectId}`.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`,
+        origin: { name: 'Kirchhoff', sw_version: ctx.swVersion },
         state_topic: stateTopic,
         value_template: valueTemplate(m),
         availability,

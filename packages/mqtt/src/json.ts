@@ -166,7 +166,7 @@ export class JsonChannel {
         return;
       case 'alarm':
         this.alarmsDirty = true;
-        this.dirty.add('site');
+        for (const e of this.entities) if (e.metrics.some((m) => m.fromAlarms)) this.dirty.add(e.id);
         this.connection.event({ topic: this.topics.alarmEvents, payload: JSON.stringify({ action: event.action, alarm: alarmJson(event.alarm) }), qos: this.o.qos, retain: false });
         return;
       case 'thresholds':

@@ -180,8 +180,7 @@ export class SparkplugNode {
     } else if (event.type === 'thresholds') {
       for (const m of this.metrics) if (m.threshold?.key === event.key) this.mark(m);
     } else if (event.type === 'alarm') {
-      const m = this.byDeviceName.get('site|alarms/activeCount');
-      if (m) this.mark(m);
+      for (const m of this.metrics) if (m.spec.fromAlarms) this.mark(m);
     }
   }
 

@@ -45,7 +45,9 @@ export interface MetricSpec {
   /** Accepts writes (`.../set` in JSON mode, DCMD in Sparkplug) through the command interface. */
   readonly writable?: boolean;
   /** For values that are not a field of the entity's state. */
-  readonly read?: (snap: SiteSnapshot) => FieldValue;
+  readonly read?: (snap: SiteSnapshot, ref: EntityRef) => FieldValue;
+  /** Read from the alarm list: republished on every alarm event. */
+  readonly fromAlarms?: boolean;
 }
 
 type M = Omit<MetricSpec, 'key' | 'sparkplug' | 'ha' | 'deadband'> & Partial<Pick<MetricSpec, 'key' | 'sparkplug' | 'ha' | 'deadband'>>;
@@ -92,6 +94,11 @@ const STRING_METRICS: readonly MetricSpec[] = [
   num('autonomyMin', 'Autonomy', 'min', 'time', sensorHa('duration', 'min', 0)),
   num('powerW', 'Power', 'W', 'power', sensorHa('power', 'W', 0)),
   metric({ path: 'chargeMode', label: 'Charge mode', type: 'string', unit: '', ha: { component: 'sensor', deviceClass: 'enum', options: CHARGE_MODES } }),
+  metric({
+    path: 'thermalRunaway', label: 'Thermal runaway', type: 'boolean', unit: '', ha: { component: 'binary_sensor', deviceClass: 'safety' }, fromAlarms: true,
+    // The runaway alarm names the block that runs away: it belongs to that block's string.
+    read: (snap, ref) => snap.alarms.some((a) => a.kind === 'thermal-runaway' && (a.entity.kind === 'string' || a.entity.kind === 'module') && ref.kind === 'string' && a.entity.string === ref.string),
+  }),
 ];
 
 const UPS_METRICS: readonly MetricSpec[] = [
@@ -107,10 +114,15 @@ const UPS_METRICS: readonly MetricSpec[] = [
   num('output.lines.0.percentLoad', 'Output load', '%', 'percent', sensorHa(undefined, '%', 0), { key: 'output.loadPercent' }),
   num('input.lines.0.voltageV', 'Input voltage', 'V', 'voltage', sensorHa('voltage', 'V', 0), { key: 'input.voltageV' }),
   counter('input.lineBads', 'Input line failures'),
+  metric({
+    path: 'onBattery', label: 'On battery', type: 'boolean', unit: '', ha: { component: 'binary_sensor', deviceClass: 'problem' }, fromAlarms: true,
+    // Unknown while the UPS does not answer, not "off battery".
+    read: (snap) => (!snap.ups || snap.ups.quality === 'failed' ? null : snap.alarms.some((a) => a.kind === 'ups-on-battery')),
+  }),
 ];
 
 const SITE_METRICS: readonly MetricSpec[] = [
-  num('alarms.activeCount', 'Active alarms', '', 'count', { component: 'sensor', stateClass: 'measurement' }, { sparkplug: 'Int64', read: (s) => s.alarms.length }),
+  num('alarms.activeCount', 'Active alarms', '', 'count', { component: 'sensor', stateClass: 'measurement' }, { sparkplug: 'Int64', read: (s) => s.alarms.length, fromAlarms: true }),
   metric({ path: 'balancing.enabled', label: 'Balancing enabled', type: 'boolean', unit: '', ha: { component: 'binary_sensor' } }),
   counter('bus.requests', 'Bus requests'),
   counter('bus.timeouts', 'Bus timeouts'),
@@ -195,7 +207,7 @@ function stateOf(snap: SiteSnapshot, ref: EntityRef): { state: unknown; quality:
 /** The value of one metric of one entity in a snapshot, with its quality and time. */
 export function readMetric(snap: SiteSnapshot, ref: EntityRef, m: MetricSpec): MetricValue {
   const { state, quality, atMs } = stateOf(snap, ref);
-  if (m.read) return { value: m.read(snap), quality, atMs: snap.atMs };
+  if (m.read) return { value: m.read(snap, ref), quality, atMs: snap.atMs };
   let v: unknown = state;
   for (const part of m.path.split('.')) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined;
   if (isMeasurement(v)) return { value: v.value, quality: v.quality, atMs: v.atMs };

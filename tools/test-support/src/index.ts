@@ -9,8 +9,11 @@ import { join } from 'node:path';
 /** `node -r TS_REGISTER file.ts` runs TypeScript sources in a child process, as Jest does. */
 export const TS_REGISTER = join(__dirname, '..', 'ts-register.js');
 
+/** Tools that are not a command of their own: how to tell they are there. */
+const TOOL_PROBES: Readonly<Record<string, string>> = { jinja2: 'python3 -c "import jinja2"' };
+
 export function hasTool(command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+  return spawnSync('sh', ['-c', TOOL_PROBES[command] ?? `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** Debian package of each real client the tests use. */
@@ -18,7 +21,7 @@ export const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
   snmpget: 'snmp', snmpwalk: 'snmp', snmpbulkwalk: 'snmp', snmpset: 'snmp', snmptrapd: 'snmptrapd', snmpd: 'snmpd',
   smilint: 'smitools', mbpoll: 'mbpoll', socat: 'socat', mosquitto: 'mosquitto', mosquitto_sub: 'mosquitto-clients',
   mosquitto_pub: 'mosquitto-clients', tshark: 'tshark', dumpcap: 'tshark',
-  chromium: 'chromium',
+  chromium: 'chromium', jinja2: 'python3-jinja2',
 };
 
 export function missingTools(commands: readonly string[]): string | null {
