@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   const bacnet = new Bacstack({ port: ports.bacnet, interface: '127.0.0.3', apduTimeout: 900 });
   const token = ((await (await fetch(`http://127.0.0.1:${ports.http}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'viewer', password: 'kirchhoff-viewer' }) })).json()) as { token: string }).token;
   let mqttMessages = 0;
-  const mqtt = mqttConnect(`mqtt://127.0.0.1:${ports.mqtt}`);
+  const mqtt = mqttConnect(`mqtt://127.0.0.1:${ports.mqtt}`, { username: 'viewer', password: 'kirchhoff-viewer' });
   mqtt.on('connect', () => mqtt.subscribe(['kirchhoff/#', 'spBv1.0/#', 'homeassistant/#']));
   mqtt.on('message', () => mqttMessages++);
   let polls = 0;

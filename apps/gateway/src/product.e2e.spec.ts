@@ -69,7 +69,7 @@ describeWithTools(['mbpoll', 'snmpget', 'mosquitto_sub'], 'one module voltage th
     const bacnetV = await new Promise<number>((resolve, reject) => bacnet.readProperty(BACNET_DEVICE, { type: 0, instance: 10 * m.global + 1 }, 85, {}, (e, r) => (e ? reject(e) : resolve(r.values[0].value as number))));
 
     const siteId = 'kirchhoff-demo-site';
-    const mqtt = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(endpointPort(gw, 'MQTT broker (embedded)')), '-t', `kirchhoff/${siteId}/string/${m.string}/module/${m.module}`, '-C', '1', '-W', '10']);
+    const mqtt = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(endpointPort(gw, 'MQTT broker (embedded)')), '-u', 'viewer', '-P', 'kirchhoff-viewer', '-t', `kirchhoff/${siteId}/string/${m.string}/module/${m.module}`, '-C', '1', '-W', '10']);
     const mqttV = (JSON.parse(mqtt.stdout) as { voltageV: { value: number } }).voltageV.value;
 
     const httpPort = endpointPort(gw, 'HTTP API');
@@ -151,7 +151,7 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
       if (e.type === 'values' && e.changes.some((c) => c.entity.kind === 'relay' && c.entity.id === 1 && c.value === true)) note('breaker-relay');
     });
     const brokerPort = endpointPort(gw, 'MQTT broker (embedded)');
-    mqttSub = startProcess('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(brokerPort), '-t', 'kirchhoff/+/alarms/event']);
+    mqttSub = startProcess('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(brokerPort), '-u', 'viewer', '-P', 'kirchhoff-viewer', '-t', 'kirchhoff/+/alarms/event']);
     mqttSub.child.stdout!.on('data', (d) => { if (String(d).includes('"thermal-runaway"') && String(d).includes('"raised"')) note('mqtt-event'); });
   }, 60_000);
 

@@ -1,8 +1,8 @@
 // @kirchhoff/mqtt: publishes a Kirchhoff site model over MQTT as JSON topics, Home Assistant
 // discovery and Sparkplug B.
-export { createMqttPublisher } from './publisher';
-export type { MqttPublisher, PublisherStats } from './publisher';
-export type { MqttPublisherOptions, MqttLogger } from './options';
+export { createMqttPublisher, publisherAcl } from './publisher';
+export type { MqttPublisher, PublisherStats, PublisherAcl } from './publisher';
+export type { MqttPublisherOptions, MqttLogger, MqttCommandOrigin } from './options';
 export { MqttOptionError } from './options';
 export type { TlsFiles, ConnectionStats } from './connection';
 export type { CommandOutcome } from './json';

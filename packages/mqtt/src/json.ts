@@ -6,7 +6,7 @@ import { parseCommand, CommandRejection } from './commands';
 import { Connection } from './connection';
 import { ExceptionFilter } from './exception';
 import { discoveryConfigs, haNodeId } from './homeassistant';
-import type { ResolvedOptions } from './options';
+import type { MqttCommandOrigin, ResolvedOptions } from './options';
 import { Entity, MetricSpec, entitiesOf, identityOf, readMetric, setPath } from './table';
 import { JsonTopics, jsonTopics } from './topics';
 
@@ -70,7 +70,7 @@ export class JsonChannel {
   private sessionStarted(): void {
     this.connection.state({ topic: this.topics.availability, payload: 'online', qos: 1, retain: true });
     const subs: string[] = [];
-    if (this.o.commands) subs.push(this.topics.relaySet('+'), this.topics.thresholdSet('+'));
+    if (this.o.commands && this.o.commandIntake === 'subscribe') subs.push(this.topics.relaySet('+'), this.topics.thresholdSet('+'));
     if (this.o.homeAssistant) {
       subs.push(this.haTopic);
       this.startDiscoveryScan();
@@ -123,7 +123,13 @@ export class JsonChannel {
     void this.command(topic, payload);
   }
 
-  private async command(topic: string, payload: Buffer): Promise<void> {
+  /** True when `topic` is one of this site's command topics (`.../relay/N/set`, `.../thresholds/KEY/set`). */
+  isCommandTopic(topic: string): boolean {
+    return topic.startsWith(`${this.topics.base}/`) && /^(relay|thresholds)\/[^/]+\/set$/.test(topic.slice(this.topics.base.length + 1));
+  }
+
+  /** A command from a subscription (the sender is unknown: this connection's client id) or handed over by a broker with its sender. */
+  async command(topic: string, payload: Buffer, origin?: MqttCommandOrigin): Promise<void> {
     const parsed = parseCommand(this.topics, topic, payload, this.o.maxCommandBytes);
     let outcome: CommandOutcome;
     if (!parsed.ok) {
@@ -132,7 +138,7 @@ export class JsonChannel {
       outcome = { topic, ok: false, error: { code: 'forbidden', message: 'writes are off' } };
     } else {
       try {
-        const r = await this.o.commands.submit(parsed.command, { protocol: 'mqtt', principal: this.o.clientId, remote: topic });
+        const r = await this.o.commands.submit(parsed.command, origin ? { protocol: 'mqtt', ...origin } : { protocol: 'mqtt', principal: this.o.clientId, remote: topic });
         outcome = { topic, ok: true, message: r.message };
       } catch (e) {
         const err = e as CommandError | CommandRejection;

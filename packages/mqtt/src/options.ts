@@ -1,6 +1,6 @@
 // Options of createMqttPublisher, their defaults, and the checks that turn a bad option into a
 // message naming it.
-import { CommandInterface, KirchhoffError, SiteSnapshot } from '@kirchhoff/core';
+import { CommandInterface, CommandOrigin, KirchhoffError, SiteSnapshot } from '@kirchhoff/core';
 import type { TlsFiles } from './connection';
 import { DEFAULT_DEADBANDS, Deadbands, slug } from './table';
 
@@ -8,6 +8,9 @@ export interface MqttLogger {
   info(message: string, context?: Record<string, unknown>): void;
   warn(message: string, context?: Record<string, unknown>): void;
 }
+
+/** Who sent a command handed over by a broker: the authenticated MQTT user and its address. */
+export type MqttCommandOrigin = Required<Pick<CommandOrigin, 'principal'>> & Pick<CommandOrigin, 'remote'>;
 
 export interface MqttPublisherOptions {
   /** Broker URL: mqtt://host:1883, mqtts://host:8883, ws://host/mqtt, wss://... */
@@ -50,6 +53,14 @@ export interface MqttPublisherOptions {
   /** Commands on `.../set` topics and Sparkplug DCMD go here; null or `writes: false` = read-only. */
   readonly commands?: CommandInterface | null;
   readonly writes?: boolean;
+  /**
+   * How commands arrive. `subscribe` (default): the publisher subscribes to the command topics, and
+   * the broker's own access control decides who may publish there (MQTT 3.1.1 does not tell a
+   * subscriber who published, so the audit names this publisher's client id and the broker URL).
+   * `handed`: no command subscription; a broker that authenticated the sender hands each command
+   * over with `publisher.command(topic, payload, origin)` and the audit names that sender.
+   */
+  readonly commandIntake?: 'subscribe' | 'handed';
   /** Larger command payloads are rejected unread. */
   readonly maxCommandBytes?: number;
   /** How long to collect retained discovery configs of this site before removing stale ones. */
@@ -84,6 +95,7 @@ export interface ResolvedOptions {
   readonly bufferLimit: number;
   readonly qos: 0 | 1;
   readonly commands: CommandInterface | null;
+  readonly commandIntake: 'subscribe' | 'handed';
   readonly maxCommandBytes: number;
   readonly discoveryScanMs: number;
   readonly logger: MqttLogger;
@@ -137,6 +149,7 @@ export function resolveOptions(o: MqttPublisherOptions, snap: SiteSnapshot): Res
     bufferLimit: positive('bufferLimit', o.bufferLimit, 10_000, 10),
     qos: o.qos ?? 1,
     commands: o.writes && o.commands ? o.commands : null,
+    commandIntake: o.commandIntake ?? 'subscribe',
     maxCommandBytes: positive('maxCommandBytes', o.maxCommandBytes, 1024, 16),
     discoveryScanMs: positive('discoveryScanMs', o.discoveryScanMs, 1000, 0),
     logger: o.logger ?? NOOP_LOGGER,

@@ -5,9 +5,10 @@ import { EventEmitter } from 'node:events';
 import type { Site } from '@kirchhoff/core';
 import type { ConnectionStats } from './connection';
 import { CommandOutcome, JsonChannel } from './json';
-import { MqttPublisherOptions, ResolvedOptions, resolveOptions } from './options';
+import { MqttCommandOrigin, MqttPublisherOptions, ResolvedOptions, resolveOptions } from './options';
 import { SparkplugNode, SparkplugStats } from './sparkplug';
-import type { JsonTopics } from './topics';
+import { JsonTopics, SparkplugMessageType, jsonTopics, sparkplugTopic } from './topics';
+import { haNodeId } from './homeassistant';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const VERSION: string = require('../package.json').version;
@@ -30,6 +31,11 @@ export interface MqttPublisher {
   /** Every command received on a `.../set` topic, accepted or rejected. */
   on(event: 'command', listener: (outcome: CommandOutcome) => void): this;
   off(event: 'command', listener: (outcome: CommandOutcome) => void): this;
+  /**
+   * With `commandIntake: 'handed'`: a command a broker received from an authenticated `origin`.
+   * False (and nothing done) when `topic` is not a command topic of this publisher or writes are off.
+   */
+  command(topic: string, payload: Buffer, origin: MqttCommandOrigin): boolean;
   /** Publishes offline availability and NDEATH, then disconnects. */
   close(): Promise<void>;
 }
@@ -88,11 +94,49 @@ class Publisher extends EventEmitter implements MqttPublisher {
     }
   }
 
+  command(topic: string, payload: Buffer, origin: MqttCommandOrigin): boolean {
+    if (!this.o.commands || this.o.commandIntake !== 'handed') return false;
+    if (this.json?.isCommandTopic(topic)) {
+      void this.json.command(topic, payload, origin);
+      return true;
+    }
+    if (this.sparkplug?.isCommandTopic(topic)) {
+      this.sparkplug.command(topic, payload, origin);
+      return true;
+    }
+    return false;
+  }
+
   async close(): Promise<void> {
     this.unsubscribe();
     for (const t of this.timers) clearInterval(t);
     await Promise.all([this.json?.close(), this.sparkplug?.close()]);
   }
+}
+
+/** Who may publish where, for a broker that serves this publisher (topic filters with `+` and `#`). */
+export interface PublisherAcl {
+  /** The publisher's client ids (JSON/Home Assistant, Sparkplug): nobody else should use them. */
+  readonly clientIds: readonly string[];
+  /** Only the publisher writes here: its JSON tree, its discovery configs, its Sparkplug node. */
+  readonly ownTopics: readonly string[];
+  /** Commands to the publisher (`.../set`, NCMD, DCMD): for those allowed to command the site. */
+  readonly commandTopics: readonly string[];
+  /** Messages any reader may send: Home Assistant's birth message. */
+  readonly openTopics: readonly string[];
+}
+
+/** The access rules a broker needs to keep others out of this publisher's topics. */
+export function publisherAcl(site: Site, options: MqttPublisherOptions): PublisherAcl {
+  const o = resolveOptions(options, site.snapshot());
+  const base = jsonTopics(o.topicPrefix, o.siteId).base;
+  const node = (type: SparkplugMessageType) => sparkplugTopic(o.groupId, type, o.edgeNodeId);
+  return {
+    clientIds: [o.clientId, `${o.clientId}-spb`],
+    ownTopics: [`${base}/#`, `${o.discoveryPrefix}/+/${haNodeId(o.siteId)}/#`, `spBv1.0/${o.groupId}/+/${o.edgeNodeId}`, `spBv1.0/${o.groupId}/+/${o.edgeNodeId}/#`],
+    commandTopics: [`${base}/relay/+/set`, `${base}/thresholds/+/set`, node('NCMD'), `${node('DCMD')}/+`],
+    openTopics: [`${o.discoveryPrefix}/status`],
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import { get as sparkplugPayload } from 'sparkplug-payload';
 import type { UMetric, UPayload } from 'sparkplug-payload/lib/sparkplugbpayload';
 import { Connection } from './connection';
 import { ExceptionFilter } from './exception';
-import type { ResolvedOptions } from './options';
+import type { MqttCommandOrigin, ResolvedOptions } from './options';
 import { Entity, MetricSpec, THRESHOLD_FIELDS, entitiesOf, readMetric } from './table';
 import { sparkplugTopic } from './topics';
 
@@ -155,7 +155,7 @@ export class SparkplugNode {
   /** NBIRTH then a DBIRTH per device, with every metric; a new session or a rebirth request starts here. */
   private birth(): void {
     this.connection.outbox.discardEvents((m) => m.session !== undefined);
-    this.connection.subscribe([this.topic('NCMD'), ...(this.o.commands ? [`${this.topic('DCMD')}/+`] : [])]);
+    this.connection.subscribe([this.topic('NCMD'), ...(this.o.commands && this.o.commandIntake === 'subscribe' ? [`${this.topic('DCMD')}/+`] : [])]);
     this.seq = 0;
     this.pending.clear();
     const snap = this.site.snapshot();
@@ -206,7 +206,13 @@ export class SparkplugNode {
     this.pending.clear();
   }
 
-  private command(topic: string, payload: Buffer): void {
+  /** True when `topic` is a DCMD to one of this node's devices. */
+  isCommandTopic(topic: string): boolean {
+    return topic.startsWith(`${this.topic('DCMD')}/`) && !topic.slice(this.topic('DCMD').length + 1).includes('/');
+  }
+
+  /** NCMD (rebirth) or DCMD writes; `origin` names the sender when a broker handed the command over. */
+  command(topic: string, payload: Buffer, origin?: MqttCommandOrigin): void {
     let decoded: UPayload;
     try {
       decoded = decodeSparkplug(payload);
@@ -223,10 +229,10 @@ export class SparkplugNode {
       return;
     }
     const device = topic.slice(`${this.topic('DCMD')}/`.length);
-    for (const metric of metrics) void this.write(device, metric);
+    for (const metric of metrics) void this.write(device, metric, origin);
   }
 
-  private async write(device: string, metric: UMetric): Promise<void> {
+  private async write(device: string, metric: UMetric, origin?: MqttCommandOrigin): Promise<void> {
     const m = this.byDeviceName.get(`${device}|${metric.name}`);
     const what = `DCMD ${device} ${JSON.stringify(metric.name)}`;
     if (!m || !m.spec.writable || !this.o.commands) {
@@ -249,7 +255,7 @@ export class SparkplugNode {
       command = { type: 'set-relay', relay: m.entity.ref.id, on: value };
     } else return;
     try {
-      await this.o.commands.submit(command, { protocol: 'mqtt', principal: `${this.o.clientId}-spb`, remote: `DCMD/${device}` });
+      await this.o.commands.submit(command, origin ? { protocol: 'mqtt', ...origin } : { protocol: 'mqtt', principal: `${this.o.clientId}-spb`, remote: `DCMD/${device}` });
       // A threshold changes in the model (thresholds event -> DDATA); a relay once the gateway drives it.
     } catch (e) {
       this.o.logger.warn(`mqtt sparkplug: ${what} rejected: ${(e as Error).message}`);

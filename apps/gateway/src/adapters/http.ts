@@ -1,9 +1,8 @@
 // The HTTP API (apps/gateway/src/http) in the gateway: the `http` configuration section, the demo's
 // users, and the wiring. The service is off unless http.enabled; writes are authorised by role.
-import { arr, bool, int, obj, str } from '../config/schema-dsl';
-import { hostKey, portKey } from '../config/common';
+import { bool, int, obj, str } from '../config/schema-dsl';
+import { hostKey, portKey, usersKey } from '../config/common';
 import { startHttpApi } from '../http/server';
-import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN } from '../http/passwords';
 import type { HttpUserConfig } from '../http/auth';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 import type { AdapterDefinition } from './types';
@@ -17,11 +16,7 @@ export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /
     key: str('Private key (PEM file).', { default: '' }),
     minVersion: str('Oldest TLS version accepted.', { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' }),
   }),
-  users: arr('Who may log in. Roles: viewer reads; operator also acknowledges alarms, switches relays and sets thresholds; admin may do everything.', obj('A user', {
-    name: str('Login name.', { pattern: /^[A-Za-z0-9._@-]{1,64}$/, patternDoc: '1..64 of A-Z a-z 0-9 . _ @ -' }),
-    role: str('Role.', { enum: ['viewer', 'operator', 'admin'], default: 'viewer' }),
-    passwordHash: str('The password as a scrypt hash; never the password itself.', { pattern: PASSWORD_HASH_PATTERN, patternDoc: PASSWORD_HASH_DOC }),
-  }), { default: [], maxItems: 256 }),
+  users: usersKey('Who may log in. Roles: viewer reads; operator also acknowledges alarms, switches relays and sets thresholds; admin may do everything.'),
   sessionTtlMin: int('A session token expires after this long unused.', { min: 1, max: 10_080, default: 480, unit: 'min' }),
   metricsPublic: bool('Serve /metrics without a login (for a Prometheus on a trusted network); otherwise it needs a viewer login (Basic or Bearer).', false),
   live: obj('Server-sent events at /api/live.', {

@@ -31,10 +31,14 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
     expect(broker.state).toBe('running');
     port = Number(broker.endpoint.split(':').pop());
     expect(gw.services.find((s) => s.name === 'MQTT publisher')).toMatchObject({ state: 'running', endpoint: expect.stringContaining('JSON, Home Assistant, Sparkplug B') });
-  });
+  }, 30_000);
   afterAll(() => gw?.stop());
 
-  const sub = (args: string[]) => run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-W', '10', ...args], { timeoutMs: 15_000 });
+  // The demo's documented broker users (README): a viewer reads, an operator sends commands.
+  // Each login costs a scrypt check (~0.1 s, more on a busy machine): the tests allow 30 s.
+  const viewer = ['-u', 'viewer', '-P', 'kirchhoff-viewer'];
+  const operator = ['-u', 'operator', '-P', 'kirchhoff-operator'];
+  const sub = (args: string[]) => run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), ...viewer, '-W', '10', ...args], { timeoutMs: 15_000 });
 
   it('publishes a module\'s voltage equal to the model (JSON, retained)', async () => {
     const m = gw.site.snapshot().modules[6];
@@ -45,17 +49,17 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
     expect(state.label).toBe(m.label);
     expect(state.voltageV).toEqual({ value: gw.site.snapshot().modules[6].voltageV.value, unit: 'V', quality: gw.site.snapshot().modules[6].voltageV.quality, atMs: gw.site.snapshot().modules[6].voltageV.atMs });
     expect((await sub(['-t', `kirchhoff/${site}/status`, '-C', '1'])).stdout.trim()).toBe('online');
-  });
+  }, 30_000);
 
   it('announces the module to Home Assistant', async () => {
     const topic = `homeassistant/sensor/kirchhoff_${site}/string_1_module_7_voltageV/config`;
     await waitFor(async () => (await sub(['-t', topic, '-C', '1'])).stdout.includes('unique_id'), 10_000, topic);
     const config = JSON.parse((await sub(['-t', topic, '-C', '1'])).stdout);
     expect(config).toMatchObject({ unique_id: `kirchhoff_${site}_string_1_module_7_voltageV`, state_topic: `kirchhoff/${site}/string/1/module/7`, device_class: 'voltage', unit_of_measurement: 'V' });
-  });
+  }, 30_000);
 
   it('answers a Sparkplug rebirth request with NBIRTH and DBIRTHs', async () => {
-    const reader = startProcess('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-t', `spBv1.0/kirchhoff/+/${site}/#`, '-t', `spBv1.0/kirchhoff/+/${site}`, '-F', '%t']);
+    const reader = startProcess('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), ...viewer, '-t', `spBv1.0/kirchhoff/+/${site}/#`, '-t', `spBv1.0/kirchhoff/+/${site}`, '-F', '%t']);
     const file = join(tmpdir(), `kirchhoff-ncmd-${process.pid}`);
     writeFileSync(file, rebirthPayload());
     try {
@@ -63,7 +67,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
       const topics = await waitFor(async () => {
         const t = reader.output().split('\n');
         if (t.includes(`spBv1.0/kirchhoff/DBIRTH/${site}/string-2`)) return t;
-        await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', `spBv1.0/kirchhoff/NCMD/${site}`, '-f', file]);
+        await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), ...operator, '-t', `spBv1.0/kirchhoff/NCMD/${site}`, '-f', file]);
         await new Promise((r) => setTimeout(r, 300));
         return null;
       }, 10_000, 'the births');
@@ -72,5 +76,5 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
       unlinkSync(file);
       await reader.stop();
     }
-  });
+  }, 30_000);
 });

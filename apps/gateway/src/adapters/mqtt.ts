@@ -1,11 +1,14 @@
 // MQTT (@kirchhoff/mqtt) in the gateway: the `mqtt` configuration section, the embedded broker
 // (aedes, MQTT 3.1.1) for the demo and small sites, and the publisher.
 import { readFileSync } from 'node:fs';
-import { createServer, Server } from 'node:net';
 import { KirchhoffError } from '@kirchhoff/core';
-import { createMqttPublisher, DEFAULT_DEADBANDS, Deadbands, DeadbandKind, MqttPublisherOptions } from '@kirchhoff/mqtt';
+import { createMqttPublisher, DEFAULT_DEADBANDS, Deadbands, DeadbandKind, MqttPublisher, MqttPublisherOptions, publisherAcl } from '@kirchhoff/mqtt';
 import { bool, int, num, obj, str } from '../config/schema-dsl';
-import { portKey } from '../config/common';
+import { portKey, usersKey } from '../config/common';
+import type { GatewayConfig } from '../config/types';
+import { DEMO_HTTP_USERS } from '../http/demo-users';
+import type { SecurityNotice } from '../http/notices';
+import { BrokerUser, startBroker } from './mqtt-broker';
 import type { AdapterDefinition } from './types';
 
 const TOPIC_ID = { pattern: /^[A-Za-z0-9_.-]*$/, patternDoc: "letters, digits, '_', '-' and '.' (no '/', '+', '#')" };
@@ -19,8 +22,8 @@ export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, H
   url: str('Broker URL (mqtt://, mqtts://, ws://, wss://); empty = the embedded broker (mqtt.broker).', { default: '', pattern: /^((mqtts?|wss?):\/\/\S+)?$/, patternDoc: 'empty, or a URL starting with mqtt://, mqtts://, ws:// or wss://' }),
   writes: bool('Accept commands (.../set topics, Sparkplug DCMD: relays, thresholds) through the command interface.', false),
   clientId: str('MQTT client id; empty = kirchhoff- followed by the site id (the Sparkplug connection adds -spb).', { default: '' }),
-  username: str('User name; empty = none.', { default: '' }),
-  password: str('Password; empty = none.', { default: '' }),
+  username: str('User name at the broker of mqtt.url; empty = none (the gateway logs in to its embedded broker by itself).', { default: '' }),
+  password: str('Password at the broker of mqtt.url; empty = none.', { default: '' }),
   protocolVersion: int('4 = MQTT 3.1.1, 5 = MQTT 5 (the embedded broker speaks 3.1.1 only).', { oneOf: [4, 5], default: 4 }),
   keepaliveS: int('Keep-alive interval; 0 = off.', { min: 0, max: 65_535, default: 30, unit: 's' }),
   reconnectMinMs: int('First reconnect delay; it doubles on each failure.', { min: 10, max: 600_000, default: 1000, unit: 'ms' }),
@@ -46,10 +49,14 @@ export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, H
   deadbands: obj('Publish by exception: a number is sent again once it moved this much.', Object.fromEntries(
     (Object.keys(DEFAULT_DEADBANDS) as DeadbandKind[]).map((k) => [k, num(DEADBAND_DOCS[k][0], { min: 0, max: 1_000_000, default: DEFAULT_DEADBANDS[k], ...(DEADBAND_DOCS[k][1] ? { unit: DEADBAND_DOCS[k][1] } : {}) })]),
   )),
-  broker: obj('Embedded MQTT 3.1.1 broker (the demo and small sites; use Mosquitto, EMQX or HiveMQ for a fleet).', {
+  broker: obj('Embedded MQTT 3.1.1 broker (the demo and small sites; use Mosquitto, EMQX or HiveMQ for a fleet). Clients log in as mqtt.broker.users (no anonymous access); only the gateway publishes under its own topics; every session is clean.', {
     enabled: bool('Run an embedded broker.', false),
-    host: str('Address to listen on.', { default: '127.0.0.1', pattern: /^[0-9A-Za-z.:_-]+$/, patternDoc: 'an IP address or host name' }),
+    host: str('Address to listen on; anything but loopback is warned about (no TLS: passwords cross the network readable).', { default: '127.0.0.1', pattern: /^[0-9A-Za-z.:_-]+$/, patternDoc: 'an IP address or host name' }),
     port: portKey('TCP port.', 1883),
+    users: usersKey('Who may connect (the gateway connects by itself). Roles: viewer subscribes (and may send Home Assistant\'s birth message); operator also publishes commands (.../set, Sparkplug NCMD and DCMD, when mqtt.writes is on) and outside the gateway\'s topics; admin as operator. Commands are audited under the user name.'),
+    maxPacketKiB: int('Largest packet a client may send; a larger one closes its connection as soon as its header arrives. A CONNECT may be at most 16 KiB.', { min: 1, max: 262_144, default: 256, unit: 'KiB' }),
+    maxRetained: int('Retained messages kept for clients other than the gateway; beyond, a retained publish closes the connection.', { min: 0, max: 1_000_000, default: 1000 }),
+    maxRetainedKiB: int('Bytes of those retained messages (topics and payloads).', { min: 0, max: 1_048_576, default: 1024, unit: 'KiB' }),
   }),
   modes: obj('What to publish.', {
     json: bool('JSON topics under topicPrefix/siteId/ (docs/mqtt-topics.md).', true),
@@ -66,7 +73,7 @@ export interface MqttConfig {
   sparkplug: { groupId: string; edgeNodeId: string };
   publishIntervalMs: number; fullRefreshS: number; maxMessagesPerSecond: number; bufferLimit: number; qos: 0 | 1;
   deadbands: Deadbands;
-  broker: { enabled: boolean; host: string; port: number };
+  broker: { enabled: boolean; host: string; port: number; users: BrokerUser[]; maxPacketKiB: number; maxRetained: number; maxRetainedKiB: number };
   modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
 }
 
@@ -83,27 +90,33 @@ function readPem(key: string, path: string): Buffer | undefined {
   }
 }
 
-/** The embedded broker: aedes on a plain TCP listener we own. */
-async function startBroker(host: string, port: number): Promise<{ server: Server; port: number; clients(): number; close(): Promise<void> }> {
-  const { Aedes } = await import('aedes');
-  const broker = await Aedes.createBroker();
-  const server = createServer(broker.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
+function checkUsers(users: readonly BrokerUser[]): void {
+  users.forEach((u, i) => {
+    if (users.findIndex((x) => x.name === u.name) !== i) throw new KirchhoffError('config.mqtt', `mqtt.broker.users.${i}.name ${JSON.stringify(u.name)} is given twice: user names must be unique`);
   });
-  return {
-    server,
-    port: (server.address() as { port: number }).port,
-    clients: () => broker.connectedClients,
-    close: async () => {
-      await new Promise<void>((r) => broker.close(() => r()));
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+/** The embedded broker's weaknesses for /api/security and the start-up log: demo passwords, listening beyond loopback. */
+export function mqttNotices(config: GatewayConfig): SecurityNotice[] {
+  const c = config.mqtt;
+  if (!c.enabled || !c.broker.enabled) return [];
+  const out: SecurityNotice[] = [];
+  const demo = c.broker.users.filter((u) => DEMO_HTTP_USERS.some((d) => d.passwordHash === u.passwordHash)).map((u) => u.name);
+  if (demo.length) {
+    out.push({
+      id: 'mqtt-default-password', severity: 'critical', key: 'mqtt.broker.users',
+      message: `DEFAULT PASSWORD: MQTT broker user${demo.length === 1 ? '' : 's'} ${demo.join(', ')} ${demo.length === 1 ? 'has a' : 'have'} documented demo password${demo.length === 1 ? '' : 's'}: anyone who read the README can connect${c.writes ? ' and switch relays' : ''}. Set new hashes (kirchhoff hash-password) in mqtt.broker.users.`,
+    });
+  }
+  if (!LOOPBACK.test(c.broker.host)) {
+    out.push({
+      id: 'mqtt-broker-network', severity: 'warning', key: 'mqtt.broker.host',
+      message: `The embedded MQTT broker listens on ${c.broker.host}, beyond loopback, without TLS: user names, passwords and every message cross the network readable. Listen on 127.0.0.1, or run Mosquitto with TLS and point mqtt.url at it.`,
+    });
+  }
+  return out;
 }
 
 export const mqttAdapter: AdapterDefinition = {
@@ -119,24 +132,44 @@ export const mqttAdapter: AdapterDefinition = {
       throw new KirchhoffError('config.mqtt', 'mqtt.url is empty and mqtt.broker.enabled is false: set mqtt.url to your broker, or turn on the embedded broker');
     }
     const tls = { ca: readPem('mqtt.tls.ca', c.tls.ca), cert: readPem('mqtt.tls.cert', c.tls.cert), key: readPem('mqtt.tls.key', c.tls.key) };
-    const broker = c.broker.enabled ? await startBroker(c.broker.host, c.broker.port) : null;
+    checkUsers(c.broker.users);
+    // The gateway's publisher is the embedded broker's first client: it logs in with a password made
+    // now, and commands reach it from the broker with the name of the user who sent them.
+    const embedded = !c.url;
+    let publisher: MqttPublisher | undefined;
+    const base: MqttPublisherOptions = {
+      url: 'mqtt://127.0.0.1',
+      ...(c.clientId ? { clientId: c.clientId } : {}),
+      ...(c.siteId ? { siteId: c.siteId } : {}),
+      topicPrefix: c.topicPrefix,
+      discoveryPrefix: c.discoveryPrefix,
+      sparkplug: { groupId: c.sparkplug.groupId, ...(c.sparkplug.edgeNodeId ? { edgeNodeId: c.sparkplug.edgeNodeId } : {}) },
+    };
+    const acl = publisherAcl(site, base);
+    const broker = c.broker.enabled
+      ? await startBroker({
+        host: c.broker.host, port: c.broker.port, users: c.broker.users,
+        gatewayClientIds: acl.clientIds,
+        acl: { gatewayTopics: acl.ownTopics, commandTopics: acl.commandTopics, openTopics: acl.openTopics },
+        maxPacketBytes: c.broker.maxPacketKiB * 1024, maxRetained: c.broker.maxRetained, maxRetainedBytes: c.broker.maxRetainedKiB * 1024,
+        onCommand: (topic, payload, origin) => (embedded && publisher ? publisher.command(topic, payload, origin) : false),
+        logger,
+      })
+      : null;
     const local = broker ? `mqtt://${c.broker.host === '0.0.0.0' || c.broker.host === '::' ? '127.0.0.1' : c.broker.host}:${broker.port}` : '';
     const url = c.url || local;
+    const login = embedded && broker ? broker.gatewayLogin : { username: c.username, password: c.password };
     const options: MqttPublisherOptions = {
+      ...base,
       url,
-      ...(c.clientId ? { clientId: c.clientId } : {}),
-      ...(c.username ? { username: c.username } : {}),
-      ...(c.password ? { password: c.password } : {}),
+      ...(login.username ? { username: login.username } : {}),
+      ...(login.password ? { password: login.password } : {}),
       ...(tls.ca || tls.cert || tls.key || !c.tls.rejectUnauthorized ? { tls: { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}), rejectUnauthorized: c.tls.rejectUnauthorized } } : {}),
       // The embedded broker speaks MQTT 3.1.1 only.
       protocolVersion: c.url ? c.protocolVersion : 4,
       keepaliveS: c.keepaliveS,
       reconnectMinMs: c.reconnectMinMs,
       reconnectMaxMs: c.reconnectMaxMs,
-      ...(c.siteId ? { siteId: c.siteId } : {}),
-      topicPrefix: c.topicPrefix,
-      discoveryPrefix: c.discoveryPrefix,
-      sparkplug: { groupId: c.sparkplug.groupId, ...(c.sparkplug.edgeNodeId ? { edgeNodeId: c.sparkplug.edgeNodeId } : {}) },
       modes: c.modes,
       deadbands: c.deadbands,
       publishIntervalMs: c.publishIntervalMs,
@@ -146,9 +179,9 @@ export const mqttAdapter: AdapterDefinition = {
       qos: c.qos,
       commands: c.writes ? commands : null,
       writes: c.writes,
+      commandIntake: embedded ? 'handed' : 'subscribe',
       logger,
     };
-    let publisher;
     try {
       publisher = createMqttPublisher(site, options);
     } catch (e) {
@@ -157,6 +190,10 @@ export const mqttAdapter: AdapterDefinition = {
     }
     if (c.url && /^(mqtt|ws):/.test(c.url) && c.password) logger.warn(`mqtt.password is sent in clear text over ${c.url.split(':')[0]}://: use mqtts:// or wss://`);
     logger.info(`publishing ${modesText(c)} to ${url} as site ${publisher.siteId}`);
+    if (broker) {
+      if (!c.broker.users.length) logger.info('mqtt.broker.users is empty: only the gateway itself can connect to the embedded broker (add users with kirchhoff hash-password)');
+      for (const n of mqttNotices(config)) logger[n.severity === 'critical' ? 'error' : 'warn'](n.message, { notice: n.id, key: n.key });
+    }
     return {
       services: [
         ...(broker ? [{ name: 'MQTT broker (embedded)', endpoint: `tcp ${c.broker.host}:${broker.port}` }] : []),

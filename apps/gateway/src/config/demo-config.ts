@@ -60,7 +60,8 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
         users: [{ name: 'demo', securityLevel: 'authPriv', authProtocol: 'sha', authKey: 'kirchhoff-demo-auth', privProtocol: 'aes', privKey: 'kirchhoff-demo-priv', access: 'read-only' }],
       },
       bacnet: { enabled: true, port: DEMO_PORTS.bacnet },
-      mqtt: { enabled: true, broker: { enabled: true, port: DEMO_PORTS.mqttBroker }, modes: { json: true, homeAssistant: true, sparkplug: true } },
+      // The broker's users are the HTTP demo users with the same documented passwords (README), warned about at start-up.
+      mqtt: { enabled: true, broker: { enabled: true, port: DEMO_PORTS.mqttBroker, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) }, modes: { json: true, homeAssistant: true, sparkplug: true } },
       // A text message only, never a shutdown, to a loopback port: harmless when nothing listens.
       // Watch it with `kirchhoff rccmd-listen --config packages/rccmd/examples/demo-listener.yaml`.
       rccmd: {

@@ -1,0 +1,144 @@
+// The embedded MQTT broker against hostile and ordinary clients, driven with the real
+// mosquitto_pub / mosquitto_sub on an ephemeral loopback port (issue 19, point 4 and point 8):
+// anonymous and wrong-password clients are refused with the CONNACK codes Mosquitto prints, a
+// viewer can neither switch a relay nor spoof the gateway's retained topics, an operator's relay
+// command is audited under the operator's name, the gateway's own client id cannot be taken
+// over, and oversized packets and retained floods are bounded, with the production defaults.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describeWithTools, run, startProcess, waitFor } from '@kirchhoff/test-support';
+import { applySets, finishConfig } from '../config/load';
+import { demoConfig } from '../config/demo-config';
+import { Gateway, startGateway } from '../gateway';
+import { memoryLogger } from '../log';
+
+const EPHEMERAL = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'bacnet.port=0', 'http.port=0', 'http.host=127.0.0.1', 'mqtt.broker.port=0', 'rccmd.enabled=false'];
+const SITE = 'kirchhoff-demo-site';
+/** The demo's documented credentials (README). */
+const VIEWER = ['-u', 'viewer', '-P', 'kirchhoff-viewer'];
+const OPERATOR = ['-u', 'operator', '-P', 'kirchhoff-operator'];
+
+describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: authentication, topic ACLs and limits', () => {
+  let gw: Gateway;
+  let port: number;
+  let dir: string;
+  const logger = memoryLogger();
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'kirchhoff-mqtt-broker-'));
+    const config = finishConfig(applySets(demoConfig(), [...EPHEMERAL, 'mqtt.writes=true', `history.path=${join(dir, 'history.db')}`]));
+    gw = await startGateway(config, { logger, cycleMs: 3_600_000 });
+    port = Number(gw.services.find((s) => s.name === 'MQTT broker (embedded)')!.endpoint.split(':').pop());
+    // The gateway's own publisher is connected and has said so.
+    await waitFor(async () => (await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim() === 'online', 10_000, 'status online');
+  }, 30_000);
+  afterAll(async () => {
+    await gw?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  const sub = (args: string[], waitS = 10) => run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-W', String(waitS), ...args], { timeoutMs: (waitS + 5) * 1000 });
+  const pub = (args: string[]) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', ...args], { timeoutMs: 10_000 });
+  const relay = (id: number) => gw.site.snapshot().relays.find((r) => r.id === id)!.on;
+  /** The retained topics under `filter` as a subscriber sees them: all in, once a probe published after subscribing has come back. */
+  const retainedTopics = async (filter: string) => {
+    const probe = `probe/${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const reader = startProcess('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), ...VIEWER, '-F', '%r %t', '-t', filter, '-t', probe]);
+    try {
+      const seen = () => reader.output().includes(` ${probe}\n`);
+      await waitFor(async () => seen() || ((await pub([...OPERATOR, '-t', probe, '-m', 'x'])), seen()), 20_000, 'the probe');
+      return reader.output().split('\n').filter((l) => l.startsWith('1 ')).map((l) => l.slice(2)).sort();
+    } finally {
+      await reader.stop();
+    }
+  };
+
+  it('refuses an anonymous client (CONNACK 5, not authorised) and a wrong password (CONNACK 4)', async () => {
+    const anonymous = await sub(['-t', '#', '-C', '1']);
+    expect(anonymous.code).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/Connection Refused: not authori[sz]ed/);
+    const wrong = await sub(['-u', 'operator', '-P', 'kirchhoff-admin', '-t', '#', '-C', '1']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/Connection Refused: bad user name or password/);
+    const unknown = await sub(['-u', 'mallory', '-P', 'kirchhoff-viewer', '-t', '#', '-C', '1']);
+    expect(unknown.stderr).toMatch(/Connection Refused: bad user name or password/);
+    // 20 more anonymous clients: still one log line for the kind, however many clients.
+    for (let i = 0; i < 20; i++) await sub(['-t', '#', '-C', '1']);
+    expect(logger.lines.filter((l) => String(l.msg).includes('anonymous clients are not allowed'))).toHaveLength(1);
+    // The demo's documented passwords are called out at start-up, once.
+    expect(logger.lines.filter((l) => l.notice === 'mqtt-default-password' && l.level === 'error')).toHaveLength(1);
+    // A viewer reads everything the gateway publishes.
+    const ok = await sub([...VIEWER, '-t', `kirchhoff/${SITE}/string/1/module/7`, '-C', '1']);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ voltageV: { unit: 'V' } });
+  }, 30_000);
+
+  it('does not let a viewer or an anonymous client switch the battery-breaker relay; an operator switches a relay and is audited by name', async () => {
+    expect(relay(1)).toBe(false);
+    await pub([...VIEWER, '-t', `kirchhoff/${SITE}/relay/1/set`, '-m', 'true']);
+    await pub(['-t', `kirchhoff/${SITE}/relay/1/set`, '-m', 'true']);
+    const operator = await pub([...OPERATOR, '-t', `kirchhoff/${SITE}/relay/2/set`, '-m', 'true']);
+    expect(operator.code).toBe(0);
+    await waitFor(() => relay(2), 10_000, 'relay 2 on');
+    // Delivered in order behind the refused ones: had they passed, relay 1 would be on by now.
+    expect(relay(1)).toBe(false);
+    const audit = await gw.registry.history!.audit({ kind: 'command' });
+    expect(audit.map((a) => [a.action, a.outcome, a.protocol, a.principal])).toEqual([['set-relay', 'ok', 'mqtt', 'operator']]);
+    expect(audit[0].remote).toMatch(/^127\.0\.0\.1:\d+$/);
+  }, 30_000);
+
+  it('does not let a viewer spoof the gateway\'s retained status or data', async () => {
+    await pub([...VIEWER, '-r', '-t', `kirchhoff/${SITE}/status`, '-m', 'offline']);
+    await pub([...OPERATOR, '-r', '-t', `kirchhoff/${SITE}/string/1/module/7`, '-m', '{"voltageV":{"value":99}}']);
+    expect((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim()).toBe('online');
+    const state = JSON.parse((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/string/1/module/7`, '-C', '1'])).stdout);
+    expect(state.voltageV.value).toBe(gw.site.snapshot().modules[6].voltageV.value);
+  }, 30_000);
+
+  it('refuses a client that takes the gateway\'s client id (CONNACK 2), and the gateway stays connected', async () => {
+    const takeover = await sub([...OPERATOR, '-i', `kirchhoff-${SITE}`, '-t', 'x', '-C', '1']);
+    expect(takeover.stderr).toMatch(/Connection Refused: identifier rejected/);
+    const spb = await sub([...OPERATOR, '-i', `kirchhoff-${SITE}-spb`, '-t', 'x', '-C', '1']);
+    expect(spb.stderr).toMatch(/Connection Refused: identifier rejected/);
+    expect((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim()).toBe('online');
+  }, 30_000);
+
+  it('closes a connection whose packet exceeds mqtt.broker.maxPacketKiB (default 256) and keeps serving', async () => {
+    const file = join(dir, 'big');
+    writeFileSync(file, Buffer.alloc(300 * 1024, 0x61));
+    const refused = await pub([...OPERATOR, '-r', '-t', 'site/big', '-f', file]);
+    expect(refused.code).not.toBe(0);
+    expect(await retainedTopics('site/#')).toEqual([]);
+    // Before CONNECT, a header announcing 200 MB: closed at once instead of buffered.
+    const closedAfter = await new Promise<number>((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      let sent = 0;
+      s.on('connect', () => {
+        s.write(Buffer.from([0x10, 0x80, 0x80, 0x80, 0x60]));
+        const chunk = Buffer.alloc(64 * 1024);
+        const more = () => { while (!s.destroyed && sent < 200 * 1024 * 1024 && s.write(chunk)) sent += chunk.length; };
+        s.on('drain', more);
+        more();
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => resolve(sent));
+    });
+    expect(closedAfter).toBeLessThan(16 * 1024 * 1024);
+    expect((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim()).toBe('online');
+  }, 30_000);
+
+  it('bounds retained messages from clients by bytes (mqtt.broker.maxRetainedKiB, default 1024)', async () => {
+    const file = join(dir, 'retained');
+    writeFileSync(file, Buffer.alloc(200 * 1024, 0x62));
+    const codes: (number | null)[] = [];
+    for (let i = 0; i < 7; i++) codes.push((await pub([...OPERATOR, '-r', '-t', `flood/${i}`, '-f', file])).code);
+    // 5 x 200 KiB fit in 1024 KiB; the 6th and 7th are refused.
+    expect(codes.map((c) => c === 0)).toEqual([true, true, true, true, true, false, false]);
+    expect(await retainedTopics('flood/#')).toEqual(['flood/0', 'flood/1', 'flood/2', 'flood/3', 'flood/4']);
+    // Clearing one makes room again.
+    await pub([...OPERATOR, '-r', '-n', '-t', 'flood/0']);
+    expect((await pub([...OPERATOR, '-r', '-t', 'flood/5', '-f', file])).code).toBe(0);
+    expect(await retainedTopics('flood/#')).toEqual(['flood/1', 'flood/2', 'flood/3', 'flood/4', 'flood/5']);
+  }, 30_000);
+});

@@ -1,0 +1,343 @@
+// The embedded MQTT 3.1.1 broker: aedes behind a TCP listener we own, with users from
+// mqtt.broker.users (scrypt hashes, checked like http.users), topic ACLs, the gateway's client ids
+// kept for the gateway, and bounds on packets, retained messages, sessions and wills.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, Server, Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import type { AuthenticateError, Client } from 'aedes' with { 'resolution-mode': 'import' };
+import type { Role } from '../http/auth';
+import { roleAtLeast } from '../http/auth';
+import { hashPassword, verifyPassword } from '../http/passwords';
+import type { Logger } from '../log';
+
+export interface BrokerUser {
+  readonly name: string;
+  readonly role: Role;
+  readonly passwordHash: string;
+}
+
+/** Topic filters (MQTT `+` and `#`) that decide who publishes where. */
+export interface BrokerAcl {
+  /** Only the gateway publishes here (its JSON tree, its discovery configs, its Sparkplug node). */
+  readonly gatewayTopics: readonly string[];
+  /** Commands (`.../set`, Sparkplug NCMD and DCMD): operator or admin. */
+  readonly commandTopics: readonly string[];
+  /** Any authenticated user, viewers included (Home Assistant's birth message). */
+  readonly openTopics: readonly string[];
+}
+
+export interface BrokerCommandOrigin {
+  readonly principal: string;
+  readonly remote: string;
+}
+
+export interface BrokerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly users: readonly BrokerUser[];
+  /** Client ids nobody but the gateway may connect with. */
+  readonly gatewayClientIds: readonly string[];
+  readonly acl: BrokerAcl;
+  readonly maxPacketBytes: number;
+  /** Retained messages of clients other than the gateway (the gateway's are one per entity). */
+  readonly maxRetained: number;
+  readonly maxRetainedBytes: number;
+  /** A permitted command publish, with who sent it; true when the gateway took it as a write. It is forwarded to subscribers as well. */
+  readonly onCommand: (topic: string, payload: Buffer, origin: BrokerCommandOrigin) => boolean;
+  readonly logger: Logger;
+}
+
+export interface EmbeddedBroker {
+  readonly port: number;
+  /** What the gateway's own publisher connects with: a user name and a password made at start. */
+  readonly gatewayLogin: { readonly username: string; readonly password: string };
+  clients(): number;
+  close(): Promise<void>;
+}
+
+/** The gateway's own user: `$` cannot start a configured user name, so it never collides. */
+export const GATEWAY_USER = '$gateway';
+/** A CONNECT (client id, will, user name, password) fits in this; a larger first packet is refused. */
+export const MAX_CONNECT_BYTES = 16 * 1024;
+/** Password checks run one at a time (each is ~100 ms and 32 MiB of scrypt); beyond this many waiting, CONNACK 3. */
+const MAX_WAITING_LOGINS = 8;
+/** The gateway's own packets are as large as the site needs (a Sparkplug birth of 512 modules). */
+const GATEWAY_MAX_PACKET_BYTES = 256 * 1024 * 1024;
+/** Inbound QoS 2 messages awaiting PUBREL per client (aedes allows 1000 by default). */
+const MAX_INFLIGHT_INBOUND = 16;
+
+/** CONNACK return codes of MQTT 3.1.1 (section 3.2.2.3). */
+const CONNACK = { identifierRejected: 2, serverUnavailable: 3, badUserNameOrPassword: 4, notAuthorized: 5 } as const;
+
+interface Identity {
+  readonly gateway: boolean;
+  readonly name: string;
+  readonly role: Role;
+}
+
+/** True when `topic` matches the MQTT topic filter `filter` (`+` one level, `#` the rest). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true;
+    if (i >= t.length || (f[i] !== '+' && f[i] !== t[i])) return false;
+  }
+  return f.length === t.length;
+}
+
+const anyMatch = (filters: readonly string[], topic: string) => filters.some((f) => topicMatches(f, topic));
+
+/**
+ * The socket as aedes sees it, with a framing guard in between: it follows the fixed headers of
+ * the byte stream and closes the connection as soon as a header announces a packet over the limit,
+ * before its bytes are buffered. Reading pauses while aedes has not taken what was read.
+ */
+export class GuardedSocket extends Duplex {
+  private packets = 0;
+  /** Bytes of the current packet's body still to come. */
+  private remaining = 0;
+  /** -1: the next byte is a packet type; otherwise how many remaining-length bytes were read. */
+  private lengthBytes = -1;
+  private length = 0;
+
+  constructor(readonly socket: Socket, private readonly limit: (packetIndex: number) => number, private readonly refused: (why: string) => void) {
+    super({ allowHalfOpen: false });
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.check(chunk)) return;
+      if (!this.push(chunk)) socket.pause();
+    });
+    socket.on('end', () => this.push(null));
+    socket.on('error', (e) => this.destroy(e));
+    socket.on('close', () => this.destroy());
+  }
+
+  get remote(): string {
+    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+  }
+
+  private check(chunk: Buffer): boolean {
+    for (let i = 0; i < chunk.length;) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, chunk.length - i);
+        this.remaining -= n;
+        i += n;
+        continue;
+      }
+      const b = chunk[i++];
+      if (this.lengthBytes < 0) {
+        this.lengthBytes = 0;
+        this.length = 0;
+        continue;
+      }
+      this.length += (b & 0x7f) * 128 ** this.lengthBytes++;
+      if (b & 0x80) {
+        if (this.lengthBytes === 4) return this.refuse('a remaining length longer than 4 bytes');
+        continue;
+      }
+      const total = 1 + this.lengthBytes + this.length;
+      const max = this.limit(this.packets);
+      if (total > max) return this.refuse(`a packet of ${total} bytes (the limit is ${max}${this.packets === 0 ? ' for CONNECT' : ''})`);
+      this.packets++;
+      this.remaining = this.length;
+      this.lengthBytes = -1;
+    }
+    return true;
+  }
+
+  private refuse(why: string): false {
+    this.refused(why);
+    this.socket.destroy();
+    return false;
+  }
+
+  override _read(): void {
+    this.socket.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.socket.write(chunk)) callback();
+    else this.socket.once('drain', () => callback());
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.socket.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.socket.destroy();
+    callback(error);
+  }
+}
+
+/** One line per kind of problem per minute, however many clients cause it. */
+class ProblemLog {
+  private readonly last = new Map<string, { atMs: number; suppressed: number }>();
+  constructor(private readonly logger: Logger) {}
+  warn(kind: string, message: string, fields: Record<string, unknown> = {}): void {
+    const now = Date.now();
+    const entry = this.last.get(kind);
+    if (entry && now - entry.atMs < 60_000) {
+      entry.suppressed++;
+      return;
+    }
+    this.last.set(kind, { atMs: now, suppressed: 0 });
+    this.logger.warn(message, entry?.suppressed ? { ...fields, suppressedSinceLast: entry.suppressed } : fields);
+  }
+}
+
+/** Marks an error whose refusal was already logged. */
+const LOGGED = Symbol('logged');
+type Publish = { topic: string; payload: Buffer | string; retain: boolean };
+/** Every connection aedes handles comes from our listener, wrapped. */
+const connOf = (client: Client) => client.conn as GuardedSocket;
+
+export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
+  const { Aedes } = await import('aedes');
+  const log = new ProblemLog(o.logger);
+  const users = new Map(o.users.map((u) => [u.name, u]));
+  const gatewayPassword = randomBytes(32).toString('base64url');
+  const identities = new WeakMap<GuardedSocket, Identity>();
+  const wills = new WeakMap<GuardedSocket, Publish>();
+  /** Retained messages of clients other than the gateway: topic -> bytes. */
+  const retained = new Map<string, number>();
+  let retainedBytes = 0;
+  let logins: Promise<unknown> = Promise.resolve();
+  let waitingLogins = 0;
+  let dummyHash: Promise<string> | null = null;
+
+  const refuse = (code: number, message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: code as AuthenticateError['returnCode'], [LOGGED]: true });
+
+  /** Checks a password one login at a time; an unknown name costs the same scrypt as a wrong password. */
+  const checkPassword = (user: BrokerUser | undefined, password: string): Promise<boolean> | null => {
+    if (waitingLogins >= MAX_WAITING_LOGINS) return null;
+    waitingLogins++;
+    const done = logins.then(async () => {
+      if (user) return verifyPassword(password, user.passwordHash);
+      dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+      await verifyPassword(password, await dummyHash);
+      return false;
+    }).finally(() => waitingLogins--);
+    logins = done.catch(() => false);
+    return done;
+  };
+
+  /** Why `who` may not publish `p` (as a message or as its will), or null when it may. */
+  const publishProblem = (who: Identity, p: Publish): string | null => {
+    if (who.gateway) return null;
+    if (p.topic.startsWith('$')) return `${p.topic} is reserved`;
+    if (anyMatch(o.acl.commandTopics, p.topic)) return roleAtLeast(who.role, 'operator') ? null : `${p.topic} is a command topic: it needs the operator or admin role`;
+    if (anyMatch(o.acl.gatewayTopics, p.topic)) return `${p.topic} is the gateway's own topic`;
+    if (anyMatch(o.acl.openTopics, p.topic) || roleAtLeast(who.role, 'operator')) return p.retain ? retainedProblem(p) : null;
+    return `a viewer may publish only to ${o.acl.openTopics.join(', ') || 'nothing'}`;
+  };
+
+  /** Keeps the count and bytes of client-retained messages under the limits; reserves room when allowed. */
+  const retainedProblem = (p: Publish): string | null => {
+    const size = Buffer.byteLength(p.payload);
+    const before = retained.get(p.topic);
+    if (size === 0) {
+      retained.delete(p.topic);
+      retainedBytes -= before ?? 0;
+      return null;
+    }
+    const bytes = size + Buffer.byteLength(p.topic);
+    const count = retained.size + (before === undefined ? 1 : 0);
+    const total = retainedBytes - (before ?? 0) + bytes;
+    if (count > o.maxRetained) return `retained message ${p.topic} refused: ${o.maxRetained} retained messages is the limit (mqtt.broker.maxRetained)`;
+    if (total > o.maxRetainedBytes) return `retained message ${p.topic} refused: ${Math.ceil(o.maxRetainedBytes / 1024)} KiB of retained messages is the limit (mqtt.broker.maxRetainedKiB)`;
+    retained.set(p.topic, bytes);
+    retainedBytes = total;
+    return null;
+  };
+
+  const broker = await Aedes.createBroker({
+    connectTimeout: 10_000,
+    maxInflightInbound: MAX_INFLIGHT_INBOUND,
+    // Persistent sessions would queue messages for absent clients without bound: every session is clean.
+    preConnect: (client, packet, callback) => {
+      packet.clean = true;
+      if (packet.will) wills.set(connOf(client), { topic: packet.will.topic, payload: packet.will.payload, retain: packet.will.retain === true });
+      callback(null, true);
+    },
+    authenticate: (client, username, password, callback) => {
+      const conn = connOf(client);
+      const remote = conn.remote;
+      const fail = (code: number, message: string, kind: string) => {
+        log.warn(`mqtt-${kind}`, `embedded MQTT broker refused ${remote}: ${message}`, { remote, clientId: client.id });
+        callback(refuse(code, message), false);
+      };
+      const gatewayId = o.gatewayClientIds.includes(client.id);
+      if (username === GATEWAY_USER) {
+        const given = password ?? Buffer.alloc(0);
+        const ok = gatewayId && given.length === gatewayPassword.length && timingSafeEqual(given, Buffer.from(gatewayPassword));
+        if (!ok) return fail(CONNACK.badUserNameOrPassword, `bad password for ${GATEWAY_USER}`, 'login');
+        identities.set(conn, { gateway: true, name: GATEWAY_USER, role: 'admin' });
+        return callback(null, true);
+      }
+      if (gatewayId) return fail(CONNACK.identifierRejected, `client id ${client.id} is the gateway's own`, 'client-id');
+      if (!username) return fail(CONNACK.notAuthorized, 'no user name (anonymous clients are not allowed: mqtt.broker.users)', 'anonymous');
+      const user = users.get(username);
+      const check = checkPassword(user, password?.toString('utf8') ?? '');
+      if (!check) return fail(CONNACK.serverUnavailable, `more than ${MAX_WAITING_LOGINS} logins waiting for their password check`, 'busy');
+      check.then((ok) => {
+        if (!ok || !user) return fail(CONNACK.badUserNameOrPassword, `bad user name or password for ${JSON.stringify(username)}`, 'login');
+        const who: Identity = { gateway: false, name: user.name, role: user.role };
+        const will = wills.get(conn);
+        const problem = will ? publishProblem(who, will) : null;
+        if (problem) return fail(CONNACK.notAuthorized, `will refused: ${problem}`, 'acl');
+        identities.set(conn, who);
+        callback(null, true);
+      }, (e: Error) => fail(CONNACK.serverUnavailable, `password check failed: ${e.message}`, 'busy'));
+    },
+    authorizePublish: (client, packet, callback) => {
+      // Wills come without a client; they were checked at CONNECT.
+      if (!client) return callback(null);
+      const conn = connOf(client);
+      const who = identities.get(conn);
+      if (!who) return callback(new Error('not authenticated'));
+      const problem = publishProblem(who, packet);
+      if (problem) {
+        // MQTT 3.1.1 cannot say no to a PUBLISH: the connection is closed (section 3.3.5).
+        log.warn('mqtt-acl', `embedded MQTT broker: ${who.name} at ${conn.remote} may not publish: ${problem}; disconnected`, { user: who.name, topic: packet.topic });
+        return callback(Object.assign(new Error(problem), { [LOGGED]: true }));
+      }
+      if (!who.gateway && anyMatch(o.acl.commandTopics, packet.topic)) {
+        // A command acts once, now: it is never kept for later subscribers.
+        packet.retain = false;
+        o.onCommand(packet.topic, Buffer.from(packet.payload), { principal: who.name, remote: conn.remote });
+      }
+      callback(null);
+    },
+  });
+
+  const server: Server = createServer((socket) => {
+    const conn: GuardedSocket = new GuardedSocket(
+      socket,
+      (index) => (index === 0 ? MAX_CONNECT_BYTES : identities.get(conn)?.gateway ? GATEWAY_MAX_PACKET_BYTES : o.maxPacketBytes),
+      (why) => log.warn('mqtt-packet-size', `embedded MQTT broker closed ${conn.remote}: ${why} (mqtt.broker.maxPacketKiB)`, { remote: conn.remote }),
+    );
+    conn.on('error', () => undefined);
+    broker.handle(conn);
+  });
+  // Refusals were logged by kind where they were decided; the rest is logged here.
+  broker.on('clientError', (client, error) => !(LOGGED in error) && log.warn('mqtt-client', `embedded MQTT broker: client ${client.id} at ${connOf(client).remote}: ${error.message}`));
+  broker.on('connectionError', (client, error) => !(LOGGED in error) && log.warn('mqtt-connection', `embedded MQTT broker: ${connOf(client).remote}: ${error.message}`));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as { port: number }).port,
+    gatewayLogin: { username: GATEWAY_USER, password: gatewayPassword },
+    clients: () => broker.connectedClients,
+    close: async () => {
+      await new Promise<void>((r) => broker.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
