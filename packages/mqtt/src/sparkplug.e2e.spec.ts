@@ -136,6 +136,34 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'mosquitto'], 'Sparkplug B 
     }
   }, 30_000);
 
+  it('does not count refused CONNECTs in bdSeq: born with bdSeq 0 after three refusals', async () => {
+    const broker = await privateBroker({ anonymous: false });
+    await broker.start();
+    const edge = uniqueSiteId('refused');
+    const pub = createMqttPublisher(filledSite(1, 2), {
+      url: `mqtt://127.0.0.1:${broker.port}`, siteId: edge, publishIntervalMs: 50, reconnectMinMs: 100, reconnectMaxMs: 200,
+      modes: { json: false, sparkplug: true }, logger: { info: () => undefined, warn: () => undefined },
+    });
+    let sub: Subscriber | null = null;
+    try {
+      await waitFor(() => (broker.output().match(/not authori[sz]ed/g) ?? []).length >= 3, 10_000, 'three refused CONNECTs');
+      await broker.stop();
+      broker.allowAnonymous(true);
+      await broker.start();
+      sub = await subscribe(broker.port, [`spBv1.0/kirchhoff/NBIRTH/${edge}`]);
+      await waitFor(() => pub.stats().sparkplug!.sessions >= 1, 10_000, 'the first session');
+      // NBIRTH is not retained: ask for a rebirth to read it.
+      await publish(broker.port, `spBv1.0/kirchhoff/NCMD/${edge}`, Buffer.from(sp.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] })));
+      const nbirth = decode(await sub.waitFor(`spBv1.0/kirchhoff/NBIRTH/${edge}`));
+      // Sparkplug: bdSeq starts at 0 and moves on with each new session, not each refused attempt.
+      expect(num(metricsOf(nbirth).get('bdSeq')!.value)).toBe(0);
+    } finally {
+      await sub?.stop();
+      await pub.close();
+      await broker.dispose();
+    }
+  }, 30_000);
+
   it('reconnects after a broker restart and is born again with the next bdSeq', async () => {
     const broker = await privateBroker();
     await broker.start();

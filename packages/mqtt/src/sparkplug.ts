@@ -74,6 +74,8 @@ export class SparkplugNode {
   private readonly filter: ExceptionFilter;
   private readonly pending = new Map<string, Set<SparkplugMetric>>();
   private bdSeq = -1;
+  /** Whether a session was established with the current bdSeq (then the next CONNECT takes the next one). */
+  private bdSeqInSession = false;
   private seq = 0;
   private births = 0;
   private born = false;
@@ -91,12 +93,17 @@ export class SparkplugNode {
     this.connection = new Connection(
       { ...o, clientId: `${o.clientId}-spb` },
       {
-        // Called before every CONNECT: each new session has the next bdSeq, wrapping after 255.
+        // Called before every CONNECT: each new session has the next bdSeq, wrapping after 255. A CONNECT
+        // the broker refused (or that never got an answer) started no session: the retry keeps its bdSeq.
         will: () => {
-          this.bdSeq = (this.bdSeq + 1) % 256;
+          if (this.bdSeq < 0 || this.bdSeqInSession) this.bdSeq = (this.bdSeq + 1) % 256;
+          this.bdSeqInSession = false;
           return { topic: this.topic('NDEATH'), payload: encodeSparkplug({ timestamp: Date.now(), metrics: [this.bdSeqMetric()] }), qos: 1, retain: false };
         },
-        onSession: () => this.birth(),
+        onSession: () => {
+          this.bdSeqInSession = true;
+          this.birth();
+        },
         onLost: () => {
           this.born = false;
         },

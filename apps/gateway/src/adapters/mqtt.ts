@@ -50,7 +50,7 @@ export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, H
     (Object.keys(DEFAULT_DEADBANDS) as DeadbandKind[]).map((k) => [k, num(DEADBAND_DOCS[k][0], { min: 0, max: 1_000_000, default: DEFAULT_DEADBANDS[k], ...(DEADBAND_DOCS[k][1] ? { unit: DEADBAND_DOCS[k][1] } : {}) })]),
   )),
   broker: obj('Embedded MQTT 3.1.1 broker (the demo and small sites; use Mosquitto, EMQX or HiveMQ for a fleet). Clients log in as mqtt.broker.users (no anonymous access); only the gateway publishes under its own topics; every session is clean.', {
-    enabled: bool('Run an embedded broker.', false),
+    enabled: bool('Run an embedded broker; only while mqtt.url is empty (a URL points the gateway at that broker instead).', false),
     host: str('Address to listen on; anything but loopback is warned about (no TLS: passwords cross the network readable).', { default: '127.0.0.1', pattern: /^[0-9A-Za-z.:_-]+$/, patternDoc: 'an IP address or host name' }),
     port: portKey('TCP port.', 1883),
     users: usersKey('Who may connect (the gateway connects by itself). Roles: viewer subscribes (and may send Home Assistant\'s birth message); operator also publishes commands (.../set, Sparkplug NCMD and DCMD, when mqtt.writes is on) and outside the gateway\'s topics; admin as operator. Commands are audited under the user name.'),

@@ -118,7 +118,11 @@ export function finishConfig(raw: RawConfig): GatewayConfig {
     });
     throw new ConfigError(located, raw.source);
   }
-  return value as GatewayConfig;
+  const config = value as GatewayConfig;
+  // mqtt.url points the gateway at another broker instead of the embedded one (README): `--set
+  // mqtt.url=...` on the demo must not leave an embedded broker serving nobody on its port.
+  if (config.mqtt.url) config.mqtt.broker.enabled = false;
+  return config;
 }
 
 /** Checks that span several keys (the sections with their own checks add theirs). */

@@ -86,23 +86,37 @@ export async function publish(port: number, topic: string, payload: string | Buf
  * sessions across restarts and queues QoS 0 for offline persistent subscribers, so a
  * subscriber with a fixed client id misses nothing published while it reconnects.
  */
-export async function privateBroker(): Promise<{ port: number; start(): Promise<void>; stop(): Promise<void>; dispose(): Promise<void> }> {
+/**
+ * A Mosquitto of the test's own, to stop and start. With `anonymous: false` it refuses every
+ * CONNECT (CONNACK "not authorised"); `allowAnonymous` changes that for the next start.
+ */
+export async function privateBroker(options: { anonymous?: boolean } = {}): Promise<{ port: number; start(): Promise<void>; stop(): Promise<void>; dispose(): Promise<void>; allowAnonymous(on: boolean): void; output(): string }> {
   const port = await freeTcpPort();
   const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-mosquitto-'));
   // mosquitto started as root drops to its own user, which must be able to save the sessions.
   chmodSync(dir, 0o777);
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${dir}/`, 'queue_qos0_messages true', 'max_queued_messages 100000', ''].join('\n'));
+  const configure = (anonymous: boolean) => writeFileSync(conf, [`listener ${port} 127.0.0.1`, `allow_anonymous ${anonymous}`, 'persistence true', `persistence_location ${dir}/`, 'queue_qos0_messages true', 'max_queued_messages 100000', ''].join('\n'));
+  configure(options.anonymous ?? true);
+  let anonymous = options.anonymous ?? true;
   let proc: ReturnType<typeof startProcess> | null = null;
+  let earlier = '';
   const start = async () => {
     proc = startProcess('mosquitto', ['-c', conf]);
-    await waitFor(async () => (await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', 'probe', '-n'], { timeoutMs: 2000 })).code === 0, 5000, `mosquitto on ${port}`);
+    if (anonymous) await waitFor(async () => (await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-t', 'probe', '-n'], { timeoutMs: 2000 })).code === 0, 5000, `mosquitto on ${port}`);
+    else await waitFor(() => /running/.test(proc!.output()), 5000, `mosquitto on ${port}`);
   };
   const stop = async () => {
+    earlier += proc?.output() ?? '';
     await proc?.stop();
     proc = null;
   };
-  return { port, start, stop, dispose: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    port, start, stop,
+    dispose: async () => { await stop(); rmSync(dir, { recursive: true, force: true }); },
+    allowAnonymous: (on) => { anonymous = on; configure(on); },
+    output: () => earlier + (proc?.output() ?? ''),
+  };
 }
 
 export function uniqueSiteId(what: string): string {
