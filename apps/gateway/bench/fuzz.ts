@@ -1,7 +1,7 @@
 // Fuzz campaign, full form (hardening issue 19, "Done when"): >= 1,000,000 seeded hostile inputs
 // across every listener (Modbus TCP and RTU over a socat pty, SNMP, BACnet, HTTP, HTTPS handshake
 // and HTTP over TLS, the MQTT broker, the RCCMD listener over TCP and UDP), probed with a valid
-// request every 500 inputs. Prints per listener: inputs, crashes, hangs, RSS at start and end of its
+// request every 500 inputs, all listeners at once. Prints per listener: inputs, crashes, hangs, RSS at start and end of its
 // phase, log lines; then each process's RSS growth from after a warm-up pass to the end.
 // Peer in the same run: the same probes answered by an idle gateway (RSS drift with no input).
 // Run: npm run bench:fuzz -w kirchhoff     FUZZ_INPUTS=1000000 (total)  FUZZ_SEED=<seed> replays a run
@@ -27,32 +27,33 @@ async function main(): Promise<void> {
     // Warm-up: every listener once (JIT, buffers, TLS contexts), then the baseline RSS.
     const warm = await Promise.all(listeners.map((l) => fuzzListener(l, { seed: SEED ^ 0x5a5a, inputs: () => 500, probeEvery: 100 })));
     const baseline = Object.fromEntries(Object.entries(rig.processes).map(([n, p]) => [n, p.rssKb()]));
+    const linesAtStart = Object.fromEntries(Object.entries(rig.processes).map(([n, p]) => [n, p.lines()]));
     console.log(`warm-up: ${warm.reduce((a, r) => a + r.inputs, 0)} inputs, ${warm.reduce((a, r) => a + r.crashes + r.hangs, 0)} failures; baseline RSS ${Object.entries(baseline).map(([n, kb]) => `${n} ${(kb / 1024).toFixed(1)} MB`).join(', ')}`);
     const idleStart = Object.fromEntries(Object.entries(rig.processes).map(([n, p]) => [n, p.rssKb()]));
     await new Promise((r) => setTimeout(r, 10_000));
     const idleDrift = Object.entries(rig.processes).map(([n, p]) => `${n} ${((p.rssKb() - idleStart[n]) / 1024).toFixed(1)} MB`);
     console.log(`peer: idle 10 s, RSS drift ${idleDrift.join(', ')}`);
-    const results: ListenerResult[] = [];
     const t0 = Date.now();
-    for (const l of listeners) {
-      let lastPrint = Date.now();
-      const r = await fuzzListener(l, {
-        seed: SEED, inputs: inputsFor, probeEvery: 500,
-        onProgress: (name, sent) => {
-          if (Date.now() - lastPrint > 30_000) {
-            lastPrint = Date.now();
-            console.log(`  ${name}: ${sent} / ${inputsFor(name)}`);
-          }
-        },
-      });
-      results.push(r);
-      console.log(formatResults([r]).split('\n').slice(1).join('\n'));
-    }
+    // All listeners at once: the processes see the mixed load an attacker would send.
+    let lastPrint = Date.now();
+    const progress = new Map<string, number>();
+    const results: ListenerResult[] = await Promise.all(listeners.map((l) => fuzzListener(l, {
+      seed: SEED, inputs: inputsFor, probeEvery: 500,
+      onProgress: (name, sent) => {
+        progress.set(name, sent);
+        if (Date.now() - lastPrint > 60_000) {
+          lastPrint = Date.now();
+          console.log(`  ${Math.round((Date.now() - t0) / 1000)} s: ${[...progress].map(([n, k]) => `${n} ${k}/${inputsFor(n)}`).join(', ')}`);
+        }
+      },
+    })));
     const final = await Promise.all(rig.listeners.map((l) => l.probe().then(() => 'answers', (e: Error) => e.message)));
     console.log(`\nseed ${SEED}, ${((Date.now() - t0) / 1000).toFixed(0)} s\n${formatResults(results)}`);
     const sum = (f: (r: ListenerResult) => number) => results.reduce((a, r) => a + f(r), 0);
     console.log(`total: ${sum((r) => r.inputs)} inputs, ${sum((r) => r.crashes)} crashes, ${sum((r) => r.hangs)} hangs, ${sum((r) => r.logLines)} log lines`);
     console.log(`RSS growth after warm-up: ${Object.entries(rig.processes).map(([n, p]) => `${n} ${p.exit() ? 'EXITED' : `${((p.rssKb() - baseline[n]) / 1024).toFixed(1)} MB`}`).join(', ')}`);
+    // The listeners run at once, so a process's log lines are the figure (per listener they overlap).
+    console.log(`log lines per process: ${Object.entries(rig.processes).map(([n, p]) => `${n} ${p.lines() - linesAtStart[n]}`).join(', ')}`);
     console.log(`final probes: ${rig.listeners.map((l, i) => `${l.name} ${final[i]}`).join(', ')}`);
   } finally {
     await rig.stop();

@@ -92,18 +92,18 @@ export async function datagrams(port: number, host = '127.0.0.1'): Promise<Deliv
   socket.on('error', () => {});
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
   return {
-    batch: 32,
+    batch: 64,
     deliver: async (inputs) => {
-      for (const b of inputs) await new Promise<void>((r) => socket.send(b, port, host, () => r()));
+      await Promise.all(inputs.map((b) => new Promise<void>((r) => socket.send(b, port, host, () => r()))));
     },
     close: () => new Promise<void>((r) => socket.close(() => r())),
   };
 }
 
 /** One connection per call: optional opening frames, the inputs, a half-close, then wait for the server's close (at most `lingerMs`). */
-export function streams(open: () => Socket, opening: (rng: Rng) => readonly Buffer[] = () => [], rng?: Rng, lingerMs = 2000): Delivery {
+export function streams(open: () => Socket, opening: (rng: Rng) => readonly Buffer[] = () => [], rng?: Rng, lingerMs = 300): Delivery {
   return {
-    batch: 16,
+    batch: 32,
     deliver: (inputs) => new Promise<void>((resolve) => {
       const socket = open();
       let done = false;
