@@ -86,4 +86,24 @@ describe('UPS control and settings commands', () => {
     const commands = new CommandInterface(site, null, { snmp: 'all' });
     await expect(commands.submit({ type: 'ups-control', control: { autoRestart: true } }, { protocol: 'snmp' })).rejects.toMatchObject({ code: 'not-found' });
   });
+
+  it('answers only after the audit log committed the row, for accepted and refused commands alike', async () => {
+    const { commands, audit } = setup({ modbus: ['set-relay'] });
+    const commits: (() => void)[] = [];
+    commands.setAuditCommit(() => new Promise<void>((r) => commits.push(r)));
+    let answered = 0;
+    const ok = commands.submit({ type: 'set-relay', relay: 1, on: true }, origin).then(() => answered++);
+    const refused = commands.submit({ type: 'ups-test', test: 'quick' }, origin).catch(() => answered++);
+    await new Promise((r) => setImmediate(r));
+    expect({ audited: audit.length, waiting: commits.length, answered }).toEqual({ audited: 2, waiting: 2, answered: 0 });
+    for (const commit of commits) commit();
+    await Promise.all([ok, refused]);
+    expect(answered).toBe(2);
+  });
+
+  it('still answers when the audit log fails to commit (the logger counts and logs its own errors)', async () => {
+    const { commands } = setup({ modbus: ['set-relay'] });
+    commands.setAuditCommit(() => Promise.reject(new Error('disk full')));
+    await expect(commands.submit({ type: 'set-relay', relay: 1, on: true }, origin)).resolves.toMatchObject({ ok: true });
+  });
 });

@@ -121,12 +121,26 @@ export interface CommandExecutor {
 /** Which command types each protocol may submit. Absent = none: writes are off unless configured. */
 export type CommandPolicy = Partial<Record<Protocol, readonly CommandType[] | 'all'>>;
 
+/** Resolves once every audit row recorded so far is durable (the data logger's commit). */
+export type AuditCommit = () => Promise<void>;
+
 export class CommandInterface {
+  private auditCommit: AuditCommit | null = null;
+
   constructor(
     private readonly site: Site,
     private readonly executor: CommandExecutor | null,
     private policy: CommandPolicy = {},
   ) {}
+
+  /**
+   * The audit log that records commands: `submit` answers (a protocol acknowledges the write) only
+   * after it resolves, so an acknowledged command has its audit row even if the process dies next.
+   * null = no durable audit log (nothing to wait for).
+   */
+  setAuditCommit(commit: AuditCommit | null): void {
+    this.auditCommit = commit;
+  }
 
   setPolicy(policy: CommandPolicy): void {
     this.policy = policy;
@@ -146,12 +160,19 @@ export class CommandInterface {
       }
       const result = await this.apply(command, origin);
       this.audit(command, origin, 'ok');
+      await this.committed();
       return result;
     } catch (error) {
       const e = error instanceof CommandError ? error : new CommandError('failed', error instanceof Error ? error.message : String(error));
       this.audit(command, origin, e.code === 'failed' ? 'failed' : 'rejected', e);
+      await this.committed();
       throw e;
     }
+  }
+
+  /** Waits for the audit row just recorded to be durable; a failing audit log does not fail the command (it counts and logs its own errors). */
+  private async committed(): Promise<void> {
+    if (this.auditCommit) await this.auditCommit().catch(() => undefined);
   }
 
   /** Throws a CommandError naming the field when the command is malformed or names nothing. */

@@ -2,6 +2,7 @@
 // the event log with alarms, the audit log with commands and logins, and the logger's lag in
 // /metrics, each read back as a client would.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandInterface } from '@kirchhoff/core';
@@ -81,6 +82,23 @@ describe('HTTP API over the data logger', () => {
     const audit = (await get('/api/audit?limit=10')).body as { kind: string; action: string; outcome: string; protocol: string; principal: string; remote: string }[];
     expect(audit).toContainEqual(expect.objectContaining({ kind: 'command', action: 'set-relay', outcome: 'ok', protocol: 'http', principal: 'operator', remote: expect.stringMatching(/^127\.0\.0\.1:\d+$/) }));
     expect(audit).toContainEqual(expect.objectContaining({ kind: 'auth', action: 'login', outcome: 'ok', principal: 'operator' }));
+  });
+
+  it('audits a command from a client that resets at once with the address and port it came from (issue 19 point 8)', async () => {
+    // Basic auth costs a scrypt (~100 ms) before the handler runs: the reset lands before it, as in
+    // the report, where such commands were audited from `undefined:0`.
+    site.reconcileAlarms('reset-test', [{ kind: 'sensor-high', severity: 'warning', entity: { kind: 'sensor', id: 2 }, message: 'Room humidity high', value: 71, limit: 70 }]);
+    const alarm = site.snapshot().alarms.find((a) => a.origin === 'reset-test')!;
+    const port = Number(base.split(':').pop());
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const local = `127.0.0.1:${socket.localPort}`;
+    const basic = Buffer.from(`operator:${DEMO_HTTP_USERS[1].password}`).toString('base64');
+    await new Promise((r) => socket.write(`POST /api/alarms/${alarm.id}/acknowledge HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic ${basic}\r\n\r\n`, r));
+    socket.resetAndDestroy();
+    await waitFor(() => site.snapshot().alarms.find((a) => a.id === alarm.id)?.acknowledged, 5000, 'the alarm to be acknowledged');
+    const rows = await store.audit({ limit: 20 });
+    expect(rows.filter((a) => a.action === 'acknowledge-alarm').map((a) => a.remote)).toEqual([local]);
   });
 
   it('names a bad time and an unknown series field', async () => {

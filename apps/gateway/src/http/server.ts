@@ -159,6 +159,9 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     return user;
   }
 
+  // The peer's address is read when the connection opens: a client that resets at once would
+  // otherwise be audited from `undefined:0` (issue 19 point 8).
+  app.server.on('connection', (socket: Socket) => remotes.set(socket, peerOf(socket)));
   // Beyond this many open sockets new ones are closed at once, before they cost anything.
   app.server.maxConnections = MAX_CONNECTIONS;
   app.server.on('connection', (socket: Socket) => {
@@ -199,8 +202,16 @@ function unauthorized(reply: FastifyReply, message: string): ApiError {
   return new ApiError(401, 'unauthorized', message);
 }
 
+/** Peer address and port as the connection opened: `address:port`, `address` alone, or `unknown`. */
+const remotes = new WeakMap<Socket, string>();
+export function peerOf(socket: Socket): string {
+  const address = socket.remoteAddress;
+  if (!address) return 'unknown';
+  return socket.remotePort ? `${address}:${socket.remotePort}` : address;
+}
+
 function remoteOf(req: FastifyRequest): string {
-  return `${req.ip}:${req.socket.remotePort ?? 0}`;
+  return remotes.get(req.socket) ?? peerOf(req.socket);
 }
 
 function toApiError(error: unknown): ApiError {

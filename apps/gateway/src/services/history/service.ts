@@ -5,9 +5,12 @@ import { KirchhoffError } from '@kirchhoff/core';
 import type { ServiceDefinition } from '../types';
 import { HistoryLogger } from './store';
 
+/** Longest a command waits for its audit row's commit before it answers anyway. */
+export const AUDIT_COMMIT_WAIT_MS = 5000;
+
 export const historyService: ServiceDefinition = {
   id: 'history',
-  async start({ config, site, logger, registry }) {
+  async start({ config, site, commands, logger, registry }) {
     const c = config.history;
     if (!c.enabled) return null;
     const path = resolve(c.path);
@@ -22,11 +25,29 @@ export const historyService: ServiceDefinition = {
     }
     const detach = store.attach(site, c.rates);
     registry.history = store;
+    // A command is acknowledged only once its audit row is committed (issue 19 point 8: after a
+    // kill -9, acknowledged relay switches had no audit row for the ~1 s flush window). A stuck disk
+    // must not stall every write for ever: after AUDIT_COMMIT_WAIT_MS the command answers anyway.
+    let lastStallLogMs = -Infinity;
+    commands.setAuditCommit(() => new Promise<void>((resolveCommit) => {
+      const timer = setTimeout(() => {
+        if (Date.now() - lastStallLogMs >= 60_000) {
+          lastStallLogMs = Date.now();
+          logger.error(`an audit row was not committed within ${AUDIT_COMMIT_WAIT_MS} ms: commands are acknowledged without waiting for it`, { path });
+        }
+        resolveCommit();
+      }, AUDIT_COMMIT_WAIT_MS);
+      void store.flush().finally(() => {
+        clearTimeout(timer);
+        resolveCommit();
+      });
+    }));
     store.recordEvent({ category: 'gateway', action: 'started', severity: 'info', message: `gateway started, logging to ${path}` });
     logger.info(`logging history to ${path}`, { rates: c.rates, retention: c.retention });
     return {
       async close() {
         detach();
+        commands.setAuditCommit(null);
         store.recordEvent({ category: 'gateway', action: 'stopped', severity: 'info', message: 'gateway stopped' });
         if (registry.history === store) delete registry.history;
         await store.close();
