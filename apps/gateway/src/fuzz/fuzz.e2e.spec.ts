@@ -8,7 +8,6 @@ import { FuzzRig, startFuzzRig } from './rig';
 
 const SEED = Number(process.env.FUZZ_SEED ?? (Date.now() % 0x7fffffff));
 const PER_LISTENER = 300;
-const UNBOUNDED_LOGS = new Set(['bacnet', 'rccmd-tcp', 'rccmd-udp']);
 
 describeWithTools(['socat', 'openssl'], 'fuzz campaign, short form', () => {
   let rig: FuzzRig;
@@ -31,8 +30,6 @@ describeWithTools(['socat', 'openssl'], 'fuzz campaign, short form', () => {
       .toEqual(rig.listeners.map((l) => ({ name: l.name, inputs: PER_LISTENER, crashes: 0, hangs: 0, failure: undefined })));
     for (const [name, p] of Object.entries(rig.processes)) expect({ name, exit: p.exit() }).toEqual({ name, exit: null });
     // One line per kind of problem per minute: a few kinds per listener, never one per input.
-    // BACnet and the RCCMD listener still log per distinct bad length / reason (issue 19 point 6)
-    // until they use the shared rate-limited log helper: their counts are printed, not yet bounded.
-    for (const r of results.filter((x) => !UNBOUNDED_LOGS.has(x.name))) expect({ name: r.name, logLines: Math.min(r.logLines, 40) }).toEqual({ name: r.name, logLines: r.logLines });
+    for (const r of results) expect({ name: r.name, logLines: Math.min(r.logLines, 40) }).toEqual({ name: r.name, logLines: r.logLines });
   }, 300_000);
 });
