@@ -16,9 +16,17 @@ export interface Measurement {
 
 export const NO_MEASUREMENT: Measurement = Object.freeze({ value: null, atMs: 0, quality: 'failed' });
 
-export type SocMethod = 'float' | 'idle' | 'discharge' | 'unknown';
-export type ChargeMode = 'float' | 'boost' | 'idle' | 'discharge' | 'unknown';
-export const CHARGE_MODES: readonly ChargeMode[] = ['float', 'boost', 'idle', 'discharge', 'unknown'];
+/** How a block's SoC was estimated: full at float, time at rest (charger off), coulomb counting (discharge and recharge). */
+export type SocMethod = 'float' | 'rest' | 'discharge' | 'unknown';
+export const SOC_METHODS: readonly SocMethod[] = ['float', 'rest', 'discharge', 'unknown'];
+/**
+ * What the charger is doing to a string: float (held at float voltage, full), boost (above float
+ * for a limited time), recharge (charging back after a discharge or a rest: current clearly above
+ * float current), rest (charger off, e.g. intermittent charging; was called `idle` before 2026-12),
+ * discharge (the load is on the battery), unknown (nothing can be said).
+ */
+export type ChargeMode = 'float' | 'boost' | 'recharge' | 'rest' | 'discharge' | 'unknown';
+export const CHARGE_MODES: readonly ChargeMode[] = ['float', 'boost', 'recharge', 'rest', 'discharge', 'unknown'];
 export type FuseState = 'ok' | 'blown' | 'unknown';
 export type CommunicationState = 'ok' | 'lost' | 'unknown';
 

@@ -98,7 +98,8 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
       expect(holding.values.get(at + 2)).toBe(u16(shown(s.targetVoltageV), 0.001));
       expect(holding.values.get(at + 3)).toBe(u16(s.socPercent.value, 0.1));
       expect(holding.values.get(at + 4)).toBe(u16(s.autonomyMin.value, 1));
-      expect(holding.values.get(at + 5)).toBe(['unknown', 'float', 'boost', 'idle', 'discharge'].indexOf(s.chargeMode));
+      // Frozen wire codes (docs/registers.md): 3 was `idle`, renamed `rest` with the same meaning.
+      expect(holding.values.get(at + 5)).toBe({ unknown: 0, float: 1, boost: 2, rest: 3, discharge: 4, recharge: 5 }[s.chargeMode]);
       expect(holding.values.get(at + 6)).toBe(u16(s.groundFaultCurrentA.value, 0.001));
       expect(holding.signed.get(at + 7)).toBe(i16(s.dcCurrentA.value, 0.1));
       expect(holding.values.get(at + 12)).toBe(s.moduleCount);

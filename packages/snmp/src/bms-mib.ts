@@ -61,10 +61,11 @@ export const TC = {
 
 const QUALITY: Record<Quality, number> = TC.BmsQuality.values;
 const SEVERITY: Record<Severity, number> = TC.BmsSeverity.values;
-const CHARGE_MODE: Record<ChargeMode, number> = { float: 1, boost: 2, idle: 3, discharge: 4, unknown: 5 };
+// Frozen codes: 3 (and SoC method 2) were `idle`, renamed `rest` with the same meaning (charger off).
+const CHARGE_MODE: Record<ChargeMode, number> = { float: 1, boost: 2, rest: 3, discharge: 4, unknown: 5, recharge: 6 };
 const FUSE: Record<FuseState, number> = { ok: 1, blown: 2, unknown: 3 };
 const COMMUNICATION: Record<CommunicationState, number> = { ok: 1, lost: 2, unknown: 3 };
-const SOC_METHOD: Record<SocMethod, number> = { float: 1, idle: 2, discharge: 3, unknown: 4 };
+const SOC_METHOD: Record<SocMethod, number> = { float: 1, rest: 2, discharge: 3, unknown: 4 };
 const RELAY_FUNCTION: Record<RelayFunction | 'none', number> = { none: 1, breaker: 2, ventilation: 3, 'air-conditioning': 4, beacon: 5, general: 6 };
 const SENSOR_KIND = Object.fromEntries(SENSOR_KINDS.map((k, i) => [k, i + 1])) as Record<SensorKind, number>;
 /** Alarm kinds numbered in core's ALARM_KINDS order (the MIB file is regenerated when it changes). */

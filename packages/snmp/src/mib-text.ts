@@ -2,7 +2,11 @@
 // shipped file (mibs/KIRCHHOFF-BMS-MIB.txt) and what the agent serves cannot disagree.
 import { BMS_NOTIFICATION_DEFS, BMS_TABLES, ENTERPRISE, SITE_SCALARS, Syntax, TC, ObjectDef } from './bms-mib';
 
-const REVISION = '202601010000Z';
+/** Newest first. */
+const REVISIONS: readonly [string, string][] = [
+  ['202612070000Z', 'Charge mode recharge(6) added; idle(3) renamed rest(3), same meaning (charger off); SoC method idle(2) renamed rest(2).'],
+  ['202601010000Z', 'First version.'],
+];
 
 function syntaxText(s: Syntax): string {
   switch (s.kind) {
@@ -49,7 +53,7 @@ IMPORTS
         FROM SNMPv2-CONF;
 
 kirchhoffBmsMIB MODULE-IDENTITY
-    LAST-UPDATED ${quote(REVISION)}
+    LAST-UPDATED ${quote(REVISIONS[0][0])}
     ORGANIZATION "Kirchhoff project"
     CONTACT-INFO "Kirchhoff project, https://github.com/kirchhoff-bms"
     DESCRIPTION  "Battery management of stationary battery rooms: strings, measuring
@@ -58,9 +62,7 @@ kirchhoffBmsMIB MODULE-IDENTITY
                   agent's object table; do not edit by hand. The enterprise arc
                   ${ENTERPRISE[6]} is reserved for documentation (RFC 5612) until a
                   Private Enterprise Number is registered."
-    REVISION     ${quote(REVISION)}
-    DESCRIPTION  "First version."
-    ::= { kirchhoff 1 }
+${REVISIONS.map(([at, text]) => `    REVISION     ${quote(at)}\n    DESCRIPTION  ${quote(text)}\n`).join('')}    ::= { kirchhoff 1 }
 
 kirchhoff OBJECT IDENTIFIER ::= { enterprises ${ENTERPRISE[6]} }
 

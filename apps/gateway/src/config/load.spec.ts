@@ -53,11 +53,24 @@ describe('configuration', () => {
 
   it('checks keys that depend on each other', () => {
     expect(problems('strings: [{modules: 300}, {modules: 300}]\nruntime: 1\n')).toEqual([
-      'runtime (line 2): unknown key (valid keys: site, strings, bus, balancing, runaway, ups, sensors, modbusSensors, inputs, relays, thresholds, modbus, snmp, bacnet, mqtt, rccmd, actions, http, history, schedule, log, demo)',
+      'runtime (line 2): unknown key (valid keys: site, strings, bus, balancing, chargeMode, runaway, ups, sensors, modbusSensors, inputs, relays, thresholds, modbus, snmp, bacnet, mqtt, rccmd, actions, http, history, schedule, log, demo)',
     ]);
     expect(problems('strings: [{modules: 300}, {modules: 300}]\nrunaway: {breakerRelay: 2}\nrelays: [{name: Breaker}]\n')).toEqual([
       'strings (line 1): 600 modules in all: a site has at most 512',
       'runaway.breakerRelay (line 2): 2 is not valid: expected 0 (none) or a relay id from 1 to 1 (relays has 1)',
+    ]);
+  });
+
+  it('charge-mode detection: defaults for VRLA, ranges and a boost voltage above float', () => {
+    expect(load('strings: [{modules: 20}]\n').chargeMode).toEqual({
+      floatVoltsPerCell: 2.27, boostVoltsPerCell: 2.4, temperatureCoefficientVPerCellK: -0.003, floatBandVPerCell: 0.05,
+      currentOffsetA: 0.1, rechargeCurrentAPerAh: 0.005, dischargeCurrentAPerAh: 0.002,
+    });
+    expect(problems('strings: [{modules: 20}]\nchargeMode: {currentOffsetA: -1}\n')).toEqual([
+      'chargeMode.currentOffsetA (line 2): -1 is not valid: expected a number from 0 to 50 (A) (out of range)',
+    ]);
+    expect(problems('strings: [{modules: 20}]\nchargeMode: {floatVoltsPerCell: 2.3, boostVoltsPerCell: 2.31}\n')).toEqual([
+      'chargeMode.boostVoltsPerCell (line 2): 2.31 is not valid: expected more than chargeMode.floatVoltsPerCell + chargeMode.floatBandVPerCell (2.35 V)',
     ]);
   });
 

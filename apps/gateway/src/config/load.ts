@@ -130,6 +130,10 @@ function crossChecks(c: GatewayConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [...sourcesCrossChecks(c), ...actionsProblems(c.actions, c.relays.length)];
   const total = c.strings.reduce((n, s) => n + s.modules, 0);
   if (total > 512) problems.push({ path: 'strings', message: `${total} modules in all: a site has at most 512` });
+  const cm = c.chargeMode;
+  if (cm.boostVoltsPerCell <= cm.floatVoltsPerCell + cm.floatBandVPerCell) {
+    problems.push({ path: 'chargeMode.boostVoltsPerCell', message: `${cm.boostVoltsPerCell} is not valid: expected more than chargeMode.floatVoltsPerCell + chargeMode.floatBandVPerCell (${+(cm.floatVoltsPerCell + cm.floatBandVPerCell).toFixed(3)} V)` });
+  }
   if (c.runaway.breakerRelay > c.relays.length) {
     problems.push({ path: 'runaway.breakerRelay', message: `${c.runaway.breakerRelay} is not valid: expected 0 (none) or a relay id from 1 to ${c.relays.length} (relays has ${c.relays.length})` });
   }

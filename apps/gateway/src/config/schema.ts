@@ -13,6 +13,7 @@ import { SCHEDULE_SCHEMA } from '../services/scheduler/config';
 import { HTTP_SCHEMA } from '../adapters/http';
 import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
 import { ACTIONS_SCHEMA } from '../services/actions/config';
+import { CHARGE_MODE_DEFAULTS } from '../engine/charge-mode';
 
 const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
   ...extra,
@@ -49,6 +50,15 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     enabled: bool('Balance strings in float.', true),
     deadbandV: num('Blocks within this of the target are not bypassed.', { min: 0.001, max: 0.1, default: 0.005, unit: 'V' }),
     maxTemperatureC: num('A module above this stops bypassing.', { min: 20, max: 80, default: 50, unit: 'degC' }),
+  }),
+  chargeMode: obj('Charge-mode detection (float, boost, recharge, rest = charger off, discharge): the string voltage per cell against the charger\'s temperature-compensated float and boost voltages, the UPS status (on battery = discharge), and the string current as confirmation. Every engine and protocol uses the mode.', {
+    floatVoltsPerCell: num('Charger float voltage per cell at 25 degC (VRLA 2.25-2.30, vented 2.20-2.25, NiCd 1.40).', { min: 1.2, max: 2.6, default: CHARGE_MODE_DEFAULTS.floatVoltsPerCell, unit: 'V' }),
+    boostVoltsPerCell: num('Charger boost voltage per cell at 25 degC; above the midpoint of float and boost is boost. Must be above floatVoltsPerCell.', { min: 1.2, max: 2.8, default: CHARGE_MODE_DEFAULTS.boostVoltsPerCell, unit: 'V' }),
+    temperatureCoefficientVPerCellK: num('Temperature compensation of float and boost per cell and kelvin (VRLA datasheets: -2 to -5 mV; 0 when the charger does not compensate).', { min: -0.01, max: 0, default: CHARGE_MODE_DEFAULTS.temperatureCoefficientVPerCellK, unit: 'V/K' }),
+    floatBandVPerCell: num('The charger holds float while the voltage per cell is at most this far below the compensated float voltage; below it the string rests, recharges or discharges.', { min: 0.005, max: 0.2, default: CHARGE_MODE_DEFAULTS.floatBandVPerCell, unit: 'V' }),
+    currentOffsetA: num('What the string current sensor may read at zero current (offset plus noise; a Hall sensor reads tens of mA, more for large ranges). A current within this is no current.', { min: 0, max: 50, default: CHARGE_MODE_DEFAULTS.currentOffsetA, unit: 'A' }),
+    rechargeCurrentAPerAh: num('A charge current above currentOffsetA plus this per Ah of capacity is a recharge, not float (VRLA float current is 0.5-2 mA/Ah).', { min: 0.001, max: 0.1, default: CHARGE_MODE_DEFAULTS.rechargeCurrentAPerAh, unit: 'A/Ah' }),
+    dischargeCurrentAPerAh: num('A discharge current beyond currentOffsetA plus this per Ah of capacity is a discharge (the UPS status says so first when it is known).', { min: 0, max: 0.1, default: CHARGE_MODE_DEFAULTS.dischargeCurrentAPerAh, unit: 'A/Ah' }),
   }),
   runaway: obj('Thermal-runaway protection: each block judged on its own readings against its string; breakers tripped and latched until an operator switches the trip relay off.', {
     enabled: bool('Detect thermal runaway.', true),

@@ -19,6 +19,10 @@ export interface GatewayConfig {
   strings: { name?: string; modules: number; moduleType: ModuleType; capacityAh: number }[];
   bus: { port: string; baudRate: number; pollIntervalMs: number; resistanceIntervalS: number; timeoutMs: number; retries: number; lostAfterMisses: number };
   balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
+  chargeMode: {
+    floatVoltsPerCell: number; boostVoltsPerCell: number; temperatureCoefficientVPerCellK: number; floatBandVPerCell: number;
+    currentOffsetA: number; rechargeCurrentAPerAh: number; dischargeCurrentAPerAh: number;
+  };
   runaway: {
     enabled: boolean; breakerRelay: number;
     breakers: { relay: number; strings: number[]; statusInput: number; inputActiveMeans: 'closed' | 'open' }[]; breakerConfirmS: number;

@@ -52,7 +52,7 @@ describe('when balancing must not act', () => {
     for (let g = 1; g <= 20; g++) expect(sim.physics.bypassDutyPercent(g)).toBe(0);
     sim.physics.setCharger({ mode: 'off' });
     sim.advance(600);
-    expect(sim.site.snapshot().strings[0].chargeMode).toBe('idle');
+    expect(sim.site.snapshot().strings[0].chargeMode).toBe('rest');
     for (let g = 1; g <= 20; g++) expect(sim.physics.bypassDutyPercent(g)).toBe(0);
   });
 

@@ -18,6 +18,7 @@ export function enginesFromConfig(
   return new BatteryEngines({
     actuator,
     balancing: { enabled: config.balancing.enabled, deadbandV: config.balancing.deadbandV, maxTemperatureC: config.balancing.maxTemperatureC },
+    chargeMode: config.chargeMode,
     runaway: {
       enabled: r.enabled,
       breakers,

@@ -1,19 +1,22 @@
-// The battery engines the gateway runs after each measurement cycle: state of charge and charge
-// mode first (balancing needs the mode), then balancing and thermal-runaway watch.
+// The battery engines the gateway runs after each measurement cycle: charge-mode detection first
+// (every other engine depends on the mode), then state of charge, balancing and thermal-runaway watch.
 import type { Site } from '@kirchhoff/core';
 import { BalancingEngine, BalancingOptions, BypassActuator } from './balancing';
 import { RunawayEngine, RunawayOptions, BreakerOutput } from './runaway';
 import { SocEngine, SocOptions } from './soc';
+import { ChargeModeDetector, ChargeModeOptions } from './charge-mode';
 
 export * from './balancing';
 export * from './runaway';
 export * from './soc';
+export * from './charge-mode';
 export * from './lead-acid';
 
 export interface EnginesOptions {
   /** Where bypass duty goes: the bus driver, or the physics in a simulation. */
   readonly actuator: BypassActuator;
   readonly balancing?: BalancingOptions;
+  readonly chargeMode?: ChargeModeOptions;
   readonly soc?: SocOptions;
   readonly runaway?: RunawayOptions;
   /** Drives the breaker relay output; the model's relay state is set either way. */
@@ -21,11 +24,13 @@ export interface EnginesOptions {
 }
 
 export class BatteryEngines {
+  readonly chargeMode: ChargeModeDetector;
   readonly balancing: BalancingEngine;
   readonly soc: SocEngine;
   readonly runaway: RunawayEngine;
 
   constructor(options: EnginesOptions) {
+    this.chargeMode = new ChargeModeDetector(options.chargeMode);
     this.balancing = new BalancingEngine(options.actuator, options.balancing);
     this.soc = new SocEngine(options.soc);
     this.runaway = new RunawayEngine(options.runaway, options.breaker);
@@ -35,7 +40,9 @@ export class BatteryEngines {
   tick(site: Site): void {
     const snap = site.snapshot();
     site.update((tx) => {
-      const modes = this.soc.step(snap, tx);
+      const modes = this.chargeMode.step(snap);
+      for (const s of snap.strings) tx.string(s.string, { chargeMode: modes[s.string - 1] });
+      this.soc.step(snap, tx, modes);
       this.balancing.step(snap, tx, modes);
       this.runaway.step(snap, tx, modes);
     });

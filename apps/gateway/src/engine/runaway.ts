@@ -6,12 +6,8 @@
 import type { AlarmCondition, ChargeMode, SiteSnapshot, SiteTransaction, StringState } from '@kirchhoff/core';
 import { arrhenius, defaultCapacityAh } from './lead-acid';
 
-/**
- * The charge modes the runaway check tells apart. `recharge` (charger at float/boost voltage but
- * still putting charge back) and `rest` (charger off, intermittent charging) come from the
- * charge-mode detector; `idle` is the older name of `rest`.
- */
-export type RunawayChargeMode = ChargeMode | 'recharge' | 'rest';
+/** The charge modes the runaway check tells apart: those of the charge-mode detector (charge-mode.ts). */
+export type RunawayChargeMode = ChargeMode;
 
 /** One battery breaker: the relay that trips it, which strings it disconnects, and its status contact. */
 export interface BreakerSpec {
@@ -268,7 +264,7 @@ export class RunawayEngine {
       && current >= expectedA * (1 + o.currentRisePercent / 100) && current - expectedA >= o.minCurrentRiseA;
     const overCurrent = w.settled && current !== null && current >= o.floatCurrentLimitAPerAh * cap;
     const charging = current !== null && current > o.settledCurrentAPerAh * cap * 0.1;
-    const atRest = (mode === 'rest' || mode === 'idle') && !charging;
+    const atRest = mode === 'rest' && !charging;
 
     let anyThermal = false;
     let first: { i: number; reason: Reason; detail: string } | null = null;

@@ -12,11 +12,11 @@ describe('state of charge', () => {
     sim.physics.setCharger({ mode: 'off' });
     sim.advance(14 * 86_400);
     const snap = sim.site.snapshot();
-    expect(snap.strings[0].chargeMode).toBe('idle');
+    expect(snap.strings[0].chargeMode).toBe('rest');
     for (const m of snap.modules) {
       const truth = sim.physics.truth(m.global).socPercent;
       const lookup = socFromRestVoltage(m.type, m.voltageV.value as number);
-      expect(m.socMethod).toBe('idle');
+      expect(m.socMethod).toBe('rest');
       expect(truth).toBeGreaterThan(90);
       expect(m.socPercent.value).toBeGreaterThan(90);
       expect(Math.abs((m.socPercent.value as number) - truth)).toBeLessThan(2);
@@ -63,7 +63,7 @@ describe('state of charge', () => {
     expect(autonomy).toBeLessThan(120);
   });
 
-  it('reports the method per module: float, idle, discharge', () => {
+  it('reports the method per module: float, rest, discharge', () => {
     const sim = new SimulatedSite({ strings: STRING_20 });
     sim.advance(600);
     expect(new Set(sim.site.snapshot().modules.map((m) => m.socMethod))).toEqual(new Set(['float']));
@@ -73,6 +73,6 @@ describe('state of charge', () => {
     expect(sim.site.snapshot().strings[0].socPercent.value).toBeLessThan(97.5);
     sim.physics.setCharger({ mode: 'off' });
     sim.advance(600);
-    expect(new Set(sim.site.snapshot().modules.map((m) => m.socMethod))).toEqual(new Set(['idle']));
+    expect(new Set(sim.site.snapshot().modules.map((m) => m.socMethod))).toEqual(new Set(['rest']));
   });
 });

@@ -1,20 +1,15 @@
-// State of charge and autonomy per block and string. The method follows the charge mode: float
-// (a balanced block held at float is full), idle/intermittent charging (time at rest with
-// temperature-compensated self-discharge, checked against the voltage decay), and discharge
-// (coulomb counting on the string current plus each block's voltage under load).
+// State of charge and autonomy per block and string. The method follows the charge mode
+// (charge-mode.ts): float (a balanced block held at float is full), rest/intermittent charging
+// (time at rest with temperature-compensated self-discharge, checked against the voltage decay),
+// discharge and recharge (coulomb counting on the string current plus each block's voltage under load).
 import type { ChargeMode, ModuleState, SiteSnapshot, SiteTransaction, SocMethod, StringState } from '@kirchhoff/core';
 import {
-  FLOAT_VOLTS_PER_CELL, BOOST_VOLTS_PER_CELL, SELF_DISCHARGE_PER_S_25C, arrhenius, cellsOf, defaultCapacityAh,
+  SELF_DISCHARGE_PER_S_25C, arrhenius, cellsOf, defaultCapacityAh,
   restVoltageSlopeVPerPercent, restVoltageV, socFromRestVoltage,
 } from './lead-acid';
 
 export interface SocOptions {
-  /** |current| below this is "no current" (charger off), amperes per Ah of capacity. Default 0.0002 (20 mA at 100 Ah). */
-  readonly idleCurrentAPerAh?: number;
-  /** Discharge below minus this, amperes per Ah. Default 0.005 (0.5 A at 100 Ah). */
-  readonly dischargeCurrentAPerAh?: number;
-  /** In float, full once the current stays below this for `fullHoldS`, amperes per Ah. Default 0.005. */
-  readonly taperCurrentAPerAh?: number;
+  /** Full once the string has been in float (charge mode, see charge-mode.ts) this long after a recharge. Default 1800 s. */
   readonly fullHoldS?: number;
   /** Block voltage at the end of a discharge under load, per cell. Default 1.75 V. */
   readonly cutoffVoltsPerCell?: number;
@@ -61,33 +56,13 @@ export class SocEngine {
 
   constructor(options: SocOptions = {}) {
     this.opts = {
-      idleCurrentAPerAh: options.idleCurrentAPerAh ?? 0.0002,
-      dischargeCurrentAPerAh: options.dischargeCurrentAPerAh ?? 0.005,
-      taperCurrentAPerAh: options.taperCurrentAPerAh ?? 0.005,
       fullHoldS: options.fullHoldS ?? 1800,
       cutoffVoltsPerCell: options.cutoffVoltsPerCell ?? 1.75,
     };
   }
 
-  /** The charge mode a string is in, from its current and mean block voltage. */
-  detectMode(s: StringState): ChargeMode {
-    const cells = cellsOf(s.moduleType);
-    const cap = s.capacityAh ?? defaultCapacityAh(s.moduleType);
-    const meanV = fresh(s.targetVoltageV);
-    const current = fresh(s.dcCurrentA);
-    if (current !== null) {
-      if (current < -this.opts.dischargeCurrentAPerAh * cap) return 'discharge';
-      // A running charger always pushes some float current; about zero means it is off.
-      if (Math.abs(current) <= this.opts.idleCurrentAPerAh * cap) return 'idle';
-    }
-    if (meanV === null) return 'unknown';
-    if (meanV >= ((FLOAT_VOLTS_PER_CELL + BOOST_VOLTS_PER_CELL) / 2) * cells) return 'boost';
-    if (current === null && meanV < 0.985 * FLOAT_VOLTS_PER_CELL * cells) return 'idle';
-    return 'float';
-  }
-
-  /** One estimation step: writes chargeMode, SoC, SoC method and autonomy to `tx`; returns the charge mode per string. */
-  step(snap: SiteSnapshot, tx: SiteTransaction): ChargeMode[] {
+  /** One estimation step on the charge modes detected for this snapshot: writes SoC, SoC method and autonomy to `tx`. */
+  step(snap: SiteSnapshot, tx: SiteTransaction, modes: readonly ChargeMode[]): void {
     if (this.blocks.length !== snap.modules.length) {
       this.blocks = snap.modules.map(() => ({ socPercent: null, restStartSoc: 100, restLossPercent: 0, decay: [], measuredRatePercentPerS: 0, startSoc: 100, baselineV: null }));
       this.strings = snap.strings.map(() => ({ mode: 'unknown', modeSinceMs: tx.atMs, ahOut: 0, full: false, taperedSinceMs: null, lastLoadA: null }));
@@ -95,16 +70,14 @@ export class SocEngine {
     const now = tx.atMs;
     const dtS = this.lastMs === null ? 0 : Math.max(0, (now - this.lastMs) / 1000);
     this.lastMs = now;
-    for (const s of snap.strings) this.stepString(snap, s, now, dtS, tx);
-    return this.strings.map((st) => st.mode);
+    for (const s of snap.strings) this.stepString(snap, s, modes[s.string - 1] ?? 'unknown', now, dtS, tx);
   }
 
-  private stepString(snap: SiteSnapshot, s: StringState, now: number, dtS: number, tx: SiteTransaction): void {
+  private stepString(snap: SiteSnapshot, s: StringState, mode: ChargeMode, now: number, dtS: number, tx: SiteTransaction): void {
     const st = this.strings[s.string - 1];
     const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
     const cap = s.capacityAh ?? defaultCapacityAh(s.moduleType);
     const current = fresh(s.dcCurrentA);
-    const mode = this.detectMode(s);
     const entering = mode !== st.mode;
     if (entering) {
       this.enter(st, mode, mods, now);
@@ -116,12 +89,12 @@ export class SocEngine {
 
     const methods = new Map<number, SocMethod>();
     if (mode === 'float' || mode === 'boost') {
-      const tapered = current !== null && current <= this.opts.taperCurrentAPerAh * cap;
-      st.taperedSinceMs = tapered ? (st.taperedSinceMs ?? now) : null;
+      // Float and boost mean the charge current has tapered off (a larger one is a recharge).
+      st.taperedSinceMs ??= now;
       const history = mods.some((m) => this.blocks[m.global - 1].socPercent !== null);
-      // Full once the current has tapered off at float for a while; with no history (gateway just
-      // started) a string already at float current is taken as full at once.
-      if (!st.full && st.taperedSinceMs !== null && (!history || now - st.taperedSinceMs >= this.opts.fullHoldS * 1000)) st.full = true;
+      // Full once tapered at float for a while; with no history (gateway just started) a string
+      // already at float is taken as full at once.
+      if (!st.full && (!history || now - st.taperedSinceMs >= this.opts.fullHoldS * 1000)) st.full = true;
     } else {
       st.full = false;
       st.taperedSinceMs = null;
@@ -132,9 +105,9 @@ export class SocEngine {
         this.blocks[m.global - 1].socPercent = 100;
         methods.set(m.global, 'float');
       }
-    } else if (mode === 'discharge' || mode === 'float' || mode === 'boost') {
+    } else if (mode === 'discharge' || mode === 'recharge' || mode === 'float' || mode === 'boost') {
       this.countCoulombs(st, s, mods, cap, current, now, methods);
-    } else if (mode === 'idle') {
+    } else if (mode === 'rest') {
       for (const m of mods) this.rest(m, dtS, now, st.modeSinceMs, methods);
     }
 
@@ -152,7 +125,7 @@ export class SocEngine {
       }
     }
     const stringSoc = count ? Math.round((sum / count) * 10) / 10 : null;
-    tx.string(s.string, { chargeMode: mode, socPercent: stringSoc, autonomyMin: this.autonomyMin(snap, s, mods, st, cap, current) });
+    tx.string(s.string, { socPercent: stringSoc, autonomyMin: this.autonomyMin(snap, s, mods, st, cap, current) });
   }
 
   private enter(st: StringEngineState, mode: ChargeMode, mods: readonly ModuleState[], now: number): void {
@@ -164,7 +137,7 @@ export class SocEngine {
         b.baselineV = null;
       }
     }
-    if (mode === 'idle') {
+    if (mode === 'rest') {
       for (const m of mods) {
         const b = this.blocks[m.global - 1];
         const v = fresh(m.voltageV);
@@ -176,7 +149,8 @@ export class SocEngine {
       }
     }
     // Recharging after a discharge or a rest counts on from where that ended.
-    if ((mode === 'float' || mode === 'boost') && st.mode !== 'float' && st.mode !== 'boost') {
+    const charging = (m: ChargeMode) => m === 'float' || m === 'boost' || m === 'recharge';
+    if (charging(mode) && !charging(st.mode)) {
       st.ahOut = 0;
       for (const m of mods) this.blocks[m.global - 1].startSoc = this.blocks[m.global - 1].socPercent ?? 100;
     }
@@ -216,7 +190,7 @@ export class SocEngine {
     // A steady self-discharge has been at work since the rest began, not only since it became visible.
     const measuredLoss = (b.measuredRatePercentPerS * (now - restSinceMs)) / 1000;
     b.socPercent = clampSoc(b.restStartSoc - Math.max(b.restLossPercent, measuredLoss));
-    methods.set(m.global, 'idle');
+    methods.set(m.global, 'rest');
   }
 
   /** Discharge (and recharge): the string's coulombs, shared out by each block's voltage under load. */

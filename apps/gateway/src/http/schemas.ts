@@ -1,6 +1,6 @@
 // JSON Schema pieces of the HTTP API: request schemas (validated) and response schemas (for the
 // OpenAPI document only; responses are the site model's own JSON).
-import { ALARM_KIND_NAMES, CHARGE_MODES, COMMAND_TYPES, MODULE_ACTIONS, RELAY_FUNCTIONS, RESISTANCE_MODES, SENSOR_KINDS, SEVERITIES, THRESHOLD_KINDS, UPS_TESTS } from '@kirchhoff/core';
+import { ALARM_KIND_NAMES, CHARGE_MODES, COMMAND_TYPES, MODULE_ACTIONS, RELAY_FUNCTIONS, RESISTANCE_MODES, SENSOR_KINDS, SEVERITIES, SOC_METHODS, THRESHOLD_KINDS, UPS_TESTS } from '@kirchhoff/core';
 
 export interface JsonSchema {
   readonly type?: 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null' | readonly ('string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array')[];
@@ -100,7 +100,7 @@ export const COMPONENTS: Record<string, JsonSchema> = {
   Module: o({
     string: n('String number.'), module: n('Module number in its string.'), global: n('Global module number.'), label: s('S02-M07'), type: s('Module type.'),
     voltageV: m, temperatureC: m, resistanceOhm: m, socPercent: m,
-    socMethod: s('How SoC was estimated.', { enum: ['float', 'idle', 'discharge', 'unknown'] }),
+    socMethod: s('How SoC was estimated: float (full at float), rest (time at rest, charger off), discharge (coulomb counting, also in recharge), unknown.', { enum: SOC_METHODS }),
     equalize: o({ on: b('Bypass on.'), dutyPercent: n('Bypass duty cycle 0..100.') }),
     balancingActivityPercent: n('Share of recent time the bypass was on.'),
     fuse: s('Fuse.', { enum: ['ok', 'blown', 'unknown'] }), communication: s('Bus communication.', { enum: ['ok', 'lost', 'unknown'] }),
@@ -109,7 +109,7 @@ export const COMPONENTS: Record<string, JsonSchema> = {
   String: o({
     string: n('String number.'), label: s('S02'), name: s('Display name.'), moduleType: s('Module type.'), moduleCount: n('Modules.'), firstGlobal: n('Global number of module 1.'),
     capacityAh: nn('Nominal capacity.'), sumVoltageV: m, targetVoltageV: m, spreadV: m, dcCurrentA: m, rippleCurrentA: m, differentialPositiveA: m, differentialNegativeA: m,
-    groundFaultCurrentA: m, chargeMode: s('Charge mode.', { enum: CHARGE_MODES }), socPercent: m, autonomyMin: m, powerW: m,
+    groundFaultCurrentA: m, chargeMode: s('Charge mode: float, boost, recharge, rest (charger off), discharge, unknown.', { enum: CHARGE_MODES }), socPercent: m, autonomyMin: m, powerW: m,
   }),
   StringWithModules: { type: 'object', description: 'A String with its modules: {...String, modules: Module[]}.' },
   Sensor: o({ id: n('Id.'), name: s('Name.'), kind: s('Kind.', { enum: SENSOR_KINDS }), unit: s('Unit of the value.'), reading: m }),

@@ -4,13 +4,14 @@
 import { Site, SiteOptions } from '@kirchhoff/core';
 import type { FaultSpec } from '../demo/faults';
 import { BatteryEngines } from '../engine';
-import type { BalancingOptions, BreakerSpec, RunawayOptions, SocOptions } from '../engine';
+import type { BalancingOptions, BreakerSpec, ChargeModeOptions, RunawayOptions, SocOptions } from '../engine';
 import { BatteryPhysics, ChargerSetting, PhysicsOptions } from './battery-physics';
 import { FaultSchedule } from './faults';
 import { createPhysicsBank, PhysicsBank } from './physics-bank';
 
 export interface SimulatedSiteOptions extends PhysicsOptions {
   readonly balancing?: BalancingOptions;
+  readonly chargeMode?: ChargeModeOptions;
   readonly soc?: SocOptions;
   /** Defaults: breaker on relay 1 ("Battery breaker"). */
   readonly runaway?: RunawayOptions;
@@ -71,6 +72,7 @@ export class SimulatedSite {
     this.engines = new BatteryEngines({
       actuator: this.bank,
       balancing: options.balancing,
+      chargeMode: options.chargeMode,
       soc: options.soc,
       runaway: { ...options.runaway, breakers: this.breakers },
     });

@@ -110,11 +110,13 @@ export function fmtTime(ms) {
   return sameDay ? time : `${d.toLocaleDateString()} ${time}`;
 }
 
-export const CHARGE_MODE_TEXT = { float: 'Float charge', boost: 'Boost charge', idle: 'Idle', discharge: 'Discharge', unknown: 'Unknown' };
+export const CHARGE_MODE_TEXT = {
+  float: 'Float charge', boost: 'Boost charge', recharge: 'Recharge', rest: 'Rest (charger off)', discharge: 'Discharge', unknown: 'Unknown',
+};
 export const SOC_METHOD_TEXT = {
-  float: 'estimated from float-charge behaviour',
-  idle: 'from the open-circuit voltage at rest',
-  discharge: 'counted during discharge (Ah)',
+  float: 'full: held at float voltage',
+  rest: 'from the time at rest and the self-discharge (charger off)',
+  discharge: 'counted in discharge and recharge (Ah)',
   unknown: 'not known yet',
 };
 

@@ -2,7 +2,7 @@
 // The server serves it, and docs/registers.md and docs/registers.csv are generated from it.
 // Addresses are 0-based PDU addresses (what goes on the wire; `mbpoll -0`).
 import {
-  ALARM_KIND_NAMES, AlarmKind, CHARGE_MODES, Command, CommandError, ModuleState, RESISTANCE_MODES, SENSOR_KINDS, Severity,
+  ALARM_KIND_NAMES, AlarmKind, CHARGE_MODES, ChargeMode, Command, CommandError, ModuleState, RESISTANCE_MODES, SENSOR_KINDS, Severity,
   SiteSnapshot, StringState, Threshold, ThresholdKey, UpsState,
 } from '@kirchhoff/core';
 import { BitBlock, BitDoc, EnumDoc, RegisterBlock, RegisterField, RegisterMap, RegisterType } from './types';
@@ -73,8 +73,8 @@ export const GENERAL_STATUS_BITS: readonly BitSpec<SiteView>[] = [
   { mask: 0x0002, name: 'connected', description: 'at least one module answers on the battery bus', test: (v) => anyModule(v, (m) => m.communication === 'ok') },
   { mask: 0x0004, name: 'moduleLost', description: 'at least one module does not answer', test: (v) => anyModule(v, (m) => m.communication === 'lost') },
   { mask: 0x0008, name: 'discharging', description: 'at least one string is discharging', test: (v) => anyString(v, (s) => s.chargeMode === 'discharge') },
-  { mask: 0x0010, name: 'charging', description: 'at least one string is in float or boost charge', test: (v) => anyString(v, (s) => s.chargeMode === 'float' || s.chargeMode === 'boost') },
-  { mask: 0x0020, name: 'dischargingStopped', description: 'at least one string rests with the charger off (idle, e.g. intermittent charging)', test: (v) => anyString(v, (s) => s.chargeMode === 'idle') },
+  { mask: 0x0010, name: 'charging', description: 'at least one string is in float, boost or recharge', test: (v) => anyString(v, (s) => s.chargeMode === 'float' || s.chargeMode === 'boost' || s.chargeMode === 'recharge') },
+  { mask: 0x0020, name: 'dischargingStopped', description: 'at least one string rests with the charger off (charge mode rest, e.g. intermittent charging)', test: (v) => anyString(v, (s) => s.chargeMode === 'rest') },
   { mask: 0x0040, name: 'floatCharging', description: 'at least one string is in float charge', test: (v) => anyString(v, (s) => s.chargeMode === 'float') },
   { mask: 0x0080, name: 'equalisation', description: 'at least one module has its bypass (equalizing) on', test: (v) => anyModule(v, (m) => m.equalize.on) },
   { mask: 0x0100, name: 'systemFailure', description: 'battery bus failure, a blown module fuse or balancing disabled', test: (v) => hasKind(v, 'bus-failure', 'module-fuse-blown', 'balancing-disabled') },
@@ -146,7 +146,12 @@ const bacsStringsBlock: RegisterBlock = {
 
 // ---- Kirchhoff blocks -------------------------------------------------------------------------
 
-const CHARGE_MODE_ENUM = enumOf(['unknown', ...CHARGE_MODES.filter((m) => m !== 'unknown')], 0);
+/** Wire codes of the charge mode, frozen: 3 was `idle` before `rest` replaced it with the same meaning (charger off). */
+export const CHARGE_MODE_CODES: Readonly<Record<ChargeMode, number>> = { unknown: 0, float: 1, boost: 2, rest: 3, discharge: 4, recharge: 5 };
+const CHARGE_MODE_ENUM = {
+  docs: CHARGE_MODES.map((name) => ({ value: CHARGE_MODE_CODES[name], name })).sort((a, b) => a.value - b.value),
+  code: (m: ChargeMode) => CHARGE_MODE_CODES[m],
+};
 
 const STRING_STATUS_BITS: readonly BitSpec<{ s: StringState; modules: readonly ModuleState[] }>[] = [
   { mask: 0x01, name: 'stale', description: 'a reading of the string is stale', test: ({ s }) => [s.dcCurrentA, s.sumVoltageV, s.rippleCurrentA, s.socPercent].some((m) => m.quality === 'stale') },
