@@ -14,11 +14,14 @@ import {
 import { Leaf, OidIndex, Oid, compareOid, counter, int, oidValue, parseOid, startsWith, str, ticks } from './oid-index';
 import { UpsAlarmRow, MibContext } from './context';
 import { UPS_TRAPS, UPS_WELL_KNOWN_ALARMS, upsMibLeaves, upsOid, upsTestVarbindOids } from './ups-mib';
-import { ALARM_TABLE, BMS_MIB, BMS_NOTIFICATIONS, bmsMibLeaves, columnByName, entryOid, notificationFor, toSnmp } from './bms-mib';
+import { ALARM_TABLE, BMS_NOTIFICATIONS, PRODUCT_GATEWAY_OID, bmsMibLeaves, columnByName, enterpriseMapper, entryOid, notificationFor, toSnmp } from './bms-mib';
 import { EngineIdentity, resolveEngine } from './engine';
 import { Notifier, NotificationPriority, NotificationStats } from './notifications';
 import { Access, SnmpAgentOptions, SnmpLogger, securityWarnings, stderrLogger, validateOptions } from './options';
 import { LocalizedUser, USM_STATS_OID, UsmStat, UsmStatName, digest, encrypt, localizeUser, processIncoming } from './usm';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const VERSION: string = require('../package.json').version;
 
 const SYSTEM = [1, 3, 6, 1, 2, 1, 1];
 const SNMP_GROUP = [1, 3, 6, 1, 2, 1, 11];
@@ -94,6 +97,8 @@ class Agent implements SnmpAgent {
   private readonly notifier: Notifier;
   private readonly commands: CommandInterface | null;
   private readonly maxMessageSize: number;
+  /** Moves the BMS MIB's OIDs under `enterpriseNumber`. */
+  private readonly toEnterprise: (oid: readonly number[]) => number[];
   private index: OidIndex | null = null;
   private indexedSnap: SiteSnapshot | null = null;
   private shapeKey = '';
@@ -107,6 +112,7 @@ class Agent implements SnmpAgent {
 
   constructor(private readonly site: Site, private readonly options: SnmpAgentOptions, private readonly logger: SnmpLogger, private readonly engine: EngineIdentity) {
     this.commands = options.commands ?? null;
+    this.toEnterprise = enterpriseMapper(options.enterpriseNumber ?? 32473);
     this.log = (options.problems ?? new ProblemLog()).source('snmp', logger);
     this.maxMessageSize = options.maxMessageSize ?? 1472;
     const views = (v: readonly string[] | undefined) => (v && v.length ? v.map(parseOid) : null);
@@ -124,11 +130,12 @@ class Agent implements SnmpAgent {
       testSpinLock: snap.ups?.test.spinLock ?? 1,
       commands: this.commands,
       canWrite: (type: CommandType) => !!this.commands && this.commands.allows('snmp', type),
+      agentVersion: options.agentVersion ?? `Kirchhoff ${VERSION}`,
     };
     // Alarms present at start keep AlarmTime 0 (RFC 1628).
     this.syncUpsAlarms(snap, false);
     this.lastTestSummary = snap.ups?.test.resultsSummary ?? null;
-    this.notifier = new Notifier(options.receivers ?? [], engine.engineId, () => this.uptimeTicks(), options.notificationIntervalMs ?? 5000, logger);
+    this.notifier = new Notifier(options.receivers ?? [], engine.engineId, () => this.uptimeTicks(), options.notificationIntervalMs ?? 5000, logger, this.toEnterprise);
     this.unsubscribe = site.subscribe((e) => {
       if (e.type === 'alarm') {
         if (e.action !== 'acknowledged') this.onAlarm(e.alarm, e.action);
@@ -201,7 +208,7 @@ class Agent implements SnmpAgent {
       const key = `${snap.alarms.map((a) => a.id).join(',')}|${this.upsAlarmRows.map((r) => r.id).join(',')}|${u ? `${u.input.lines.length},${u.output.lines.length},${u.bypass.lines.length}` : '-'}`;
       if (key !== this.shapeKey || !this.index) {
         this.shapeKey = key;
-        this.index = new OidIndex([...this.systemLeaves(), ...upsMibLeaves(this.ctx), ...bmsMibLeaves(this.ctx)]);
+        this.index = new OidIndex([...this.systemLeaves(), ...upsMibLeaves(this.ctx), ...bmsMibLeaves(this.ctx).map((l) => ({ ...l, oid: this.toEnterprise(l.oid) }))]);
       }
     }
     return this.index!;
@@ -213,8 +220,8 @@ class Agent implements SnmpAgent {
     const c = this.counters;
     const scalar = (base: number[], sub: number, read: () => SnmpValue): Leaf => ({ oid: [...base, sub, 0], objectLength: base.length + 1, read });
     return [
-      scalar(SYSTEM, 1, () => str(o.descr ?? `Kirchhoff battery management gateway: ${info().name}`)),
-      scalar(SYSTEM, 2, () => oidValue(BMS_MIB)),
+      scalar(SYSTEM, 1, () => str(o.descr ?? `Kirchhoff battery management gateway: ${info().name} (${this.ctx.agentVersion})`)),
+      scalar(SYSTEM, 2, () => oidValue(this.toEnterprise(PRODUCT_GATEWAY_OID))),
       scalar(SYSTEM, 3, () => ticks(this.uptimeTicks())),
       scalar(SYSTEM, 4, () => str(o.contact ?? info().contact)),
       scalar(SYSTEM, 5, () => str(o.name ?? info().name)),

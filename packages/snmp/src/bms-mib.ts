@@ -19,6 +19,18 @@ export const BMS_MIB = [...ENTERPRISE, 1];
 export const BMS_NOTIFICATIONS = [...BMS_MIB, 0];
 export const BMS_OBJECTS = [...BMS_MIB, 1];
 export const BMS_CONFORMANCE = [...BMS_MIB, 2];
+/** kirchhoffProducts.kirchhoffGateway: what sysObjectID names (the product, not the MIB module). */
+export const PRODUCT_GATEWAY_OID = [...ENTERPRISE, 2, 1];
+
+/**
+ * The same OID under another Private Enterprise Number (`snmp.enterpriseNumber`): the MIB is
+ * written under 32473, a deployment with its own number serves everything below that instead.
+ */
+export function enterpriseMapper(enterpriseNumber: number): (oid: readonly number[]) => number[] {
+  const at = ENTERPRISE.length - 1;
+  if (enterpriseNumber === ENTERPRISE[at]) return (oid) => oid as number[];
+  return (oid) => (oid.length > at && ENTERPRISE.every((n, i) => i === at || oid[i] === n) && oid[at] === ENTERPRISE[at] ? [...oid.slice(0, at), enterpriseNumber, ...oid.slice(at + 1)] : (oid as number[]));
+}
 
 export type Syntax =
   | { readonly kind: 'Integer32'; readonly range?: readonly [number, number] }

@@ -23,4 +23,6 @@ export interface MibContext {
   testSpinLock: number;
   readonly commands: CommandInterface | null;
   canWrite(type: CommandType): boolean;
+  /** This agent's software version (upsIdentAgentSoftwareVersion). */
+  readonly agentVersion: string;
 }

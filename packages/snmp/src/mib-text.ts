@@ -44,7 +44,7 @@ export function generateMib(): string {
   out.push(`KIRCHHOFF-BMS-MIB DEFINITIONS ::= BEGIN
 
 IMPORTS
-    MODULE-IDENTITY, OBJECT-TYPE, NOTIFICATION-TYPE, Integer32, Unsigned32,
+    MODULE-IDENTITY, OBJECT-IDENTITY, OBJECT-TYPE, NOTIFICATION-TYPE, Integer32, Unsigned32,
     Gauge32, Counter32, TimeTicks, enterprises
         FROM SNMPv2-SMI
     TEXTUAL-CONVENTION, DisplayString, TruthValue
@@ -65,6 +65,13 @@ kirchhoffBmsMIB MODULE-IDENTITY
 ${REVISIONS.map(([at, text]) => `    REVISION     ${quote(at)}\n    DESCRIPTION  ${quote(text)}\n`).join('')}    ::= { kirchhoff 1 }
 
 kirchhoff OBJECT IDENTIFIER ::= { enterprises ${ENTERPRISE[6]} }
+
+kirchhoffProducts OBJECT IDENTIFIER ::= { kirchhoff 2 }
+
+kirchhoffGateway OBJECT-IDENTITY
+    STATUS      current
+    DESCRIPTION "The Kirchhoff battery management gateway: the sysObjectID of its agent."
+    ::= { kirchhoffProducts 1 }
 
 bmsNotifications OBJECT IDENTIFIER ::= { kirchhoffBmsMIB 0 }
 bmsObjects       OBJECT IDENTIFIER ::= { kirchhoffBmsMIB 1 }

@@ -189,13 +189,14 @@ export class Notifier {
   readonly stats: NotificationStats = { sent: 0, acknowledged: 0, failed: 0, dropped: 0 };
   private readonly queues: ReceiverQueue[];
 
-  constructor(receivers: readonly NotificationReceiver[], engineId: Buffer, uptime: () => number, minIntervalMs: number, logger: SnmpLogger) {
+  constructor(receivers: readonly NotificationReceiver[], engineId: Buffer, uptime: () => number, minIntervalMs: number, logger: SnmpLogger, private readonly mapOid: (oid: readonly number[]) => readonly number[] = (o) => o) {
     this.queues = receivers.map((r) => new ReceiverQueue(r, engineId, uptime, minIntervalMs, this.stats, logger));
   }
 
   /** Sends `trapOid` with `varbinds` (sysUpTime and snmpTrapOID are added) to every receiver. */
   notify(trapOid: readonly number[], varbinds: readonly VarBind[], priority: NotificationPriority = 'normal'): void {
-    for (const q of this.queues) q.enqueue({ trapOid, varbinds, priority });
+    const p = { trapOid: this.mapOid(trapOid), varbinds: varbinds.map((vb) => ({ ...vb, oid: this.mapOid(vb.oid) })), priority };
+    for (const q of this.queues) q.enqueue(p);
   }
 
   close(): void {

@@ -54,6 +54,13 @@ export interface SnmpAgentOptions {
   readonly onBatteryRepeatMs?: number;
   /** MIB-II system group values (defaults from the site info). */
   readonly system?: { readonly descr?: string; readonly contact?: string; readonly name?: string; readonly location?: string };
+  /**
+   * Private Enterprise Number of the BMS MIB, its notifications and sysObjectID. Default 32473
+   * (RFC 5612, reserved for documentation): set the number IANA assigned to your organisation.
+   */
+  readonly enterpriseNumber?: number;
+  /** upsIdentAgentSoftwareVersion and the end of sysDescr. Default `Kirchhoff <this package's version>`. */
+  readonly agentVersion?: string;
   /** Largest response the agent builds for v2c (v3 uses the manager's msgMaxSize). Default 1472. */
   readonly maxMessageSize?: number;
   readonly logger?: SnmpLogger;
@@ -76,6 +83,9 @@ export function validateOptions(o: SnmpAgentOptions): void {
     throw new SnmpConfigError(`snmp.${key}`, msg);
   };
   if (o.port !== undefined && (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)) fail('port', `snmp.port must be 0..65535, got ${o.port}`);
+  if (o.enterpriseNumber !== undefined && (!Number.isInteger(o.enterpriseNumber) || o.enterpriseNumber < 1 || o.enterpriseNumber > 4294967295)) {
+    fail('enterpriseNumber', `snmp.enterpriseNumber must be a Private Enterprise Number 1..4294967295, got ${o.enterpriseNumber}`);
+  }
   const views = (v: readonly string[] | undefined, where: string) => {
     for (const s of v ?? []) {
       try {

@@ -41,7 +41,9 @@ export function upsMibLeaves(ctx: MibContext): Leaf[] {
   scalar([1, 1], (u) => str(u.ident.manufacturer, 31));
   scalar([1, 2], (u) => str(u.ident.model, 63));
   scalar([1, 3], (u) => str(u.ident.upsSoftwareVersion, 63));
-  scalar([1, 4], (u) => str(u.ident.agentSoftwareVersion, 63));
+  // RFC 1628: the version of the agent serving the MIB, which is this one (the UPS's own card, if
+  // any, is only a source).
+  scalar([1, 4], () => str(ctx.agentVersion, 63));
   scalar([1, 5], (u) => str(u.ident.name, 63), settingsWrite(ctx, 'name', textValue(63)));
   scalar([1, 6], (u) => str(u.ident.attachedDevices, 63), settingsWrite(ctx, 'attachedDevices', textValue(63)));
   // upsBattery

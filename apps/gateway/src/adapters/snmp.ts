@@ -12,6 +12,7 @@ export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628
   port: portKey('UDP port (the standard 161 needs root).', 161),
   engineId: str('snmpEngineID as hex (5..32 bytes); empty = from stateFile, else derived from host, site name and port.', { default: '', pattern: /^([0-9a-fA-F]{10,64})?$/, patternDoc: 'empty, or 10..64 hex digits' }),
   stateFile: str('JSON file keeping the engine id and boot counter across restarts; empty = none.', { default: '' }),
+  enterpriseNumber: int('Private Enterprise Number under which KIRCHHOFF-BMS-MIB, its notifications and sysObjectID are served. 32473 is reserved for documentation (RFC 5612): set the number IANA assigned to your organisation, and the `kirchhoff OBJECT IDENTIFIER ::= { enterprises N }` line of the MIB file to match.', { min: 1, max: 4_294_967_295, default: 32473 }),
   notificationIntervalMs: int('At most one notification per receiver in this time (RFC 1628: 5 s); alarms wait ahead of warnings, and thermal-runaway, ground-fault and critical notifications go out at once.', { min: 1000, max: 600_000, default: 5000, unit: 'ms' }),
   communities: arr('SNMP v2c communities; none = v2c off. A default such as public is warned about at start-up.', obj('A community', {
     name: str('Community string.'),
@@ -37,7 +38,7 @@ export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628
 });
 
 export interface SnmpConfig {
-  enabled: boolean; writes: boolean; host: string; port: number; engineId: string; stateFile: string; notificationIntervalMs: number;
+  enabled: boolean; writes: boolean; host: string; port: number; engineId: string; stateFile: string; enterpriseNumber: number; notificationIntervalMs: number;
   communities: { name: string; access: 'read-only' | 'read-write' }[];
   users: SnmpUserConfig[];
   traps: { host: string; port: number; version: 'v2c' | 'v3'; community: string; user: string; inform: boolean }[];
@@ -78,6 +79,7 @@ export const snmpAdapter: AdapterDefinition = {
       ...(c.stateFile ? { stateFile: c.stateFile } : {}),
       receivers,
       notificationIntervalMs: c.notificationIntervalMs,
+      enterpriseNumber: c.enterpriseNumber,
       system: { name: config.site.name, location: config.site.location, contact: config.site.contact },
       logger,
       problems: problemsOf(registry),
