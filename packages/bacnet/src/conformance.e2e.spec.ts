@@ -179,8 +179,12 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
         case MSV: expect(pv).toBe(1); expect(o.name).toBe(`${snap.modules[o.instance - 1].label} Status`); break;
         case BI: expect(pv).toBe(snap.inputs[o.instance - 1].active ? 1 : 0); break;
         case BO: expect(pv).toBe(snap.relays[o.instance - 1].on ? 1 : 0); expect(props.get(87)).toHaveLength(16); break;
-        case MSI: expect(pv).toBe(3); break; // normal
-        case SV: expect(props.get(211)!.length).toBe(5 + 6 * 4 + 4); break;
+        case MSI:
+          // UPS output source normal (3); string charge modes (101, 102): the fixture's strings float, state 2 in docs/bacnet-objects.md.
+          if (o.instance === 1) expect(pv).toBe(3);
+          else expect([o.instance, o.name, pv]).toEqual([o.instance, `${snap.strings[o.instance - 101].label} Charge Mode`, 2]);
+          break;
+        case SV: expect(props.get(211)!.length).toBe(5 + 1 + 6 * 4 + 4); break;
         case NC: { // one BACnetDestination, as bacstack flattens it: days, from, to, address, process id, confirmed, transitions
           const dest = props.get(102)!;
           expect(dest.map((v) => v.type)).toEqual([8, 11, 11, 118, 2, 1, 8]);
@@ -192,7 +196,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
         default: throw new Error(`unexpected object type ${o.type}`);
       }
     }
-    expect(counts).toEqual({ [DEVICE]: 1, [AI]: 8 * 4 + 2 * 5 + 12 + 2, [BV]: 8 + 2 * 4 + 3, [MSV]: 8, [MSI]: 1, [BI]: 2, [BO]: 2, [SV]: 2, [NC]: 1 });
+    expect(counts).toEqual({ [DEVICE]: 1, [AI]: 8 * 4 + 2 * 5 + 12 + 2, [BV]: 8 + 2 * 4 + 3, [MSV]: 8, [MSI]: 1 + 2, [BI]: 2, [BO]: 2, [SV]: 2, [NC]: 1 });
   }, 30_000);
 
   it('answers REQUIRED, OPTIONAL and inline errors in one ReadPropertyMultiple', async () => {

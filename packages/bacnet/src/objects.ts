@@ -3,7 +3,7 @@
 import type { Measurement, Quality, SiteSnapshot, Threshold } from '@kirchhoff/core';
 import { asn1, EncodeBuffer, V, Value } from './codec';
 import {
-  ALARM_INSTANCE_FORMULAS, ALARM_POINTS, AlarmPoint, alarmPointActive, ANALOG_POINTS, AnalogPoint, INSTANCE_FORMULAS, MODULE_STATUS_STATES, moduleStatusState, OT, SENSOR_UNITS,
+  CHARGE_MODE_INSTANCE_BASE, CHARGE_MODE_STATE, CHARGE_MODE_STATES, ALARM_INSTANCE_FORMULAS, ALARM_POINTS, AlarmPoint, alarmPointActive, ANALOG_POINTS, AnalogPoint, INSTANCE_FORMULAS, MODULE_STATUS_STATES, moduleStatusState, OT, SENSOR_UNITS,
   UPS_OUTPUT_SOURCE_STATES, UPS_OUTPUT_SOURCES,
 } from './table';
 
@@ -307,6 +307,9 @@ export function buildPointObjects(snap: SiteSnapshot): BacnetObject[] {
     for (const p of ANALOG_POINTS.filter((x) => x.group === 'string')) {
       members.push(analogObject(p, s.string, s.label, p.units, p.covIncrement, `${s.name}: ${p.description}`));
     }
+    const n = s.string;
+    members.push(multiState(OT.MULTI_STATE_INPUT, CHARGE_MODE_INSTANCE_BASE + n, `${s.label} Charge Mode`, `${s.name}: charge mode`, CHARGE_MODE_STATES,
+      (ctx) => CHARGE_MODE_STATE[ctx.snap.strings[n - 1].chargeMode], (ctx) => (ctx.snap.strings[n - 1].chargeMode === 'unknown' ? 'failed' : 'fresh')));
     for (let g = s.firstGlobal; g < s.firstGlobal + s.moduleCount; g++) {
       const m = snap.modules[g - 1];
       for (const p of modulePoints) members.push(analogObject(p, g, m.label, p.units, p.covIncrement, `${m.label} (module ${g}): ${p.description}`));

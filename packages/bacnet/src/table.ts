@@ -1,6 +1,6 @@
 // The declarative BACnet address map: which object each model value is, its instance formula,
 // name, units and COV increment. docs/bacnet-objects.md is generated from this table.
-import type { Alarm, AlarmKind, Measurement, Severity, SiteSnapshot, ThresholdKey } from '@kirchhoff/core';
+import type { Alarm, AlarmKind, ChargeMode, Measurement, Severity, SiteSnapshot, ThresholdKey } from '@kirchhoff/core';
 
 /** Object types (clause 12 / 21 BACnetObjectType). */
 export const OT = {
@@ -100,6 +100,10 @@ export const SENSOR_UNITS: Readonly<Record<string, { readonly units: number; rea
 
 /** Module status (MSV g), states 1..n. */
 export const MODULE_STATUS_STATES = ['OK', 'Stale', 'Communication lost', 'Fuse blown', 'Unknown'] as const;
+/** String charge mode (MSI 100 + string): state numbers frozen, written out (BACnet states are 1-based). */
+export const CHARGE_MODE_STATE: Readonly<Record<ChargeMode, number>> = { unknown: 1, float: 2, boost: 3, rest: 4, discharge: 5, recharge: 6 };
+export const CHARGE_MODE_STATES = ['Unknown', 'Float', 'Boost', 'Rest (charger off)', 'Discharge', 'Recharge'] as const;
+export const CHARGE_MODE_INSTANCE_BASE = 100;
 /** UPS output source (MSI 1), in UPS-MIB upsOutputSource order. */
 export const UPS_OUTPUT_SOURCE_STATES = ['Other', 'None', 'Normal', 'Bypass', 'Battery', 'Booster', 'Reducer'] as const;
 export const UPS_OUTPUT_SOURCES = ['other', 'none', 'normal', 'bypass', 'battery', 'booster', 'reducer'] as const;
@@ -173,6 +177,7 @@ export const OTHER_OBJECTS: readonly OtherObjectRow[] = [
   { type: OT.DEVICE, instance: 'options.deviceInstance (gateway: bacnet.deviceInstance)', name: 'options.deviceName (default: the site name)', presentValue: '-', notes: 'Object_List readable whole (segmented) and by index; Active_COV_Subscriptions; Database_Revision changes when the object list does' },
   { type: OT.BINARY_VALUE, instance: 'global module number', name: 'Sxx-Myy Equalize', presentValue: 'active = bypass on (modules[g].equalize.on)', notes: 'read-only (the balancing engine owns equalize)' },
   { type: OT.MULTI_STATE_VALUE, instance: 'global module number', name: 'Sxx-Myy Status', presentValue: MODULE_STATUS_STATES.map((s, i) => `${i + 1} ${s}`).join(', '), notes: 'read-only' },
+  { type: OT.MULTI_STATE_INPUT, instance: `${CHARGE_MODE_INSTANCE_BASE} + string number`, name: 'Sxx Charge Mode', presentValue: CHARGE_MODE_STATES.map((s, i) => `${i + 1} ${s}`).join(', '), notes: 'charge mode of the string (float, boost, recharge, rest = charger off, discharge); fault flag while unknown' },
   { type: OT.MULTI_STATE_INPUT, instance: '1', name: 'UPS Output Source', presentValue: UPS_OUTPUT_SOURCE_STATES.map((s, i) => `${i + 1} ${s}`).join(', '), notes: 'only when the site has a UPS' },
   { type: OT.BINARY_INPUT, instance: 'input id', name: 'the input\'s name', presentValue: 'active = alarm position (inputs[id].active)', notes: 'Polarity normal' },
   { type: OT.BINARY_OUTPUT, instance: 'relay id', name: 'the relay\'s name', presentValue: 'active = energized (relays[id].on)', notes: 'Priority_Array, Relinquish_Default inactive; WriteProperty goes through the command interface (set-relay), write-access-denied unless enabled' },
