@@ -17,6 +17,8 @@ describeWithTools(['openssl', 'curl'], 'gateway HTTP API over HTTPS', () => {
   let dir: string;
   let cert: string;
   let key: string;
+  let rsaCert: string;
+  let rsaKey: string;
 
   async function start(extra: string[] = []): Promise<{ gw: Gateway; port: number }> {
     const config = finishConfig(applySets(demoConfig(), [...EPHEMERAL, `http.tls.cert=${cert}`, `http.tls.key=${key}`, ...extra]));
@@ -39,6 +41,10 @@ describeWithTools(['openssl', 'curl'], 'gateway HTTP API over HTTPS', () => {
     key = join(dir, 'key.pem');
     const r = await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
     expect(r.code).toBe(0);
+    rsaCert = join(dir, 'rsa-cert.pem');
+    rsaKey = join(dir, 'rsa-key.pem');
+    const r2 = await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', rsaKey, '-out', rsaCert, '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']);
+    expect(r2.code).toBe(0);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -57,6 +63,27 @@ describeWithTools(['openssl', 'curl'], 'gateway HTTP API over HTTPS', () => {
       expect(JSON.parse(curl.stdout)).toMatchObject({ status: 'ok' });
       const curl12 = await run('curl', ['-sS', '-v', '--tls-max', '1.2', '--cacert', cert, `https://127.0.0.1:${port}/health`]);
       expect(curl12.stderr).toMatch(/SSL connection using TLSv1\.2/);
+    });
+
+    // Issue 19, point 9: TLS 1.2 offered ciphers without forward secrecy, and there was no HSTS.
+    it('offers TLS 1.2 only with forward-secret ciphers, and sends HSTS', async () => {
+      expect((await sClient(port, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256'])).protocol).toBe('TLSv1.2');
+      expect((await sClient(port, ['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA'])).protocol).toBeNull();
+      const rsa = await start([`http.tls.cert=${rsaCert}`, `http.tls.key=${rsaKey}`]);
+      try {
+        const withRsa = (args: string[]) => run('openssl', ['s_client', '-connect', `127.0.0.1:${rsa.port}`, '-CAfile', rsaCert, ...args], { input: '' });
+        // Static RSA key exchange (no forward secrecy) is what an RSA certificate allows unless refused.
+        for (const cipher of ['AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-SHA']) {
+          const r = await withRsa(['-tls1_2', '-cipher', cipher]);
+          expect(/^New, TLSv1\.2, Cipher is/m.test(r.stdout)).toBe(false);
+        }
+        expect((await withRsa(['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256'])).stdout).toMatch(/^New, TLSv1\.2, Cipher is ECDHE-RSA-AES128-GCM-SHA256/m);
+        expect((await withRsa(['-tls1_3'])).stdout).toMatch(/^New, TLSv1\.3, Cipher is TLS_/m);
+      } finally {
+        await rsa.gw.stop();
+      }
+      const curl = await run('curl', ['-sS', '-D', '-', '-o', '/dev/null', '--cacert', cert, `https://127.0.0.1:${port}/health`]);
+      expect(curl.stdout).toMatch(/^strict-transport-security: max-age=31536000\r?$/im);
     });
 
     it('refuses TLS 1.1 with a protocol-version alert from the server', async () => {

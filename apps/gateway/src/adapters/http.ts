@@ -11,7 +11,7 @@ export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /
   enabled: bool('Serve HTTP.', false),
   host: hostKey('Address to listen on.'),
   port: portKey('TCP port.', 8080),
-  tls: obj('HTTPS (TLS 1.2 or newer; TLS 1.3 preferred). Both files set = HTTPS only; both empty = plain HTTP, warned about.', {
+  tls: obj('HTTPS (TLS 1.2 or newer; TLS 1.3 preferred; TLS 1.2 only with forward-secret ECDHE and AEAD ciphers; answers carry Strict-Transport-Security). Both files set = HTTPS only; both empty = plain HTTP, warned about.', {
     cert: str('Certificate chain (PEM file).', { default: '' }),
     key: str('Private key (PEM file).', { default: '' }),
     minVersion: str('Oldest TLS version accepted.', { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' }),
