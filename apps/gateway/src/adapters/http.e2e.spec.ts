@@ -377,6 +377,29 @@ describe('gateway --demo: HTTP API', () => {
       expect(basic.stdout).toContain('# TYPE kirchhoff_bus_requests_total counter');
     });
   });
+  // Issue 19, points 5 and 6: 60 parallel wrong logins from one address all got 401 (the limit was
+  // checked before the scrypt and counted after it), and each was an audit row.
+  describe('parallel wrong logins', () => {
+    it('answers 10 of 60 parallel wrong logins from one address with 401 and the other 50 with 429; audits them in one row', async () => {
+      const { request } = await import('node:http');
+      const port = Number(new URL(base).port);
+      const login = (i: number) => new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, localAddress: '127.0.0.3', path: '/api/login', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ username: 'operator', password: `guess-${i}` }));
+      });
+      const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => login(i)));
+      expect(statuses.filter((x) => x === 401)).toHaveLength(10);
+      expect(statuses.filter((x) => x === 429)).toHaveLength(50);
+      const audit = await call('GET', '/api/audit?kind=auth', as('admin'));
+      expect(audit.status).toBe(200);
+      expect((audit.body as { remote: string | null }[]).filter((r) => r.remote?.startsWith('127.0.0.3'))).toHaveLength(1);
+    });
+  });
+
   // Last: it locks 127.0.0.1 out of logins for the rest of the run.
   describe('login limit', () => {
     it('limits failed logins per address', async () => {

@@ -18,6 +18,8 @@ export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /
   }),
   users: usersKey('Who may log in. Roles: viewer reads; operator also acknowledges alarms, switches relays and sets thresholds; admin may do everything.'),
   sessionTtlMin: int('A session token expires after this long unused.', { min: 1, max: 10_080, default: 480, unit: 'min' }),
+  sessionMaxLifetimeH: int('A session token expires this long after its login, however much it is used.', { min: 1, max: 8760, default: 24, unit: 'h' }),
+  maxSessionsPerUser: int('Sessions one user may have open; a further login closes that user\'s oldest session (never another user\'s).', { min: 1, max: 1000, default: 16 }),
   metricsPublic: bool('Serve /metrics without a login (for a Prometheus on a trusted network); otherwise it needs a viewer login (Basic or Bearer).', false),
   live: obj('Server-sent events at /api/live.', {
     batchMs: int('Value changes are collected this long and sent as one event.', { min: 50, max: 10_000, default: 250, unit: 'ms' }),
@@ -31,6 +33,8 @@ export interface HttpConfig {
   tls: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
   users: HttpUserConfig[];
   sessionTtlMin: number;
+  sessionMaxLifetimeH: number;
+  maxSessionsPerUser: number;
   metricsPublic: boolean;
   live: { batchMs: number; maxQueueKiB: number; maxClients: number };
 }

@@ -1,5 +1,7 @@
 // Users, roles and sessions of the HTTP API: passwords checked with scrypt, session tokens kept in
-// memory (a restart logs everyone out), failed logins limited per client address.
+// memory (a restart logs everyone out) with an idle timeout, an absolute lifetime and a cap per
+// user; failed logins limited per client address and per user name, counted before the password
+// check so parallel attempts cannot slip past the limit.
 import { createHash, randomBytes } from 'node:crypto';
 import { hashPassword, verifyPassword } from './passwords';
 
@@ -29,17 +31,32 @@ export interface Session extends AuthUser {
 }
 
 export class TooManyAttempts extends Error {
-  constructor(readonly retryAfterS: number) {
-    super(`too many failed logins from this address: try again in ${retryAfterS} s`);
+  constructor(readonly retryAfterS: number, scope: 'address' | 'user' = 'address') {
+    super(`too many failed logins ${scope === 'address' ? 'from this address' : 'for this user'}: try again in ${retryAfterS} s`);
+  }
+}
+
+/** Every session slot is taken (maxSessions); no other user's session is closed to make room. */
+export class SessionsFull extends Error {
+  constructor(max: number) {
+    super(`${max} sessions are open: log out elsewhere or wait for sessions to expire`);
   }
 }
 
 export interface AuthOptions {
   readonly users: readonly HttpUserConfig[];
+  /** A session ends after this long unused. */
   readonly sessionTtlMs: number;
+  /** A session ends this long after its login however much it is used. Default 24 h. */
+  readonly sessionMaxLifetimeMs?: number;
+  /** Sessions open in all; a login beyond it is refused (503), never at another user's expense. Default 4096. */
   readonly maxSessions?: number;
+  /** Sessions one user may have; a new login closes that user's oldest. Default 16. */
+  readonly maxSessionsPerUser?: number;
   /** Failed logins per address within failureWindowMs before further attempts are refused. */
   readonly maxFailures?: number;
+  /** Failed logins per user name within failureWindowMs before further attempts are refused. Default 30. */
+  readonly maxFailuresPerUser?: number;
   readonly failureWindowMs?: number;
   /** Password hashes shipped in documentation (the demo's): a user with one is warned about. */
   readonly defaultHashes?: ReadonlyMap<string, string>;
@@ -84,14 +101,18 @@ export class Auth {
 
   /** The user, or null for a wrong name or password; throws TooManyAttempts when limited. */
   async checkPassword(name: string, password: string, remote: string): Promise<AuthUser | null> {
-    this.checkLimit(remote);
+    const keys = [`address\u0000${remote}`, `user\u0000${name}`];
+    this.checkLimit(keys[0], this.options.maxFailures ?? 10, 'address');
+    this.checkLimit(keys[1], this.options.maxFailuresPerUser ?? 30, 'user');
+    // Counted as a failure now, before the ~100 ms of scrypt, and taken back if the password is
+    // right: attempts in flight count, so parallel logins meet the limit like sequential ones.
+    const at = this.clock();
+    for (const k of keys) this.recordFailure(k, at);
     const user = this.users.get(name);
     // An unknown name costs the same scrypt as a wrong password: timing does not tell names apart.
     const ok = user ? await verifyPassword(password, user.passwordHash) : (await verifyPassword(password, await this.dummy()), false);
-    if (!ok || !user) {
-      this.recordFailure(remote);
-      return null;
-    }
+    if (!ok || !user) return null;
+    for (const k of keys) this.forgetFailure(k, at);
     if ([...(this.options.weakPasswords ?? []), user.name].includes(password)) this.defaultPasswordUsers.add(user.name);
     return { name: user.name, role: user.role };
   }
@@ -100,11 +121,15 @@ export class Auth {
     const user = await this.checkPassword(name, password, remote);
     if (!user) return null;
     this.expire();
-    const max = this.options.maxSessions ?? 1000;
-    while (this.sessions.size >= max) this.sessions.delete(this.sessions.keys().next().value!);
+    const perUser = this.options.maxSessionsPerUser ?? 16;
+    const mine = [...this.sessions].filter(([, s]) => s.name === user.name);
+    // Oldest first (a Map keeps insertion order): the user's own oldest sessions make room.
+    while (mine.length >= perUser) this.sessions.delete(mine.shift()![0]);
+    const max = this.options.maxSessions ?? 4096;
+    if (this.sessions.size >= max) throw new SessionsFull(max);
     const token = randomBytes(32).toString('base64url');
     const now = this.clock();
-    const session: Session = { ...user, createdMs: now, expiresMs: now + this.options.sessionTtlMs, remote };
+    const session: Session = { ...user, createdMs: now, expiresMs: this.expiry(now, now), remote };
     this.sessions.set(sha256(token), session);
     return { token, session };
   }
@@ -123,8 +148,13 @@ export class Auth {
       this.sessions.delete(key);
       return null;
     }
-    s.expiresMs = now + this.options.sessionTtlMs;
+    s.expiresMs = this.expiry(s.createdMs, now);
     return s;
+  }
+
+  /** Unused for sessionTtlMs, or at the absolute lifetime, whichever comes first. */
+  private expiry(createdMs: number, now: number): number {
+    return Math.min(now + this.options.sessionTtlMs, createdMs + (this.options.sessionMaxLifetimeMs ?? 86_400_000));
   }
 
   /** HTTP Basic credentials, cached briefly by a hash of name and password. */
@@ -146,20 +176,25 @@ export class Auth {
     return this.dummyHash;
   }
 
-  private checkLimit(remote: string): void {
-    const list = this.recent(remote);
-    const max = this.options.maxFailures ?? 10;
+  private checkLimit(key: string, max: number, scope: 'address' | 'user'): void {
+    const list = this.recent(key);
     if (list.length >= max) {
       const window = this.options.failureWindowMs ?? 300_000;
-      throw new TooManyAttempts(Math.max(1, Math.ceil((list[0] + window - this.clock()) / 1000)));
+      throw new TooManyAttempts(Math.max(1, Math.ceil((list[0] + window - this.clock()) / 1000)), scope);
     }
   }
 
-  private recordFailure(remote: string): void {
-    const list = this.recent(remote);
-    list.push(this.clock());
-    this.failures.set(remote, list);
+  private recordFailure(key: string, at: number): void {
+    const list = this.recent(key);
+    list.push(at);
+    this.failures.set(key, list);
     if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
+  }
+
+  private forgetFailure(key: string, at: number): void {
+    const list = this.failures.get(key);
+    const i = list?.indexOf(at) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
   }
 
   private recent(remote: string): number[] {

@@ -24,6 +24,8 @@ export interface ApiContext {
   readonly auth: Auth;
   readonly live: LiveHub;
   readonly tls: boolean;
+  /** Audits a refused login (aggregated per address: one row at once, then one a minute). */
+  refusedLogin(username: string, address: string, remote: string, reason: string): void;
   notices(): SecurityNotice[];
   metrics(): string;
   openapi(): unknown;
@@ -179,20 +181,18 @@ export const ROUTES: readonly Route[] = [
     body: LOGIN, response: ok('The session.', ref('Session')),
     handler: async (ctx, req) => {
       const { username, password } = req.body as { username: string; password: string };
-      const audit = (outcome: 'ok' | 'rejected', error: string | null) =>
-        ctx.registry.history?.recordAudit({ kind: 'auth', action: 'login', outcome, protocol: 'http', principal: username, remote: req.remote, error });
       let done;
       try {
         done = await ctx.auth.login(username, password, req.raw.ip);
       } catch (e) {
-        audit('rejected', (e as Error).message);
+        ctx.refusedLogin(username, req.raw.ip, req.remote, (e as Error).message);
         throw e;
       }
       if (!done) {
-        audit('rejected', 'wrong user name or password');
+        ctx.refusedLogin(username, req.raw.ip, req.remote, 'wrong user name or password');
         throw new ApiError(401, 'unauthorized', 'wrong user name or password');
       }
-      audit('ok', null);
+      ctx.registry.history?.recordAudit({ kind: 'auth', action: 'login', outcome: 'ok', protocol: 'http', principal: username, remote: req.remote, error: null });
       req.reply.header('set-cookie', `kirchhoff_session=${done.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${ctx.config.http.sessionTtlMin * 60}${ctx.tls ? '; Secure' : ''}`);
       return { token: done.token, expiresAtMs: done.session.expiresMs, user: { name: done.session.name, role: done.session.role }, notices: ctx.notices() };
     },

@@ -7,7 +7,8 @@ import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { KirchhoffError } from '@kirchhoff/core';
 import type { AdapterContext } from '../adapters/types';
 import { DEMO_HTTP_USERS } from './demo-users';
-import { Auth, AuthUser, roleAtLeast, TooManyAttempts } from './auth';
+import { RefusedLoginAudit } from './login-audit';
+import { Auth, AuthUser, roleAtLeast, SessionsFull, TooManyAttempts } from './auth';
 import { ApiError, schemaError, SchemaViolation } from './errors';
 import { LiveHub } from './live';
 import { renderMetrics, siteMetrics } from './metrics';
@@ -68,15 +69,17 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
   const c = config.http;
   const tls = !!c.tls.cert;
   const auth = new Auth({
-    users: c.users, sessionTtlMs: c.sessionTtlMin * 60_000, weakPasswords: WEAK_PASSWORDS,
+    users: c.users, sessionTtlMs: c.sessionTtlMin * 60_000, sessionMaxLifetimeMs: c.sessionMaxLifetimeH * 3_600_000, maxSessionsPerUser: c.maxSessionsPerUser, weakPasswords: WEAK_PASSWORDS,
     defaultHashes: new Map(DEMO_HTTP_USERS.map((u) => [u.name, u.passwordHash])),
   });
   const live = new LiveHub(site, { batchMs: c.live.batchMs, maxQueueBytes: c.live.maxQueueKiB * 1024, maxClients: c.live.maxClients }, logger, snapshotJson);
   const requests: Record<string, number> = {};
   let connections = 0;
 
+  const refusedLogins = new RefusedLoginAudit((entry) => registry.history?.recordAudit(entry));
   const api: ApiContext = {
     site, commands, config, registry, auth, live, tls,
+    refusedLogin: (username, address, remote, reason) => refusedLogins.refused(username, address, remote, reason),
     notices: () => securityNotices(config, [...auth.defaultPasswordUsers], tls),
     openapi: () => openApiDocument(),
     metrics: () => {
@@ -188,6 +191,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     async close() {
       live.close();
       await app.close();
+      refusedLogins.close();
     },
   };
 }
@@ -227,6 +231,7 @@ function remoteOf(req: FastifyRequest): string {
 
 function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof SessionsFull) return new ApiError(503, 'sessions-full', error.message);
   if (error instanceof TooManyAttempts) return new ApiError(429, 'too-many-attempts', error.message, undefined, { 'retry-after': String(error.retryAfterS) });
   const e = error as { statusCode?: number; code?: string; message?: string };
   if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || (error instanceof SyntaxError && e.statusCode === 400)) {
