@@ -67,6 +67,8 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     // 20 more anonymous clients: still one log line for the kind, however many clients.
     for (let i = 0; i < 20; i++) await sub(['-t', '#', '-C', '1']);
     expect(logger.lines.filter((l) => String(l.msg).includes('anonymous clients are not allowed'))).toHaveLength(1);
+    // ... and every one counted for /metrics (kirchhoff_problems_total{adapter="mqtt-broker",kind="anonymous"}).
+    expect(gw.registry.problems!.counts().find((c) => c.source === 'mqtt-broker' && c.kind === 'anonymous')).toMatchObject({ count: 21, logged: 1 });
     // The demo's documented passwords are called out at start-up, once.
     expect(logger.lines.filter((l) => l.notice === 'mqtt-default-password' && l.level === 'error')).toHaveLength(1);
     // A viewer reads everything the gateway publishes.

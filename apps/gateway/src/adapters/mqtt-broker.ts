@@ -8,6 +8,7 @@ import type { AuthenticateError, Client } from 'aedes' with { 'resolution-mode':
 import type { Role } from '../http/auth';
 import { roleAtLeast } from '../http/auth';
 import { hashPassword, verifyPassword } from '../http/passwords';
+import type { ProblemLog } from '@kirchhoff/core';
 import type { Logger } from '../log';
 
 export interface BrokerUser {
@@ -45,6 +46,7 @@ export interface BrokerOptions {
   /** A permitted command publish, with who sent it; true when the gateway took it as a write. It is forwarded to subscribers as well. */
   readonly onCommand: (topic: string, payload: Buffer, origin: BrokerCommandOrigin) => boolean;
   readonly logger: Logger;
+  readonly problems: ProblemLog;
 }
 
 export interface EmbeddedBroker {
@@ -171,22 +173,6 @@ export class GuardedSocket extends Duplex {
   }
 }
 
-/** One line per kind of problem per minute, however many clients cause it. */
-class ProblemLog {
-  private readonly last = new Map<string, { atMs: number; suppressed: number }>();
-  constructor(private readonly logger: Logger) {}
-  warn(kind: string, message: string, fields: Record<string, unknown> = {}): void {
-    const now = Date.now();
-    const entry = this.last.get(kind);
-    if (entry && now - entry.atMs < 60_000) {
-      entry.suppressed++;
-      return;
-    }
-    this.last.set(kind, { atMs: now, suppressed: 0 });
-    this.logger.warn(message, entry?.suppressed ? { ...fields, suppressedSinceLast: entry.suppressed } : fields);
-  }
-}
-
 /** Marks an error whose refusal was already logged. */
 const LOGGED = Symbol('logged');
 type Publish = { topic: string; payload: Buffer | string; retain: boolean };
@@ -195,7 +181,8 @@ const connOf = (client: Client) => client.conn as GuardedSocket;
 
 export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
   const { Aedes } = await import('aedes');
-  const log = new ProblemLog(o.logger);
+  // One line per kind of refusal a minute however many clients cause it, each counted in /metrics.
+  const log = o.problems.source('mqtt-broker', o.logger);
   const users = new Map(o.users.map((u) => [u.name, u]));
   const gatewayPassword = randomBytes(32).toString('base64url');
   const identities = new WeakMap<GuardedSocket, Identity>();
@@ -265,7 +252,7 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
       const conn = connOf(client);
       const remote = conn.remote;
       const fail = (code: number, message: string, kind: string) => {
-        log.warn(`mqtt-${kind}`, `embedded MQTT broker refused ${remote}: ${message}`, { remote, clientId: client.id });
+        log.warn(kind, `embedded MQTT broker refused ${remote}: ${message}`, { remote, clientId: client.id });
         callback(refuse(code, message), false);
       };
       const gatewayId = o.gatewayClientIds.includes(client.id);
@@ -300,7 +287,7 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
       const problem = publishProblem(who, packet);
       if (problem) {
         // MQTT 3.1.1 cannot say no to a PUBLISH: the connection is closed (section 3.3.5).
-        log.warn('mqtt-acl', `embedded MQTT broker: ${who.name} at ${conn.remote} may not publish: ${problem}; disconnected`, { user: who.name, topic: packet.topic });
+        log.warn('acl', `embedded MQTT broker: ${who.name} at ${conn.remote} may not publish: ${problem}; disconnected`, { user: who.name, topic: packet.topic });
         return callback(Object.assign(new Error(problem), { [LOGGED]: true }));
       }
       if (!who.gateway && anyMatch(o.acl.commandTopics, packet.topic)) {
@@ -316,14 +303,14 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
     const conn: GuardedSocket = new GuardedSocket(
       socket,
       (index) => (index === 0 ? MAX_CONNECT_BYTES : identities.get(conn)?.gateway ? GATEWAY_MAX_PACKET_BYTES : o.maxPacketBytes),
-      (why) => log.warn('mqtt-packet-size', `embedded MQTT broker closed ${conn.remote}: ${why} (mqtt.broker.maxPacketKiB)`, { remote: conn.remote }),
+      (why) => log.warn('packet-size', `embedded MQTT broker closed ${conn.remote}: ${why} (mqtt.broker.maxPacketKiB)`, { remote: conn.remote }),
     );
     conn.on('error', () => undefined);
     broker.handle(conn);
   });
   // Refusals were logged by kind where they were decided; the rest is logged here.
-  broker.on('clientError', (client, error) => !(LOGGED in error) && log.warn('mqtt-client', `embedded MQTT broker: client ${client.id} at ${connOf(client).remote}: ${error.message}`));
-  broker.on('connectionError', (client, error) => !(LOGGED in error) && log.warn('mqtt-connection', `embedded MQTT broker: ${connOf(client).remote}: ${error.message}`));
+  broker.on('clientError', (client, error) => !(LOGGED in error) && log.warn('client', `embedded MQTT broker: client ${client.id} at ${connOf(client).remote}: ${error.message}`));
+  broker.on('connectionError', (client, error) => !(LOGGED in error) && log.warn('connection', `embedded MQTT broker: ${connOf(client).remote}: ${error.message}`));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => {

@@ -9,6 +9,7 @@ import type { GatewayConfig } from '../config/types';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 import type { SecurityNotice } from '../http/notices';
 import { BrokerUser, startBroker } from './mqtt-broker';
+import { problemsOf } from '../services/types';
 import type { AdapterDefinition } from './types';
 
 const TOPIC_ID = { pattern: /^[A-Za-z0-9_.-]*$/, patternDoc: "letters, digits, '_', '-' and '.' (no '/', '+', '#')" };
@@ -125,7 +126,7 @@ export const mqttAdapter: AdapterDefinition = {
     { name: 'MQTT publisher', endpoint: `${c.url || `mqtt://${c.broker.host}:${c.broker.port}`} (${modesText(c)})`, enabled: c.enabled },
   ],
   portKey: ({ mqtt: c }) => ({ key: 'mqtt.broker.port', port: c.broker.port }),
-  async start({ config, site, commands, logger }) {
+  async start({ config, site, commands, logger, registry }) {
     const c = config.mqtt;
     if (!c.enabled) return null;
     if (!c.url && !c.broker.enabled) {
@@ -153,7 +154,7 @@ export const mqttAdapter: AdapterDefinition = {
         acl: { gatewayTopics: acl.ownTopics, commandTopics: acl.commandTopics, openTopics: acl.openTopics },
         maxPacketBytes: c.broker.maxPacketKiB * 1024, maxRetained: c.broker.maxRetained, maxRetainedBytes: c.broker.maxRetainedKiB * 1024,
         onCommand: (topic, payload, origin) => (embedded && publisher ? publisher.command(topic, payload, origin) : false),
-        logger,
+        logger, problems: problemsOf(registry),
       })
       : null;
     const local = broker ? `mqtt://${c.broker.host === '0.0.0.0' || c.broker.host === '::' ? '127.0.0.1' : c.broker.host}:${broker.port}` : '';
