@@ -1,13 +1,12 @@
 // The `kirchhoff` command line: dispatches to the commands in commands/, turns usage and
 // configuration errors into one clear message and an exit code (never a stack trace).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { KirchhoffError } from '@kirchhoff/core';
 import { COMMANDS } from './commands';
 import { CliCommand, CliIo, UsageError } from './commands/types';
+import { SOFTWARE_VERSION } from './version';
 
 export function version(): string {
-  return (JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return SOFTWARE_VERSION;
 }
 
 function help(): string {

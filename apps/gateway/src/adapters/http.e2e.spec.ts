@@ -1,7 +1,9 @@
 // The demo gateway's HTTP API over real sockets: login and roles, values equal to the model,
 // writes through the command interface (and refused ones changing nothing), bad input answered
 // with the field named, server-sent events, /metrics as Prometheus text, /health, curl.
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { run, waitFor } from '@kirchhoff/test-support';
 import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
@@ -56,6 +58,9 @@ describe('gateway --demo: HTTP API', () => {
       const r = await call('GET', '/health');
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ status: 'ok', reasons: [] });
+      // The software version (package.json), not the model's change counter.
+      const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+      expect(r.body).toMatchObject({ version: pkg.version, modelVersion: gw.site.snapshot().version });
     });
 
     it('refuses data without a login, with a JSON error and WWW-Authenticate', async () => {
@@ -358,6 +363,10 @@ describe('gateway --demo: HTTP API', () => {
       const snap = gw.site.snapshot();
       expect(alarms.samples.reduce((n, s) => n + s.value, 0)).toBe(snap.alarms.length);
       expect(families.get('kirchhoff_adapter_clients')!.samples).toContainEqual({ labels: '{adapter="http"}', value: expect.any(Number) });
+      const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+      expect(families.get('kirchhoff_build_info')!.samples).toEqual([{ labels: `{version="${pkg.version}"}`, value: 1 }]);
+      const started = families.get('process_start_time_seconds')!.samples[0].value;
+      expect(Math.abs(started - (Date.now() / 1000 - process.uptime()))).toBeLessThan(5);
       for (const name of ['kirchhoff_bus_timeouts_total', 'kirchhoff_bus_crc_errors_total', 'kirchhoff_adapter_clients', 'kirchhoff_string_voltage_volts', 'process_resident_memory_bytes']) expect(families.has(name)).toBe(true);
     });
 

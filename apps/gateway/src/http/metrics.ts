@@ -1,6 +1,7 @@
 // The Prometheus /metrics page (text exposition format 0.0.4): bus counters, active alarms by
 // severity, string values, HTTP clients, the data logger's lag when one runs, process figures.
 import { SEVERITIES, type ProblemCount, type SiteSnapshot } from '@kirchhoff/core';
+import { SOFTWARE_VERSION } from '../version';
 
 export type MetricType = 'counter' | 'gauge';
 export interface Sample {
@@ -58,6 +59,8 @@ export function siteMetrics(s: MetricSources): Metric[] {
   const cpu = process.cpuUsage();
   return [
     g('kirchhoff_up', 'The gateway answers.', [{ value: 1 }]),
+    g('kirchhoff_build_info', 'The software version (value 1).', [{ labels: { version: SOFTWARE_VERSION }, value: 1 }]),
+    g('process_start_time_seconds', 'Start time of the process since the Unix epoch.', [{ value: Math.round((Date.now() - process.uptime() * 1000) / 10) / 100 }]),
     g('kirchhoff_site_info', 'Site identity (value 1).', [{ labels: { site: snap.info.name }, value: 1 }]),
     g('kirchhoff_uptime_seconds', 'Seconds since the site model started.', [{ value: Math.round((s.nowMs - snap.startedAtMs) / 1000) }]),
     c('kirchhoff_bus_requests_total', 'Battery-bus requests sent.', snap.bus.requests),

@@ -9,6 +9,7 @@ import { Auth, AuthUser, Role, roleAtLeast as roleOk } from './auth';
 import { ApiError, commandError } from './errors';
 import type { LiveHub } from './live';
 import type { SecurityNotice } from './notices';
+import { SOFTWARE_VERSION } from '../version';
 import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, P, params, ref, RELAY_SET, THRESHOLD_PATCH, TIME, UPS_CONTROL, UPS_SETTINGS, UPS_TEST } from './schemas';
 import { fromLogger, fromMemory, historyStore, timeRange } from './history';
 import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
@@ -151,14 +152,14 @@ export const ROUTES: readonly Route[] = [
   // --- service ------------------------------------------------------------------------------
   {
     method: 'GET', path: '/health', tag: 'service', access: 'public', summary: 'Liveness and a one-word state',
-    description: 'No login needed. status is ok, or degraded while the battery bus or the UPS does not answer, or no module reading is fresh.',
-    response: ok('The state.', { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, reasons: { type: 'array', items: { type: 'string' } }, uptimeS: { type: 'number' }, version: { type: 'number' } } }),
+    description: 'No login needed. status is ok, or degraded while the battery bus or the UPS does not answer, or no module reading is fresh. version is the software version; modelVersion counts changes of the site model.',
+    response: ok('The state.', { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, reasons: { type: 'array', items: { type: 'string' } }, uptimeS: { type: 'number' }, version: { type: 'string' }, modelVersion: { type: 'number' } } }),
     handler: ({ site }) => {
       const snap = site.snapshot();
       const reasons: string[] = [];
       for (const a of snap.alarms) if (a.kind === 'bus-failure' || a.kind === 'ups-communication-lost') reasons.push(a.message);
       if (snap.modules.length && !snap.modules.some((m) => m.voltageV.quality === 'fresh')) reasons.push('no fresh module reading');
-      return { status: reasons.length ? 'degraded' : 'ok', reasons, uptimeS: Math.round((site.now() - snap.startedAtMs) / 1000), version: snap.version };
+      return { status: reasons.length ? 'degraded' : 'ok', reasons, uptimeS: Math.round((site.now() - snap.startedAtMs) / 1000), version: SOFTWARE_VERSION, modelVersion: snap.version };
     },
   },
   {
