@@ -3,7 +3,7 @@
 export { createSnmpAgent } from './agent';
 export type { SnmpAgent, SnmpCounters } from './agent';
 export type { SnmpAgentOptions, CommunityOption, UserOption, SnmpLogger, Access } from './options';
-export { DEFAULT_COMMUNITIES, DEFAULT_PASSWORDS, securityWarnings } from './options';
+export { DEFAULT_COMMUNITIES, DEFAULT_PASSWORDS, isDefaultPassword, securityWarnings } from './options';
 export type { NotificationReceiver, NotificationStats } from './notifications';
 export type { AuthProtocol, PrivProtocol, SecurityLevel } from './usm';
 export { KIRCHHOFF_ENTERPRISE_OID, BMS_MIB, BMS_NOTIFICATIONS, BMS_NOTIFICATION_DEFS } from './bms-mib';

@@ -70,7 +70,15 @@ export interface SnmpAgentOptions {
 
 /** Communities and passwords found in tutorials, defaults and this project's demo. */
 export const DEFAULT_COMMUNITIES = ['public', 'private', 'community', 'snmp', 'admin', 'manager', 'secret'];
-export const DEFAULT_PASSWORDS = ['password', 'maplesyrup', 'authpassword', 'privpassword', '12345678', 'public12', 'kirchhoff-demo-auth', 'kirchhoff-demo-priv'];
+export const DEFAULT_PASSWORDS = ['password', 'maplesyrup', 'authpassword', 'privpassword', '12345678', 'public12', 'kirchhoff-demo-auth', 'kirchhoff-demo-priv',
+  // The placeholders of the shipped example configuration (apps/gateway/examples/site.yaml).
+  'change-this-auth-phrase', 'change-this-priv-phrase'];
+
+/** A default, published or placeholder (`change-this...`, `changeme`) v3 key, or the user's own name. */
+export function isDefaultPassword(password: string, userName: string): boolean {
+  const pw = password.toLowerCase();
+  return DEFAULT_PASSWORDS.includes(pw) || /^change[-_ ]?(this|me)/.test(pw) || pw === userName.toLowerCase();
+}
 
 export const stderrLogger: SnmpLogger = {
   info: (m) => process.stderr.write(`snmp: ${m}\n`),
@@ -139,7 +147,7 @@ export function securityWarnings(o: SnmpAgentOptions): string[] {
   for (const u of o.users ?? []) {
     if (u.securityLevel === 'noAuthNoPriv') out.push(`SNMPv3 user "${u.name}" has no authentication (noAuthNoPriv): anyone who knows the name gets ${u.access ?? 'read-only'} access.`);
     for (const [what, pw] of [['auth', u.auth?.password], ['priv', u.priv?.password]] as const) {
-      if (pw && (DEFAULT_PASSWORDS.includes(pw.toLowerCase()) || pw.toLowerCase() === u.name.toLowerCase())) {
+      if (pw && isDefaultPassword(pw, u.name)) {
         out.push(`SNMPv3 user "${u.name}" uses a default or published ${what} password: change it before connecting this gateway to a network.`);
       }
     }

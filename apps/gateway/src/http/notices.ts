@@ -3,6 +3,7 @@
 import type { GatewayConfig } from '../config/types';
 import { unauthenticatedJobs } from '../adapters/rccmd';
 import { mqttNotices } from '../adapters/mqtt';
+import { isDefaultPassword } from '@kirchhoff/snmp';
 
 export interface SecurityNotice {
   /** Stable id for programs: default-password, plain-http, snmp-v2c, ... */
@@ -33,6 +34,13 @@ export function securityNotices(config: GatewayConfig, defaultPasswordUsers: rea
         id: 'snmp-v2c', severity: known || c.access === 'read-write' ? 'critical' : 'warning', key: 'snmp.communities',
         message: `SNMP v2c community ${known ? `"${c.name}" (a well-known default)` : 'configured'} with ${c.access} access: v2c sends the community in clear text and cannot authenticate. Prefer SNMP v3 users (snmp.users, authPriv).`,
       });
+    }
+    // The example configuration ships placeholder keys: a site that copied it must not run on them unnoticed.
+    for (const u of config.snmp.users) {
+      const keys = [u.securityLevel !== 'noAuthNoPriv' && isDefaultPassword(u.authKey, u.name) ? 'authKey' : '', u.securityLevel === 'authPriv' && isDefaultPassword(u.privKey, u.name) ? 'privKey' : ''].filter(Boolean);
+      if (keys.length) {
+        out.push({ id: 'snmp-default-key', severity: 'critical', key: 'snmp.users', message: `SNMP v3 user ${u.name} uses a default, published or placeholder ${keys.join(' and ')}: anyone who read the documentation can read${u.access === 'read-write' ? ' and change' : ''} this site. Set your own keys in snmp.users.` });
+      }
     }
     for (const u of config.snmp.users.filter((x) => x.securityLevel === 'noAuthNoPriv')) {
       out.push({ id: 'snmp-noauth', severity: 'warning', key: 'snmp.users', message: `SNMP v3 user ${u.name} is noAuthNoPriv: no authentication, no privacy.` });
