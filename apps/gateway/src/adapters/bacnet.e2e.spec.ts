@@ -1,6 +1,8 @@
 // The demo gateway serves BACnet/IP: bacstack (an independent client) reads a module voltage and
 // the device's identity, and they equal the site model.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { freeUdpPort } from '@kirchhoff/test-support';
 import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
@@ -55,6 +57,9 @@ describe('gateway --demo: BACnet/IP', () => {
   it('names the Device after the site, with the configured vendor, and answers Who-Is', async () => {
     expect((await read(8, 4711, 77)).values[0].value).toBe(gw.site.snapshot().info.name);
     expect([(await read(8, 4711, 120)).values[0].value, (await read(8, 4711, 121)).values[0].value]).toEqual([1234, 'Acme Batteries']);
+    // The software version, as /health and --version say it (Firmware_Revision 44, Application_Software_Version 12).
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect([(await read(8, 4711, 44)).values[0].value, (await read(8, 4711, 12)).values[0].value]).toEqual([version, `Kirchhoff ${version}`]);
     const iAm = new Promise<{ deviceId: number; vendorId: number }>((resolve) => client.once('iAm', resolve));
     client.whoIs({ address: DEVICE });
     expect(await iAm).toMatchObject({ deviceId: 4711, vendorId: 1234 });

@@ -4,6 +4,7 @@ import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
 import { problemsOf } from '../services/types';
 import type { AdapterDefinition } from './types';
+import { SOFTWARE_VERSION } from '../version';
 
 const IP_PORT = { pattern: /^((\d{1,3}\.){3}\d{1,3}(:\d{1,5})?)?$/, patternDoc: 'a.b.c.d or a.b.c.d:port' };
 
@@ -52,6 +53,8 @@ export const bacnetAdapter: AdapterDefinition = {
       deviceName: c.deviceName || config.site.name,
       vendorId: c.vendorId,
       vendorName: c.vendorName,
+      firmwareRevision: SOFTWARE_VERSION,
+      applicationSoftwareVersion: `Kirchhoff ${SOFTWARE_VERSION}`,
       location: config.site.location,
       commands: c.writes ? commands : null,
       ...(c.dccPassword ? { dccPassword: c.dccPassword } : {}),

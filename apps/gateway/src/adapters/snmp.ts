@@ -4,6 +4,7 @@ import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
 import { problemsOf } from '../services/types';
 import type { AdapterDefinition } from './types';
+import { SOFTWARE_VERSION } from '../version';
 
 export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628 UPS-MIB, KIRCHHOFF-BMS-MIB, MIB-II system.', {
   enabled: bool('Serve SNMP.', false),
@@ -80,6 +81,7 @@ export const snmpAdapter: AdapterDefinition = {
       receivers,
       notificationIntervalMs: c.notificationIntervalMs,
       enterpriseNumber: c.enterpriseNumber,
+      agentVersion: `Kirchhoff ${SOFTWARE_VERSION}`,
       system: { name: config.site.name, location: config.site.location, contact: config.site.contact },
       logger,
       problems: problemsOf(registry),
