@@ -105,6 +105,12 @@ export class ChargeModeDetector {
     return this.states.map((st) => st.mode);
   }
 
+  /** Forgets what was seen (a gateway restart): hysteresis and decay windows start over. */
+  reset(): void {
+    this.tracks = [];
+    this.states = [];
+  }
+
   /** The last step's detail per string. */
   state(string: number): StringChargeState | undefined {
     return this.states[string - 1];

@@ -3,7 +3,7 @@
 import type { Site } from '@kirchhoff/core';
 import { BalancingEngine, BalancingOptions, BypassActuator } from './balancing';
 import { RunawayEngine, RunawayOptions, BreakerOutput } from './runaway';
-import { SocEngine, SocOptions } from './soc';
+import { SocEngine, SocOptions, SocPersistedState } from './soc';
 import { ChargeModeDetector, ChargeModeOptions } from './charge-mode';
 
 export * from './balancing';
@@ -34,6 +34,17 @@ export class BatteryEngines {
     this.balancing = new BalancingEngine(options.actuator, options.balancing);
     this.soc = new SocEngine(options.soc);
     this.runaway = new RunawayEngine(options.runaway, options.breaker);
+  }
+
+  /** What the engines keep across a restart (see SocPersistedState), or null before the first tick. */
+  persistedState(): SocPersistedState | null {
+    return this.soc.exportState();
+  }
+
+  /** As after a gateway restart: the detector starts over, the estimator from `state` (null: from nothing). */
+  restart(site: Site, state: SocPersistedState | null): boolean {
+    this.chargeMode.reset();
+    return this.soc.restoreState(state, site.snapshot());
   }
 
   /** One control step on the site's latest readings (call after each measurement cycle). */

@@ -35,7 +35,24 @@ interface StringEngineState {
   full: boolean;
   taperedSinceMs: number | null;
   lastLoadA: number | null;
+  /** When the string was last found full (ms), or null. */
+  lastFullMs: number | null;
 }
+
+/**
+ * What the estimator must remember across a gateway restart (a plain JSON value that the data
+ * logger keeps): a restart on day 7 of a charging pause must not start the rest over from a
+ * rest-voltage lookup.
+ */
+export interface SocPersistedState {
+  readonly version: 1;
+  readonly atMs: number;
+  readonly strings: readonly { readonly mode: ChargeMode; readonly modeSinceMs: number; readonly ahOut: number; readonly full: boolean; readonly lastFullMs: number | null }[];
+  readonly blocks: readonly { readonly socPercent: number | null; readonly restStartSoc: number; readonly restLossPercent: number; readonly measuredRatePercentPerS: number; readonly startSoc: number }[];
+}
+
+/** A gap in the readings longer than this is not coulomb-counted (what flowed meanwhile is unknown). */
+const MAX_COUNT_GAP_S = 900;
 
 const DECAY_SAMPLE_MS = 600_000;
 const DECAY_WINDOW_MS = 86_400_000;
@@ -61,11 +78,38 @@ export class SocEngine {
     };
   }
 
+  /** The state to keep across a restart, or null before the first step. */
+  exportState(): SocPersistedState | null {
+    if (this.lastMs === null) return null;
+    return {
+      version: 1,
+      atMs: this.lastMs,
+      strings: this.strings.map((st) => ({ mode: st.mode, modeSinceMs: st.modeSinceMs, ahOut: st.ahOut, full: st.full, lastFullMs: st.lastFullMs })),
+      blocks: this.blocks.map((b) => ({ socPercent: b.socPercent, restStartSoc: b.restStartSoc, restLossPercent: b.restLossPercent, measuredRatePercentPerS: b.measuredRatePercentPerS, startSoc: b.startSoc })),
+    };
+  }
+
+  /**
+   * Starts over (a gateway restart) from `state`, or from nothing when it is null or does not fit
+   * the site (other string or module counts): then the estimate starts as on a new site.
+   * The time between `state.atMs` and the next step counts as rest if the string was resting.
+   */
+  restoreState(state: SocPersistedState | null, snap: SiteSnapshot): boolean {
+    this.blocks = [];
+    this.strings = [];
+    this.lastMs = null;
+    if (!state || state.version !== 1 || state.blocks.length !== snap.modules.length || state.strings.length !== snap.strings.length) return false;
+    this.blocks = state.blocks.map((b) => ({ ...b, decay: [], baselineV: null }));
+    this.strings = state.strings.map((st) => ({ ...st, taperedSinceMs: null, lastLoadA: null }));
+    this.lastMs = state.atMs;
+    return true;
+  }
+
   /** One estimation step on the charge modes detected for this snapshot: writes SoC, SoC method and autonomy to `tx`. */
   step(snap: SiteSnapshot, tx: SiteTransaction, modes: readonly ChargeMode[]): void {
     if (this.blocks.length !== snap.modules.length) {
       this.blocks = snap.modules.map(() => ({ socPercent: null, restStartSoc: 100, restLossPercent: 0, decay: [], measuredRatePercentPerS: 0, startSoc: 100, baselineV: null }));
-      this.strings = snap.strings.map(() => ({ mode: 'unknown', modeSinceMs: tx.atMs, ahOut: 0, full: false, taperedSinceMs: null, lastLoadA: null }));
+      this.strings = snap.strings.map(() => ({ mode: 'unknown', modeSinceMs: tx.atMs, ahOut: 0, full: false, taperedSinceMs: null, lastLoadA: null, lastFullMs: null }));
     }
     const now = tx.atMs;
     const dtS = this.lastMs === null ? 0 : Math.max(0, (now - this.lastMs) / 1000);
@@ -85,7 +129,7 @@ export class SocEngine {
       st.modeSinceMs = now;
     }
     // Part of a recharge goes into gassing, not into the plates.
-    if (current !== null) st.ahOut -= (current * dtS * (current > 0 ? 0.9 : 1)) / 3600;
+    if (current !== null) st.ahOut -= (current * Math.min(dtS, MAX_COUNT_GAP_S) * (current > 0 ? 0.9 : 1)) / 3600;
 
     const methods = new Map<number, SocMethod>();
     if (mode === 'float' || mode === 'boost') {
@@ -95,6 +139,7 @@ export class SocEngine {
       // Full once tapered at float for a while; with no history (gateway just started) a string
       // already at float is taken as full at once.
       if (!st.full && (!history || now - st.taperedSinceMs >= this.opts.fullHoldS * 1000)) st.full = true;
+      if (st.full) st.lastFullMs = now;
     } else {
       st.full = false;
       st.taperedSinceMs = null;
