@@ -1,6 +1,6 @@
 // The gateway's configuration schema. Every network service is off unless turned on here;
 // `--demo` turns them all on at unprivileged ports (see demo-config.ts).
-import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEVERITIES, MAX_MODULES, MAX_STRINGS } from '@kirchhoff/core';
+import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEVERITIES, MAX_MODULES, MAX_STRINGS, defaultThresholds, type ThresholdSet } from '@kirchhoff/core';
 import { LOG_LEVELS } from '../log';
 import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './schema-dsl';
 import { MODBUS_SCHEMA } from '../adapters/modbus';
@@ -15,15 +15,27 @@ import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
 import { ACTIONS_SCHEMA } from '../services/actions/config';
 import { CHARGE_MODE_DEFAULTS } from '../engine/charge-mode';
 
-const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}) => obj(doc, {
-  ...extra,
-  warnHigh: num('Warning above this value.', { nullable: true, optional: true, unit }),
-  alarmHigh: num('Alarm above this value.', { nullable: true, optional: true, unit }),
-  warnLow: num('Warning below this value.', { nullable: true, optional: true, unit }),
-  alarmLow: num('Alarm below this value.', { nullable: true, optional: true, unit }),
-  hysteresis: num('A raised level clears only this far back inside its limit.', { min: 0, optional: true, unit }),
-  delayMs: int('The condition must hold this long before it is raised.', { min: 0, max: 86_400_000, optional: true, unit: 'ms' }),
-}, true);
+type ThresholdKind = Exclude<keyof ThresholdSet, 'sensors'>;
+const THRESHOLD_DEFAULTS = defaultThresholds();
+/** A kind's limits; each says the built-in value that applies when it is not given (sensors have none). */
+const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> = {}, kind?: ThresholdKind) => {
+  const d = (kind ? THRESHOLD_DEFAULTS[kind] : {}) as Record<string, number | null | undefined>;
+  const note = (f: string) => {
+    if (!kind) return '';
+    const v = d[f];
+    if (v === undefined || v === null) return ' Not given: not checked.';
+    return ` Not given: ${v}${kind === 'moduleVoltage' && f !== 'delayMs' ? ' (12 V blocks; scaled to the first string\'s module type)' : ''}.`;
+  };
+  return obj(doc, {
+    ...extra,
+    warnHigh: num(`Warning above this value.${note('warnHigh')}`, { nullable: true, optional: true, unit }),
+    alarmHigh: num(`Alarm above this value.${note('alarmHigh')}`, { nullable: true, optional: true, unit }),
+    warnLow: num(`Warning below this value.${note('warnLow')}`, { nullable: true, optional: true, unit }),
+    alarmLow: num(`Alarm below this value.${note('alarmLow')}`, { nullable: true, optional: true, unit }),
+    hysteresis: num(`A raised level clears only this far back inside its limit.${note('hysteresis')}`, { min: 0, optional: true, unit }),
+    delayMs: int(`The condition must hold this long before it is raised.${note('delayMs')}`, { min: 0, max: 86_400_000, optional: true, unit: 'ms' }),
+  }, true);
+};
 
 export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', {
   site: obj('What the site is called (shown in every protocol: sysName, BACnet device name, MQTT topics).', {
@@ -97,16 +109,16 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     name: str('Display name.'),
     function: str('What it is wired to.', { enum: RELAY_FUNCTIONS, default: 'general' }),
   }), { maxItems: 64, default: [] }),
-  thresholds: obj('Alarm thresholds per measurement kind. Absent limits are not checked.', {
-    moduleVoltage: threshold('Block voltage.', 'V'),
-    moduleTemperature: threshold('Block surface temperature.', 'degC'),
+  thresholds: obj('Alarm thresholds per measurement kind. A limit that is not given takes the built-in value its row states; null switches that limit off. Sensors have no built-in limits.', {
+    moduleVoltage: threshold('Block voltage.', 'V', {}, 'moduleVoltage'),
+    moduleTemperature: threshold('Block surface temperature.', 'degC', {}, 'moduleTemperature'),
     moduleResistance: threshold('Block Ri: absolute in ohm, or percent above the string mean or the commissioning baseline.', 'ohm or %', {
-      mode: str('How Ri is compared.', { enum: RESISTANCE_MODES, optional: true }),
-    }),
-    stringImbalance: threshold('Largest |block voltage - target| in a string.', 'V'),
-    stringCurrent: threshold('String DC current in float (float current too high).', 'A'),
-    stringRipple: threshold('String AC ripple current.', 'A'),
-    stringGroundFault: threshold('Differential (ground-fault) current.', 'A'),
+      mode: str(`How Ri is compared. Not given: ${THRESHOLD_DEFAULTS.moduleResistance.mode}.`, { enum: RESISTANCE_MODES, optional: true }),
+    }, 'moduleResistance'),
+    stringImbalance: threshold('Largest |block voltage - target| in a string.', 'V', {}, 'stringImbalance'),
+    stringCurrent: threshold('String DC current in float (float current too high).', 'A', {}, 'stringCurrent'),
+    stringRipple: threshold('String AC ripple current.', 'A', {}, 'stringRipple'),
+    stringGroundFault: threshold('Differential (ground-fault) current.', 'A', {}, 'stringGroundFault'),
     sensors: map('Per sensor id.', /^[1-9]\d*$/, 'sensor ids (1, 2, ...)', threshold('A sensor\'s thresholds, in its unit.', 'sensor unit')),
   }),
   modbus: MODBUS_SCHEMA,
