@@ -13,6 +13,9 @@ import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
+import { ProblemLog } from '@kirchhoff/core';
+import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { EmbeddedBroker, startBroker } from './mqtt-broker';
 
 const EPHEMERAL = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'bacnet.port=0', 'http.port=0', 'http.host=127.0.0.1', 'mqtt.broker.port=0', 'rccmd.enabled=false'];
 const SITE = 'kirchhoff-demo-site';
@@ -142,5 +145,38 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     await pub([...OPERATOR, '-r', '-n', '-t', 'flood/0']);
     expect((await pub([...OPERATOR, '-r', '-t', 'flood/5', '-f', file])).code).toBe(0);
     expect(await retainedTopics('flood/#')).toEqual(['flood/1', 'flood/2', 'flood/3', 'flood/4', 'flood/5']);
+  }, 30_000);
+});
+
+describeWithTools(['mosquitto_pub'], 'embedded MQTT broker on its own: retained count limit and Sparkplug commands', () => {
+  const handed: [string, string, string][] = [];
+  let broker: EmbeddedBroker;
+  beforeAll(async () => {
+    broker = await startBroker({
+      host: '127.0.0.1', port: 0, users: DEMO_HTTP_USERS, gatewayClientIds: ['kirchhoff-s', 'kirchhoff-s-spb'],
+      acl: { gatewayTopics: ['kirchhoff/s/#', 'spBv1.0/g/+/s', 'spBv1.0/g/+/s/#'], commandTopics: ['kirchhoff/s/relay/+/set', 'spBv1.0/g/NCMD/s', 'spBv1.0/g/DCMD/s/+'], openTopics: ['homeassistant/status'] },
+      // maxRetained lowered to 2 here so the count limit shows with three messages (production default 1000).
+      maxPacketBytes: 256 * 1024, maxRetained: 2, maxRetainedBytes: 1024 * 1024,
+      onCommand: (topic, _payload, origin) => (handed.push([topic, origin.principal, origin.remote.split(':')[0]]), true),
+      logger: memoryLogger(), problems: new ProblemLog(),
+    });
+  }, 30_000);
+  afterAll(() => broker?.close());
+  const pub = (args: string[]) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-q', '1', ...OPERATOR, ...args], { timeoutMs: 10_000 });
+
+  it('refuses the retained message beyond mqtt.broker.maxRetained', async () => {
+    expect((await pub(['-r', '-t', 'a', '-m', '1'])).code).toBe(0);
+    expect((await pub(['-r', '-t', 'b', '-m', '2'])).code).toBe(0);
+    expect((await pub(['-r', '-t', 'c', '-m', '3'])).code).not.toBe(0);
+    // Replacing a kept one is not a new one.
+    expect((await pub(['-r', '-t', 'b', '-m', '22'])).code).toBe(0);
+  }, 30_000);
+
+  it('hands Sparkplug DCMD and NCMD from an operator to the gateway with the operator\'s name; a viewer\'s are refused', async () => {
+    expect((await pub(['-t', 'spBv1.0/g/DCMD/s/relays', '-m', 'x'])).code).toBe(0);
+    expect((await pub(['-t', 'spBv1.0/g/NCMD/s', '-m', 'x'])).code).toBe(0);
+    const viewer = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-q', '1', ...VIEWER, '-t', 'spBv1.0/g/DCMD/s/relays', '-m', 'x'], { timeoutMs: 10_000 });
+    expect(viewer.code).not.toBe(0);
+    expect(handed).toEqual([['spBv1.0/g/DCMD/s/relays', 'operator', '127.0.0.1'], ['spBv1.0/g/NCMD/s', 'operator', '127.0.0.1']]);
   }, 30_000);
 });

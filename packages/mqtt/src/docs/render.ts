@@ -54,6 +54,8 @@ export function renderTopicsMarkdown(): string {
   out.push('');
   out.push('Command error codes: `too-large` (over `maxCommandBytes`, not read), `invalid` (not JSON, wrong type, unknown field, inconsistent limits), `not-found` (no such relay or threshold), `forbidden` (this protocol may not write).');
   out.push('');
+  out.push('Who may command: through an external broker (`commandIntake: subscribe`, the default), whoever that broker lets publish on the command topics; MQTT 3.1.1 does not tell a subscriber who published, so the audit names the publisher\'s client id. Through the gateway\'s embedded broker (`commandIntake: handed`), only users with the operator or admin role (`mqtt.broker.users`) may publish commands (`.../set`, Sparkplug NCMD and DCMD), and the audit names that user and its address; nobody but the gateway publishes under its own topics. `publisherAcl(site, options)` gives the topic filters for any broker\'s access control.');
+  out.push('');
   out.push('## Values');
   for (const e of ENTITY_TABLE) {
     out.push('');
