@@ -17,6 +17,8 @@ export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /
     minVersion: str('Oldest TLS version accepted.', { enum: ['TLSv1.2', 'TLSv1.3'], default: 'TLSv1.2' }),
   }),
   users: usersKey('Who may log in. Roles: viewer reads; operator also acknowledges alarms, switches relays and sets thresholds; admin may do everything.'),
+  maxConnections: int('Open connections in all; when reached, a new connection closes the least recently active idle one (of the address holding the most).', { min: 1, max: 100_000, default: 1024 }),
+  maxConnectionsPerAddress: int('Open connections from one client address; further ones are closed at once (so one address cannot lock others out).', { min: 1, max: 100_000, default: 64 }),
   sessionTtlMin: int('A session token expires after this long unused.', { min: 1, max: 10_080, default: 480, unit: 'min' }),
   sessionMaxLifetimeH: int('A session token expires this long after its login, however much it is used.', { min: 1, max: 8760, default: 24, unit: 'h' }),
   maxSessionsPerUser: int('Sessions one user may have open; a further login closes that user\'s oldest session (never another user\'s).', { min: 1, max: 1000, default: 16 }),
@@ -32,6 +34,8 @@ export interface HttpConfig {
   enabled: boolean; host: string; port: number;
   tls: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
   users: HttpUserConfig[];
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
   sessionTtlMin: number;
   sessionMaxLifetimeH: number;
   maxSessionsPerUser: number;

@@ -8,6 +8,8 @@ import { KirchhoffError } from '@kirchhoff/core';
 import type { AdapterContext } from '../adapters/types';
 import { DEMO_HTTP_USERS } from './demo-users';
 import { RefusedLoginAudit } from './login-audit';
+import { ConnectionGuard } from './connections';
+import { problemsOf } from '../services/types';
 import { Auth, AuthUser, roleAtLeast, SessionsFull, TooManyAttempts } from './auth';
 import { ApiError, schemaError, SchemaViolation } from './errors';
 import { LiveHub } from './live';
@@ -30,7 +32,6 @@ export interface RunningHttpApi {
   close(): Promise<void>;
 }
 
-const MAX_CONNECTIONS = 1024;
 /**
  * TLS 1.2 suites offered: ECDHE key exchange (forward secrecy) with AEAD ciphers only, as in
  * Mozilla's "intermediate" server profile. TLS 1.3 suites are all forward-secret and stay as Node sets them.
@@ -74,7 +75,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
   });
   const live = new LiveHub(site, { batchMs: c.live.batchMs, maxQueueBytes: c.live.maxQueueKiB * 1024, maxClients: c.live.maxClients }, logger, snapshotJson);
   const requests: Record<string, number> = {};
-  let connections = 0;
+  const guard = new ConnectionGuard({ maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress }, problemsOf(registry).source('http', logger));
 
   const refusedLogins = new RefusedLoginAudit((entry) => registry.history?.recordAudit(entry));
   const api: ApiContext = {
@@ -85,7 +86,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     metrics: () => {
       const lag = registry.history?.stats().lagMs ?? null;
       return renderMetrics(siteMetrics({
-        snapshot: site.snapshot(), clients: { ...registry.adapterClients?.(), http: connections, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
+        snapshot: site.snapshot(), clients: { ...registry.adapterClients?.(), http: guard.size, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
         httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(), problems: registry.problems?.counts() ?? [],
       }));
     },
@@ -176,12 +177,8 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
   // The peer's address is read when the connection opens: a client that resets at once would
   // otherwise be audited from `undefined:0` (issue 19 point 8).
   app.server.on('connection', (socket: Socket) => remotes.set(socket, peerOf(socket)));
-  // Beyond this many open sockets new ones are closed at once, before they cost anything.
-  app.server.maxConnections = MAX_CONNECTIONS;
-  app.server.on('connection', (socket: Socket) => {
-    connections++;
-    socket.once('close', () => connections--);
-  });
+  // Caps per address and in all, checked when a socket opens, before it costs anything.
+  guard.attach(app.server);
   for (const extend of HTTP_EXTENSIONS) extend(app, api);
   await app.listen({ host: c.host, port: c.port });
   const addr = app.server.address() as AddressInfo;
