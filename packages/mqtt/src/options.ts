@@ -4,6 +4,9 @@ import { CommandInterface, CommandOrigin, KirchhoffError, SiteSnapshot } from '@
 import type { TlsFiles } from './connection';
 import { DEFAULT_DEADBANDS, Deadbands, slug } from './table';
 
+/** Longest reconnect wait: a broker back after an outage is used again within this (plus jitter down). */
+export const DEFAULT_RECONNECT_MAX_MS = 5000;
+
 export interface MqttLogger {
   info(message: string, context?: Record<string, unknown>): void;
   warn(message: string, context?: Record<string, unknown>): void;
@@ -134,7 +137,7 @@ export function resolveOptions(o: MqttPublisherOptions, snap: SiteSnapshot): Res
     keepaliveS: positive('keepaliveS', o.keepaliveS, 30, 0),
     connectTimeoutMs: positive('connectTimeoutMs', o.connectTimeoutMs, 10_000, 100),
     reconnectMinMs,
-    reconnectMaxMs: Math.max(reconnectMinMs, positive('reconnectMaxMs', o.reconnectMaxMs, 60_000, 10)),
+    reconnectMaxMs: Math.max(reconnectMinMs, positive('reconnectMaxMs', o.reconnectMaxMs, DEFAULT_RECONNECT_MAX_MS, 10)),
     siteId,
     topicPrefix: o.topicPrefix ?? 'kirchhoff',
     ...modes,

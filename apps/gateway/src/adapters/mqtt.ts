@@ -28,7 +28,7 @@ export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, H
   protocolVersion: int('4 = MQTT 3.1.1, 5 = MQTT 5 (the embedded broker speaks 3.1.1 only).', { oneOf: [4, 5], default: 4 }),
   keepaliveS: int('Keep-alive interval; 0 = off.', { min: 0, max: 65_535, default: 30, unit: 's' }),
   reconnectMinMs: int('First reconnect delay; it doubles on each failure.', { min: 10, max: 600_000, default: 1000, unit: 'ms' }),
-  reconnectMaxMs: int('Longest reconnect delay.', { min: 10, max: 3_600_000, default: 60_000, unit: 'ms' }),
+  reconnectMaxMs: int('Longest reconnect delay: also the longest the publisher stays away from a broker that is back.', { min: 10, max: 3_600_000, default: 5000, unit: 'ms' }),
   tls: obj('Certificates for mqtts:// and wss://.', {
     ca: str('CA certificate file (PEM) to trust; empty = the system CAs.', { default: '' }),
     cert: str('Client certificate file (PEM); empty = none.', { default: '' }),
@@ -191,6 +191,8 @@ export const mqttAdapter: AdapterDefinition = {
     }
     if (c.url && /^(mqtt|ws):/.test(c.url) && c.password) logger.warn(`mqtt.password is sent in clear text over ${c.url.split(':')[0]}://: use mqtts:// or wss://`);
     logger.info(`publishing ${modesText(c)} to ${url} as site ${publisher.siteId}`);
+    const running = publisher;
+    registry.mqttPublisher = () => running.stats();
     if (broker) {
       if (!c.broker.users.length) logger.info('mqtt.broker.users is empty: only the gateway itself can connect to the embedded broker (add users with kirchhoff hash-password)');
       for (const n of mqttNotices(config)) logger[n.severity === 'critical' ? 'error' : 'warn'](n.message, { notice: n.id, key: n.key });
@@ -202,6 +204,7 @@ export const mqttAdapter: AdapterDefinition = {
       ],
       clients: () => ({ ...(broker ? { 'mqtt-broker': broker.clients() } : {}) }),
       close: async () => {
+        if (registry.mqttPublisher) delete registry.mqttPublisher;
         await publisher.close();
         await broker?.close();
       },

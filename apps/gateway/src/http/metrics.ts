@@ -44,6 +44,8 @@ export interface MetricSources {
   readonly nowMs: number;
   /** Hostile or broken input counted by the adapters' rate-limited log. */
   readonly problems?: readonly ProblemCount[];
+  /** The MQTT publisher's messages that will never be sent, and those waiting; absent without MQTT. */
+  readonly mqtt?: { readonly dropped: number; readonly queued: number };
 }
 
 export function siteMetrics(s: MetricSources): Metric[] {
@@ -82,6 +84,8 @@ export function siteMetrics(s: MetricSources): Metric[] {
     { name: 'kirchhoff_http_requests_total', help: 'HTTP requests answered, by status class.', type: 'counter', samples: Object.entries(s.httpRequests).map(([code, value]) => ({ labels: { code }, value })) },
     { name: 'kirchhoff_problems_total', help: 'Hostile or broken input (bad frames, refused connections, bad datagrams), by adapter and kind.', type: 'counter', samples: (s.problems ?? []).map((p) => ({ labels: { adapter: p.source, kind: p.kind }, value: p.count })) },
     { name: 'kirchhoff_problem_log_lines_total', help: 'Log lines written for those problems (at most one per adapter and kind a minute; the rest are only counted).', type: 'counter', samples: (s.problems ?? []).map((p) => ({ labels: { adapter: p.source, kind: p.kind }, value: p.logged })) },
+    { name: 'kirchhoff_mqtt_dropped_total', help: 'MQTT messages the publisher dropped (its buffer full while the broker was away or slow); they are never sent.', type: 'counter', samples: s.mqtt ? [{ value: s.mqtt.dropped }] : [] },
+    g('kirchhoff_mqtt_queued', 'MQTT messages waiting for the broker.', s.mqtt ? [{ value: s.mqtt.queued }] : []),
     g('kirchhoff_logger_lag_seconds', 'How far the data logger\'s newest stored sample lags the site.', s.loggerLagS === null ? [] : [{ value: s.loggerLagS }]),
     g('process_resident_memory_bytes', 'Resident memory size.', [{ value: mem.rss }]),
     g('nodejs_heap_size_used_bytes', 'V8 heap used.', [{ value: mem.heapUsed }]),

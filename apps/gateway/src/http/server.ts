@@ -1,5 +1,6 @@
 // The HTTP API server (Fastify): registers the route table with its schemas, authenticates and
 // authorises every request by role, answers every error as JSON, and serves HTTPS when configured.
+import type { PublisherStats } from '@kirchhoff/mqtt';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import Ajv from 'ajv';
@@ -88,6 +89,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
       return renderMetrics(siteMetrics({
         snapshot: site.snapshot(), clients: { ...registry.adapterClients?.(), http: guard.size, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
         httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(), problems: registry.problems?.counts() ?? [],
+        ...(registry.mqttPublisher ? { mqtt: mqttFigures(registry.mqttPublisher()) } : {}),
       }));
     },
   };
@@ -253,4 +255,8 @@ function announce(ctx: AdapterContext, auth: Auth, api: ApiContext, addr: Addres
     logger.warn('the gateway\'s command policy does not include http: commands through the API are refused until it does');
   }
   if (config.http.metricsPublic) logger.info('/metrics answers without a login (http.metricsPublic)');
+}
+
+function mqttFigures(stats: PublisherStats): { dropped: number; queued: number } {
+  return { dropped: stats.dropped, queued: (stats.json?.queued ?? 0) + (stats.sparkplug?.queued ?? 0) };
 }

@@ -2,6 +2,7 @@
 // one file per service in this folder, started in SERVICES order before the protocol adapters,
 // stopped in reverse. Services that others need register themselves in the shared registry.
 import { ProblemLog, type CommandInterface, type Site } from '@kirchhoff/core';
+import type { PublisherStats } from '@kirchhoff/mqtt';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { SerialLines, UpsSource } from './sources';
@@ -23,6 +24,8 @@ export interface ServiceRegistry {
   serialLines?: SerialLines;
   /** Connected clients per adapter figure, set by the gateway once adapters run (for /metrics). */
   adapterClients?: () => Readonly<Record<string, number>>;
+  /** The MQTT publisher's figures (messages dropped and queued, for /metrics), while it runs. */
+  mqttPublisher?: () => PublisherStats;
   /** Hostile or broken input, counted per adapter and kind (for /metrics), one log line per kind a minute. */
   problems?: ProblemLog;
   [name: string]: unknown;
