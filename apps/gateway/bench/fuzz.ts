@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     const listeners = rig.listeners.filter((l) => !ONLY || ONLY.includes(l.name));
     // Warm-up: every listener once (JIT, buffers, TLS contexts), then the baseline RSS.
     const warm = await Promise.all(listeners.map((l) => fuzzListener(l, { seed: SEED ^ 0x5a5a, inputs: () => 500, probeEvery: 100 })));
+    for (const r of warm.filter((x) => x.failure)) console.log(`  warm-up ${r.name}: ${r.failure}`);
     const baseline = Object.fromEntries(Object.entries(rig.processes).map(([n, p]) => [n, p.rssKb()]));
     const linesAtStart = Object.fromEntries(Object.entries(rig.processes).map(([n, p]) => [n, p.lines()]));
     console.log(`warm-up: ${warm.reduce((a, r) => a + r.inputs, 0)} inputs, ${warm.reduce((a, r) => a + r.crashes + r.hangs, 0)} failures; baseline RSS ${Object.entries(baseline).map(([n, kb]) => `${n} ${(kb / 1024).toFixed(1)} MB`).join(', ')}`);
