@@ -2,7 +2,7 @@
 // the demo simulation), evaluates alarms, executes commands, and starts the protocol services
 // the configuration enables.
 import {
-  Command, CommandError, CommandExecutor, CommandInterface, CommandPolicy, CommandResult, MODULE_TYPES, Site, ThresholdSet,
+  Command, CommandError, CommandExecutor, CommandInterface, CommandPolicy, CommandResult, Site, ThresholdSet,
   defaultThresholds, moduleLabel,
 } from '@kirchhoff/core';
 import type { GatewayConfig, ThresholdConfig } from './config/types';
@@ -38,16 +38,13 @@ export interface GatewayOptions {
   readonly cycleMs?: number;
 }
 
-/** Module-voltage defaults are for 12 V blocks: scale them to the site's first module type. */
+/** Defaults scaled to the site's first module type and capacity (per cell, per 100 Ah), then the configured values. */
 function thresholdsFor(config: GatewayConfig): ThresholdSet {
-  const d = defaultThresholds();
-  const scale = MODULE_TYPES[config.strings[0].moduleType].blockNominalV / 12;
-  const mv = d.moduleVoltage;
-  const scaled = { ...mv, warnHigh: mv.warnHigh! * scale, alarmHigh: mv.alarmHigh! * scale, warnLow: mv.warnLow! * scale, alarmLow: mv.alarmLow! * scale, hysteresis: mv.hysteresis * scale };
+  const d = defaultThresholds(config.strings[0].moduleType, config.strings[0].capacityAh);
   const t = config.thresholds;
   const over = <T>(base: T, c: ThresholdConfig): T => ({ ...base, ...Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)) });
   return {
-    moduleVoltage: over(scaled, t.moduleVoltage),
+    moduleVoltage: over(d.moduleVoltage, t.moduleVoltage),
     moduleTemperature: over(d.moduleTemperature, t.moduleTemperature),
     moduleResistance: over(d.moduleResistance, t.moduleResistance),
     stringImbalance: over(d.stringImbalance, t.stringImbalance),

@@ -86,7 +86,7 @@ describeWithTools(['mbpoll', 'snmpget', 'mosquitto_sub'], 'one module voltage th
   }, 60_000);
 });
 
-describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo site', () => {
+describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo site, with a lost module in the same string', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-product-'));
   const KEY = 'product-e2e-key-0123456789';
   const arrivals: Record<string, number> = {};
@@ -145,7 +145,8 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
       'rccmd.senderId=site-gw', `rccmd.hmacKey=${KEY}`,
       `rccmd.jobs=[{name: runaway-shutdown, trigger: thermal-runaway, timing: immediately, kind: shutdown, targets: ['127.0.0.1:${listener.ports().udp}']}]`,
     ]));
-    gw = await startGateway(config, { logger: memoryLogger('info'), faults: [parseFault('thermal-runaway:1:5@5')] });
+    // A lost module elsewhere in the runaway's string must not switch the protection off (issue 13).
+    gw = await startGateway(config, { logger: memoryLogger('info'), faults: [parseFault('module-lost:1:12@0'), parseFault('thermal-runaway:1:5@5')] });
     gw.site.subscribe((e) => {
       if (e.type === 'alarm' && e.action === 'raised' && e.alarm.kind === 'thermal-runaway') alarmAtMs ||= Date.now();
       if (e.type === 'values' && e.changes.some((c) => c.entity.kind === 'relay' && c.entity.id === 1 && c.value === true)) note('breaker-relay');

@@ -42,6 +42,39 @@ describe('kirchhoff simulate', () => {
     expect(r.summary.alarmsRaised).toContain('balancing-disabled');
   });
 
+  it('--json events: the runaway trip, the breaker relay and its confirmation at simulated times; per-block truth beside the estimate', async () => {
+    const { out } = await simulate('--strings', '1', '--modules', '10', '--hours', '8', '--seed', '4', '--ambient', '30', '--deadband', '0.005',
+      '--interval', '1800', '--fault', 'module-lost:1:2@600', '--fault', 'thermal-runaway:1:6@3600', '--json');
+    const r = JSON.parse(out) as SimulateReport;
+    const types = r.events.map((e) => e.type);
+    expect(types).toEqual(expect.arrayContaining(['alarm-raised', 'breaker-trip', 'relay-on', 'breaker-confirmed']));
+    const trip = r.events.find((e) => e.type === 'breaker-trip')!;
+    const raised = r.events.find((e) => e.type === 'alarm-raised' && e.kind === 'thermal-runaway')!;
+    const relay = r.events.find((e) => e.type === 'relay-on')!;
+    expect(trip.atS).toBeGreaterThan(3600);
+    expect([raised.atS, relay.atS]).toEqual([trip.atS, trip.atS]);
+    expect(raised.entity).toBe('S1-M6');
+    expect(r.events.find((e) => e.type === 'alarm-raised' && e.kind === 'module-lost')).toMatchObject({ atS: 600, entity: 'S1-M2' });
+    // Times only go forward.
+    expect(r.events.map((e) => e.atS)).toEqual([...r.events.map((e) => e.atS)].sort((a, b) => a - b));
+    // 17 samples (0, 0.5 h, ... 8 h) of 10 blocks; the lost module has no estimate, the others read within 1 mV and 0.1 K.
+    expect(r.blocks.length).toBe(17 * 10);
+    const first = r.blocks.filter((b) => b.atS === 1800);
+    expect(first[1].estimate.voltageV).toBeNull();
+    for (const b of first.filter((x) => x.module !== 2)) {
+      expect(Math.abs((b.estimate.voltageV as number) - b.truth.voltageV)).toBeLessThanOrEqual(0.0016);
+      expect(Math.abs((b.estimate.temperatureC as number) - b.truth.temperatureC)).toBeLessThanOrEqual(0.11);
+      expect(b.truth.temperatureC).toBeGreaterThan(29);
+    }
+  });
+
+  it('--charger rest runs the string with the charger off', async () => {
+    const { out } = await simulate('--strings', '1', '--modules', '4', '--hours', '2', '--charger', 'rest', '--json');
+    const r = JSON.parse(out) as SimulateReport;
+    expect(r.hours[2].strings[0].currentA).toBe(0);
+    expect(r.hours[2].strings[0].chargeMode).not.toBe('float');
+  });
+
   it('prints a table without --json', async () => {
     const { out } = await simulate('--strings', '1', '--modules', '4', '--hours', '1');
     expect(out).toMatch(/^hour\s+S1 spread mV/);
@@ -57,6 +90,9 @@ describe('kirchhoff simulate', () => {
     [['--strings', '1', '--modules', '2', '--hours', '1', '--fault', 'ground-fault'], /not simulated by the string physics/],
     [['--strings', '1', '--modules', '2', '--hours', '1', '--fault', 'weak-block:1:3'], /module 3 does not exist/],
     [['--strings', '1', '--modules', '2', '--hours', '1', '--bogus'], /Unknown option/],
+    [['--strings', '1', '--modules', '2', '--hours', '1', '--ambient', 'hot'], /--ambient must be deg C -20..60/],
+    [['--strings', '1', '--modules', '2', '--hours', '1', '--deadband', '0.5'], /--deadband must be volts 0.001..0.1/],
+    [['--strings', '1', '--modules', '2', '--hours', '1', '--interval', '1'], /--interval must be whole seconds 10..86400/],
   ])('rejects %j with a usage error', async (args, message) => {
     await expect(simulate(...(args as string[]))).rejects.toThrow(UsageError);
     await expect(simulate(...(args as string[]))).rejects.toThrow(message as RegExp);

@@ -1,7 +1,7 @@
 // `kirchhoff simulate`: runs the string physics and the battery engines on a virtual clock and
 // reports, hour by hour, each string's spread, mean SoC and active alarms.
 import { parseArgs } from 'node:util';
-import { Alarm, isModuleType, MAX_MODULES, MAX_STRINGS, ModuleType, SiteSnapshot } from '@kirchhoff/core';
+import { Alarm, EntityRef, isModuleType, Measurement, MAX_MODULES, MAX_STRINGS, ModuleType, SiteSnapshot } from '@kirchhoff/core';
 import { FaultSpec, parseFault } from '../demo/faults';
 import { ChargerSetting, PHYSICS_FAULT_KINDS, SimulatedSite } from '../physics';
 import { CliCommand, CliIo, UsageError } from './types';
@@ -12,7 +12,11 @@ const USAGE = `usage: kirchhoff simulate --strings S --modules M --hours H [opti
   --hours H              simulated hours
   --initial-spread VOLTS initial float voltage spread, +-VOLTS around the mean (default 0.15)
   --balancing on|off     balancing engine (default on)
-  --charger MODE         float | boost | off | discharge:AMPS (load per string; default float)
+  --charger MODE         float | boost | rest (charger off, intermittent charging) | discharge:AMPS
+                         (load per string; default float)
+  --ambient C            room temperature, deg C (default 25)
+  --deadband V           balancing deadband, volts (default 0.005, the production default)
+  --interval S           per-block truth and estimate every S simulated seconds in --json (default 3600)
   --fault SPEC           KIND[:string[:module]][@START[-END]] (seconds), repeatable; kinds:
                          ${PHYSICS_FAULT_KINDS.join(', ')}
   --module-type TYPE     C20 (default), C23, C30, C40, C41
@@ -32,11 +36,37 @@ export interface SimulateHourString {
   readonly alarms: readonly { kind: string; severity: string; entity: string; message: string }[];
 }
 
+/** Something that happened, at its simulated time (seconds after the start). */
+export interface SimulateEvent {
+  readonly atS: number;
+  readonly type: 'alarm-raised' | 'alarm-cleared' | 'relay-on' | 'relay-off' | 'breaker-trip' | 'breaker-confirmed' | 'breaker-not-confirmed' | 'breaker-reset' | 'charge-mode';
+  /** charge-mode: the string's new mode (a discharge begins, a recharge or float follows). */
+  readonly mode?: string;
+  readonly kind?: string;
+  readonly severity?: string;
+  readonly entity?: string;
+  readonly relay?: number;
+  readonly message: string;
+}
+
+/** One block at one time: the physics' truth beside what the modules measured and the engines estimated. */
+export interface SimulateBlockSample {
+  readonly atS: number;
+  readonly string: number;
+  readonly module: number;
+  readonly truth: { readonly voltageV: number; readonly temperatureC: number; readonly cellCurrentA: number; readonly socPercent: number };
+  readonly estimate: { readonly voltageV: number | null; readonly temperatureC: number | null; readonly socPercent: number | null };
+}
+
 export interface SimulateReport {
   readonly strings: number;
   readonly modulesPerString: number;
   readonly moduleType: ModuleType;
   readonly hours: readonly { hour: number; strings: readonly SimulateHourString[] }[];
+  /** Every alarm raise/clear, relay change and breaker trip/confirmation, in order. */
+  readonly events: readonly SimulateEvent[];
+  /** Per-block truth and estimate every `interval` seconds. */
+  readonly blocks: readonly SimulateBlockSample[];
   readonly summary: {
     /** The largest spreadV over all strings at the end. */
     readonly finalSpreadV: number | null;
@@ -58,10 +88,18 @@ function positiveInt(name: string, text: string | undefined, max: number): numbe
 
 function parseCharger(text: string): ChargerSetting {
   if (text === 'float' || text === 'boost' || text === 'off') return { mode: text };
+  if (text === 'rest') return { mode: 'off' };
   const m = /^discharge:(\d+(?:\.\d+)?)$/.exec(text);
   if (m && Number(m[1]) > 0) return { mode: 'discharge', currentA: Number(m[1]) };
-  throw new UsageError(`--charger must be float, boost, off or discharge:AMPS (e.g. discharge:10), got ${JSON.stringify(text)}`);
+  throw new UsageError(`--charger must be float, boost, rest (or off) or discharge:AMPS (e.g. discharge:10), got ${JSON.stringify(text)}`);
 }
+
+function entityText(e: EntityRef): string {
+  return e.kind === 'module' ? `S${e.string}-M${e.module}` : e.kind === 'string' ? `S${e.string}` : e.kind === 'relay' || e.kind === 'input' || e.kind === 'sensor' ? `${e.kind} ${e.id}` : e.kind;
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+const freshValue = (m: Measurement) => (m.quality === 'fresh' ? m.value : null);
 
 function alarmBelongs(a: Alarm, string: number): boolean {
   const e = a.entity;
@@ -79,7 +117,7 @@ function hourEntry(snap: SiteSnapshot, hour: number): { hour: number; strings: S
       chargeMode: s.chargeMode,
       currentA: s.dcCurrentA.value,
       alarms: snap.alarms.filter((a) => alarmBelongs(a, s.string)).map((a) => ({
-        kind: a.kind, severity: a.severity, entity: a.entity.kind === 'module' ? `S${a.entity.string}-M${a.entity.module}` : a.entity.kind === 'string' ? `S${a.entity.string}` : a.entity.kind, message: a.message,
+        kind: a.kind, severity: a.severity, entity: entityText(a.entity), message: a.message,
       })),
     })),
   };
@@ -89,6 +127,7 @@ function hourEntry(snap: SiteSnapshot, hour: number): { hour: number; strings: S
 export function runSimulation(o: {
   strings: number; modules: number; hours: number; moduleType?: ModuleType; capacityAh?: number; initialSpreadV?: number;
   balancing?: boolean; charger?: ChargerSetting; faults?: readonly FaultSpec[]; seed?: number;
+  ambientC?: number; deadbandV?: number; intervalS?: number;
 }): SimulateReport {
   const moduleType = o.moduleType ?? 'C20';
   const charger = o.charger ?? { mode: 'float' };
@@ -97,26 +136,74 @@ export function runSimulation(o: {
     seed: o.seed ?? 1,
     initialSpreadV: o.initialSpreadV ?? 0.15,
     charger,
-    balancing: { enabled: o.balancing ?? true },
+    ambientC: o.ambientC,
+    balancing: { enabled: o.balancing ?? true, ...(o.deadbandV !== undefined ? { deadbandV: o.deadbandV } : {}) },
     faults: o.faults ?? [],
   });
   const raised: string[] = [];
+  const events: SimulateEvent[] = [];
+  const at = () => Math.round(sim.elapsedS * 10) / 10;
+  const alarmEvent = (a: Alarm, type: 'alarm-raised' | 'alarm-cleared', atS: number) => events.push({ atS, type, kind: a.kind, severity: a.severity, entity: entityText(a.entity), message: a.message });
   sim.site.subscribe((e) => {
     if (e.type === 'alarm' && e.action === 'raised' && !raised.includes(e.alarm.kind)) raised.push(e.alarm.kind);
+    if (e.type === 'alarm' && (e.action === 'raised' || e.action === 'cleared')) alarmEvent(e.alarm, e.action === 'raised' ? 'alarm-raised' : 'alarm-cleared', at());
+    if (e.type === 'values') {
+      for (const c of e.changes) {
+        if (c.entity.kind === 'string' && c.field === 'chargeMode') events.push({ atS: at(), type: 'charge-mode', entity: `S${c.entity.string}`, mode: String(c.value), message: `S${c.entity.string} ${c.value}` });
+        if (c.entity.kind === 'relay' && c.field === 'on') events.push({ atS: at(), type: c.value ? 'relay-on' : 'relay-off', relay: c.entity.id, message: `relay ${c.entity.id} ${c.value ? 'on' : 'off'}` });
+      }
+    }
   });
-  for (const a of sim.site.snapshot().alarms) if (!raised.includes(a.kind)) raised.push(a.kind);
+  for (const a of sim.site.snapshot().alarms) {
+    if (!raised.includes(a.kind)) raised.push(a.kind);
+    alarmEvent(a, 'alarm-raised', 0);
+  }
+  const breakerEvents = () => {
+    for (const e of sim.engines.runaway.takeEvents()) {
+      const type = e.type === 'trip' ? 'breaker-trip' : e.type === 'reset' ? 'breaker-reset' : e.type;
+      events.push({ atS: Math.round(((e.atMs - sim.physics.startMs) / 1000) * 10) / 10, type, ...(e.relay !== undefined ? { relay: e.relay } : {}), message: e.message });
+    }
+  };
+  // 0: no per-block samples (the table shows none).
+  const intervalS = o.intervalS ?? 3600;
+  const blocks: SimulateBlockSample[] = [];
+  const sample = () => {
+    const snap = sim.site.snapshot();
+    for (const m of snap.modules) {
+      const t = sim.physics.truth(m.global);
+      blocks.push({
+        atS: at(), string: m.string, module: m.module,
+        truth: { voltageV: round(t.voltageV, 4), temperatureC: round(t.temperatureC, 2), cellCurrentA: round(t.cellCurrentA, 4), socPercent: round(t.socPercent, 2) },
+        // A stale reading (lost module) is no estimate.
+        estimate: { voltageV: freshValue(m.voltageV), temperatureC: freshValue(m.temperatureC), socPercent: freshValue(m.socPercent) },
+      });
+    }
+  };
+  if (intervalS > 0) sample();
+  let nextSampleS = intervalS > 0 ? intervalS : Infinity;
   const hours = [hourEntry(sim.site.snapshot(), 0)];
   const whole = Math.ceil(o.hours);
   for (let h = 1; h <= whole; h++) {
-    sim.advance(Math.min(h, o.hours) * 3600 - sim.elapsedS);
+    const endS = Math.min(h, o.hours) * 3600;
+    while (sim.elapsedS < endS - 1e-6) {
+      sim.advance(Math.min(nextSampleS, endS) - sim.elapsedS, breakerEvents);
+      if (sim.elapsedS >= nextSampleS - 1e-6) {
+        sample();
+        nextSampleS += intervalS;
+      }
+    }
     hours.push(hourEntry(sim.site.snapshot(), Math.min(h, o.hours)));
   }
+  breakerEvents();
+  events.sort((a, b) => a.atS - b.atS);
   const last = hours[hours.length - 1].strings.map((s) => s.spreadV).filter((v): v is number => v !== null);
   return {
     strings: o.strings,
     modulesPerString: o.modules,
     moduleType,
     hours,
+    events,
+    blocks,
     summary: {
       finalSpreadV: last.length ? Math.max(...last) : null,
       balancing: o.balancing ?? true,
@@ -153,7 +240,7 @@ export const simulateCommand: CliCommand = {
           strings: { type: 'string' }, modules: { type: 'string' }, hours: { type: 'string' },
           'initial-spread': { type: 'string' }, balancing: { type: 'string' }, charger: { type: 'string' },
           fault: { type: 'string', multiple: true }, 'module-type': { type: 'string' }, capacity: { type: 'string' },
-          seed: { type: 'string' }, json: { type: 'boolean' },
+          seed: { type: 'string' }, json: { type: 'boolean' }, ambient: { type: 'string' }, deadband: { type: 'string' }, interval: { type: 'string' },
         },
       }));
     } catch (e) {
@@ -175,6 +262,12 @@ export const simulateCommand: CliCommand = {
     if (capacityAh !== undefined && !(capacityAh > 0 && capacityAh <= 10_000)) throw new UsageError(`--capacity must be ampere-hours 0..10000, got ${JSON.stringify(values.capacity)}`);
     const seed = values.seed === undefined ? 1 : Number(values.seed);
     if (!Number.isInteger(seed)) throw new UsageError(`--seed must be a whole number, got ${JSON.stringify(values.seed)}`);
+    const ambientC = values.ambient === undefined ? undefined : Number(values.ambient);
+    if (ambientC !== undefined && !(Number.isFinite(ambientC) && ambientC >= -20 && ambientC <= 60)) throw new UsageError(`--ambient must be deg C -20..60, got ${JSON.stringify(values.ambient)}`);
+    const deadbandV = values.deadband === undefined ? undefined : Number(values.deadband);
+    if (deadbandV !== undefined && !(deadbandV >= 0.001 && deadbandV <= 0.1)) throw new UsageError(`--deadband must be volts 0.001..0.1 (as balancing.deadbandV), got ${JSON.stringify(values.deadband)}`);
+    const intervalS = values.interval === undefined ? undefined : Number(values.interval);
+    if (intervalS !== undefined && !(Number.isInteger(intervalS) && intervalS >= 10 && intervalS <= 86_400)) throw new UsageError(`--interval must be whole seconds 10..86400, got ${JSON.stringify(values.interval)}`);
     const faults = (values.fault ?? []).map(parseFault);
     for (const f of faults) {
       if (!PHYSICS_FAULT_KINDS.includes(f.kind)) throw new UsageError(`--fault ${f.kind} is not simulated by the string physics (simulated: ${PHYSICS_FAULT_KINDS.join(', ')}); the demo site simulates it`);
@@ -183,7 +276,7 @@ export const simulateCommand: CliCommand = {
     }
     const report = runSimulation({
       strings, modules, hours, moduleType, capacityAh, initialSpreadV: spread, balancing: balancing === 'on',
-      charger: parseCharger(values.charger ?? 'float'), faults, seed,
+      charger: parseCharger(values.charger ?? 'float'), faults, seed, ambientC, deadbandV, intervalS: values.json ? intervalS : 0,
     });
     io.out(values.json ? JSON.stringify(report, null, 2) + '\n' : table(report));
     return 0;

@@ -23,6 +23,8 @@ export interface RunawayScenario {
   readonly timeline?: readonly { readonly atS: number; readonly charger?: ChargerSetting; readonly ambientC?: number }[];
   /** Room temperature as a function of time (overrides timeline ambient). */
   readonly ambientAt?: (tS: number, baseC: number) => number;
+  /** A discharge at this current from atS until the weakest block reaches 1.75 V per cell, then float (the recharge). */
+  readonly dischargeToCutoff?: { readonly atS: number; readonly currentA: number };
   /** One implausible temperature reading. */
   readonly wildReading?: { readonly module: number; readonly atS: number; readonly temperatureC: number };
   readonly hours: number;
@@ -77,6 +79,10 @@ export function runawayScenarios(): RunawayScenario[] {
       name: 'recharge after 80 % discharge', expect: 'quiet', hours: 16,
       timeline: [{ atS: H, charger: { mode: 'discharge', currentA: 20 } }, { atS: H + 4 * H * 0.82 / 2 * 2, charger: { mode: 'float' } }],
     },
+    {
+      name: 'full C/3 discharge to cut-off and recharge', expect: 'quiet', hours: 16,
+      dischargeToCutoff: { atS: H, currentA: 100 / 3 },
+    },
     { name: '35 degC ambient step', expect: 'quiet', hours: 8, timeline: [{ atS: 2 * H, ambientC: 35 }] },
     { name: '+-5 K room swing in 1 h', expect: 'quiet', hours: 8, ambientAt: (t, base) => base + 5 * Math.sin((2 * Math.PI * t) / H) },
     { name: 'one 80 degC reading', expect: 'quiet', hours: 4, wildReading: { module: 6, atS: 2 * H, temperatureC: 80 } },
@@ -127,6 +133,7 @@ export function runScenario(sc: RunawayScenario, seed: number): ScenarioResult {
   let peak: number | null = null;
   let refCurrent: number | null = null;
   let refTf = 1;
+  let cutoffReached = false;
   const events = [...(sc.timeline ?? [])].sort((a, b) => a.atS - b.atS);
   const total = sc.hours * H;
   while (sim.elapsedS < total - 1e-6) {
@@ -139,6 +146,14 @@ export function runScenario(sc: RunawayScenario, seed: number): ScenarioResult {
     }
     if (t === 0) for (const ev of events) if (ev.atS === 0 && ev.charger) sim.physics.setCharger(ev.charger);
     if (sc.ambientAt) sim.physics.ambientC = sc.ambientAt(t, baseC);
+    const d = sc.dischargeToCutoff;
+    if (d && t >= d.atS && !cutoffReached) {
+      const minV = Math.min(...Array.from({ length: n }, (_, i) => sim.physics.truth(i + 1).voltageV));
+      if (t > d.atS && minV <= 1.75 * 6) {
+        cutoffReached = true;
+        sim.physics.setCharger({ mode: 'float' });
+      } else sim.physics.setCharger({ mode: 'discharge', currentA: d.currentA });
+    }
     sim.advance(10);
     const temps = Array.from({ length: n }, (_, i) => sim.physics.truth(i + 1).temperatureC);
     const current = sim.physics.stringCurrentA(1);

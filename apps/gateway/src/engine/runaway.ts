@@ -239,7 +239,9 @@ export class RunawayEngine {
     }
     const current = w.currents.length === 3 ? median(w.currents) : null;
     const tf = medianC === null ? null : arrhenius(medianC);
-    const floatMode = mode === 'float';
+    // A detector that cannot tell the mode (`unknown`) must not blind the watch: settled float is
+    // also defined by the current itself (held low for settleS), so a charging current counts as float.
+    const floatMode = mode === 'float' || (mode === 'unknown' && current !== null && current > 0);
     if (!floatMode || current === null) {
       w.floatSinceMs = null;
       w.settled = false;
@@ -264,7 +266,7 @@ export class RunawayEngine {
       && current >= expectedA * (1 + o.currentRisePercent / 100) && current - expectedA >= o.minCurrentRiseA;
     const overCurrent = w.settled && current !== null && current >= o.floatCurrentLimitAPerAh * cap;
     const charging = current !== null && current > o.settledCurrentAPerAh * cap * 0.1;
-    const atRest = mode === 'rest' && !charging;
+    const atRest = (mode === 'rest' || mode === 'unknown') && !charging;
 
     let anyThermal = false;
     let first: { i: number; reason: Reason; detail: string } | null = null;

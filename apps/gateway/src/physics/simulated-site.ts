@@ -1,7 +1,7 @@
 // A whole simulated site on a virtual clock: string physics behind a module bank, a core Site
 // filled from what the modules measure (as the bus driver would), and the battery engines acting
 // back on the modules. Used by `kirchhoff simulate`, the demo and the engine tests.
-import { Site, SiteOptions } from '@kirchhoff/core';
+import { defaultThresholds, Site, SiteOptions } from '@kirchhoff/core';
 import type { FaultSpec } from '../demo/faults';
 import { BatteryEngines } from '../engine';
 import type { BalancingOptions, BreakerSpec, ChargeModeOptions, RunawayOptions, SocOptions } from '../engine';
@@ -57,7 +57,9 @@ export class SimulatedSite {
     const count = this.physics.strings.length;
     const relays = options.site?.relays ?? Array.from({ length: count }, (_, i) => ({ name: `String ${i + 1} breaker`, function: 'breaker' as const }));
     const inputs = options.site?.inputs ?? (perString ? Array.from({ length: count }, (_, i) => ({ name: `String ${i + 1} breaker closed`, alarmSeverity: null })) : []);
+    const first = this.physics.strings[0];
     this.site = new Site({
+      thresholds: defaultThresholds(first.type, first.capacityAh),
       ...options.site,
       relays,
       inputs,

@@ -122,4 +122,71 @@ describe('alarm table', () => {
     site.reconcileAlarms('runaway', []);
     expect(kinds(site)).toEqual([]);
   });
+
+  describe('alarm hygiene (issue 13)', () => {
+    const instant = { moduleVoltage: { ...defaultThresholds().moduleVoltage, delayMs: 0 }, moduleTemperature: { ...defaultThresholds().moduleTemperature, delayMs: 0 } };
+    const blocks = (site: Site, volts: number[], temps: number[] = volts.map(() => 22)) =>
+      site.update((tx) => volts.forEach((v, i) => tx.moduleReadings(i + 1, { voltageV: v, temperatureC: temps[i], resistanceOhm: 0.004 })));
+
+    it('a discharge brings every block below 12 V with no module alarm until the UPS reports battery low', () => {
+      const { site } = siteWith(instant);
+      site.update((tx) => tx.string(1, { chargeMode: 'discharge', dcCurrentA: -33 }));
+      blocks(site, [11.3, 11.35, 11.4, 11.2]);
+      site.evaluateAlarms();
+      expect(kinds(site)).toEqual([]);
+      site.update((tx) => tx.ups({ battery: { status: 'low' } }));
+      site.evaluateAlarms();
+      // Past the UPS low-battery point: one string alarm, not one per block.
+      expect(kinds(site)).toEqual(['module-voltage-low:alarm@string', 'ups-battery-low:alarm@ups']);
+    });
+
+    it('the same low block in float is a module alarm of that block only', () => {
+      const { site } = siteWith(instant);
+      site.update((tx) => tx.string(1, { chargeMode: 'float', socPercent: 100 }));
+      blocks(site, [13.6, 13.6, 11.3, 13.7]);
+      site.evaluateAlarms();
+      expect(kinds(site)).toEqual(['module-voltage-low:alarm@3']);
+    });
+
+    it('a recharge (charger on, not yet full) raises no low-voltage, imbalance or float-current alarm', () => {
+      const { site } = siteWith(instant);
+      site.update((tx) => tx.string(1, { chargeMode: 'float', socPercent: 40, dcCurrentA: 10 }));
+      blocks(site, [11.9, 12.3, 11.8, 12.1]);
+      site.evaluateAlarms();
+      expect(kinds(site)).toEqual([]);
+    });
+
+    it('a boost at 2.40 V per cell (14.4 V) is not a high-voltage alarm; 14.4 V in float is', () => {
+      const { site } = siteWith(instant);
+      site.update((tx) => tx.string(1, { chargeMode: 'boost', socPercent: 100 }));
+      blocks(site, [14.4, 14.41, 14.39, 14.4]);
+      site.evaluateAlarms();
+      expect(kinds(site)).toEqual([]);
+      site.update((tx) => tx.string(1, { chargeMode: 'float' }));
+      blocks(site, [13.6, 13.6, 14.4, 13.6]);
+      site.evaluateAlarms();
+      expect(kinds(site)).toEqual(['module-voltage-high:alarm@3']);
+    });
+
+    it('a warm room (every block at 41 degC) is one string alarm; one hot block is its own', () => {
+      const { site } = siteWith(instant);
+      site.update((tx) => tx.string(1, { chargeMode: 'float', socPercent: 100 }));
+      blocks(site, [13.6, 13.6, 13.6, 13.6], [41, 41.2, 40.8, 41]);
+      site.evaluateAlarms();
+      expect(kinds(site)).toEqual(['module-temperature-high:warning@string']);
+      expect(site.snapshot().alarms[0].message).toMatch(/^S01: 4 of 4 blocks above the warning limit \(worst 41.20\)/);
+      blocks(site, [13.6, 13.6, 13.6, 13.6], [25, 25, 41, 25]);
+      site.evaluateAlarms();
+      expect(kinds(site)).toEqual(['module-temperature-high:warning@3']);
+    });
+
+    it.each([
+      ['C40', 2.27, 1.9], ['C41', 4.54, 3.8], ['C30', 6.81, 5.7], ['C20', 13.62, 11.4], ['C23', 18.16, 15.2],
+    ] as const)('%s defaults: float (%s V) is quiet; the low alarm is 1.90 V per cell (%s V)', (type, floatV, alarmLowV) => {
+      const d = defaultThresholds(type);
+      expect(d.moduleVoltage.alarmLow).toBeCloseTo(alarmLowV, 3);
+      expect(floatV).toBeGreaterThan(d.moduleVoltage.warnLow as number);
+      expect(floatV).toBeLessThan(d.moduleVoltage.warnHigh as number);
+    });
+  });
 });

@@ -1,6 +1,7 @@
 // Site-wide alarm evaluation as a pure function: snapshot + thresholds + previous level states
 // -> the conditions active now and the next level states. The alarm table turns these into alarms.
 import { entityId, EntityRef, Measurement, ModuleState, SiteSnapshot } from '../model';
+import { MODULE_TYPES, ModuleType } from '../module-types';
 import { moduleLabel, stringLabel } from '../topology';
 import { evaluateLevel, Level, LevelState, NORMAL, resistanceForMode, Threshold } from './thresholds';
 import type { AlarmCondition, AlarmKind, Severity } from './types';
@@ -21,6 +22,58 @@ function usable(m: Measurement): number | null {
 
 function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 3 : 2);
+}
+
+/** Boost charges at 2.40 V per cell instead of float's 2.27 V: the high limits move up by the difference. */
+const BOOST_ALLOWANCE_PER_CELL_V = 0.13;
+
+/**
+ * The block-voltage limits for a string's charge mode: in a boost the high limits move up by the
+ * boost allowance; in a discharge the low limits wait for the UPS low-battery point (every block
+ * falls together under load: the string's autonomy and the UPS say when that matters, not N
+ * module alarms); in a recharge they wait until the string is full again.
+ */
+function moduleVoltageFor(t: Threshold, mode: string, type: ModuleType, snap: SiteSnapshot): Threshold {
+  if (mode === 'boost') {
+    const up = BOOST_ALLOWANCE_PER_CELL_V * (MODULE_TYPES[type].blockNominalV / 2);
+    const shift = (x: number | null | undefined) => (x === null || x === undefined ? x : x + up);
+    return { ...t, warnHigh: shift(t.warnHigh), alarmHigh: shift(t.alarmHigh) };
+  }
+  if (mode === 'recharge') return { ...t, warnLow: null, alarmLow: null };
+  if (mode === 'discharge') {
+    const status = snap.ups?.battery.status;
+    if (status !== 'low' && status !== 'depleted') return { ...t, warnLow: null, alarmLow: null };
+  }
+  return t;
+}
+
+/**
+ * Where half or more of a string's blocks (at least two) raise the same module alarm, the cause is
+ * the string (charger, room, load), not the blocks: one string alarm replaces them.
+ */
+function oneForTheString(moduleConditions: AlarmCondition[], string: number, modules: number): AlarmCondition[] {
+  const groups = new Map<string, AlarmCondition[]>();
+  for (const c of moduleConditions) {
+    const key = `${c.kind}:${c.severity}`;
+    groups.set(key, [...(groups.get(key) ?? []), c]);
+  }
+  const out: AlarmCondition[] = [];
+  for (const group of groups.values()) {
+    const c = group[0];
+    const stringWide = c.kind !== 'module-lost' && c.kind !== 'module-fuse-blown' && group.length >= 2 && group.length * 2 >= modules;
+    if (!stringWide) {
+      out.push(...group);
+      continue;
+    }
+    const values = group.map((g) => g.value).filter((v): v is number => v !== null);
+    const worst = values.length ? (c.kind.endsWith('-low') ? Math.min(...values) : Math.max(...values)) : null;
+    out.push({
+      kind: c.kind, severity: c.severity, entity: { kind: 'string', string },
+      message: `${stringLabel(string)}: ${group.length} of ${modules} blocks ${c.kind.endsWith('-low') ? 'below' : 'above'} the ${c.severity} limit${worst === null ? '' : ` (worst ${fmt(worst)})`}, e.g. ${c.message}`,
+      value: worst, limit: c.limit,
+    });
+  }
+  return out;
 }
 
 export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: number): Evaluation {
@@ -57,22 +110,32 @@ export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: numbe
     const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
     const ri = mods.map((m) => usable(m.resistanceOhm)).filter((v): v is number => v !== null);
     const meanRi = ri.length ? ri.reduce((a, b) => a + b, 0) / ri.length : null;
-    for (const m of mods) evaluateModule(m, meanRi);
+    const before = conditions.length;
+    // A string that is discharging, or recharging (charger on, not yet full again), is judged on
+    // its own terms: blocks fall and rise together, the float-current and imbalance limits are float's.
+    const mode: string = s.chargeMode;
+    const soc = usable(s.socPercent);
+    const recharging = mode === 'recharge' || ((mode === 'float' || mode === 'boost') && soc !== null && soc < 100);
+    const mv = moduleVoltageFor(t.moduleVoltage, recharging ? 'recharge' : mode, s.moduleType, snap);
+    for (const m of mods) evaluateModule(m, meanRi, mv);
+    conditions.splice(before, conditions.length - before, ...oneForTheString(conditions.slice(before), s.string, mods.length));
     const sl = stringLabel(s.string);
-    level('stringImbalance', usable(s.spreadV), t.stringImbalance, entity, { high: 'string-imbalance', low: 'string-imbalance' }, `${sl} voltage spread`, ' V');
-    if (s.chargeMode === 'float') {
+    if (mode !== 'discharge' && !recharging) {
+      level('stringImbalance', usable(s.spreadV), t.stringImbalance, entity, { high: 'string-imbalance', low: 'string-imbalance' }, `${sl} voltage spread`, ' V');
+    }
+    if (mode === 'float' && !recharging) {
       level('stringCurrent', usable(s.dcCurrentA), t.stringCurrent, entity, { high: 'string-current-high', low: 'string-current-low' }, `${sl} float current`, ' A');
     }
     level('stringRipple', usable(s.rippleCurrentA), t.stringRipple, entity, { high: 'string-ripple-high', low: 'string-ripple-high' }, `${sl} ripple current`, ' A');
     level('stringGroundFault', usable(s.groundFaultCurrentA), t.stringGroundFault, entity, { high: 'string-ground-fault', low: 'string-ground-fault' }, `${sl} ground-fault current`, ' A');
   }
 
-  function evaluateModule(m: ModuleState, meanRi: number | null): void {
+  function evaluateModule(m: ModuleState, meanRi: number | null, moduleVoltage: Threshold): void {
     const entity: EntityRef = { kind: 'module', string: m.string, module: m.module, global: m.global };
     const label = moduleLabel(m.string, m.module);
     if (m.communication === 'lost') flag('module-lost', 'alarm', entity, `${label} does not answer on the battery bus`);
     if (m.fuse === 'blown') flag('module-fuse-blown', 'alarm', entity, `${label} fuse blown`);
-    level('moduleVoltage', usable(m.voltageV), t.moduleVoltage, entity, { high: 'module-voltage-high', low: 'module-voltage-low' }, `${label} voltage`, ' V');
+    level('moduleVoltage', usable(m.voltageV), moduleVoltage, entity, { high: 'module-voltage-high', low: 'module-voltage-low' }, `${label} voltage`, ' V');
     level('moduleTemperature', usable(m.temperatureC), t.moduleTemperature, entity, { high: 'module-temperature-high', low: 'module-temperature-low' }, `${label} temperature`, ' degC');
     const r = t.moduleResistance;
     const riValue = resistanceForMode(usable(m.resistanceOhm), r.mode, meanRi, m.resistanceBaselineOhm);

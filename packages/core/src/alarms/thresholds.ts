@@ -1,4 +1,5 @@
 // Thresholds and the pure level evaluation: warning/alarm, high/low, hysteresis, raise delay.
+import { MODULE_TYPES, ModuleType } from '../module-types';
 
 export interface Threshold {
   readonly warnHigh?: number | null;
@@ -132,15 +133,25 @@ export function thresholdProblems(t: Partial<Threshold>): string[] {
   return problems;
 }
 
-/** Conservative defaults for 12 V VRLA blocks (C20); a configuration scales them per module type. */
-export function defaultThresholds(): ThresholdSet {
+/**
+ * Defaults for VRLA blocks of `moduleType` (C20 12 V blocks when absent). Voltages are per cell
+ * times the cells of the block (2.35/2.40 V high: above float 2.27, at boost 2.40 V; 2.00/1.90 V
+ * low: a block under 2.0 V per cell at rest is below 30 % and 1.90 V is near the 1.75 V end of
+ * discharge under load), so a 2 V cell is not judged by 12 V limits. Temperatures: VRLA life halves
+ * every 10 K above 25 degC; 40 degC warns, 45 degC is an alarm (manufacturers: not charged above
+ * 50 degC, which the runaway protection trips on). Float current is per 100 Ah of the site's first string.
+ */
+export function defaultThresholds(moduleType: ModuleType = 'C20', capacityAh = 100): ThresholdSet {
+  const cells = MODULE_TYPES[moduleType].blockNominalV / 2;
+  const v = (perCell: number) => Math.round(perCell * cells * 1000) / 1000;
+  const perAh = capacityAh / 100;
   return {
-    moduleVoltage: { warnHigh: 14.1, alarmHigh: 14.4, warnLow: 12.0, alarmLow: 11.4, hysteresis: 0.05, delayMs: 10_000 },
-    moduleTemperature: { warnHigh: 35, alarmHigh: 45, warnLow: 5, alarmLow: 0, hysteresis: 1, delayMs: 10_000 },
+    moduleVoltage: { warnHigh: v(2.35), alarmHigh: v(2.4), warnLow: v(2.0), alarmLow: v(1.9), hysteresis: v(0.05 / 6), delayMs: 10_000 },
+    moduleTemperature: { warnHigh: 40, alarmHigh: 45, warnLow: 5, alarmLow: 0, hysteresis: 1, delayMs: 10_000 },
     moduleResistance: { mode: 'string-mean', warnHigh: 30, alarmHigh: 50, hysteresis: 5, delayMs: 0 },
-    stringImbalance: { warnHigh: 0.1, alarmHigh: 0.25, hysteresis: 0.01, delayMs: 60_000 },
-    stringCurrent: { warnHigh: 5, alarmHigh: 10, hysteresis: 0.2, delayMs: 60_000 },
-    stringRipple: { warnHigh: 5, alarmHigh: 10, hysteresis: 0.5, delayMs: 10_000 },
+    stringImbalance: { warnHigh: v(0.1 / 6), alarmHigh: v(0.25 / 6), hysteresis: v(0.01 / 6), delayMs: 60_000 },
+    stringCurrent: { warnHigh: 5 * perAh, alarmHigh: 10 * perAh, hysteresis: 0.2 * perAh, delayMs: 60_000 },
+    stringRipple: { warnHigh: 5 * perAh, alarmHigh: 10 * perAh, hysteresis: 0.5 * perAh, delayMs: 10_000 },
     stringGroundFault: { warnHigh: 0.03, alarmHigh: 0.1, hysteresis: 0.005, delayMs: 2_000 },
     sensors: {},
   };
