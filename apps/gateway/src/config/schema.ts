@@ -24,7 +24,10 @@ const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> 
     if (!kind) return '';
     const v = d[f];
     if (v === undefined || v === null) return ' Not given: not checked.';
-    return ` Not given: ${v}${kind === 'moduleVoltage' && f !== 'delayMs' ? ' (12 V blocks; scaled to the first string\'s module type)' : ''}.`;
+    const scaled = f === 'delayMs' ? ''
+      : kind === 'moduleVoltage' || kind === 'stringImbalance' ? ' (12 V blocks; scaled per cell to the first string\'s module type)'
+      : kind === 'stringCurrent' || kind === 'stringRipple' ? ' (100 Ah; scaled to the first string\'s capacity)' : '';
+    return ` Not given: ${v}${scaled}.`;
   };
   return obj(doc, {
     ...extra,
