@@ -10,6 +10,9 @@ import type { Logger } from './log';
 import { DemoSource, startDemoSource } from './demo/demo-source';
 import { SerialBus, startSerialBus } from './bus';
 import { enginesFromConfig } from './engine/from-config';
+import { engineStateSaver, SOC_STATE_KEY } from './engine/persist';
+import type { SocPersistedState } from './engine/soc';
+import type { HistoryStore } from './services/history/types';
 import { reloadConfig, ReloadResult } from './reload';
 import { serialLinesOf } from './services/sources';
 import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
@@ -87,6 +90,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const site = buildSite(config, undefined, logger);
   let demo: DemoSource | null = null;
   let bus: SerialBus | null = null;
+  // The SoC estimator's state lives in the data logger, which starts after the engines.
+  let restoreEngines: ((history: HistoryStore) => Promise<void>) | null = null;
+  let persistEngines: (() => void) | null = null;
   const registry: ServiceRegistry = {};
 
   const executor: CommandExecutor = {
@@ -156,10 +162,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const off = bus.driver.onCycle(() => {
       try {
         engines.tick(site);
+        persistEngines?.();
       } catch (error) {
         logger.error('battery engines failed', { error });
       }
     });
+    restoreEngines = async (history) => {
+      const state = await history.loadEngineState(SOC_STATE_KEY).catch(() => null);
+      if (state !== null) logger.info(engines.restart(site, state as SocPersistedState) ? 'SoC state restored from the data logger' : 'SoC state in the data logger does not fit this site: the estimate starts over');
+      persistEngines = engineStateSaver(engines, history, logger);
+    };
     const opened = bus;
     bus = { ...opened, close: async () => { off(); await opened.close(); } };
     // UPS and sensors on the bus's serial line share its queue: one owner per port.
@@ -183,6 +195,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   try {
     services = await startServices({ config, site, commands, logger, registry });
     adapters = await startAdapters({ config, site, commands, logger, registry });
+    if (restoreEngines && registry.history) await restoreEngines(registry.history);
   } catch (error) {
     await stopServices(services, logger);
     clearInterval(timer);

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL
   protocol TEXT, principal TEXT, remote TEXT, detail TEXT, error TEXT);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at_ms);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS engine_state (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, value TEXT NOT NULL);
 `;
 
 export interface OpenOptions {
@@ -186,6 +187,16 @@ export class HistoryDb {
       }
     })();
     return batch.samples.length + batch.events.length + batch.audit.length;
+  }
+
+  /** What an engine kept across restarts (JSON), or null. */
+  engineState(key: string): unknown {
+    const row = this.db.prepare('SELECT value FROM engine_state WHERE key = ?').get(key) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as unknown) : null;
+  }
+  setEngineState(key: string, atMs: number, value: unknown): void {
+    this.db.prepare('INSERT INTO engine_state (key, at_ms, value) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET at_ms = excluded.at_ms, value = excluded.value')
+      .run(key, atMs, JSON.stringify(value));
   }
 
   private meta(key: string): number | null {

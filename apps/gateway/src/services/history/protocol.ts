@@ -7,7 +7,7 @@ export interface WorkerInit {
   readonly synchronous: 'full' | 'normal';
 }
 
-export type QueryMethod = 'series' | 'measurements' | 'summary' | 'events' | 'audit';
+export type QueryMethod = 'series' | 'measurements' | 'summary' | 'events' | 'audit' | 'engineState' | 'setEngineState';
 
 export type ToWorker =
   | { readonly type: 'batch'; readonly seq: number; readonly batch: Batch }

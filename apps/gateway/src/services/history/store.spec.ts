@@ -51,6 +51,16 @@ describe('HistoryLogger', () => {
     expect((await logger.series('string/1/*')).length).toBe(1);
   });
 
+  it('keeps engine state across a close and reopen (the SoC estimator after a gateway restart)', async () => {
+    logger = await open();
+    expect(await logger.loadEngineState('soc')).toBeNull();
+    await logger.saveEngineState('soc', T0, { version: 1, blocks: [{ socPercent: 97.5 }] });
+    await logger.saveEngineState('soc', T0 + 60_000, { version: 1, blocks: [{ socPercent: 97.4 }] });
+    await logger.close();
+    logger = await open();
+    expect(await logger.loadEngineState('soc')).toEqual({ version: 1, blocks: [{ socPercent: 97.4 }] });
+  });
+
   it('downsamples to minute and hour min/mean/max, with the newest buckets computed on the fly', async () => {
     logger = await open();
     const rows: [string, string, number, number, number][] = [];

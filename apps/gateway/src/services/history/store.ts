@@ -390,6 +390,15 @@ export class HistoryLogger implements HistoryStore {
     return this.query('audit', query);
   }
 
+  /** What an engine kept across restarts under `key` (see BatteryEngines.persistedState), or null. */
+  loadEngineState(key: string): Promise<unknown> {
+    return this.query('engineState', key);
+  }
+  /** Keeps `value` (JSON) under `key`, replacing the last one: committed when this resolves. */
+  saveEngineState(key: string, atMs: number, value: unknown): Promise<void> {
+    return this.query('setEngineState', key, atMs, value);
+  }
+
   /** Writes what is queued, then closes the database. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -159,4 +159,7 @@ export interface HistoryStore extends HistoryReader {
   stats(): HistoryStats;
   /** Resolves once everything queued before the call is committed. */
   flush(): Promise<void>;
+  /** Engine state kept across restarts (the SoC estimator's), one JSON value per key. */
+  loadEngineState(key: string): Promise<unknown>;
+  saveEngineState(key: string, atMs: number, value: unknown): Promise<void>;
 }
