@@ -75,6 +75,25 @@ describe('snapshots', () => {
     expect(snap.strings[0].sumVoltageV.quality).toBe('stale');
   });
 
+  it('a lost or fuse-blown module leaves the target and spread of the rest of its string fresh (issue 13 pt 7)', () => {
+    const site = makeSite();
+    site.update((tx) => [1, 2, 3].forEach((g, i) => tx.moduleReadings(g, { voltageV: [13.5, 13.7, 12.0][i] })));
+    site.update((tx) => tx.moduleQuality(3, 'stale'));
+    let s = site.snapshot().strings[0];
+    expect(s.targetVoltageV).toMatchObject({ value: 13.6, quality: 'fresh' });
+    expect(s.spreadV.value).toBeCloseTo(0.1, 6);
+    expect(s.spreadV.quality).toBe('fresh');
+    // The sum needs every block: it is not known while one is not.
+    expect(s.sumVoltageV.quality).toBe('stale');
+    site.update((tx) => tx.moduleReadings(3, { voltageV: null }));
+    s = site.snapshot().strings[0];
+    expect(s.targetVoltageV).toMatchObject({ value: 13.6, quality: 'fresh' });
+    expect(s.sumVoltageV.value).toBeNull();
+    // Nothing measured this cycle: the old values, marked as such.
+    site.update((tx) => [1, 2].forEach((g) => tx.moduleQuality(g, 'stale')));
+    expect(site.snapshot().strings[0].targetVoltageV).toMatchObject({ value: 13.6, quality: 'stale' });
+  });
+
   it('refuse writes to modules that do not exist', () => {
     const site = makeSite();
     expect(() => site.update((tx) => tx.moduleReadings(6, { voltageV: 1 }))).toThrow(/no module with global number 6 \(1\.\.5\)/);

@@ -414,12 +414,20 @@ export class Site {
     let sum = 0;
     let count = 0;
     let quality: Quality = 'fresh';
+    let valuedQuality: Quality = 'fresh';
+    let freshSum = 0;
+    let freshCount = 0;
     const mods = this.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
     for (const m of mods) {
       quality = worst(quality, m.voltageV.quality);
       if (m.voltageV.value !== null) {
         sum += m.voltageV.value;
         count++;
+        valuedQuality = worst(valuedQuality, m.voltageV.quality);
+        if (m.voltageV.quality === 'fresh') {
+          freshSum += m.voltageV.value;
+          freshCount++;
+        }
       }
     }
     const set = (field: 'sumVoltageV' | 'targetVoltageV' | 'spreadV' | 'groundFaultCurrentA' | 'powerW', value: number | null, q: Quality) => {
@@ -429,15 +437,21 @@ export class Site {
       if (prev.value !== next.value || prev.quality !== next.quality) changes.push({ entity, field, value: next.value, quality: next.quality, atMs });
     };
     const round = (v: number, digits: number) => Math.round(v * 10 ** digits) / 10 ** digits;
-    const target = count ? sum / count : null;
     set('sumVoltageV', count === mods.length ? round(sum, 3) : null, quality);
-    set('targetVoltageV', target === null ? null : round(target, 4), quality);
+    // A lost module or a blown fuse leaves its own block unknown, not the string: the target (mean)
+    // and spread come from the blocks measured this cycle, and stay fresh while any block is.
+    const byFresh = freshCount > 0;
+    const target = byFresh ? freshSum / freshCount : count ? sum / count : null;
+    const targetQuality = byFresh ? 'fresh' : valuedQuality;
+    set('targetVoltageV', target === null ? null : round(target, 4), targetQuality);
     let spread: number | null = null;
     if (target !== null) {
       spread = 0;
-      for (const m of mods) if (m.voltageV.value !== null) spread = Math.max(spread, Math.abs(m.voltageV.value - target));
+      for (const m of mods) {
+        if (m.voltageV.value !== null && (!byFresh || m.voltageV.quality === 'fresh')) spread = Math.max(spread, Math.abs(m.voltageV.value - target));
+      }
     }
-    set('spreadV', spread === null ? null : round(spread, 4), quality);
+    set('spreadV', spread === null ? null : round(spread, 4), targetQuality);
     const pos = s.differentialPositiveA;
     const neg = s.differentialNegativeA;
     set('groundFaultCurrentA', pos.value !== null && neg.value !== null ? round(Math.abs(pos.value - neg.value), 4) : null, worst(pos.quality, neg.quality));

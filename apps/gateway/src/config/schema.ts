@@ -2,6 +2,7 @@
 // `--demo` turns them all on at unprivileged ports (see demo-config.ts).
 import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEVERITIES, MAX_MODULES, MAX_STRINGS, defaultThresholds, type ThresholdSet } from '@kirchhoff/core';
 import { LOG_LEVELS } from '../log';
+import { DEFAULT_DEADBAND_V, DEFAULT_MAX_BYPASS_TEMPERATURE_C } from '../engine/balancing';
 import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './schema-dsl';
 import { MODBUS_SCHEMA } from '../adapters/modbus';
 import { SNMP_SCHEMA } from '../adapters/snmp';
@@ -63,8 +64,8 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   }),
   balancing: obj('Passive balancing (equalizing) in float charge.', {
     enabled: bool('Balance strings in float.', true),
-    deadbandV: num('Blocks within this of the target are not bypassed.', { min: 0.001, max: 0.1, default: 0.005, unit: 'V' }),
-    maxTemperatureC: num('A module above this stops bypassing.', { min: 20, max: 80, default: 50, unit: 'degC' }),
+    deadbandV: num('Blocks within this of the string mean count as balanced and are driven no further (the ±10 mV specification, less measuring error).', { min: 0.001, max: 0.1, default: DEFAULT_DEADBAND_V, unit: 'V' }),
+    maxTemperatureC: num('A module this hot has its bypass off; from 5 K below it the bypass current is derated linearly (modules cut their own bypass at 55 degC).', { min: 20, max: 80, default: DEFAULT_MAX_BYPASS_TEMPERATURE_C, unit: 'degC' }),
   }),
   chargeMode: obj('Charge-mode detection (float, boost, recharge, rest = charger off, discharge): the string voltage per cell against the charger\'s temperature-compensated float and boost voltages, the UPS status (on battery = discharge), and the string current as confirmation. Every engine and protocol uses the mode.', {
     floatVoltsPerCell: num('Charger float voltage per cell at 25 degC (VRLA 2.25-2.30, vented 2.20-2.25, NiCd 1.40).', { min: 1.2, max: 2.6, default: CHARGE_MODE_DEFAULTS.floatVoltsPerCell, unit: 'V' }),

@@ -57,15 +57,17 @@ describe('demo source on the string physics', () => {
     expect(snap.strings[0].dcCurrentA.value).toBe(0);
   });
 
-  it('ups-on-battery discharges the strings into the UPS load; clear-fuse restores balancing', () => {
+  it('ups-on-battery discharges the strings into the UPS load; a blown fuse is its own module\'s alarm, which clear-fuse clears', () => {
     const { site, source, run } = demo(['ups-on-battery@60', 'fuse-blown:2:3@5']);
     run(30);
-    expect(site.snapshot().balancing.enabled).toBe(false);
-    expect(site.snapshot().alarms.map((a) => a.kind)).toContain('balancing-disabled');
+    // The rest of the site goes on balancing: no general alarm.
+    expect(site.snapshot().balancing.enabled).toBe(true);
+    expect(site.snapshot().alarms.map((a) => a.kind)).toContain('module-fuse-blown');
+    expect(site.snapshot().alarms.map((a) => a.kind)).not.toContain('balancing-disabled');
     source.moduleCommand('clear-fuse', 23);
     run(600);
     const snap = site.snapshot();
-    expect(snap.balancing.enabled).toBe(true);
+    expect(snap.alarms.map((a) => a.kind)).not.toContain('module-fuse-blown');
     expect(snap.strings.every((s) => s.chargeMode === 'discharge' && (s.dcCurrentA.value as number) < -20)).toBe(true);
     expect(snap.ups?.output.source).toBe('battery');
     expect(snap.ups?.battery.estimatedMinutesRemaining).toBeGreaterThan(10);

@@ -5,3 +5,4 @@ export * from './faults';
 export * from './simulated-site';
 export { createRng } from './rng';
 export type { Rng } from './rng';
+export * from './balance-check';
