@@ -89,7 +89,7 @@ function checkFields(what: string, value: unknown, fields: Record<string, FieldC
   }
 }
 
-export type Protocol = 'modbus' | 'snmp' | 'bacnet' | 'mqtt' | 'http' | 'cli' | 'internal';
+export type Protocol = 'modbus' | 'snmp' | 'bacnet' | 'mqtt' | 'http' | 'nut' | 'cli' | 'internal';
 
 export interface CommandOrigin {
   readonly protocol: Protocol;
