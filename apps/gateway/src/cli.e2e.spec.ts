@@ -67,7 +67,7 @@ describe('kirchhoff start --demo', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(`serves the demo, shows values moving and stops cleanly on ${signal}`, async () => {
       const p = startProcess('node', [BIN, 'start', '--demo', '--status-every', '1', '--set', 'log.format=json',
-        '--set', 'modbus.tcp.port=0', '--set', 'snmp.port=0', '--set', 'bacnet.port=0', '--set', 'http.port=0', '--set', 'mqtt.broker.port=0',
+        '--set', 'modbus.tcp.port=0', '--set', 'snmp.port=0', '--set', 'bacnet.port=0', '--set', 'http.port=0', '--set', 'mqtt.broker.port=0', '--set', 'nut.port=0',
         '--fault', 'ups-on-battery@2']);
       try {
         await waitFor(() => p.output().includes('Ctrl-C stops the gateway.'), 20_000, 'the service table');

@@ -7,7 +7,7 @@ import { demoConfig } from './config/demo-config';
 import { Gateway, startGateway } from './gateway';
 import { memoryLogger } from './log';
 
-const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'bacnet.port=0', 'http.port=0', 'mqtt.broker.port=0', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1'];
+const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'bacnet.port=0', 'http.port=0', 'mqtt.broker.port=0', 'nut.port=0', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1'];
 
 describeWithTools(['snmpget'], 'gateway --demo: SNMP', () => {
   let gw: Gateway;

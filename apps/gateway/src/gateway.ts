@@ -17,6 +17,7 @@ import { reloadConfig, ReloadResult } from './reload';
 import { serialLinesOf } from './services/sources';
 import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
 import type { RunningAdapter } from './adapters/types';
+import { NUT_COMMAND_TYPES } from './adapters/nut';
 import { startServices, stopServices } from './services';
 import type { RunningService, ServiceRegistry } from './services/types';
 
@@ -79,6 +80,7 @@ export function commandPolicy(config: GatewayConfig): CommandPolicy {
   if (config.snmp.enabled && config.snmp.writes) policy.snmp = 'all';
   if (config.bacnet.enabled && config.bacnet.writes) policy.bacnet = 'all';
   if (config.mqtt.enabled && config.mqtt.writes) policy.mqtt = 'all';
+  if (config.nut.enabled && config.nut.writes) policy.nut = NUT_COMMAND_TYPES;
   // The HTTP API authorizes each write by the user's role (viewer, operator, admin).
   if (config.http.enabled) policy.http = 'all';
   return policy;

@@ -16,7 +16,7 @@ import { Gateway, startGateway } from './gateway';
 import { memoryLogger } from './log';
 import { startListenerFromFile } from './commands/rccmd-listen';
 
-const EPHEMERAL = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'http.port=0', 'http.host=127.0.0.1', 'mqtt.broker.port=0', 'rccmd.enabled=false'];
+const EPHEMERAL = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'http.port=0', 'http.host=127.0.0.1', 'mqtt.broker.port=0', 'nut.port=0', 'rccmd.enabled=false'];
 const BACNET_DEVICE = '127.0.0.2';
 const BACNET_CLIENT = '127.0.0.3';
 

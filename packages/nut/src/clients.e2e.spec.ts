@@ -2,12 +2,10 @@
 // its own configuration in a temporary folder, SHUTDOWNCMD writing a file) that shuts "its
 // host" down on LB and on FSD. Then hostile input: random bytes, 100 kB lines, 1,000 idle
 // connections, while a well-behaved upsc is still answered.
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import type { Site } from '@kirchhoff/core';
-import { describeWithTools, run, startProcess, waitFor } from '@kirchhoff/test-support';
+import { describeWithTools, run, startUpsmon, waitFor } from '@kirchhoff/test-support';
 import { createNutServer, type NutServer, type NutUser } from './index';
 import { fixtureCommands, fixtureSite, onBattery } from './__fixtures__/site';
 import { lineClient } from './test-helpers/client';
@@ -17,7 +15,6 @@ const USERS: Record<string, { password: string; user: NutUser }> = {
   admin: { password: 'a-secret', user: { name: 'admin', upsmon: null, actions: ['SET'], instcmds: 'all' } },
 };
 const authenticate = async (name: string, password: string) => (USERS[name]?.password === password ? USERS[name].user : null);
-const UPSMON = '/lib/nut/upsmon';
 
 describeWithTools(['upsc', 'upsrw', 'upscmd'], 'NUT server with Debian\'s nut-client', () => {
   jest.setTimeout(60_000);
@@ -72,48 +69,35 @@ describeWithTools(['upsc', 'upsrw', 'upscmd'], 'NUT server with Debian\'s nut-cl
   });
 
   describeWithTools(['upsmon'], 'a real upsmon (secondary)', () => {
-    let dir: string;
-    let upsmon: ReturnType<typeof startProcess> | null = null;
-    const shutdownFile = () => join(dir, 'shutdown');
+    let upsmon: ReturnType<typeof startUpsmon> | null = null;
     const logins = async () => {
       const c = await lineClient(server.port);
       const [n] = await c.ask('GET NUMLOGINS kirchhoff');
       c.close();
       return Number(n.split(' ')[2]);
     };
-    const startUpsmon = () => {
-      dir = mkdtempSync(join(tmpdir(), 'kirchhoff-upsmon-'));
-      writeFileSync(join(dir, 'nut.conf'), 'MODE=netclient\n');
-      writeFileSync(join(dir, 'upsmon.conf'), [
-        `MONITOR kirchhoff@${at} 1 monuser secret secondary`, 'MINSUPPLIES 1',
-        `SHUTDOWNCMD "/bin/sh -c 'echo down > ${shutdownFile()}'"`, 'POLLFREQ 1', 'POLLFREQALERT 1', 'HOSTSYNC 5', 'DEADTIME 15',
-        'FINALDELAY 0', `POWERDOWNFLAG ${join(dir, 'killpower')}`, 'RUN_AS_USER root', '',
-      ].join('\n'), { mode: 0o600 });
-      upsmon = startProcess(UPSMON, ['-F', '-p'], { env: { ...process.env, NUT_CONFPATH: dir, NUT_STATEPATH: dir, NUT_ALTPIDPATH: dir } });
-    };
     afterEach(async () => {
       await upsmon?.stop();
       upsmon = null;
-      rmSync(dir, { recursive: true, force: true });
     });
 
     it('logs in, stays up on battery with runtime left, and shuts its host down when the strings\' runtime falls below the LB limit', async () => {
-      startUpsmon();
+      upsmon = startUpsmon(`kirchhoff@${at}`, 'monuser', 'secret');
       await waitFor(async () => (await logins()) === 1, 20_000, 'upsmon logged in');
       onBattery(site, 20, 50);
       await waitFor(() => upsmon!.output().includes('on battery'), 20_000, 'upsmon saw OB');
-      expect(existsSync(shutdownFile())).toBe(false);
+      expect(existsSync(upsmon.shutdownFile)).toBe(false);
       onBattery(site, 4, 15);
-      await waitFor(() => existsSync(shutdownFile()), 30_000, 'the SHUTDOWNCMD');
-      expect(upsmon!.output()).toMatch(/battery is low/);
+      await waitFor(() => existsSync(upsmon!.shutdownFile), 30_000, 'the SHUTDOWNCMD');
+      expect(upsmon.output()).toMatch(/battery is low/);
     });
 
     it('shuts its host down on FSD set by the gateway while on mains', async () => {
-      startUpsmon();
+      upsmon = startUpsmon(`kirchhoff@${at}`, 'monuser', 'secret');
       await waitFor(async () => (await logins()) === 1, 20_000, 'upsmon logged in');
-      expect(existsSync(shutdownFile())).toBe(false);
+      expect(existsSync(upsmon.shutdownFile)).toBe(false);
       server.setFsd(null, 'test');
-      await waitFor(() => existsSync(shutdownFile()), 30_000, 'the SHUTDOWNCMD');
+      await waitFor(() => existsSync(upsmon!.shutdownFile), 30_000, 'the SHUTDOWNCMD');
     });
   });
 

@@ -4,3 +4,4 @@ export * from './variables';
 export * from './session';
 export * from './options';
 export * from './server';
+export * from './fsd-rules';

@@ -4,6 +4,8 @@
 import { spawn, spawnSync, ChildProcess, SpawnOptions } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** `node -r TS_REGISTER file.ts` runs TypeScript sources in a child process, as Jest does. */
@@ -118,6 +120,30 @@ export function startProcess(command: string, args: readonly string[], options: 
       const t = setTimeout(() => child.kill('SIGKILL'), 3000);
       await exited;
       clearTimeout(t);
+    },
+  };
+}
+
+/**
+ * A real upsmon (Debian's nut-client) as a secondary of `monitor` (`ups@host:port`), with its own
+ * configuration in a temporary folder and a SHUTDOWNCMD that writes `shutdownFile`: "its host"
+ * shut down when that file exists. Polls every second.
+ */
+export function startUpsmon(monitor: string, user: string, password: string): { dir: string; shutdownFile: string; output: () => string; stop: () => Promise<void> } {
+  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-upsmon-'));
+  const shutdownFile = join(dir, 'shutdown');
+  writeFileSync(join(dir, 'nut.conf'), 'MODE=netclient\n');
+  writeFileSync(join(dir, 'upsmon.conf'), [
+    `MONITOR ${monitor} 1 ${user} ${password} secondary`, 'MINSUPPLIES 1', `SHUTDOWNCMD "/bin/sh -c 'echo down > ${shutdownFile}'"`,
+    'POLLFREQ 1', 'POLLFREQALERT 1', 'HOSTSYNC 5', 'DEADTIME 15', 'FINALDELAY 0', `POWERDOWNFLAG ${join(dir, 'killpower')}`, 'RUN_AS_USER root', '',
+  ].join('\n'), { mode: 0o600 });
+  // /lib/nut/upsmon itself: Debian's /usr/sbin/upsmon wrapper reads /etc/nut/nut.conf.
+  const p = startProcess('/lib/nut/upsmon', ['-F', '-p'], { env: { ...process.env, NUT_CONFPATH: dir, NUT_STATEPATH: dir, NUT_ALTPIDPATH: dir } });
+  return {
+    dir, shutdownFile, output: p.output,
+    stop: async () => {
+      await p.stop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -9,7 +9,7 @@ import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 
-const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'http.port=0', 'mqtt.broker.port=0', 'rccmd.enabled=false', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1'];
+const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'http.port=0', 'mqtt.broker.port=0', 'nut.port=0', 'rccmd.enabled=false', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1'];
 const DEVICE = '127.0.0.2';
 
 /** The part of bacstack (untyped, a devDependency of @kirchhoff/bacnet) this test uses. */

@@ -11,7 +11,7 @@ import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 
-const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'http.port=0', 'mqtt.broker.port=0', 'rccmd.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1', 'http.host=127.0.0.1'];
+const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'http.port=0', 'mqtt.broker.port=0', 'nut.port=0', 'rccmd.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1', 'http.host=127.0.0.1'];
 const password = (name: string) => DEMO_HTTP_USERS.find((u) => u.name === name)!.password;
 
 interface Answer { status: number; headers: Headers; body: unknown; text: string }

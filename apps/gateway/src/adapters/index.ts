@@ -7,6 +7,7 @@ import { snmpAdapter } from './snmp';
 import { mqttAdapter } from './mqtt';
 import { bacnetAdapter } from './bacnet';
 import { rccmdAdapter } from './rccmd';
+import { nutAdapter } from './nut';
 import { httpAdapter } from './http';
 import type { AdapterContext, AdapterDefinition, RunningAdapter } from './types';
 
@@ -16,6 +17,7 @@ export const ADAPTERS: readonly { readonly id: string; readonly adapter: Adapter
   { id: 'mqtt', adapter: mqttAdapter },
   { id: 'bacnet', adapter: bacnetAdapter },
   { id: 'rccmd', adapter: rccmdAdapter },
+  { id: 'nut', adapter: nutAdapter },
   { id: 'http', adapter: httpAdapter },
 ];
 

@@ -12,7 +12,7 @@ import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 import { startListenerFromFile } from '../commands/rccmd-listen';
 
-const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'bacnet.port=0', 'http.port=0', 'mqtt.broker.port=0', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1'];
+const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'bacnet.port=0', 'http.port=0', 'mqtt.broker.port=0', 'nut.port=0', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1'];
 const KEY = 'e2e-shared-key-0123456789';
 const BIN = join(__dirname, '..', '..', 'bin', 'kirchhoff.js');
 

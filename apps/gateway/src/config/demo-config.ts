@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawConfig } from './load';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_NUT_USER } from '../adapters/nut';
 
 /** The demo logs here (kept across demo runs; retention keeps it to a few MB); reports go to reports/ beside it. */
 export const DEMO_HISTORY_PATH = join(tmpdir(), 'kirchhoff-demo', 'history.db');
 
-export const DEMO_PORTS = { modbus: 5020, snmp: 1161, bacnet: 47808, http: 8080, mqttBroker: 11883 } as const;
+export const DEMO_PORTS = { modbus: 5020, snmp: 1161, bacnet: 47808, http: 8080, mqttBroker: 11883, nut: 13493 } as const;
 
 export interface DemoOptions {
   strings?: number;
@@ -68,6 +69,8 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
         enabled: true,
         jobs: [{ name: 'demo-powerfail', trigger: 'ups-on-battery', kind: 'message', format: 'rccmd', targets: ['127.0.0.1:16003'], clearText: 'Powerfail on #UPSNAME: restored.' }],
       },
+      // NUT on loopback with Synology's fixed remote-NUT user (monuser/secret, documented and warned about).
+      nut: { enabled: true, host: '127.0.0.1', port: DEMO_PORTS.nut, strings: true, users: [{ name: DEMO_NUT_USER.name, passwordHash: DEMO_NUT_USER.passwordHash, upsmon: 'secondary' }] },
       // Syslog over UDP to a loopback port (dropped when nothing listens) and the simulated beacon
       // relay: harmless. Watch it with `socat -u UDP-RECV:5514 STDOUT`.
       actions: {

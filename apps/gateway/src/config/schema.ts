@@ -9,6 +9,7 @@ import { SNMP_SCHEMA } from '../adapters/snmp';
 import { MQTT_SCHEMA } from '../adapters/mqtt';
 import { BACNET_SCHEMA } from '../adapters/bacnet';
 import { RCCMD_SCHEMA } from '../adapters/rccmd';
+import { NUT_SCHEMA } from '../adapters/nut';
 import { HISTORY_SCHEMA } from '../services/history/config';
 import { SCHEDULE_SCHEMA } from '../services/scheduler/config';
 import { HTTP_SCHEMA } from '../adapters/http';
@@ -130,6 +131,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   bacnet: BACNET_SCHEMA,
   mqtt: MQTT_SCHEMA,
   rccmd: RCCMD_SCHEMA,
+  nut: NUT_SCHEMA,
   actions: ACTIONS_SCHEMA,
   http: HTTP_SCHEMA,
   history: HISTORY_SCHEMA,

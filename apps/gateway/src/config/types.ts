@@ -6,6 +6,7 @@ import type { SnmpConfig } from '../adapters/snmp';
 import type { MqttConfig } from '../adapters/mqtt';
 import type { BacnetConfig } from '../adapters/bacnet';
 import type { RccmdConfig } from '../adapters/rccmd';
+import type { NutConfig } from '../adapters/nut';
 import type { HistoryConfig } from '../services/history/config';
 import type { ScheduleConfig } from '../services/scheduler/config';
 import type { HttpConfig } from '../adapters/http';
@@ -44,6 +45,7 @@ export interface GatewayConfig {
   bacnet: BacnetConfig;
   mqtt: MqttConfig;
   rccmd: RccmdConfig;
+  nut: NutConfig;
   actions: ActionsConfig;
   http: HttpConfig;
   history: HistoryConfig;

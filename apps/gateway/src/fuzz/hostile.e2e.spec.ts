@@ -8,7 +8,7 @@ import { probe, ProbeKind } from './probes';
 /** Every listener of the demo on loopback; BACnet's I-Am goes to loopback, not to a broadcast address. */
 export function loopbackDemoArgs(bacnetPort: number, deviceInstance: number): string[] {
   const sets = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'http.port=0', 'http.host=127.0.0.1',
-    'mqtt.broker.port=0', 'mqtt.broker.host=127.0.0.1', 'rccmd.enabled=false', 'actions.enabled=false', 'history.enabled=false', 'schedule.enabled=false',
+    'mqtt.broker.port=0', 'nut.port=0', 'mqtt.broker.host=127.0.0.1', 'rccmd.enabled=false', 'actions.enabled=false', 'history.enabled=false', 'schedule.enabled=false',
     `bacnet.port=${bacnetPort}`, 'bacnet.address=127.0.0.1', 'bacnet.broadcastAddress=127.0.0.1', `bacnet.deviceInstance=${deviceInstance}`, 'log.format=json'];
   return ['start', '--demo', '--status-every', '0', ...sets.flatMap((s) => ['--set', s])];
 }

@@ -4,6 +4,7 @@ import type { GatewayConfig } from '../config/types';
 import { unauthenticatedJobs } from '../adapters/rccmd';
 import { mqttNotices } from '../adapters/mqtt';
 import { isDefaultPassword } from '@kirchhoff/snmp';
+import { nutNotices } from '../adapters/nut';
 
 export interface SecurityNotice {
   /** Stable id for programs: default-password, plain-http, snmp-v2c, ... */
@@ -56,6 +57,7 @@ export function securityNotices(config: GatewayConfig, defaultPasswordUsers: rea
     out.push({ id: 'modbus-writes', severity: 'warning', key: 'modbus.writes', message: `Modbus writes are on: Modbus has no authentication, anyone who reaches the port can change thresholds and relays${config.modbus.tcp.allow.length ? ` (limited to ${config.modbus.tcp.allow.join(', ')})` : ''}.` });
   }
   out.push(...mqttNotices(config));
+  out.push(...nutNotices(config));
   if (config.bacnet.enabled && config.bacnet.writes) {
     out.push({ id: 'bacnet-writes', severity: 'warning', key: 'bacnet.writes', message: 'BACnet writes are on: BACnet/IP has no authentication, anyone who reaches the port can write.' });
   }

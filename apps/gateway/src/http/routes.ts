@@ -10,7 +10,7 @@ import { ApiError, commandError } from './errors';
 import type { LiveHub } from './live';
 import type { SecurityNotice } from './notices';
 import { SOFTWARE_VERSION } from '../version';
-import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, P, params, ref, RELAY_SET, THRESHOLD_PATCH, TIME, UPS_CONTROL, UPS_SETTINGS, UPS_TEST } from './schemas';
+import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, NUT_FSD, P, params, ref, RELAY_SET, THRESHOLD_PATCH, TIME, UPS_CONTROL, UPS_SETTINGS, UPS_TEST } from './schemas';
 import { fromLogger, fromMemory, historyStore, timeRange } from './history';
 import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
 import { Readable } from 'node:stream';
@@ -444,6 +444,28 @@ export const ROUTES: readonly Route[] = [
     },
   },
   // --- commands -----------------------------------------------------------------------------
+  {
+    method: 'GET', path: '/api/nut', tag: 'commands', access: 'viewer', summary: 'The NUT server: its UPS names, forced shutdown (FSD) per name, connections',
+    response: ok('The NUT server.', { type: 'object', properties: { enabled: { type: 'boolean' }, ups: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, fsd: { type: 'boolean' } } } }, connections: { type: 'integer' } } }),
+    handler: ({ registry }) => {
+      const nut = registry.nut;
+      return { enabled: !!nut, ups: nut ? nut.upsNames.map((name) => ({ name, fsd: nut.fsd(name) })) : [], connections: nut ? nut.connections() : 0 };
+    },
+  },
+  {
+    method: 'POST', path: '/api/nut/fsd', tag: 'commands', access: 'operator', summary: 'Set or clear forced shutdown (FSD) on every NUT UPS name (audited)',
+    description: 'Set: every upsmon logged in to the gateway shuts its host down. Clear: after the hosts are down, or when the danger has passed; nothing is cleared automatically.',
+    body: NUT_FSD, response: ok('Done.', ref('CommandResult')),
+    handler: (ctx, req) => {
+      const nut = ctx.registry.nut;
+      if (!nut) throw new ApiError(409, 'not-running', 'the NUT server is off: set nut.enabled');
+      const on = (req.body as { on: boolean }).on;
+      if (on) nut.setFsd(null, `${req.user!.name} (HTTP API)`);
+      else nut.clearFsd(null, `${req.user!.name} (HTTP API)`);
+      ctx.registry.history?.recordAudit({ kind: 'command', action: 'nut-fsd', outcome: 'ok', protocol: 'http', principal: req.user!.name, remote: req.remote, detail: { on }, error: null });
+      return { ok: true, message: on ? 'forced shutdown set on every NUT UPS name' : 'forced shutdown cleared' };
+    },
+  },
   {
     method: 'POST', path: '/api/alarms/:id/acknowledge', tag: 'commands', access: 'operator', summary: 'Acknowledge an active alarm',
     params: params({ id: P.alarmId }), response: ok('Done.', ref('CommandResult')),

@@ -59,6 +59,7 @@ export const THRESHOLD_PATCH: JsonSchema = {
 };
 export const LOGIN = o({ username: s('User name.', { minLength: 1, maxLength: 64 }), password: s('Password.', { minLength: 1, maxLength: 1024 }) });
 export const RELAY_SET = o({ on: b('true = energize the relay.') });
+export const NUT_FSD = o({ on: b('true = set forced shutdown, false = clear it.') });
 export const UPS_TEST = o({ test: s('Battery test to start, or abort.', { enum: UPS_TESTS }) });
 export const MODULE_ACTION = o({ action: s('What the module should do.', { enum: MODULE_ACTIONS }) });
 export const UPS_CONTROL = {

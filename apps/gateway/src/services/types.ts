@@ -3,6 +3,7 @@
 // stopped in reverse. Services that others need register themselves in the shared registry.
 import { ProblemLog, type CommandInterface, type Site } from '@kirchhoff/core';
 import type { PublisherStats } from '@kirchhoff/mqtt';
+import type { NutServer } from '@kirchhoff/nut';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { SerialLines, UpsSource } from './sources';
@@ -22,6 +23,8 @@ export interface ServiceRegistry {
   ups?: UpsSource;
   /** Serial-port owner shared by the UPS and sensor sources (adopt the bus port here). */
   serialLines?: SerialLines;
+  /** The NUT server, for the FSD API (set by the nut adapter). */
+  nut?: NutServer;
   /** Connected clients per adapter figure, set by the gateway once adapters run (for /metrics). */
   adapterClients?: () => Readonly<Record<string, number>>;
   /** The MQTT publisher's figures (messages dropped and queued, for /metrics), while it runs. */

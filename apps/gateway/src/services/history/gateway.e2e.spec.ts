@@ -13,7 +13,7 @@ import { run } from '../../cli';
 import { parseCsv } from './csv';
 import { openHistoryFile } from './reader';
 
-const QUIET = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'mqtt.broker.enabled=false', 'rccmd.enabled=false', 'http.enabled=false', 'actions.enabled=false'];
+const QUIET = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'mqtt.broker.enabled=false', 'nut.enabled=false', 'rccmd.enabled=false', 'http.enabled=false', 'actions.enabled=false'];
 
 describe('gateway with history and schedule', () => {
   let dir: string;

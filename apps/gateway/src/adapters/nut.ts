@@ -1,0 +1,111 @@
+// NUT (@kirchhoff/nut) in the gateway: the `nut` configuration section, users checked like the
+// HTTP users (scrypt hashes), STARTTLS with the HTTP certificate, and the FSD rules.
+import { readFileSync } from 'node:fs';
+import { ALARM_KIND_NAMES, KirchhoffError, type AlarmKind } from '@kirchhoff/core';
+import { createNutServer, watchFsdRules, type NutServer, type NutUser } from '@kirchhoff/nut';
+import { arr, bool, int, obj, str } from '../config/schema-dsl';
+import { hostKey, portKey } from '../config/common';
+import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, verifyPassword } from '../http/passwords';
+import type { AdapterDefinition } from './types';
+import type { GatewayConfig } from '../config/types';
+import type { SecurityNotice } from '../http/notices';
+
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const NAME_DOC = '1..64 of A-Z a-z 0-9 . _ -';
+
+/** The demo's NUT user: the name and password Synology DSM uses for a remote NUT server (it cannot be changed there). */
+export const DEMO_NUT_USER = { name: 'monuser', password: 'secret', passwordHash: '$scrypt$ln=15,r=8,p=1$0laa3ord5wM+8OGuKMocCA$YUK81TeR6O2xzdlrXRuc14x10gflw6INZ4xcjHUr1Tg' } as const;
+
+export const NUT_SCHEMA = obj('NUT server (@kirchhoff/nut): the upsd network protocol, so upsmon, Synology, QNAP, TrueNAS, Proxmox and Home Assistant shut down on the gateway\'s battery data. How to point them at it: docs/nut.md.', {
+  enabled: bool('Serve NUT.', false),
+  host: hostKey('Address to listen on.'),
+  port: portKey('TCP port (NUT\'s standard: 3493).', 3493),
+  upsName: str('The NUT name of the site (clients monitor NAME@gateway).', { default: 'kirchhoff', pattern: NAME, patternDoc: NAME_DOC }),
+  strings: bool('Also serve each battery string as NAME-string<N>, with its own charge, runtime and LB.', false),
+  users: arr('Who may log in (upsd.users). upsmon primary may LOGIN, PRIMARY and FSD; secondary may LOGIN; actions and instcmds allow SET VAR and INSTCMD when nut.writes is on.', obj('A user', {
+    name: str('User name.', { pattern: NAME, patternDoc: NAME_DOC }),
+    passwordHash: str('The password as a scrypt hash; never the password itself.', { pattern: PASSWORD_HASH_PATTERN, patternDoc: PASSWORD_HASH_DOC }),
+    upsmon: str('upsmon role.', { enum: ['primary', 'secondary', 'none'], default: 'secondary' }),
+    actions: arr('SET (SET VAR) and FSD.', str('An action', { enum: ['SET', 'FSD'] }), { default: [] }),
+    instcmds: arr('Instant commands allowed (test.battery.start.quick, beeper.mute, ...), or all.', str('A command', { pattern: /^(all|[a-z0-9.]{1,64})$/, patternDoc: 'all, or a NUT command name' }), { default: [] }),
+  }), { default: [], maxItems: 256 }),
+  writes: bool('Take SET VAR and INSTCMD (UPS tests, beeper, transfer points) through the command interface, for users allowed them.', false),
+  lowBattery: obj('When a NUT UPS reports LB (low battery) while on battery: at or below either limit, from the strings\' own runtime and charge.', {
+    runtimeS: int('Remaining runtime.', { min: 0, max: 86_400, default: 300, unit: 's' }),
+    chargePercent: int('Remaining charge.', { min: 0, max: 100, default: 20, unit: '%' }),
+  }),
+  batteryDate: str('battery.date (when the batteries were installed), YYYY/MM/DD; empty = not shown.', { default: '', pattern: /^(\d{4}\/\d{2}\/\d{2})?$/, patternDoc: 'empty or YYYY/MM/DD' }),
+  starttls: bool('Offer STARTTLS with the HTTP certificate (http.tls.cert and http.tls.key).', false),
+  fsd: obj('When the gateway sets forced shutdown (FSD) itself: every upsmon then shuts its host down. It stays set until an operator clears it (POST /api/nut/fsd).', {
+    alarmKinds: arr('Alarm kinds that set FSD once active for delayS (e.g. thermal-runaway).', str('An alarm kind', { enum: ALARM_KIND_NAMES }), { default: [] }),
+    delayS: int('How long such an alarm must stay active first.', { min: 0, max: 86_400, default: 0, unit: 's' }),
+    onBatteryAfterS: int('Set FSD after this long on battery; 0 = never.', { min: 0, max: 86_400, default: 0, unit: 's' }),
+  }),
+  maxConnections: int('Connections at once; when full, the longest idle one is closed for a new one.', { min: 1, max: 100_000, default: 256 }),
+  maxConnectionsPerAddress: int('Connections at once from one address (the longest idle of that address gives way).', { min: 1, max: 100_000, default: 32 }),
+  idleTimeoutS: int('A silent connection is closed after this long (upsmon polls every 5 s).', { min: 1, max: 86_400, default: 300, unit: 's' }),
+});
+
+export interface NutUserConfig { name: string; passwordHash: string; upsmon: 'primary' | 'secondary' | 'none'; actions: ('SET' | 'FSD')[]; instcmds: string[] }
+export interface NutConfig {
+  enabled: boolean; host: string; port: number; upsName: string; strings: boolean; users: NutUserConfig[]; writes: boolean;
+  lowBattery: { runtimeS: number; chargePercent: number }; batteryDate: string; starttls: boolean;
+  fsd: { alarmKinds: AlarmKind[]; delayS: number; onBatteryAfterS: number };
+  maxConnections: number; maxConnectionsPerAddress: number; idleTimeoutS: number;
+}
+
+/** What the NUT configuration weakens, for the start-up log and /api/security. */
+export function nutNotices(config: GatewayConfig): SecurityNotice[] {
+  const c = config.nut;
+  const out: SecurityNotice[] = [];
+  if (!c.enabled) return out;
+  const demo = c.users.filter((u) => u.passwordHash === DEMO_NUT_USER.passwordHash).map((u) => u.name);
+  if (demo.length) {
+    out.push({ id: 'nut-default-password', severity: 'critical', key: 'nut.users', message: `NUT user ${demo.join(', ')} has the documented demo password (${DEMO_NUT_USER.password}): anyone who reaches the NUT port can log in as a upsmon client. Set a new hash (kirchhoff hash-password); Synology DSM needs monuser/secret, so keep that user secondary and the port reachable only from the NAS.` });
+  }
+  if (c.host !== '127.0.0.1' && c.host !== '::1') {
+    out.push({ id: 'nut-plain', severity: 'warning', key: 'nut.starttls', message: `NUT listens on ${c.host}${c.starttls ? ' with STARTTLS offered, not required' : ' without TLS'}: NUT passwords cross the network readable unless clients use STARTTLS. Limit the port to the hosts that shut down on it.` });
+  }
+  return out;
+}
+
+/** The command types NUT's SET VAR and INSTCMD become, when nut.writes is on. */
+export const NUT_COMMAND_TYPES = ['ups-test', 'ups-settings', 'ups-control'] as const;
+
+function authenticator(users: readonly NutUserConfig[]): (name: string, password: string) => Promise<NutUser | null> {
+  return async (name, password) => {
+    const u = users.find((x) => x.name === name);
+    if (!u || !(await verifyPassword(password, u.passwordHash))) return null;
+    return { name: u.name, upsmon: u.upsmon === 'none' ? null : u.upsmon, actions: u.actions, instcmds: u.instcmds.includes('all') ? 'all' : u.instcmds };
+  };
+}
+
+export const nutAdapter: AdapterDefinition = {
+  services: ({ nut: c }) => [{ name: 'NUT', endpoint: `tcp ${c.host}:${c.port}`, enabled: c.enabled }],
+  portKey: ({ nut: c }) => ({ key: 'nut.port', port: c.port }),
+  async start({ config, site, commands, logger, registry }) {
+    const c = config.nut;
+    if (!c.enabled) return null;
+    let tls: { cert: string; key: string } | null = null;
+    if (c.starttls) {
+      if (!config.http.tls.cert || !config.http.tls.key) throw new KirchhoffError('config.nut', 'nut.starttls: needs http.tls.cert and http.tls.key (the certificate STARTTLS presents)');
+      tls = { cert: readFileSync(config.http.tls.cert, 'utf8'), key: readFileSync(config.http.tls.key, 'utf8') };
+    }
+    const server: NutServer = await createNutServer(site, {
+      host: c.host, port: c.port, upsName: c.upsName, description: `${config.site.name}: UPS and battery`, strings: c.strings,
+      authenticate: authenticator(c.users), commands: c.writes ? commands : null, lowBattery: c.lowBattery, batteryDate: c.batteryDate, tls,
+      maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress, idleTimeoutS: c.idleTimeoutS, logger,
+    });
+    registry.nut = server;
+    const stopRules = watchFsdRules(site, c.fsd, (reason) => server.setFsd(null, `rule (${reason})`));
+    return {
+      services: [{ name: 'NUT', endpoint: `tcp ${c.host}:${server.port}` }],
+      clients: () => ({ 'nut-connections': server.connections() }),
+      async close() {
+        stopRules();
+        if (registry.nut === server) delete registry.nut;
+        await server.close();
+      },
+    };
+  },
+};
