@@ -68,6 +68,7 @@ export async function createNutServer(site: Site, options: NutServerOptions = {}
   const byName = new Map(upsList.map((u) => [u.name.toLowerCase(), u]));
   const fsd = new Set<string>();
   const conns = new Set<Connection>();
+  const cache = new WeakMap<SiteSnapshot, Map<string, ReadonlyMap<string, string> | null>>();
   const counters = { evicted: 0, tooLong: 0, authFailures: 0, errors: 0 };
 
   const host: SessionHost = {
@@ -75,9 +76,21 @@ export async function createNutServer(site: Site, options: NutServerOptions = {}
     tlsAvailable: tlsContext !== null,
     ups: (name) => byName.get(name.toLowerCase()),
     upsList: () => upsList,
-    snapshot: () => site.snapshot(),
-    context: (ups): VariableContext => ({ limits, fsd: fsd.has(ups), batteryDate: options.batteryDate ?? '', version: VERSION }),
-    stale: (s: SiteSnapshot) => !(s.ups?.quality === 'fresh' || s.strings.some((x) => x.sumVoltageV.quality === 'fresh')),
+    variables(ups) {
+      // Computed once per site change (the snapshot is the same object until then) and FSD state.
+      const s = site.snapshot();
+      const key = `${ups.name}\u0000${fsd.has(ups.name)}`;
+      let perSnapshot = cache.get(s);
+      if (!perSnapshot) cache.set(s, (perSnapshot = new Map()));
+      let vars = perSnapshot.get(key);
+      if (vars === undefined) {
+        const stale = !(s.ups?.quality === 'fresh' || s.strings.some((x) => x.sumVoltageV.quality === 'fresh'));
+        const context: VariableContext = { limits, fsd: fsd.has(ups.name), batteryDate: options.batteryDate ?? '', version: VERSION };
+        vars = stale ? null : ups.variables(s, context);
+        perSnapshot.set(key, vars);
+      }
+      return vars;
+    },
     async authenticate(username, password) {
       const user = options.authenticate ? await options.authenticate(username, password) : null;
       if (!user) {

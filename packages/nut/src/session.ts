@@ -1,8 +1,8 @@
 // One client's conversation with the server, free of I/O: a request line in, answer lines out.
 // The commands and answers of NUT's network protocol 1.3 (docs/net-protocol.txt of NUT).
-import type { Command, SiteSnapshot } from '@kirchhoff/core';
+import type { Command } from '@kirchhoff/core';
 import { NAME, NutRequestError, quote, splitWords, type NutError } from './protocol';
-import { DESCRIPTIONS, type NutUps, type VariableContext } from './variables';
+import { DESCRIPTIONS, type NutUps } from './variables';
 
 /** A NUT user as upsd.users defines one: an upsmon role, actions and instant commands. */
 export interface NutUser {
@@ -21,10 +21,8 @@ export interface SessionHost {
   readonly tlsAvailable: boolean;
   ups(name: string): NutUps | undefined;
   upsList(): readonly NutUps[];
-  snapshot(): SiteSnapshot;
-  context(ups: string): VariableContext;
-  /** No fresh data at all: answers are ERR DATA-STALE, as upsd says when its driver is silent. */
-  stale(snapshot: SiteSnapshot): boolean;
+  /** The UPS's variables now; null when the gateway has no fresh data at all (ERR DATA-STALE, as upsd says when its driver is silent). */
+  variables(ups: NutUps): ReadonlyMap<string, string> | null;
   /** Resolves the user when the password is right, else null. */
   authenticate(username: string, password: string): Promise<NutUser | null>;
   numLogins(ups: string): number;
@@ -169,10 +167,8 @@ export class NutSession {
     return ups;
   }
 
-  private variables(ups: NutUps): Map<string, string> {
-    const snapshot = this.host.snapshot();
-    if (this.host.stale(snapshot)) err('DATA-STALE');
-    return ups.variables(snapshot, this.host.context(ups.name));
+  private variables(ups: NutUps): ReadonlyMap<string, string> {
+    return this.host.variables(ups) ?? err('DATA-STALE');
   }
 
   private get(args: string[]): Answer {
