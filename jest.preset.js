@@ -13,4 +13,7 @@ module.exports = {
     '^@kirchhoff/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // A limit for hung tests, not a performance assertion: on a loaded 2-core machine a scrypt hash
+  // or a child process can take seconds. Tests that wait for something wait on events.
+  testTimeout: 30_000,
 };

@@ -1,6 +1,6 @@
 // createNutServer's options, validated at start-up with messages naming the option.
 import type { CommandInterface } from '@kirchhoff/core';
-import { KirchhoffError } from '@kirchhoff/core';
+import { KirchhoffError, type ProblemLog } from '@kirchhoff/core';
 import { NAME } from './protocol';
 import type { NutUser } from './session';
 import type { LowBatteryLimits } from './variables';
@@ -41,6 +41,8 @@ export interface NutServerOptions {
   /** A connection silent this long is closed; default 300 s (upsmon polls every 5 s). */
   readonly idleTimeoutS?: number;
   readonly logger?: NutLogger;
+  /** Counts problems (for /metrics) and limits their lines; the gateway shares one across adapters. Default: a private one. */
+  readonly problems?: ProblemLog;
 }
 
 export class NutConfigError extends KirchhoffError {}

@@ -3,8 +3,8 @@
 // STARTTLS with the gateway's certificate, forced shutdown (FSD) set by a primary or the gateway.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
-import { CommandError, type Command, type CommandInterface, type Site, type SiteSnapshot } from '@kirchhoff/core';
-import { validateOptions, type NutLogger, type NutServerOptions } from './options';
+import { CommandError, ProblemLog, type Command, type CommandInterface, type Site, type SiteSnapshot } from '@kirchhoff/core';
+import { validateOptions, type NutServerOptions } from './options';
 import { NutSession, type NutUser, type SessionHost } from './session';
 import { siteUps, stringUps, type NutUps, type VariableContext } from './variables';
 
@@ -34,26 +34,10 @@ interface Connection {
 
 const VERSION = '0.1.0';
 
-/** One warning per kind of problem per minute, with the count of those not logged. */
-class ProblemLog {
-  private readonly last = new Map<string, { atMs: number; suppressed: number }>();
-  constructor(private readonly logger: NutLogger) {}
-  warn(kind: string, message: string): void {
-    const now = Date.now();
-    const entry = this.last.get(kind);
-    if (entry && now - entry.atMs < 60_000) {
-      entry.suppressed++;
-      return;
-    }
-    this.last.set(kind, { atMs: now, suppressed: 0 });
-    this.logger.warn(entry?.suppressed ? `${message} (${entry.suppressed} more since the last report)` : message);
-  }
-}
-
 export async function createNutServer(site: Site, options: NutServerOptions = {}): Promise<NutServer> {
   validateOptions(options);
   const logger = options.logger ?? { info: () => {}, warn: () => {}, error: () => {} };
-  const problems = new ProblemLog(logger);
+  const problems = (options.problems ?? new ProblemLog()).source('nut', logger);
   const upsName = options.upsName ?? 'kirchhoff';
   const maxLine = options.maxLineBytes ?? 1024;
   const maxConnections = options.maxConnections ?? 256;

@@ -9,6 +9,7 @@ import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, verifyPassword } from '../htt
 import type { AdapterDefinition } from './types';
 import type { GatewayConfig } from '../config/types';
 import type { SecurityNotice } from '../http/notices';
+import { problemsOf } from '../services/types';
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_DOC = '1..64 of A-Z a-z 0-9 . _ -';
@@ -94,7 +95,7 @@ export const nutAdapter: AdapterDefinition = {
     const server: NutServer = await createNutServer(site, {
       host: c.host, port: c.port, upsName: c.upsName, description: `${config.site.name}: UPS and battery`, strings: c.strings,
       authenticate: authenticator(c.users), commands: c.writes ? commands : null, lowBattery: c.lowBattery, batteryDate: c.batteryDate, tls,
-      maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress, idleTimeoutS: c.idleTimeoutS, logger,
+      maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress, idleTimeoutS: c.idleTimeoutS, logger, problems: problemsOf(registry),
     });
     registry.nut = server;
     const stopRules = watchFsdRules(site, c.fsd, (reason) => server.setFsd(null, `rule (${reason})`));
