@@ -76,6 +76,15 @@ describe('kirchhoff simulate', () => {
     expect(r.hours[2].strings[0].chargeMode).not.toBe('float');
   });
 
+  it('--chemistry and --age: a NiCd string floats at 10 x 1.42 V per C20 block; an old string holds less', async () => {
+    const nicd = JSON.parse((await simulate('--strings', '1', '--modules', '10', '--hours', '2', '--chemistry', 'nicd', '--json')).out) as SimulateReport;
+    expect(nicd.hours[2].strings[0].targetVoltageV).toBeCloseTo(14.2, 1);
+    const run = async (age: string) => (JSON.parse((await simulate('--strings', '1', '--modules', '10', '--hours', '2', '--age', age, '--charger', 'discharge:20', '--json')).out) as SimulateReport).hours[2].strings[0];
+    const [young, old] = [await run('0'), await run('15')];
+    // Same load, less capacity and more resistance: the old string's blocks sit lower.
+    expect(old.targetVoltageV as number).toBeLessThan((young.targetVoltageV as number) - 0.05);
+  });
+
   it('prints a table without --json', async () => {
     const { out } = await simulate('--strings', '1', '--modules', '4', '--hours', '1');
     expect(out).toMatch(/^hour\s+S1 spread mV/);
@@ -94,6 +103,8 @@ describe('kirchhoff simulate', () => {
     [['--strings', '1', '--modules', '2', '--hours', '1', '--ambient', 'hot'], /--ambient must be deg C -20..60/],
     [['--strings', '1', '--modules', '2', '--hours', '1', '--deadband', '0.5'], /--deadband must be volts 0.001..0.1/],
     [['--strings', '1', '--modules', '2', '--hours', '1', '--interval', '1'], /--interval must be whole seconds 10..86400/],
+    [['--strings', '1', '--modules', '2', '--hours', '1', '--chemistry', 'lithium'], /--chemistry must be one of vrla-agm, vrla-gel, vented, nicd/],
+    [['--strings', '1', '--modules', '2', '--hours', '1', '--age', '31'], /--age must be years 0..30/],
   ])('rejects %j with a usage error', async (args, message) => {
     await expect(simulate(...(args as string[]))).rejects.toThrow(UsageError);
     await expect(simulate(...(args as string[]))).rejects.toThrow(message as RegExp);

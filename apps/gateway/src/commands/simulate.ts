@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { Alarm, EntityRef, isModuleType, Measurement, MAX_MODULES, MAX_STRINGS, ModuleType, SiteSnapshot } from '@kirchhoff/core';
 import { FaultSpec, parseFault } from '../demo/faults';
-import { ChargerSetting, PHYSICS_FAULT_KINDS, SimulatedSite } from '../physics';
+import { ChargerSetting, CHEMISTRIES, ChemistryName, isChemistry, PHYSICS_FAULT_KINDS, SimulatedSite } from '../physics';
 import { CliCommand, CliIo, UsageError } from './types';
 
 const USAGE = `usage: kirchhoff simulate --strings S --modules M --hours H [options]
@@ -21,6 +21,8 @@ const USAGE = `usage: kirchhoff simulate --strings S --modules M --hours H [opti
                          ${PHYSICS_FAULT_KINDS.join(', ')}
   --module-type TYPE     C20 (default), C23, C30, C40, C41
   --capacity AH          block capacity (default by module type)
+  --chemistry NAME       ${CHEMISTRIES.join(', ')} (default vrla-agm)
+  --age YEARS            years in float service: capacity fade, float current, self-discharge and Ri rise (default 5)
   --seed N               block characteristics and noise (default 1)
   --json                 JSON on stdout instead of a table`;
 
@@ -128,12 +130,15 @@ export function runSimulation(o: {
   strings: number; modules: number; hours: number; moduleType?: ModuleType; capacityAh?: number; initialSpreadV?: number;
   balancing?: boolean; charger?: ChargerSetting; faults?: readonly FaultSpec[]; seed?: number;
   ambientC?: number; deadbandV?: number; intervalS?: number;
+  chemistry?: ChemistryName; ageYears?: number;
 }): SimulateReport {
   const moduleType = o.moduleType ?? 'C20';
   const charger = o.charger ?? { mode: 'float' };
   const sim = new SimulatedSite({
     strings: Array.from({ length: o.strings }, () => ({ modules: o.modules, moduleType, capacityAh: o.capacityAh })),
     seed: o.seed ?? 1,
+    chemistry: o.chemistry,
+    ageYears: o.ageYears,
     initialSpreadV: o.initialSpreadV ?? 0.15,
     charger,
     ambientC: o.ambientC,
@@ -241,6 +246,7 @@ export const simulateCommand: CliCommand = {
           'initial-spread': { type: 'string' }, balancing: { type: 'string' }, charger: { type: 'string' },
           fault: { type: 'string', multiple: true }, 'module-type': { type: 'string' }, capacity: { type: 'string' },
           seed: { type: 'string' }, json: { type: 'boolean' }, ambient: { type: 'string' }, deadband: { type: 'string' }, interval: { type: 'string' },
+          chemistry: { type: 'string' }, age: { type: 'string' },
         },
       }));
     } catch (e) {
@@ -268,6 +274,10 @@ export const simulateCommand: CliCommand = {
     if (deadbandV !== undefined && !(deadbandV >= 0.001 && deadbandV <= 0.1)) throw new UsageError(`--deadband must be volts 0.001..0.1 (as balancing.deadbandV), got ${JSON.stringify(values.deadband)}`);
     const intervalS = values.interval === undefined ? undefined : Number(values.interval);
     if (intervalS !== undefined && !(Number.isInteger(intervalS) && intervalS >= 10 && intervalS <= 86_400)) throw new UsageError(`--interval must be whole seconds 10..86400, got ${JSON.stringify(values.interval)}`);
+    const chemistry = values.chemistry ?? 'vrla-agm';
+    if (!isChemistry(chemistry)) throw new UsageError(`--chemistry must be one of ${CHEMISTRIES.join(', ')}, got ${JSON.stringify(chemistry)}`);
+    const ageYears = values.age === undefined ? 5 : Number(values.age);
+    if (values.age !== undefined && !(Number.isFinite(ageYears) && ageYears >= 0 && ageYears <= 30)) throw new UsageError(`--age must be years 0..30, got ${JSON.stringify(values.age)}`);
     const faults = (values.fault ?? []).map(parseFault);
     for (const f of faults) {
       if (!PHYSICS_FAULT_KINDS.includes(f.kind)) throw new UsageError(`--fault ${f.kind} is not simulated by the string physics (simulated: ${PHYSICS_FAULT_KINDS.join(', ')}); the demo site simulates it`);
@@ -276,7 +286,7 @@ export const simulateCommand: CliCommand = {
     }
     const report = runSimulation({
       strings, modules, hours, moduleType, capacityAh, initialSpreadV: spread, balancing: balancing === 'on',
-      charger: parseCharger(values.charger ?? 'float'), faults, seed, ambientC, deadbandV, intervalS: values.json ? intervalS : 0,
+      charger: parseCharger(values.charger ?? 'float'), faults, seed, ambientC, deadbandV, intervalS: values.json ? intervalS : 0, chemistry, ageYears,
     });
     io.out(values.json ? JSON.stringify(report, null, 2) + '\n' : table(report));
     return 0;

@@ -1,10 +1,10 @@
-// String physics: lead-acid blocks in series strings on a virtual clock. One series current per
-// string (Kirchhoff), divided per block between its cells and its bypass; float voltage per block
-// from its own leakage/gassing (Tafel) characteristic; state of charge, temperature, Ri; faults.
+// String physics: blocks in series strings on a virtual clock. One series current per string
+// (Kirchhoff), divided per block between its cells and its bypass; float voltage per block from its
+// own gassing/oxygen-cycle (Tafel) characteristic; a kinetic two-well charge model with a Shepherd
+// knee for discharge; heat balance with the room and the neighbouring blocks; ageing; faults.
+// The constants come from physics/chemistry.ts (the simulator's own table; see docs/physics.md).
 import { MODULE_TYPES, ModuleType } from '@kirchhoff/core';
-import {
-  BOOST_VOLTS_PER_CELL, FLOAT_VOLTS_PER_CELL, SELF_DISCHARGE_PER_S_25C, cellsOf, defaultCapacityAh, restVoltageV,
-} from '../engine/lead-acid';
+import { ageing, cellsPerBlock, Chemistry, CHEMISTRY, ChemistryName, ocvPerCell } from './chemistry';
 import { createRng, Rng } from './rng';
 
 export type ChargerMode = 'float' | 'boost' | 'off' | 'discharge';
@@ -22,6 +22,7 @@ export interface ChargerSetting {
 export interface PhysicsStringLayout {
   readonly modules: number;
   readonly moduleType: ModuleType;
+  /** Rated (C10) capacity of a new block; default by module type. */
   readonly capacityAh?: number;
 }
 
@@ -31,10 +32,14 @@ export interface PhysicsOptions {
   readonly seed?: number;
   /** Virtual clock start, ms since the epoch. Default 2025-01-01T00:00:00Z. */
   readonly startMs?: number;
+  /** Room temperature, deg C. Default 25. */
   readonly ambientC?: number;
   /** Initial float voltages deviate from the string mean by up to +-this, volts. Default 0.15. */
   readonly initialSpreadV?: number;
+  /** Years in float service (capacity fade, float current, self-discharge and Ri rise). Default 5. */
   readonly ageYears?: number;
+  /** Default vrla-agm. */
+  readonly chemistry?: ChemistryName;
   readonly charger?: ChargerSetting;
   readonly initialSocPercent?: number;
   /** A thermal-runaway fault's internal short grows e-fold this often, seconds. Default 600 (the demo shortens it). */
@@ -46,46 +51,91 @@ export type BlockFault = 'weak-block' | 'high-ri' | 'fuse-blown' | 'module-lost'
 /** What a block really is right now (the simulator's truth, not a measurement). */
 export interface BlockTruth {
   readonly voltageV: number;
+  /**
+   * Charge left, percent of the rated capacity: 100 minus the charge taken out since full, per rated
+   * (C10) Ah. A new block holds more than its rating (it gives more at slower rates), so a long slow
+   * discharge can take this below 0.
+   */
   readonly socPercent: number;
   readonly temperatureC: number;
   readonly resistanceOhm: number;
   readonly cellCurrentA: number;
   readonly bypassCurrentA: number;
+  /** Rated (C10) capacity after ageing and faults. */
   readonly capacityAh: number;
+  /** Gassing/oxygen-cycle current at this moment (the float current in float), amperes. */
+  readonly floatCurrentA: number;
 }
 
 /** Block temperature at which a module stops its own bypass, whatever the gateway says. */
 export const MODULE_SELF_PROTECT_C = 55;
 
+/** Default capacity by module type (typical UPS blocks of each size). */
+export function defaultBlockCapacityAh(type: ModuleType): number {
+  return { C20: 100, C23: 80, C30: 200, C41: 300, C40: 1000 }[type];
+}
+
 // Fraction of the bypass resistor's heat that reaches the block surface sensor.
 const BYPASS_HEAT_SHARE = 0.5;
-// Datasheet tables read high for blocks in service: real rest voltages sit lower and vary per block.
-const OCV_OFFSET_MEAN_PER_CELL_V = -0.024;
+// Rest voltages of blocks in service sit a little below the datasheet table and vary per block.
+const OCV_OFFSET_MEAN_PER_CELL_V = -0.02;
 const OCV_OFFSET_SIGMA_PER_CELL_V = 0.003;
-// Float (leakage + gassing) current per Ah at the nominal float overvoltage, and its Tafel slope.
-const FLOAT_CURRENT_A_PER_AH = 0.00025;
-const TAFEL_V_PER_DECADE_PER_CELL = 0.05;
-const LEAKAGE_SPREAD_DECADES = 0.3;
-const LN2_PER_K = Math.LN2 / 10;
+// Block-to-block spread of the float current, decades (sigma).
+const LEAKAGE_SPREAD_DECADES = 0.092;
+// Thermal: heat capacity and heat transfer per Ah and cell (a 12 V 100 Ah block: 24 kJ/K, 3 W/K to
+// the room). Neighbour exchange is 0 until the runaway engine is tuned for it (0.5 W/K is realistic).
+const HEAT_CAPACITY_J_PER_K_AH_CELL = 40;
+const ROOM_W_PER_K_AH_CELL = 0.03 / 6;
+const NEIGHBOUR_W_PER_K_AH_CELL = 0;
+const MAX_SHORT_EFOLDS = 6;
+// Below this fill of the available well the block is exhausted; the Shepherd term stops growing there.
+const SHEPHERD_MIN_FILL = 0.002;
+const MAX_BLOCK_C = 150;
 
-interface StringRange { readonly first: number; readonly count: number; readonly type: ModuleType; readonly capacityAh: number }
+interface StringRange {
+  readonly first: number;
+  readonly count: number;
+  readonly type: ModuleType;
+  readonly capacityAh: number;
+  readonly cells: number;
+}
+
+/** Per-string constants of the step, computed once. */
+interface StringConstants {
+  readonly ibMax: number;
+  readonly rct: number;
+  readonly capF: number;
+  readonly etaRef: number;
+  readonly etaMax: number;
+  readonly cth: number;
+  readonly hRoom: number;
+  readonly hNeighbour: number;
+  readonly i0: number;
+  readonly bd: number;
+  readonly shepherdOhm: number;
+  readonly floatV: number;
+  readonly boostV: number;
+}
 
 export class BatteryPhysics {
   readonly strings: readonly StringRange[];
   readonly moduleCount: number;
-  /** Room temperature, deg C; scenarios may change it as time passes. */
-  ambientC: number;
+  readonly chemistry: Chemistry;
+  readonly ageYears: number;
+  private ambient: number;
   private timeMs: number;
   readonly startMs: number;
   private readonly rng: Rng;
+  private readonly consts: StringConstants[];
 
-  // Per block (index = global - 1).
-  private readonly soc: Float64Array;
+  // Per block (index = global - 1). h1/h2: fill of the available and the bound charge wells, 0..1.
+  private readonly h1: Float64Array;
+  private readonly h2: Float64Array;
   private readonly eta: Float64Array;
   private readonly temp: Float64Array;
   private readonly capAh: Float64Array;
   private readonly riBase: Float64Array;
-  private readonly leak: Float64Array;
+  private readonly iRef: Float64Array;
   private readonly tafelB: Float64Array;
   private readonly ocvOffset: Float64Array;
   private readonly selfDis: Float64Array;
@@ -93,9 +143,11 @@ export class BatteryPhysics {
   private readonly duty: Float64Array;
   private readonly voltage: Float64Array;
   private readonly cellCurrent: Float64Array;
+  private readonly floatCurrent: Float64Array;
   private readonly riFault: Float64Array;
   private readonly capFault: Float64Array;
   private readonly runawaySinceS: Float64Array;
+  private readonly short: Float64Array;
   private readonly fuse: Uint8Array;
   private readonly lost: Uint8Array;
   // Scratch for the per-step linear solve.
@@ -104,7 +156,7 @@ export class BatteryPhysics {
   private readonly ocv: Float64Array;
   private readonly ri: Float64Array;
   private readonly ib: Float64Array;
-  private readonly short: Float64Array;
+  private readonly heatW: Float64Array;
 
   // Per string.
   private readonly current: Float64Array;
@@ -117,52 +169,75 @@ export class BatteryPhysics {
     this.rng = createRng(options.seed ?? 1);
     this.startMs = options.startMs ?? Date.UTC(2025, 0, 1);
     this.timeMs = this.startMs;
-    this.ambientC = options.ambientC ?? 25;
+    this.ambient = options.ambientC ?? 25;
     this.runawayGrowthS = options.runawayGrowthS ?? 600;
+    const chem = (this.chemistry = CHEMISTRY[options.chemistry ?? 'vrla-agm']);
+    if (!chem) throw new RangeError(`no chemistry ${String(options.chemistry)}`);
+    const age = (this.ageYears = options.ageYears ?? 5);
+    const aged = ageing(chem, age);
     let first = 0;
     this.strings = options.strings.map((s) => {
-      const r = { first, count: s.modules, type: s.moduleType, capacityAh: s.capacityAh ?? defaultCapacityAh(s.moduleType) };
+      const r = { first, count: s.modules, type: s.moduleType, capacityAh: s.capacityAh ?? defaultBlockCapacityAh(s.moduleType), cells: cellsPerBlock(s.moduleType, chem) };
       first += s.modules;
       return r;
     });
     const n = (this.moduleCount = first);
     const f = () => new Float64Array(n);
-    this.soc = f(); this.eta = f(); this.temp = f(); this.capAh = f(); this.riBase = f(); this.leak = f(); this.tafelB = f();
-    this.ocvOffset = f(); this.selfDis = f(); this.ambientOffset = f(); this.duty = f(); this.voltage = f(); this.cellCurrent = f();
-    this.riFault = f().fill(1); this.capFault = f().fill(1); this.runawaySinceS = f().fill(-1);
-    this.fuse = new Uint8Array(n); this.lost = new Uint8Array(n);
-    this.a = f(); this.g = f(); this.ocv = f(); this.ri = f(); this.ib = f(); this.short = f();
+    this.h1 = f(); this.h2 = f(); this.eta = f(); this.temp = f(); this.capAh = f(); this.riBase = f(); this.iRef = f(); this.tafelB = f();
+    this.ocvOffset = f(); this.selfDis = f(); this.ambientOffset = f(); this.duty = f(); this.voltage = f(); this.cellCurrent = f(); this.floatCurrent = f();
+    this.riFault = f().fill(1); this.capFault = f().fill(1);
+    this.runawaySinceS = f().fill(-1); this.short = f(); this.fuse = new Uint8Array(n); this.lost = new Uint8Array(n);
+    this.a = f(); this.g = f(); this.ocv = f(); this.ri = f(); this.ib = f(); this.heatW = f();
     this.current = new Float64Array(this.strings.length);
     this.breakerOpen = new Uint8Array(this.strings.length);
     const charger = options.charger ?? { mode: 'float' };
     this.chargers = this.strings.map(() => charger);
+    const d = chem.discharge;
+    this.consts = this.strings.map((s) => {
+      const cells = s.cells;
+      return {
+        ibMax: MODULE_TYPES[s.type].bypassCurrentA,
+        rct: (0.27 * cells) / s.capacityAh,
+        capF: (30 * s.capacityAh) / cells,
+        etaRef: cells * (chem.floatVPerCell - ocvPerCell(chem, 1) - OCV_OFFSET_MEAN_PER_CELL_V),
+        etaMax: 0.6 * cells,
+        cth: HEAT_CAPACITY_J_PER_K_AH_CELL * s.capacityAh * cells,
+        hRoom: ROOM_W_PER_K_AH_CELL * s.capacityAh * cells,
+        hNeighbour: NEIGHBOUR_W_PER_K_AH_CELL * s.capacityAh * cells,
+        i0: d.exchangeCurrentPerAh * s.capacityAh,
+        bd: d.activationVPerCell * cells,
+        shepherdOhm: (d.shepherdOhmAh * cells) / s.capacityAh,
+        floatV: chem.floatVPerCell * cells,
+        boostV: chem.boostVPerCell * cells,
+      };
+    });
 
-    const age = options.ageYears ?? 5;
     const spread = options.initialSpreadV ?? 0.15;
-    const soc0 = (options.initialSocPercent ?? 100) / 100;
+    const soc0 = Math.min(1, Math.max(0, (options.initialSocPercent ?? 100) / 100));
     const clip = (x: number) => Math.max(-2, Math.min(2, x));
     for (const s of this.strings) {
-      const cells = cellsOf(s.type);
+      const cells = s.cells;
       for (let k = s.first; k < s.first + s.count; k++) {
-        this.capAh[k] = s.capacityAh * (1 + 0.02 * clip(this.rng.normal()));
-        this.riBase[k] = (0.45 * cells) / 6 / s.capacityAh * (1 + 0.06 * age) * (1 + 0.05 * clip(this.rng.normal()));
-        this.leak[k] = Math.pow(10, LEAKAGE_SPREAD_DECADES * clip(this.rng.normal()));
-        this.tafelB[k] = ((TAFEL_V_PER_DECADE_PER_CELL * cells) / Math.LN10) * (1 + 0.05 * clip(this.rng.normal()));
+        this.capAh[k] = s.capacityAh * aged.capacity * (1 + 0.02 * clip(this.rng.normal()));
+        this.riBase[k] = ((chem.resistanceOhmAhPerCell * cells) / s.capacityAh) * aged.resistance * (1 + 0.05 * clip(this.rng.normal()));
+        this.iRef[k] = chem.floatCurrentAPerAh * s.capacityAh * aged.floatCurrent * Math.pow(10, LEAKAGE_SPREAD_DECADES * clip(this.rng.normal()));
+        this.tafelB[k] = ((chem.tafelVPerDecadePerCell * cells) / Math.LN10) * (1 + 0.05 * clip(this.rng.normal()));
         this.ocvOffset[k] = cells * (OCV_OFFSET_MEAN_PER_CELL_V + OCV_OFFSET_SIGMA_PER_CELL_V * clip(this.rng.normal()));
-        this.selfDis[k] = Math.exp(0.15 * clip(this.rng.normal()));
+        this.selfDis[k] = Math.exp(0.15 * clip(this.rng.normal())) * aged.selfDischarge;
         // Blocks higher in the rack run slightly warmer.
         this.ambientOffset[k] = 1.5 * ((k - s.first) / Math.max(1, s.count - 1) - 0.5);
-        this.temp[k] = this.ambientC + this.ambientOffset[k];
-        this.soc[k] = soc0;
+        this.temp[k] = this.ambient + this.ambientOffset[k];
+        this.h1[k] = soc0;
+        this.h2[k] = soc0;
       }
       // Start at the charger's float voltage per block, deviating by up to +-spread.
-      const vf = FLOAT_VOLTS_PER_CELL * cells;
+      const vf = chem.floatVPerCell * cells;
       const dev = new Float64Array(s.count);
       let mean = 0;
       for (let i = 0; i < s.count; i++) mean += (dev[i] = (2 * this.rng.next() - 1) * spread) / s.count;
       for (let i = 0; i < s.count; i++) {
         const k = s.first + i;
-        const ocv = this.ocvAt(k, s.type);
+        const ocv = this.ocvAt(k, cells);
         this.eta[k] = soc0 >= 0.999 && charger.mode !== 'discharge' ? vf + dev[i] - mean - ocv : 0;
         this.voltage[k] = ocv + this.eta[k];
       }
@@ -175,6 +250,16 @@ export class BatteryPhysics {
 
   get elapsedS(): number {
     return (this.timeMs - this.startMs) / 1000;
+  }
+
+  /** Room temperature, deg C; scenarios may change it as time passes (an air-conditioning failure, a day/night swing). */
+  get ambientC(): number {
+    return this.ambient;
+  }
+
+  set ambientC(temperatureC: number) {
+    if (!Number.isFinite(temperatureC)) throw new RangeError(`ambient temperature must be a number of deg C, got ${temperatureC}`);
+    this.ambient = temperatureC;
   }
 
   /** String number (1-based) and index range of a global module number. */
@@ -237,7 +322,7 @@ export class BatteryPhysics {
     return this.lost[this.index(global)] === 1;
   }
 
-  /** Scales a block's self-discharge (1 = its own individual rate), e.g. for a block with a soft short. */
+  /** Scales a block's self-discharge (1 = its own individual rate, new), e.g. for a block with a soft short. */
   setSelfDischargeFactor(global: number, factor: number): void {
     this.selfDis[this.index(global)] = Math.max(0, factor);
   }
@@ -260,14 +345,16 @@ export class BatteryPhysics {
   truth(global: number): BlockTruth {
     const k = this.index(global);
     const s = this.strings[this.stringOf(global) - 1];
+    const c = this.chemistry.discharge.wellFraction;
     return {
       voltageV: this.voltage[k],
-      socPercent: this.soc[k] * 100,
+      socPercent: (1 - (1 - (c * this.h1[k] + (1 - c) * this.h2[k])) * this.chemistry.discharge.totalChargeFactor) * 100,
       temperatureC: this.temp[k],
       resistanceOhm: this.resistanceAt(k),
       cellCurrentA: this.cellCurrent[k],
       bypassCurrentA: (MODULE_TYPES[s.type].bypassCurrentA * this.appliedDuty(k)) / 100,
       capacityAh: this.capAh[k] * this.capFault[k],
+      floatCurrentA: this.floatCurrent[k],
     };
   }
 
@@ -288,113 +375,150 @@ export class BatteryPhysics {
   }
 
   step(dt: number): void {
-    const elapsed = this.elapsedS;
-    for (let si = 0; si < this.strings.length; si++) this.stepString(si, dt, elapsed);
+    for (let si = 0; si < this.strings.length; si++) this.stepString(si, dt);
     this.timeMs += dt * 1000;
   }
 
-  private stepString(si: number, dt: number, elapsed: number): void {
+  private stepString(si: number, dt: number): void {
     const s = this.strings[si];
-    const cells = cellsOf(s.type);
-    const ibMax = MODULE_TYPES[s.type].bypassCurrentA;
-    const rct = ((1.6 * cells) / 6) / s.capacityAh;
-    const capF = (30 * s.capacityAh) / cells;
-    const iRef = FLOAT_CURRENT_A_PER_AH * s.capacityAh;
-    const etaRef = FLOAT_VOLTS_PER_CELL * cells - restVoltageV(s.type, 100) - OCV_OFFSET_MEAN_PER_CELL_V * cells;
-    const etaMax = 0.6 * cells;
-    const cth = (240 * s.capacityAh * cells) / 6;
-    const hLoss = (0.02 * s.capacityAh * cells) / 6;
+    const k0 = this.consts[si];
+    const chem = this.chemistry;
+    const dm = chem.discharge;
+    const cells = s.cells;
     const end = s.first + s.count;
+    const charger = this.upsOnBattery ?? this.chargers[si];
+    const open = this.breakerOpen[si] === 1;
+    const discharging = !open && charger.mode === 'discharge';
+    const elapsed = this.elapsedS;
+    const { ibMax, rct, capF, etaRef, i0, bd } = k0;
+    const lnTempPerK = Math.LN2 / chem.doublingK;
+    const lnKinPerK = Math.LN2 / dm.kineticsDoublingK;
 
     // Pass 1: linearize each block around its state; its next voltage is affine in the string current.
     let sumConst = 0;
     let sumSlope = 0;
     let sumV = 0;
     for (let k = s.first; k < end; k++) {
-      const soc = this.soc[k];
+      const h1 = this.h1[k];
       const eta = this.eta[k];
-      const ocv = this.ocvAt(k, s.type);
-      const ri = this.resistanceAt(k);
-      // An internal short, like the bypass, takes current around the cells, but heats the block itself.
+      const ocv = this.ocvAt(k, cells);
+      let ri = this.resistanceAt(k);
+      // Shepherd: the polarization of discharge grows as the available charge runs out (the knee).
+      if (discharging) ri += k0.shepherdOhm * Math.exp(-(this.temp[k] - 25) * lnKinPerK) * (1 / (h1 > SHEPHERD_MIN_FILL ? h1 : SHEPHERD_MIN_FILL) - 1);
+      // A runaway fault's internal short, like the bypass, takes current around the cells, but heats the block itself.
       const short = this.shortCurrentA(k, elapsed, s.capacityAh);
       this.short[k] = short;
       const ib = (ibMax * this.appliedDuty(k)) / 100 + short;
-      const lk = iRef * this.leak[k] * Math.exp((eta - etaRef) / this.tafelB[k] + (this.temp[k] - 25) * LN2_PER_K);
-      const acc = this.acceptance(eta, soc);
-      const d = lk / this.tafelB[k] + acc / rct;
-      const g = dt / (capF + dt * d);
-      const a = eta + g * (-ib - lk - (eta * acc) / rct);
+      // Gassing/oxygen cycle: Tafel in the overvoltage, zero at the open-circuit voltage (no charger, no gas).
+      const scale = this.iRef[k] * Math.exp((this.temp[k] - 25) * lnTempPerK);
+      const tafel = scale * Math.exp((eta - etaRef) / this.tafelB[k]);
+      const lkAt0 = scale * Math.exp(-etaRef / this.tafelB[k]);
+      const lk = eta > 0 ? tafel - lkAt0 : 0;
+      let main: number;
+      let dMain: number;
+      if (eta >= 0) {
+        const acc = chargeAcceptance(h1);
+        main = (eta * acc) / rct;
+        dMain = acc / rct;
+      } else {
+        // As the available well empties the reaction runs out of acid at the plates.
+        const acc = dischargeAcceptance(h1);
+        const e = Math.exp(-eta / bd);
+        main = -i0 * acc * (e - 1);
+        dMain = (i0 * acc * e) / bd;
+      }
+      const g = dt / (capF + dt * ((eta > 0 ? tafel / this.tafelB[k] : 0) + dMain));
+      const a = eta + g * (-ib - lk - main);
       this.a[k] = a; this.g[k] = g; this.ocv[k] = ocv; this.ri[k] = ri; this.ib[k] = ib;
       sumConst += ocv - ib * ri + a;
       sumSlope += ri + g;
       sumV += this.voltage[k];
     }
 
-    const charger = this.upsOnBattery ?? this.chargers[si];
     let current = 0;
-    if (this.breakerOpen[si]) current = 0;
+    if (open) current = 0;
     else if (charger.mode === 'float' || charger.mode === 'boost') {
-      const perCell = charger.mode === 'float' ? FLOAT_VOLTS_PER_CELL : BOOST_VOLTS_PER_CELL;
+      const target = (charger.mode === 'float' ? k0.floatV : k0.boostV) * s.count;
       const limit = charger.currentLimitA ?? 0.1 * s.capacityAh;
       // A rectifier sources current but cannot sink it: above its voltage the string just rests.
-      current = Math.max(0, Math.min(limit, (perCell * cells * s.count - sumConst) / sumSlope));
+      current = Math.max(0, Math.min(limit, (target - sumConst) / sumSlope));
     } else if (charger.mode === 'discharge') {
       const load = charger.powerW !== undefined ? charger.powerW / Math.max(1, sumV) : (charger.currentA ?? 0);
       current = -Math.max(0, load);
     }
     this.current[si] = current;
 
-    // Pass 2: apply the current.
+    // Pass 2: apply the current: voltage, charge wells, heat.
+    const c = dm.wellFraction;
+    // Self-discharge is stated per rated capacity; the wells hold totalChargeFactor times that.
+    const sdBase = (chem.selfDischargePerMonth / (30 * 86_400) / dm.totalChargeFactor) * dt;
     for (let k = s.first; k < end; k++) {
       const ic = current - this.ib[k];
       let eta = this.a[k] + this.g[k] * current;
-      if (eta > etaMax) eta = etaMax;
-      else if (eta < -etaMax) eta = -etaMax;
+      if (eta > k0.etaMax) eta = k0.etaMax;
+      else if (eta < -k0.etaMax) eta = -k0.etaMax;
+      let h1 = this.h1[k];
+      let h2 = this.h2[k];
+      // The linearized step can overshoot the exponential discharge reaction (from float into a heavy
+      // load): it never goes beyond the overvoltage that carries the whole cell current.
+      if (eta < 0 && ic < 0) {
+        const acc = dischargeAcceptance(h1);
+        const steady = acc > 0 ? -bd * Math.log(1 - ic / (i0 * acc)) : -k0.etaMax;
+        if (eta < steady) eta = steady > -k0.etaMax ? steady : -k0.etaMax;
+      }
       this.eta[k] = eta;
-      const soc = this.soc[k];
-      const main = (eta * this.acceptance(eta, soc)) / rct;
+      let main: number;
+      if (eta >= 0) main = (eta * chargeAcceptance(h1)) / rct;
+      else main = -i0 * dischargeAcceptance(h1) * (Math.exp(-eta / bd) - 1);
       const v = this.ocv[k] + ic * this.ri[k] + eta;
       this.voltage[k] = v;
       this.cellCurrent[k] = ic;
-      const tf = Math.exp((this.temp[k] - 25) * LN2_PER_K);
-      const cap = this.capAh[k] * this.capFault[k];
-      let next = soc + (main * dt) / (3600 * cap) - SELF_DISCHARGE_PER_S_25C * this.selfDis[k] * tf * dt;
-      if (next > 1) next = 1;
-      else if (next < 0) next = 0;
-      this.soc[k] = next;
-      // Heat: ohmic, polarization, float current (recombination turns it all into heat), bypass resistor.
-      const side = Math.max(0, ic - main);
+      const t = this.temp[k];
+      const q = this.capAh[k] * this.capFault[k] * dm.totalChargeFactor * 3600;
+      const flow = ((dm.rateConstantPerH * Math.exp((t - 25) * lnKinPerK)) / 3600) * dt * (h2 - h1);
+      const sd = sdBase * this.selfDis[k] * Math.exp((t - 25) * lnTempPerK);
+      h1 += ((main * dt) / q + flow) / c - sd;
+      h2 -= flow / (1 - c) + sd;
+      this.h1[k] = h1 > 1 ? 1 : h1 < 0 ? 0 : h1;
+      this.h2[k] = h2 > 1 ? 1 : h2 < 0 ? 0 : h2;
+      // Heat: ohmic and Shepherd, polarization, the gassing/oxygen-cycle current (recombination turns
+      // all of it into heat), the bypass resistor; lost to the room and exchanged with the neighbours.
+      const side = ic - main > 0 ? ic - main : 0;
+      this.floatCurrent[k] = side;
       const short = this.short[k];
       const heat = ic * ic * this.ri[k] + Math.abs(main * eta) + side * v + BYPASS_HEAT_SHARE * (this.ib[k] - short) * v + short * v;
-      this.temp[k] += (dt * (heat - hLoss * (this.temp[k] - this.ambientC - this.ambientOffset[k]))) / cth;
+      const room = k0.hRoom * (t - this.ambient - this.ambientOffset[k]);
+      let neighbours = 0;
+      if (k > s.first) neighbours += t - this.temp[k - 1];
+      if (k < end - 1) neighbours += t - this.temp[k + 1];
+      this.heatW[k] = heat - room - k0.hNeighbour * neighbours;
     }
-  }
-
-  /** Share of the overvoltage current the main (charge/discharge) reaction takes, by state of charge. */
-  private acceptance(eta: number, soc: number): number {
-    if (eta >= 0) {
-      if (soc >= 1) return 0;
-      const x = (1 - soc) / 0.1;
-      return x >= 1 ? 1 : x * x;
+    for (let k = s.first; k < end; k++) {
+      // Beyond this the case has melted and vented: the model no longer applies, but must stay finite.
+      const t = this.temp[k] + (dt * this.heatW[k]) / k0.cth;
+      this.temp[k] = t < MAX_BLOCK_C ? t : MAX_BLOCK_C;
     }
-    return soc <= 0 ? 0 : soc >= 0.02 ? 1 : soc / 0.02;
   }
 
   /** Thermal runaway as it starts in a dried-out VRLA block: an internal short growing e-fold every runawayGrowthS (10 minutes). */
   private shortCurrentA(k: number, elapsed: number, capacityAh: number): number {
     const since = this.runawaySinceS[k];
     if (since < 0) return 0;
+    const c = this.chemistry.discharge.wellFraction;
+    const fill = c * this.h1[k] + (1 - c) * this.h2[k];
     // An empty block has nothing left to drive the short with.
-    return 0.0002 * capacityAh * Math.exp(Math.min((elapsed - since) / this.runawayGrowthS, 6)) * Math.min(1, this.soc[k] / 0.05);
+    return 0.0002 * capacityAh * Math.exp(Math.min((elapsed - since) / this.runawayGrowthS, MAX_SHORT_EFOLDS)) * Math.min(1, fill / 0.05);
   }
 
-  private ocvAt(k: number, type: ModuleType): number {
-    return restVoltageV(type, this.soc[k] * 100) + this.ocvOffset[k];
+  private ocvAt(k: number, cells: number): number {
+    // The electrolyte at the plates (the available well) sets the open-circuit voltage.
+    return ocvPerCell(this.chemistry, this.h1[k]) * cells + this.ocvOffset[k];
   }
 
   private resistanceAt(k: number): number {
-    const lowCharge = 1 - this.soc[k];
-    const cold = Math.max(0, 25 - this.temp[k]);
+    const c = this.chemistry.discharge.wellFraction;
+    const lowCharge = 1 - (c * this.h1[k] + (1 - c) * this.h2[k]);
+    const cold = this.temp[k] < 25 ? 25 - this.temp[k] : 0;
     return this.riBase[k] * this.riFault[k] * (1 + 1.2 * lowCharge * lowCharge) * (1 + 0.01 * cold);
   }
 
@@ -407,4 +531,15 @@ export class BatteryPhysics {
     if (!Number.isInteger(global) || global < 1 || global > this.moduleCount) throw new RangeError(`no module ${global} (1..${this.moduleCount})`);
     return global - 1;
   }
+}
+
+function dischargeAcceptance(h1: number): number {
+  return h1 <= 0 ? 0 : h1 >= 0.02 ? 1 : h1 / 0.02;
+}
+
+/** Share of the overvoltage current the charge reaction takes as the available well fills. */
+function chargeAcceptance(h1: number): number {
+  if (h1 >= 1) return 0;
+  const x = (1 - h1) / 0.1;
+  return x >= 1 ? 1 : x * x;
 }

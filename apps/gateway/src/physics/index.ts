@@ -6,3 +6,4 @@ export * from './simulated-site';
 export { createRng } from './rng';
 export type { Rng } from './rng';
 export * from './balance-check';
+export * from './chemistry';
