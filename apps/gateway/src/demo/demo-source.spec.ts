@@ -42,15 +42,18 @@ describe('demo source on the string physics', () => {
 
   it('thermal-runaway fault: alarm and the breaker relay within minutes, breaker input follows', () => {
     // A 100 Ah string floats at ~0.1 A: a rise of 0.05 A is what counts here (the default 0.5 A suits bigger strings).
-    const { site, run } = demo(['thermal-runaway:1:5@10'], ['runaway.floatCurrentRiseA=0.05']);
+    // The onset comes after the 30 min of settled float the engine learns its baseline from (a freshly
+    // started demo string is still being balanced and floats above 2 mA/Ah at first).
+    const { site, run } = demo(['thermal-runaway:1:5@2400'], ['runaway.floatCurrentRiseA=0.05']);
     let alarmAtS: number | null = null;
     let t = 0;
-    run(900, () => {
+    run(3300, () => {
       t++;
       if (alarmAtS === null && site.snapshot().alarms.some((a) => a.kind === 'thermal-runaway')) alarmAtS = t;
     });
     expect(alarmAtS).not.toBeNull();
-    expect(alarmAtS as unknown as number).toBeLessThan(600);
+    expect(alarmAtS as unknown as number).toBeGreaterThan(2400);
+    expect(alarmAtS as unknown as number).toBeLessThan(2400 + 600);
     const snap = site.snapshot();
     expect(snap.relays[0]).toMatchObject({ function: 'breaker', on: true });
     expect(snap.inputs[0].active).toBe(false);
