@@ -1,3 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
+import { waitFor } from '@kirchhoff/test-support';
 import type { Site } from '@kirchhoff/core';
 import { createNutServer, type NutServer, type NutServerOptions, type NutUser } from './index';
 import { splitWords, quote } from './protocol';
@@ -216,5 +222,28 @@ describe('NUT server', () => {
     await expect(createNutServer(site, { port: 70000 })).rejects.toThrow('nut.port: must be a whole number 0..65535, got 70000');
     await expect(createNutServer(site, { upsName: 'bad name' })).rejects.toThrow('nut.upsName: must be 1..64 of A-Z a-z 0-9 . _ -, got "bad name"');
     await expect(createNutServer(site, { batteryDate: '2024-01-02' })).rejects.toThrow('nut.batteryDate: must be YYYY/MM/DD');
+  });
+});
+
+describe('NUT server STARTTLS', () => {
+  it('upgrades the connection after OK STARTTLS and answers inside TLS; refuses a second STARTTLS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-nut-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', 'k.pem', '-out', 'c.pem', '-days', '2', '-subj', '/CN=gateway'], { cwd: dir, stdio: 'pipe' });
+    const server = await createNutServer(fixtureSite(), { port: 0, tls: { cert: readFileSync(join(dir, 'c.pem'), 'utf8'), key: readFileSync(join(dir, 'k.pem'), 'utf8') } });
+    try {
+      const plain = await lineClient(server.port);
+      expect(await plain.ask('STARTTLS')).toEqual(['OK STARTTLS']);
+      const secure = tlsConnect({ socket: plain.socket, rejectUnauthorized: false });
+      await new Promise<void>((resolve, reject) => secure.once('secureConnect', resolve).once('error', reject));
+      const answers: string[] = [];
+      secure.on('data', (d) => answers.push(...d.toString().split('\n').filter(Boolean)));
+      secure.write('GET VAR kirchhoff ups.status\nSTARTTLS\n');
+      await waitFor(() => answers.length >= 2, 10_000, 'two answers over TLS');
+      expect(answers).toEqual(['VAR kirchhoff ups.status "OL"', 'ERR ALREADY-SSL-MODE']);
+      secure.destroy();
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
