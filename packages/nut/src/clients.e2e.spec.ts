@@ -68,6 +68,26 @@ describeWithTools(['upsc', 'upsrw', 'upscmd'], 'NUT server with Debian\'s nut-cl
     ]);
   });
 
+  it('NUT\'s own Python client (PyNUTClient, as Home Assistant uses it) lists, reads and runs a command', async () => {
+    const script = [
+      'import json, sys',
+      'from PyNUT import PyNUTClient',
+      `c = PyNUTClient(host='127.0.0.1', port=${server.port}, login='admin', password='a-secret')`,
+      "v = {k.decode(): x.decode() for k, x in c.GetUPSVars('kirchhoff').items()}",
+      "cmds = sorted(k.decode() for k in c.GetUPSCommands('kirchhoff'))",
+      "ran = c.RunUPSCommand('kirchhoff', 'test.battery.start.quick')",
+      "print(json.dumps({'ups': sorted(k.decode() for k in c.GetUPSList()), 'status': v['ups.status'], 'charge': v['battery.charge'], 'cmds': cmds, 'ran': ran}))",
+    ].join('\n');
+    // Debian's python3-nut installs PyNUT for the system Python.
+    const r = await run('/usr/bin/python3', ['-c', script]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      ups: ['kirchhoff', 'kirchhoff-string1', 'kirchhoff-string2'], status: 'OL', charge: '97',
+      cmds: expect.arrayContaining(['test.battery.start.quick', 'beeper.mute']), ran: 'OK',
+    });
+    expect(executed).toEqual([{ command: { type: 'ups-test', test: 'quick' }, principal: 'admin' }]);
+  });
+
   describeWithTools(['upsmon'], 'a real upsmon (secondary)', () => {
     let upsmon: ReturnType<typeof startUpsmon> | null = null;
     const logins = async () => {
