@@ -190,3 +190,61 @@ describe('alarm table', () => {
     });
   });
 });
+
+describe('site alarm evaluation: what each alarm says', () => {
+  const said = (site: Site) => site.snapshot().alarms.map((a) => ({ kind: a.kind, severity: a.severity, entity: a.entity, message: a.message, value: a.value, limit: a.limit }))
+    .sort((a, b) => a.kind.localeCompare(b.kind));
+
+  it('names the UPS, the state and the minutes left for each UPS condition', () => {
+    const { site, at } = siteWith();
+    site.update((tx) => tx.ups({ ident: { name: 'UPS-A' }, output: { source: 'battery' }, battery: { status: 'depleted', estimatedMinutesRemaining: 7 }, test: { resultsSummary: 'doneError', resultsDetail: 'cell 3 weak' } }));
+    at(10);
+    site.evaluateAlarms();
+    const ups = { kind: 'ups' };
+    expect(said(site)).toEqual([
+      { kind: 'ups-battery-depleted', severity: 'critical', entity: ups, message: 'UPS UPS-A battery depleted', value: null, limit: null },
+      { kind: 'ups-on-battery', severity: 'alarm', entity: ups, message: 'UPS UPS-A on battery, 7 min remaining', value: null, limit: null },
+      { kind: 'ups-test-failed', severity: 'warning', entity: ups, message: 'UPS UPS-A battery test failed: cell 3 weak', value: null, limit: null },
+    ]);
+    site.update((tx) => tx.ups({ output: { source: 'normal' }, battery: { status: 'low' }, test: { resultsSummary: 'inProgress' } }));
+    site.evaluateAlarms();
+    expect(said(site).map((a) => [a.kind, a.severity, a.message])).toEqual([
+      ['ups-battery-low', 'alarm', 'UPS UPS-A battery low'],
+      ['ups-test-in-progress', 'warning', 'UPS UPS-A test in progress'],
+    ]);
+  });
+
+  it('raises ups-communication-lost only for a UPS that answered once', () => {
+    const { site } = siteWith();
+    // A UPS never read yet is not lost: the first poll decides.
+    expect(site.snapshot().ups).toMatchObject({ atMs: 0 });
+    site.evaluateAlarms();
+    expect(said(site)).toEqual([]);
+    site.update((tx) => tx.ups({ ident: { name: 'UPS-A' }, quality: 'failed' }));
+    site.evaluateAlarms();
+    expect(said(site).map((a) => [a.kind, a.severity, a.message])).toEqual([['ups-communication-lost', 'alarm', 'UPS UPS-A does not answer']]);
+  });
+
+  it('says which input, sensor and level, with the value and limit in the sensor\'s unit', () => {
+    const { site } = siteWith({ sensors: { '1': { warnHigh: 10, alarmHigh: 25, hysteresis: 1, delayMs: 0 } } });
+    site.update((tx) => {
+      tx.input(1, true);
+      tx.sensor(1, 12.5);
+    });
+    site.evaluateAlarms();
+    expect(said(site)).toEqual([
+      { kind: 'input-active', severity: 'warning', entity: { kind: 'input', id: 1 }, message: 'Input Door active', value: null, limit: null },
+      { kind: 'sensor-high', severity: 'warning', entity: { kind: 'sensor', id: 1 }, message: 'Hydrogen 12.50 %LEL above warning limit 10 %LEL', value: 12.5, limit: 10 },
+    ]);
+    site.update((tx) => tx.sensor(1, 0.25));
+    site.evaluateAlarms();
+    expect(said(site).map((a) => a.kind)).toEqual(['input-active']);
+  });
+
+  it('says when balancing is off and why', () => {
+    const { site } = siteWith();
+    site.update((tx) => tx.balancing({ enabled: false, disabledReason: 'breaker open' }));
+    site.evaluateAlarms();
+    expect(said(site)).toEqual([{ kind: 'balancing-disabled', severity: 'alarm', entity: { kind: 'site' }, message: 'Balancing disabled: breaker open', value: null, limit: null }]);
+  });
+});
