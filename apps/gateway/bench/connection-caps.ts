@@ -58,7 +58,7 @@ async function series(measure: () => Promise<number>): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
-  const sets = ['snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false', 'http.port=0', 'http.host=127.0.0.1', 'modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1'];
+  const sets = ['snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false', 'nut.enabled=false', 'http.port=0', 'http.host=127.0.0.1', 'modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1'];
   const gw = await startGateway(finishConfig(applySets(demoConfig(), sets)), { logger: memoryLogger('error'), cycleMs: 3_600_000 });
   const portOf = (name: string) => Number(gw.services.find((s) => s.name === name)!.endpoint.split(':').pop());
   const http = portOf('HTTP API');

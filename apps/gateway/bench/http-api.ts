@@ -76,7 +76,7 @@ function streams(port: number, path: string, headers: Record<string, string>, n:
 
 async function main(): Promise<void> {
   const config = finishConfig(applySets(demoConfig({ strings: 16, modules: 32 }), [
-    'modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false',
+    'modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false', 'nut.enabled=false',
     'http.port=0', 'http.host=127.0.0.1', 'http.live.batchMs=50', 'http.live.maxClients=64',
   ]));
   const gw = await startGateway(config, { logger: createLogger({ level: 'error' }), cycleMs: 3_600_000 });

@@ -86,7 +86,7 @@ function modbusClient(port: number): { poll: () => Promise<void>; close: () => v
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-soak-'));
   const ports = { modbus: await freeTcpPort(), snmp: await freeUdpPort(), bacnet: await freeUdpPort(), http: await freeTcpPort(), mqtt: await freeTcpPort() };
-  const common = [`history.path=${join(dir, 'history.db')}`, 'rccmd.enabled=false'];
+  const common = [`history.path=${join(dir, 'history.db')}`, 'rccmd.enabled=false', 'nut.port=0'];
   console.log(`soak: 16 x 32 demo, every adapter on, each protocol polled once a second, ${SOAK_S} s; peer: the same demo with network services off, ${PEER_S} s (node ${process.version})`);
 
   const gw = await startGateway([...common, `modbus.tcp.port=${ports.modbus}`, `snmp.port=${ports.snmp}`, `bacnet.port=${ports.bacnet}`, 'bacnet.address=127.0.0.2', `http.port=${ports.http}`, `mqtt.broker.port=${ports.mqtt}`]);
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   mqtt.end(true);
   await gw.stop();
 
-  const peer = await startGateway([...common, 'modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'http.enabled=false', 'mqtt.enabled=false', 'actions.enabled=false']);
+  const peer = await startGateway([...common, 'modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'http.enabled=false', 'mqtt.enabled=false', 'nut.enabled=false', 'actions.enabled=false']);
   const quiet = await sample(peer.child.pid!, PEER_S);
   await peer.stop();
   rmSync(dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@ export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--
 
 /** Every other network service off: these tests are about the pages and the HTTP API. */
 const ONLY_HTTP = [
-  'http.port=0', 'http.host=127.0.0.1', 'modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false',
+  'http.port=0', 'http.host=127.0.0.1', 'modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false', 'nut.enabled=false',
 ];
 
 export interface DemoGateway {

@@ -8,7 +8,7 @@ import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 
-const EPHEMERAL = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false', 'http.port=0', 'http.host=127.0.0.1'];
+const EPHEMERAL = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false', 'nut.enabled=false', 'http.port=0', 'http.host=127.0.0.1'];
 
 function health(port: number, from: string): Promise<number> {
   return new Promise((resolve, reject) => {

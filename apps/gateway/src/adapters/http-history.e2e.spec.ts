@@ -23,7 +23,7 @@ describe('HTTP API over the data logger', () => {
   let base: string;
   let token: string;
   let detach = () => {};
-  const config = finishConfig(applySets(demoConfig(), ['http.port=0', 'http.host=127.0.0.1']));
+  const config = finishConfig(applySets(demoConfig(), ['http.port=0', 'http.host=127.0.0.1', 'nut.port=0']));
   const site = buildSite(config);
   const commands = new CommandInterface(site, { execute: async (c) => { if (c.type === 'set-relay') site.update((tx) => tx.relay(c.relay, c.on)); return { ok: true, message: 'done' }; } }, { http: 'all' });
 

@@ -17,7 +17,7 @@ import { ProblemLog } from '@kirchhoff/core';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 import { EmbeddedBroker, startBroker } from './mqtt-broker';
 
-const EPHEMERAL = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'bacnet.port=0', 'http.port=0', 'http.host=127.0.0.1', 'mqtt.broker.port=0', 'rccmd.enabled=false'];
+const EPHEMERAL = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'bacnet.port=0', 'http.port=0', 'http.host=127.0.0.1', 'mqtt.broker.port=0', 'nut.port=0', 'rccmd.enabled=false'];
 const SITE = 'kirchhoff-demo-site';
 /** The demo's documented credentials (README). */
 const VIEWER = ['-u', 'viewer', '-P', 'kirchhoff-viewer'];

@@ -7,7 +7,7 @@ import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 
-const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'bacnet.port=0', 'http.port=0', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1', 'rccmd.enabled=false'];
+const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'bacnet.port=0', 'http.port=0', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1', 'rccmd.enabled=false', 'nut.port=0'];
 const SHARED_BROKER = 'mqtt://127.0.0.1:1883';
 
 const refused = (port: number) => new Promise<boolean>((resolve) => {

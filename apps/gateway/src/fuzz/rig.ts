@@ -162,11 +162,17 @@ export async function startFuzzRig(): Promise<FuzzRig> {
       'actions.enabled=false', 'history.enabled=false', 'schedule.enabled=false', 'log.format=json', 'bacnet.address=127.0.0.1', 'bacnet.broadcastAddress=127.0.0.1'];
     const args = (sets: string[]) => ['start', '--demo', '--status-every', '0', ...[...common, ...sets].flatMap((s) => ['--set', s])];
     const ready = /Ctrl-C stops the gateway\./;
-    const [gateway, https, rccmd] = await Promise.all([
-      startChild(args(['modbus.tcp.port=0', 'snmp.port=0', 'http.port=0', 'mqtt.broker.port=0', `bacnet.port=${bacnetPort}`, `bacnet.deviceInstance=${DEVICE_INSTANCE}`, `modbus.rtu.port=${join(dir, 'rtu-server')}`]), ready),
-      startChild(args(['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'http.port=0', `http.tls.cert=${cert}`, `http.tls.key=${key}`]), ready),
+    // allSettled, not all: when one fails to start, the others are stopped too (a child left running
+    // keeps Jest from exiting).
+    const started = await Promise.allSettled([
+      startChild(args(['modbus.tcp.port=0', 'snmp.port=0', 'http.port=0', 'mqtt.broker.port=0', 'nut.port=0', `bacnet.port=${bacnetPort}`, `bacnet.deviceInstance=${DEVICE_INSTANCE}`, `modbus.rtu.port=${join(dir, 'rtu-server')}`]), ready),
+      startChild(args(['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'nut.enabled=false', 'http.port=0', `http.tls.cert=${cert}`, `http.tls.key=${key}`]), ready),
       startChild(['rccmd-listen', '--config', join(dir, 'listener.yaml')], /Ctrl-C stops it/),
-    ].map((p) => p.then((c) => { cleanups.push(() => c.stop()); return c; })));
+    ]);
+    for (const r of started) if (r.status === 'fulfilled') cleanups.push(() => r.value.stop());
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [gateway, https, rccmd] = started.map((r) => (r as PromiseFulfilledResult<ChildCommand>).value);
     const ports = servicePorts(gateway.output());
     const httpsPort = servicePorts(https.output())['HTTP API'];
     const rccmdUdp = Number(/udp 127\.0\.0\.1:(\d+)/.exec(rccmd.output())![1]);

@@ -46,7 +46,7 @@ describe('audit durability under kill -9', () => {
   it('has an audit row for every relay switch the gateway acknowledged before it was killed', async () => {
     const db = join(dir, 'history.db');
     // Production defaults for the logger (1 s flush, synchronous full); only Modbus on, writes on.
-    const sets = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'modbus.writes=true', 'snmp.enabled=false', 'bacnet.enabled=false', 'http.enabled=false',
+    const sets = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'modbus.writes=true', 'snmp.enabled=false', 'bacnet.enabled=false', 'http.enabled=false', 'nut.enabled=false',
       'mqtt.enabled=false', 'rccmd.enabled=false', 'actions.enabled=false', 'schedule.enabled=false', `history.path=${db}`, 'log.format=json'];
     gw = await startChild(['start', '--demo', '--status-every', '0', ...sets.flatMap((s) => ['--set', s])], /Ctrl-C stops the gateway\./);
     const socket = connect(servicePorts(gw.output())['Modbus TCP'], '127.0.0.1');
