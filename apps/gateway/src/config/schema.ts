@@ -138,7 +138,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   schedule: SCHEDULE_SCHEMA,
   log: obj('Logging.', {
     level: str('Least severe level written.', { enum: LOG_LEVELS, default: 'info' }),
-    format: str('json (one object per line) or pretty; auto = pretty on a terminal.', { enum: ['auto', 'json', 'pretty'], default: 'auto' }),
+    format: str('json (one object per line) or pretty; auto = pretty on a terminal. Under systemd (stderr is the journal) every line starts with its syslog priority, so journalctl -p err finds the errors; an error keeps its causes and its stack (errorStack).', { enum: ['auto', 'json', 'pretty'], default: 'auto' }),
   }),
   demo: obj('Simulated site (set by --demo).', {
     enabled: bool('Simulate modules, UPS and sensors instead of reading hardware.', false),
