@@ -10,6 +10,7 @@ export { KIRCHHOFF_ENTERPRISE_OID, BMS_MIB, BMS_NOTIFICATIONS, BMS_NOTIFICATION_
 export { UPS_MIB } from './ups-mib';
 export { SnmpConfigError, engineIdFromSeed } from './engine';
 export { generateMib } from './mib-text';
+export { generateZabbixTemplate, ZABBIX_TEMPLATE_NAME } from './zabbix-template';
 
 import { join } from 'node:path';
 /** Path of the shipped KIRCHHOFF-BMS-MIB file (for an NMS or `snmpwalk -M`). */

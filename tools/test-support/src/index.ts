@@ -23,7 +23,7 @@ export const DEBIAN_PACKAGES: Readonly<Record<string, string>> = {
   snmpget: 'snmp', snmpwalk: 'snmp', snmpbulkwalk: 'snmp', snmpset: 'snmp', snmptrapd: 'snmptrapd', snmpd: 'snmpd',
   smilint: 'smitools', mbpoll: 'mbpoll', socat: 'socat', mosquitto: 'mosquitto', mosquitto_sub: 'mosquitto-clients',
   mosquitto_pub: 'mosquitto-clients', tshark: 'tshark', dumpcap: 'tshark',
-  chromium: 'chromium', jinja2: 'python3-jinja2', upsc: 'nut-client', upsrw: 'nut-client', upscmd: 'nut-client', upsmon: 'nut-client', upsd: 'nut-server',
+  chromium: 'chromium', jinja2: 'python3-jinja2', prometheus: 'prometheus', promtool: 'prometheus', upsc: 'nut-client', upsrw: 'nut-client', upscmd: 'nut-client', upsmon: 'nut-client', upsd: 'nut-server',
 };
 
 export function missingTools(commands: readonly string[]): string | null {

@@ -1,6 +1,9 @@
 // The Prometheus /metrics page (text exposition format 0.0.4): bus counters, active alarms by
-// severity, string values, HTTP clients, the data logger's lag when one runs, process figures.
-import { SEVERITIES, type ProblemCount, type SiteSnapshot } from '@kirchhoff/core';
+// severity, string and module values, the UPS, sensors and relays, HTTP clients, the data logger's
+// lag when one runs, process figures. Values in base units (volts, ohms, seconds, ratios 0..1);
+// a reading that is not fresh is left out, so Prometheus marks its series stale instead of
+// repeating an old value (kirchhoff_module_up says which modules answer).
+import { CHARGE_MODES, SEVERITIES, type Measurement, type ProblemCount, type SiteSnapshot } from '@kirchhoff/core';
 import { SOFTWARE_VERSION } from '../version';
 
 export type MetricType = 'counter' | 'gauge';
@@ -57,6 +60,13 @@ export function siteMetrics(s: MetricSources): Metric[] {
   const quality = (['fresh', 'stale', 'failed'] as const).map((q) => ({ labels: { quality: q }, value: snap.modules.filter((m) => m.voltageV.quality === q).length }));
   const perString = (pick: (st: SiteSnapshot['strings'][number]) => number | null) =>
     snap.strings.flatMap((st) => { const v = pick(st); return v === null ? [] : [{ labels: { string: String(st.string) }, value: v }]; });
+  // Fresh readings only, per module.
+  const perModule = (pick: (m: SiteSnapshot['modules'][number]) => Measurement, scale = 1) =>
+    snap.modules.flatMap((m) => { const v = pick(m); return v.quality === 'fresh' && v.value !== null ? [{ labels: { string: String(m.string), module: String(m.module) }, value: v.value * scale }] : []; });
+  const freshString = (pick: (st: SiteSnapshot['strings'][number]) => Measurement, scale = 1) =>
+    perString((st) => { const v = pick(st); return v.quality === 'fresh' && v.value !== null ? v.value * scale : null; });
+  const ups = snap.ups && snap.ups.quality === 'fresh' ? snap.ups : null;
+  const upsLines = <L>(lines: readonly L[] | undefined, pick: (l: L) => number, scale = 1) => (lines ?? []).map((l, i) => ({ labels: { line: String(i + 1) }, value: pick(l) * scale }));
   const mem = process.memoryUsage();
   const cpu = process.cpuUsage();
   return [
@@ -77,7 +87,27 @@ export function siteMetrics(s: MetricSources): Metric[] {
     g('kirchhoff_string_voltage_volts', 'String sum voltage.', perString((st) => st.sumVoltageV.value)),
     g('kirchhoff_string_current_amperes', 'String DC current (positive = charging).', perString((st) => st.dcCurrentA.value)),
     g('kirchhoff_string_spread_volts', 'Largest block deviation from the string target voltage.', perString((st) => st.spreadV.value)),
-    g('kirchhoff_string_soc_percent', 'String state of charge.', perString((st) => st.socPercent.value)),
+    g('kirchhoff_string_soc_percent', 'String state of charge, percent (kirchhoff_string_soc_ratio is the same as 0..1).', perString((st) => st.socPercent.value)),
+    g('kirchhoff_string_soc_ratio', 'String state of charge, 0..1.', freshString((st) => st.socPercent, 0.01)),
+    g('kirchhoff_string_autonomy_seconds', 'Remaining runtime of the string at the present load.', freshString((st) => st.autonomyMin, 60)),
+    g('kirchhoff_string_ground_fault_amperes', 'Leakage current to ground (|positive - negative| differential current).', freshString((st) => st.groundFaultCurrentA)),
+    g('kirchhoff_string_charge_mode', 'What the charger does to the string (1 for the present mode).', snap.strings.flatMap((st) => CHARGE_MODES.map((mode) => ({ labels: { string: String(st.string), mode }, value: st.chargeMode === mode ? 1 : 0 })))),
+    g('kirchhoff_module_up', 'The module answers on the battery bus (1) or not (0).', snap.modules.map((m) => ({ labels: { string: String(m.string), module: String(m.module) }, value: m.communication === 'ok' ? 1 : 0 }))),
+    g('kirchhoff_module_voltage_volts', 'Block (or cell) voltage.', perModule((m) => m.voltageV)),
+    g('kirchhoff_module_temperature_celsius', 'Block temperature.', perModule((m) => m.temperatureC)),
+    g('kirchhoff_module_resistance_ohms', 'Block internal resistance.', perModule((m) => m.resistanceOhm)),
+    g('kirchhoff_module_soc_ratio', 'Block state of charge, 0..1.', perModule((m) => m.socPercent, 0.01)),
+    g('kirchhoff_module_balancing_ratio', 'Share of recent time the block\'s bypass was on, 0..1.', snap.modules.map((m) => ({ labels: { string: String(m.string), module: String(m.module) }, value: m.balancingActivityPercent / 100 }))),
+    g('kirchhoff_ups_on_battery', 'The UPS runs on battery (1) or not (0).', ups ? [{ value: ups.output.source === 'battery' ? 1 : 0 }] : []),
+    g('kirchhoff_ups_battery_runtime_seconds', 'The UPS\'s own estimate of the remaining runtime.', ups ? [{ value: ups.battery.estimatedMinutesRemaining * 60 }] : []),
+    g('kirchhoff_ups_battery_charge_ratio', 'The UPS\'s own estimate of the remaining charge, 0..1.', ups ? [{ value: ups.battery.estimatedChargeRemainingPercent / 100 }] : []),
+    g('kirchhoff_ups_seconds_on_battery', 'Seconds since the UPS went on battery (0 on mains).', ups ? [{ value: ups.battery.secondsOnBattery }] : []),
+    g('kirchhoff_ups_input_voltage_volts', 'UPS input voltage per line.', upsLines(ups?.input.lines, (l) => l.voltageV)),
+    g('kirchhoff_ups_output_voltage_volts', 'UPS output voltage per line.', upsLines(ups?.output.lines, (l) => l.voltageV)),
+    g('kirchhoff_ups_output_load_ratio', 'UPS output load per line, 0..1 of rated.', upsLines(ups?.output.lines, (l) => l.percentLoad, 0.01)),
+    g('kirchhoff_sensor_value', 'Room sensor reading, in the unit of its unit label (degC, %RH, %LEL, A, V).', snap.sensors.flatMap((x) => (x.reading.quality === 'fresh' && x.reading.value !== null ? [{ labels: { sensor: String(x.id), name: x.name, kind: x.kind, unit: x.unit }, value: x.reading.value }] : []))),
+    g('kirchhoff_digital_input_active', 'Digital input in its alarm position (1) or not (0).', snap.inputs.map((x) => ({ labels: { input: String(x.id), name: x.name }, value: x.active ? 1 : 0 }))),
+    g('kirchhoff_relay_on', 'Relay energized (1) or not (0); for the battery breaker, energized = trip.', snap.relays.map((x) => ({ labels: { relay: String(x.id), name: x.name, function: x.function }, value: x.on ? 1 : 0 }))),
     g('kirchhoff_adapter_clients', 'Connected clients per adapter, where the adapter reports them.', Object.entries(s.clients).map(([adapter, value]) => ({ labels: { adapter }, value }))),
     g('kirchhoff_http_sessions', 'Open HTTP login sessions.', [{ value: s.httpSessions }]),
     c('kirchhoff_http_live_dropped_total', 'Event-stream clients dropped for reading too slowly.', s.liveDropped),

@@ -168,7 +168,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET', path: '/metrics', tag: 'service', access: 'metrics', summary: 'Prometheus metrics',
-    description: 'Text exposition format 0.0.4: bus counters, active alarms by severity, string values, clients, hostile or broken input per adapter and kind (kirchhoff_problems_total), logger lag, process figures. Needs a viewer login (Basic or Bearer) unless http.metricsPublic.',
+    description: 'Text exposition format 0.0.4: bus counters, active alarms by severity, string and module values (kirchhoff_module_voltage_volts{string,module}, temperatures, Ri, SoC as 0..1), UPS, sensors, relays, clients, hostile or broken input per adapter and kind (kirchhoff_problems_total), logger lag, process figures. Needs a viewer login (Basic or Bearer) unless http.metricsPublic.',
     response: { description: 'The metrics.', contentType: 'text/plain; version=0.0.4' },
     handler: (ctx, req) => {
       req.reply.type('text/plain; version=0.0.4; charset=utf-8');
