@@ -77,6 +77,9 @@ describe('bus driver over an in-memory pair', () => {
     master.setConnected(false);
     for (let i = 0; i < 3; i++) expect((await driver.runCycle()).read).toBe(0);
     expect(site.snapshot().modules.every((m) => m.communication === 'lost')).toBe(true);
+    // Issue 19 point 9: one bus-failure alarm for the silent bus, not 32 module-lost alarms.
+    site.evaluateAlarms();
+    expect(site.snapshot().alarms.map((a) => [a.kind, a.entity.kind])).toEqual([['bus-failure', 'site']]);
     // Lost modules are probed, not retried: a silent bus costs one range read per run.
     const before = driver.stats().requests;
     await driver.runCycle();
@@ -84,6 +87,9 @@ describe('bus driver over an in-memory pair', () => {
     master.setConnected(true);
     expect((await driver.runCycle()).read).toBe(32);
     expect(site.snapshot().modules.every((m) => m.communication === 'ok' && m.voltageV.quality === 'fresh')).toBe(true);
+    site.evaluateAlarms();
+    expect(site.snapshot().alarms).toEqual([]);
+    expect(site.alarmHistory().map((a) => [a.kind, a.clearedAtMs !== null])).toEqual([['bus-failure', false], ['bus-failure', true]]);
   });
 
   it('backs off probing a lost module', async () => {

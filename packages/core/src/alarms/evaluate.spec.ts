@@ -61,6 +61,26 @@ describe('site alarm evaluation', () => {
     expect(site.alarmHistory().map((a) => [a.id, a.clearedAtMs])).toEqual([[raised[0].id, null], [raised[0].id, 12_000]]);
   });
 
+  // Issue 19 point 9: a dead bus gave one module-lost alarm (and action) per module, up to 512.
+  it('raises one bus-failure alarm instead of a module-lost alarm per module while every module of every string is lost, and clears it when one answers', () => {
+    const site = new Site({ strings: [{ modules: 3, moduleType: 'C20' }, { modules: 2, moduleType: 'C40' }], clock: () => 1 });
+    const lose = (globals: number[]) => site.update((tx) => globals.forEach((g) => tx.module(g, { communication: 'lost' })));
+    const kindsNow = () => site.snapshot().alarms.map((a) => `${a.kind}@${a.entity.kind === 'module' ? a.entity.global : a.entity.kind}`).sort();
+    // Four of five lost: the bus answers (module 5), so each lost module is its own alarm.
+    lose([1, 2, 3, 4]);
+    site.evaluateAlarms();
+    expect(kindsNow()).toEqual(['module-lost@1', 'module-lost@2', 'module-lost@3', 'module-lost@4']);
+    lose([5]);
+    site.evaluateAlarms();
+    expect(kindsNow()).toEqual(['bus-failure@site']);
+    expect(site.snapshot().alarms[0]).toMatchObject({ severity: 'alarm', message: 'Battery bus silent: none of the 5 modules in 2 strings answers' });
+    // Module 3 answers again: the bus is back; the four still silent are lost one by one.
+    site.update((tx) => tx.module(3, { communication: 'ok' }));
+    site.evaluateAlarms();
+    expect(kindsNow()).toEqual(['module-lost@1', 'module-lost@2', 'module-lost@4', 'module-lost@5']);
+    expect(site.alarmHistory().filter((a) => a.kind === 'bus-failure').map((a) => a.clearedAtMs === null)).toEqual([true, false]);
+  });
+
   it('raises state alarms: module lost, fuse blown, balancing off, UPS on battery, input active', () => {
     const { site } = siteWith();
     fill(site, [0.004, 0.004, 0.004, 0.004]);

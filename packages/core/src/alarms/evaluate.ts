@@ -76,6 +76,25 @@ function oneForTheString(moduleConditions: AlarmCondition[], string: number, mod
   return out;
 }
 
+/**
+ * When every module of every string is lost (each unanswered for the bus's communication-loss
+ * time), the cause is the bus (cable, converter, port, power of the modules), not the modules:
+ * one bus-failure alarm replaces the module-lost alarm of each, up to 512, and their actions.
+ * It clears with the first module that answers again; modules still silent then are lost one by one.
+ */
+function busFailure(snap: SiteSnapshot, conditions: AlarmCondition[]): void {
+  const modules = snap.modules;
+  if (!modules.length || !modules.every((m) => m.communication === 'lost')) return;
+  const kept = conditions.filter((c) => c.kind !== 'module-lost');
+  conditions.splice(0, conditions.length, ...kept);
+  const strings = snap.strings.length;
+  conditions.push({
+    kind: 'bus-failure', severity: 'alarm', entity: { kind: 'site' },
+    message: `Battery bus silent: none of the ${modules.length} modules in ${strings} string${strings === 1 ? '' : 's'} answers`,
+    value: null, limit: null,
+  });
+}
+
 export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: number): Evaluation {
   const states = new Map<string, LevelState>();
   const conditions: AlarmCondition[] = [];
@@ -142,6 +161,8 @@ export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: numbe
     const riWhat = r.mode === 'absolute' ? `${label} Ri` : `${label} Ri vs ${r.mode === 'baseline' ? 'baseline' : 'string mean'}`;
     level('moduleResistance', riValue, r, entity, { high: 'module-resistance-high', low: 'module-resistance-high' }, riWhat, r.mode === 'absolute' ? ' Ohm' : ' %');
   }
+
+  busFailure(snap, conditions);
 
   if (!snap.balancing.enabled) flag('balancing-disabled', 'alarm', { kind: 'site' }, `Balancing disabled: ${snap.balancing.disabledReason ?? 'unknown reason'}`);
 
