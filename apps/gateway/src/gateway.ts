@@ -15,6 +15,7 @@ import type { SocPersistedState } from './engine/soc';
 import type { HistoryStore } from './services/history/types';
 import { reloadConfig, ReloadResult } from './reload';
 import { serialLinesOf } from './services/sources';
+import { startWarnings } from './config/start-checks';
 import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
 import type { RunningAdapter } from './adapters/types';
 import { NUT_COMMAND_TYPES } from './adapters/nut';
@@ -156,7 +157,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   if (config.demo.enabled) {
     demo = startDemoSource(site, config, options.faults ?? [], logger.child('demo'));
   } else if (!config.bus.port) {
-    logger.warn('bus.port is empty: no battery bus is polled, module values stay unread (set bus.port to the bus converter, e.g. /dev/ttyUSB0)');
+    for (const w of startWarnings(config)) logger.warn(w);
   } else {
     // The engines run after every bus cycle, on the readings that cycle wrote.
     bus = await startSerialBus(config.bus, site, logger);

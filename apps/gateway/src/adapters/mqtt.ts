@@ -1,9 +1,8 @@
 // MQTT (@kirchhoff/mqtt) in the gateway: the `mqtt` configuration section, the embedded broker
 // (aedes, MQTT 3.1.1) for the demo and small sites, and the publisher.
-import { readFileSync } from 'node:fs';
-import { KirchhoffError } from '@kirchhoff/core';
 import { createMqttPublisher, DEFAULT_DEADBANDS, Deadbands, DeadbandKind, MqttPublisher, MqttPublisherOptions, publisherAcl } from '@kirchhoff/mqtt';
 import { bool, int, num, obj, str } from '../config/schema-dsl';
+import { readKeyFile } from '../config/files';
 import { portKey, usersKey } from '../config/common';
 import type { GatewayConfig } from '../config/types';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
@@ -82,20 +81,8 @@ function modesText(c: MqttConfig): string {
   return [c.modes.json && 'JSON', c.modes.homeAssistant && 'Home Assistant', c.modes.sparkplug && 'Sparkplug B'].filter(Boolean).join(', ') || 'nothing';
 }
 
-function readPem(key: string, path: string): Buffer | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new KirchhoffError('config.file', `${key} ${path} cannot be read: ${(e as Error).message}`);
-  }
-}
+const readPem = (key: string, path: string): string | undefined => readKeyFile(key, path, true);
 
-function checkUsers(users: readonly BrokerUser[]): void {
-  users.forEach((u, i) => {
-    if (users.findIndex((x) => x.name === u.name) !== i) throw new KirchhoffError('config.mqtt', `mqtt.broker.users.${i}.name ${JSON.stringify(u.name)} is given twice: user names must be unique`);
-  });
-}
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
@@ -129,11 +116,7 @@ export const mqttAdapter: AdapterDefinition = {
   async start({ config, site, commands, logger, registry }) {
     const c = config.mqtt;
     if (!c.enabled) return null;
-    if (!c.url && !c.broker.enabled) {
-      throw new KirchhoffError('config.mqtt', 'mqtt.url is empty and mqtt.broker.enabled is false: set mqtt.url to your broker, or turn on the embedded broker');
-    }
     const tls = { ca: readPem('mqtt.tls.ca', c.tls.ca), cert: readPem('mqtt.tls.cert', c.tls.cert), key: readPem('mqtt.tls.key', c.tls.key) };
-    checkUsers(c.broker.users);
     // The gateway's publisher is the embedded broker's first client: it logs in with a password made
     // now, and commands reach it from the broker with the name of the user who sent them.
     const embedded = !c.url;

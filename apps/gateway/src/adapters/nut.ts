@@ -1,10 +1,10 @@
 // NUT (@kirchhoff/nut) in the gateway: the `nut` configuration section, users checked like the
 // HTTP users (scrypt hashes), STARTTLS with the HTTP certificate, and the FSD rules.
-import { readFileSync } from 'node:fs';
-import { ALARM_KIND_NAMES, KirchhoffError, type AlarmKind } from '@kirchhoff/core';
+import { ALARM_KIND_NAMES, type AlarmKind } from '@kirchhoff/core';
 import { createNutServer, watchFsdRules, type NutServer, type NutUser } from '@kirchhoff/nut';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
+import { readKeyFile } from '../config/files';
 import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, verifyPassword } from '../http/passwords';
 import type { AdapterDefinition } from './types';
 import type { GatewayConfig } from '../config/types';
@@ -89,8 +89,7 @@ export const nutAdapter: AdapterDefinition = {
     if (!c.enabled) return null;
     let tls: { cert: string; key: string } | null = null;
     if (c.starttls) {
-      if (!config.http.tls.cert || !config.http.tls.key) throw new KirchhoffError('config.nut', 'nut.starttls: needs http.tls.cert and http.tls.key (the certificate STARTTLS presents)');
-      tls = { cert: readFileSync(config.http.tls.cert, 'utf8'), key: readFileSync(config.http.tls.key, 'utf8') };
+      tls = { cert: readKeyFile('http.tls.cert', config.http.tls.cert), key: readKeyFile('http.tls.key', config.http.tls.key) };
     }
     const server: NutServer = await createNutServer(site, {
       host: c.host, port: c.port, upsName: c.upsName, description: `${config.site.name}: UPS and battery`, strings: c.strings,

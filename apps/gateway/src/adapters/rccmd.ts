@@ -1,12 +1,12 @@
 // RCCMD (@kirchhoff/rccmd) in the gateway: the `rccmd` configuration section and the job runner
 // that sends shutdown, execute, message and trap messages when site events happen.
-import { readFileSync } from 'node:fs';
 import { ALARM_KIND_NAMES, AlarmKind, KirchhoffError } from '@kirchhoff/core';
 import {
   JOB_TIMINGS, JOB_TRIGGERS, JobTiming, JobTrigger, parseTarget, RccmdJob, RccmdJobRunner, RccmdSender, RccmdTarget, RccmdTransport, SendKind,
   targetLabel, TlsIdentity,
 } from '@kirchhoff/rccmd';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
+import { readKeyFile } from '../config/files';
 import type { Logger } from '../log';
 import type { AdapterDefinition } from './types';
 import { recordRccmdSends } from '../services/actions/external';
@@ -75,13 +75,7 @@ function jobFrom(j: RccmdJobConfig, i: number): RccmdJob {
   };
 }
 
-function readPem(file: string, key: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new KirchhoffError('config.rccmd', `${key} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
+const readPem = (file: string, key: string): string => readKeyFile(key, file);
 
 /** Every way this configuration sends something a listener cannot authenticate, in words. */
 export function unauthenticatedJobs(c: RccmdConfig): string[] {

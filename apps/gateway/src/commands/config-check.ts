@@ -1,6 +1,10 @@
-// `kirchhoff config check FILE`: validate a configuration without starting anything.
+// `kirchhoff config check FILE`: validate a configuration without starting anything: everything
+// start would refuse (the schema, the checks across keys, ports and serial lines in conflict, the
+// certificate and key files it names), and what start would warn about.
 import { parseArgs } from 'node:util';
 import { applySets, ConfigError, finishConfig, readConfigFile } from '../config/load';
+import { unreadableFiles } from '../config/files';
+import { configFiles, startWarnings } from '../config/start-checks';
 import { CliCommand, UsageError } from './types';
 
 export const configCheckCommand: CliCommand = {
@@ -12,8 +16,11 @@ export const configCheckCommand: CliCommand = {
     if (positionals.length !== 1) throw new UsageError('config check needs exactly one FILE');
     try {
       const config = finishConfig(applySets(readConfigFile(positionals[0]), values.set ?? []));
+      const files = unreadableFiles(configFiles(config));
+      if (files.length) throw new ConfigError(files, positionals[0]);
       const modules = config.strings.reduce((n, s) => n + s.modules, 0);
-      const on = (['modbus', 'snmp', 'bacnet', 'mqtt', 'rccmd', 'http'] as const).filter((k) => config[k].enabled);
+      const on = (['modbus', 'snmp', 'bacnet', 'mqtt', 'rccmd', 'nut', 'http'] as const).filter((k) => config[k].enabled);
+      for (const w of startWarnings(config)) io.err(`warning: ${w}`);
       io.out(`${positionals[0]}: valid: ${config.strings.length} strings, ${modules} modules; services on: ${on.length ? on.join(', ') : 'none'}`);
       return 0;
     } catch (e) {

@@ -2,12 +2,14 @@
 // checks. Every problem names the key path (and the file line where there is one), the bad
 // value and what would be valid.
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, parse as parseYaml } from 'yaml';
 import { KirchhoffError } from '@kirchhoff/core';
 import { ConfigProblem, nodeAt, validate } from './schema-dsl';
 import { CONFIG_SCHEMA } from './schema';
 import type { GatewayConfig } from './types';
 import { sourcesCrossChecks } from '../services/sources/config';
+import { startChecks } from './start-checks';
 import { actionsProblems } from '../services/actions/config';
 
 export class ConfigError extends KirchhoffError {
@@ -33,7 +35,52 @@ export function readConfigFile(file: string): RawConfig {
   return parseConfigText(text, file);
 }
 
-export function parseConfigText(text: string, source: string): RawConfig {
+/**
+ * Secrets kept out of the YAML: a string value that is exactly `${env:NAME}`, `${file:/path}` or
+ * `${credential:NAME}` (a systemd credential, LoadCredential=NAME:/path, read from
+ * $CREDENTIALS_DIRECTORY) is replaced by that variable or file (one trailing newline dropped).
+ */
+const SECRET_REF = /^\$\{(env|file|credential):([^}]+)\}$/;
+
+function resolveSecrets(data: unknown, env: NodeJS.ProcessEnv): { value: unknown; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
+  const readSecret = (path: string, file: string, what: string): string | undefined => {
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (e) {
+      problems.push({ path, message: `${what}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` });
+      return undefined;
+    }
+  };
+  const resolve = (node: unknown, path: string): unknown => {
+    if (typeof node === 'string') {
+      const m = SECRET_REF.exec(node);
+      if (!m) return node;
+      const [, kind, name] = m;
+      if (kind === 'env') {
+        if (env[name] === undefined) problems.push({ path, message: `${node}: the environment variable ${name} is not set` });
+        return env[name] ?? '';
+      }
+      if (kind === 'file') return readSecret(path, name, node) ?? '';
+      const dir = env.CREDENTIALS_DIRECTORY;
+      if (!dir) {
+        problems.push({ path, message: `${node}: no systemd credentials (CREDENTIALS_DIRECTORY is not set: start the gateway from a unit with LoadCredential=${name}:/path)` });
+        return '';
+      }
+      if (name.includes('/')) {
+        problems.push({ path, message: `${node}: a credential name cannot contain /` });
+        return '';
+      }
+      return readSecret(path, join(dir, name), node) ?? '';
+    }
+    if (Array.isArray(node)) return node.map((x, i) => resolve(x, path ? `${path}.${i}` : String(i)));
+    if (node && typeof node === 'object') return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, resolve(v, path ? `${path}.${k}` : k)]));
+    return node;
+  };
+  return { value: resolve(data, ''), problems };
+}
+
+export function parseConfigText(text: string, source: string, env: NodeJS.ProcessEnv = process.env): RawConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -61,7 +108,11 @@ export function parseConfigText(text: string, source: string): RawConfig {
     }
   };
   walk(doc.contents, '');
-  return { data: data as Record<string, unknown>, lines, source };
+  const secrets = resolveSecrets(data, env);
+  if (secrets.problems.length) {
+    throw new ConfigError(secrets.problems.map((p) => (lines.has(p.path) ? { path: `${p.path} (line ${lines.get(p.path)})`, message: p.message } : p)), source);
+  }
+  return { data: secrets.value as Record<string, unknown>, lines, source };
 }
 
 /**
@@ -127,7 +178,7 @@ export function finishConfig(raw: RawConfig): GatewayConfig {
 
 /** Checks that span several keys (the sections with their own checks add theirs). */
 function crossChecks(c: GatewayConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [...sourcesCrossChecks(c), ...actionsProblems(c.actions, c.relays.length)];
+  const problems: ConfigProblem[] = [...sourcesCrossChecks(c), ...actionsProblems(c.actions, c.relays.length), ...startChecks(c)];
   const total = c.strings.reduce((n, s) => n + s.modules, 0);
   if (total > 512) problems.push({ path: 'strings', message: `${total} modules in all: a site has at most 512` });
   const cm = c.chargeMode;

@@ -1,11 +1,10 @@
 // The HTTP API server (Fastify): registers the route table with its schemas, authenticates and
 // authorises every request by role, answers every error as JSON, and serves HTTPS when configured.
 import type { PublisherStats } from '@kirchhoff/mqtt';
-import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { KirchhoffError } from '@kirchhoff/core';
+import { readKeyFile } from '../config/files';
 import type { AdapterContext } from '../adapters/types';
 import { DEMO_HTTP_USERS } from './demo-users';
 import { RefusedLoginAudit } from './login-audit';
@@ -47,26 +46,9 @@ const HSTS = 'max-age=31536000';
 /** Passwords nobody should keep: the documented demo ones and the obvious ones. */
 const WEAK_PASSWORDS = [...DEMO_HTTP_USERS.map((u) => u.password), 'admin', 'password', 'kirchhoff', 'changeme', '1234', '12345678', 'operator', 'viewer'];
 
-function readPem(file: string, key: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (error) {
-    throw new KirchhoffError('config.http', `${key} ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
-
-function checkConfig(ctx: AdapterContext): void {
-  const c = ctx.config.http;
-  if (!!c.tls.cert !== !!c.tls.key) throw new KirchhoffError('config.http', `http.tls.${c.tls.cert ? 'key' : 'cert'} is required when http.tls.${c.tls.cert ? 'cert' : 'key'} is set (both PEM files, or neither for plain HTTP)`);
-  const seen = new Set<string>();
-  c.users.forEach((u, i) => {
-    if (seen.has(u.name)) throw new KirchhoffError('config.http', `http.users.${i}.name ${JSON.stringify(u.name)} is given twice: user names must be unique`);
-    seen.add(u.name);
-  });
-}
+const readPem = (file: string, key: string): string => readKeyFile(key, file);
 
 export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi> {
-  checkConfig(ctx);
   const { config, site, commands, logger, registry } = ctx;
   const c = config.http;
   const tls = !!c.tls.cert;

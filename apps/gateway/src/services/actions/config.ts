@@ -1,9 +1,9 @@
 // The `actions` configuration section (alarm-to-action rules and their syslog, email and webhook
 // destinations) and how it becomes rules and destinations at start-up.
-import { readFileSync } from 'node:fs';
 import { ALARM_KIND_NAMES, KirchhoffError, SEVERITIES } from '@kirchhoff/core';
 import type { AlarmKind, Severity } from '@kirchhoff/core';
 import { arr, bool, int, map, obj, str } from '../../config/schema-dsl';
+import { readKeyFile } from '../../config/files';
 import type { ConfigProblem } from '../../config/schema-dsl';
 import type { Notifier } from './notification';
 import type { ActionRule } from './rules';
@@ -134,14 +134,7 @@ export function actionsProblems(c: ActionsConfig, relayCount: number): ConfigPro
   return problems;
 }
 
-function readPem(path: string, key: string): string | undefined {
-  if (!path) return undefined;
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new KirchhoffError('config.actions', `${key} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-}
+const readPem = (path: string, key: string): string | undefined => readKeyFile(key, path, true);
 
 /** The destinations the rules use (each built once) and the rules. */
 export function buildActions(c: ActionsConfig, relayCount: number): { rules: ActionRule[]; notifiers: Notifier[] } {
