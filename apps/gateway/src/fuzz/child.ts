@@ -7,8 +7,24 @@ import { join } from 'node:path';
 import { TS_REGISTER, waitFor } from '@kirchhoff/test-support';
 
 const CLI = join(__dirname, '..', 'cli.ts');
-/** As bin/kirchhoff.js runs the built CLI: the same V8 flag, so RSS figures compare. */
-const BOOT = `require('node:v8').setFlagsFromString('--optimize-for-size'); require(${JSON.stringify(CLI)}).main(process.argv.slice(1));`;
+/** A line the child writes on SIGUSR2: its memory after a full garbage collection. */
+const HEAP_LINE = 'kirchhoff-fuzz-heap ';
+/**
+ * As bin/kirchhoff.js runs the built CLI: the same V8 flag, so RSS figures compare. Started with
+ * --expose-gc (which changes no collection by itself), it answers SIGUSR2 with its memory after a
+ * full collection: what a leak keeps, without the garbage and allocator slack RSS also counts.
+ */
+const BOOT = `require('node:v8').setFlagsFromString('--optimize-for-size');
+process.on('SIGUSR2', () => { global.gc(); const m = process.memoryUsage(); process.stderr.write(${JSON.stringify(HEAP_LINE)} + JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\\n'); });
+require(${JSON.stringify(CLI)}).main(process.argv.slice(1));`;
+
+/** Bytes, after a full garbage collection. */
+export interface HeapAfterGc {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly arrayBuffers: number;
+}
 
 export interface ChildCommand {
   readonly child: ChildProcess;
@@ -19,6 +35,8 @@ export interface ChildCommand {
   lines(): number;
   /** Resident set size now, kB (from /proc). */
   rssKb(): number;
+  /** Memory after a full garbage collection, as the child reports it on SIGUSR2. */
+  heapAfterGc(timeoutMs?: number): Promise<HeapAfterGc>;
   /** null while running; how it ended otherwise. */
   exit(): { code: number | null; signal: NodeJS.Signals | null } | null;
   /** SIGTERM, SIGKILL after 5 s; resolves when the process has exited. */
@@ -29,9 +47,12 @@ export interface ChildCommand {
 
 /** Starts `kirchhoff ARGS...` and resolves once its output matches `ready`. */
 export async function startChild(args: readonly string[], ready: RegExp, timeoutMs = 60_000): Promise<ChildCommand> {
-  const child = spawn(process.execPath, ['-r', TS_REGISTER, '-e', BOOT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', '-r', TS_REGISTER, '-e', BOOT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   let lines = 0;
+  /** The heap lines are ours, not the process's log: neither counted nor kept in the tail. */
+  let heapWaiter: ((h: HeapAfterGc) => void) | null = null;
+  let partial = '';
   let ended: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   const exited = new Promise<void>((resolve) => child.once('exit', (code, signal) => { ended = { code, signal }; resolve(); }));
   const take = (d: Buffer) => {
@@ -39,13 +60,33 @@ export async function startChild(args: readonly string[], ready: RegExp, timeout
     tail = (tail + d.toString()).slice(-65_536);
   };
   child.stdout!.on('data', take);
-  child.stderr!.on('data', take);
+  child.stderr!.on('data', (d: Buffer) => {
+    if (!d.includes(HEAP_LINE) && !partial) return take(d);
+    const text = partial + d.toString();
+    const end = text.lastIndexOf('\n');
+    partial = text.slice(end + 1);
+    const rest: string[] = [];
+    for (const line of text.slice(0, end + 1).split('\n').slice(0, -1)) {
+      if (line.startsWith(HEAP_LINE)) heapWaiter?.(JSON.parse(line.slice(HEAP_LINE.length)) as HeapAfterGc);
+      else rest.push(`${line}\n`);
+    }
+    if (rest.length) take(Buffer.from(rest.join('')));
+  });
   const handle: ChildCommand = {
     child,
     pid: child.pid!,
     output: () => tail,
     lines: () => lines,
     rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN),
+    heapAfterGc: (timeoutMs = 30_000) => new Promise<HeapAfterGc>((resolve, reject) => {
+      const timer = setTimeout(() => ((heapWaiter = null), reject(new Error(`kirchhoff ${args[0]}: no heap figures within ${timeoutMs} ms`))), timeoutMs);
+      heapWaiter = (h) => {
+        clearTimeout(timer);
+        heapWaiter = null;
+        resolve(h);
+      };
+      child.kill('SIGUSR2');
+    }),
     exit: () => ended,
     stop: async () => {
       if (ended) return;

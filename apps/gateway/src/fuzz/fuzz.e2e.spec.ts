@@ -1,5 +1,5 @@
 // The fuzz campaign in its short form (hardening issue, "Done when"): 300 inputs per listener
-// (3,000 in all, a few seconds) against every listener of running processes, probed every 50
+// (3,300 in all over 11 listeners, a few seconds) against every listener of running processes, probed every 50
 // inputs. The full campaign (>= 1,000,000 inputs) is `npm run bench:fuzz -w kirchhoff`.
 // The seed is printed; FUZZ_SEED=<seed> replays the same inputs.
 import { describeWithTools } from '@kirchhoff/test-support';

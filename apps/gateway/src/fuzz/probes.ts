@@ -5,7 +5,7 @@ import { createSocket } from 'node:dgram';
 import { connect as tcpConnect, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 
-export type ProbeKind = 'modbus-tcp' | 'snmp' | 'bacnet' | 'http' | 'https' | 'mqtt' | 'rccmd-tcp' | 'rccmd-udp';
+export type ProbeKind = 'modbus-tcp' | 'snmp' | 'bacnet' | 'http' | 'https' | 'mqtt' | 'rccmd-tcp' | 'rccmd-udp' | 'nut';
 
 /** SNMPv2c GetRequest for sysName.0 with community `public`; bytes 17..20 are the request id
  * (kept at four bytes in the answer's minimal encoding by a non-zero high byte). */
@@ -47,6 +47,11 @@ export function httpGet(path = '/health'): Buffer {
 /** A KRCCMD/1 ALIVE line: an allowed sender without a key gets a NAK, which is an answer. */
 export function rccmdAlive(nonce: number): Buffer {
   return Buffer.from(`KRCCMD/1 ALIVE from=fuzz ts=${Date.now()} nonce=${nonce.toString(16).padStart(16, '0')}\n`);
+}
+
+/** NUT (upsd protocol) GET VAR of the battery charge of UPS `ups`. */
+export function nutGetVar(ups = 'kirchhoff', variable = 'battery.charge'): Buffer {
+  return Buffer.from(`GET VAR ${ups} ${variable}\n`);
 }
 
 /** Sends `request` on a fresh connection; resolves with the first bytes of the answer. */
@@ -130,6 +135,12 @@ export async function probe(target: ProbeTarget, timeoutMs = 2000): Promise<void
     case 'rccmd-tcp': {
       const got = await streamExchange(tcp, rccmdAlive(id), (b) => b.includes(0x0a), timeoutMs, what);
       if (!got.toString().startsWith('KRCCMD/1 ')) throw new Error(`${what}: answered ${got.toString().slice(0, 40)}`);
+      return;
+    }
+    case 'nut': {
+      // The value, or ERR DATA-STALE while the site has no fresh reading: both are upsd's answer.
+      const got = (await streamExchange(tcp, nutGetVar(), (b) => b.includes(0x0a), timeoutMs, what)).toString('latin1');
+      if (!/^(VAR kirchhoff battery\.charge "\d+(\.\d+)?"|ERR DATA-STALE)\n/.test(got)) throw new Error(`${what}: answered ${got.slice(0, 60)}`);
       return;
     }
     case 'rccmd-udp':

@@ -1,6 +1,6 @@
 // Every listener the fuzz campaign reaches, with its valid frames (the corpus mutations start from)
 // and its probe: the demo gateway (Modbus TCP, Modbus RTU on a socat pty, SNMP, BACnet, HTTP, the
-// MQTT broker), a second gateway with HTTPS only (HTTP and HTTPS are one listener or the other),
+// MQTT broker, the NUT server), a second gateway with HTTPS only (HTTP and HTTPS are one listener or the other),
 // and `kirchhoff rccmd-listen` in dry-run mode. Loopback only; BACnet announces to loopback.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,7 @@ import { crc16 } from '@kirchhoff/modbus';
 import { freeUdpPort, run, startProcess, waitFor } from '@kirchhoff/test-support';
 import { ChildCommand, servicePorts, startChild } from './child';
 import { datagrams, Delivery, FuzzListener, Rng, streams, tcp, tls } from './campaign';
-import { bacnetReadDeviceName, httpGet, mqttConnect, probe, rccmdAlive, snmpGet } from './probes';
+import { bacnetReadDeviceName, httpGet, mqttConnect, nutGetVar, probe, rccmdAlive, snmpGet } from './probes';
 
 const hex = (h: string) => Buffer.from(h, 'hex');
 const DEVICE_INSTANCE = 4711;
@@ -81,6 +81,17 @@ const MQTT = [
   mqttPacket(0xa2, Buffer.concat([Buffer.from([0, 2]), mqttString('#')])), // UNSUBSCRIBE
   mqttPacket(0xc0, Buffer.alloc(0)), mqttPacket(0xe0, Buffer.alloc(0)), // PINGREQ, DISCONNECT
   hex('30ffffff7f'), // a PUBLISH announcing 268 MB
+];
+
+/** upsd commands as upsc, upsmon and Home Assistant send them, and broken ones. The demo's user is
+ * secondary and nut.writes is off: a LOGIN is taken, FSD, SET VAR and INSTCMD are refused. */
+const NUT = [
+  Buffer.from('LIST UPS\n'), nutGetVar(), nutGetVar('kirchhoff-string1', 'battery.runtime'), Buffer.from('LIST VAR kirchhoff\n'),
+  Buffer.from('GET VAR "kirchhoff" "ups.status"\n'), Buffer.from('GET UPSDESC kirchhoff\nGET NUMLOGINS kirchhoff\nLIST CLIENT kirchhoff\n'),
+  Buffer.from('USERNAME monuser\nPASSWORD secret\nLOGIN kirchhoff\nLOGOUT\n'), Buffer.from('USERNAME admin\nPASSWORD wrong\nLOGIN kirchhoff\n'),
+  Buffer.from('STARTTLS\n'), Buffer.from('FSD kirchhoff\n'), Buffer.from('SET VAR kirchhoff ups.delay.shutdown 30\n'), Buffer.from('INSTCMD kirchhoff test.battery.start\n'),
+  Buffer.from('LIST CMD kirchhoff\nLIST RW kirchhoff\nLIST ENUM kirchhoff input.transfer.low\n'), Buffer.from('VER\nNETVER\nHELP\n'),
+  Buffer.from(`GET VAR kirchhoff ${'x'.repeat(2000)}\n`), Buffer.from('GET VAR kirchhoff "battery.charge\\"\n'), Buffer.from([0x00, 0xff, 0x0a, 0x0d, 0x16, 0x03, 0x01, 0x00, 0x0a]),
 ];
 
 const RCCMD = [
@@ -191,6 +202,7 @@ export async function startFuzzRig(): Promise<FuzzRig> {
       { name: 'https-handshake', corpus: [CLIENT_HELLO, hex('15030300020246'), hex('1603030005020000010000')], maxBytes: 65_536, process: https, delivery: async () => streams(tcp(httpsPort)), probe: () => probe({ kind: 'https', port: httpsPort }) },
       { name: 'https', corpus: HTTP, maxBytes: 262_144, process: https, delivery: async () => streams(tls(httpsPort)), probe: () => probe({ kind: 'https', port: httpsPort }) },
       { name: 'mqtt-broker', corpus: MQTT, maxBytes: 262_144, process: gateway, delivery: async (rng) => streams(tcp(ports['MQTT broker (embedded)']), mqttOpen, rng), probe: () => probe({ kind: 'mqtt', port: ports['MQTT broker (embedded)'] }) },
+      { name: 'nut', corpus: NUT, maxBytes: 16_384, process: gateway, delivery: async () => streams(tcp(ports.NUT)), probe: () => probe({ kind: 'nut', port: ports.NUT }) },
       { name: 'rccmd-tcp', corpus: RCCMD, maxBytes: 16_384, process: rccmd, delivery: async () => streams(tcp(rccmdTcp)), probe: () => probe({ kind: 'rccmd-tcp', port: rccmdTcp }) },
       { name: 'rccmd-udp', corpus: RCCMD, maxBytes: 65_507, process: rccmd, delivery: () => datagrams(rccmdUdp), probe: () => probe({ kind: 'rccmd-udp', port: rccmdUdp }) },
     ];
