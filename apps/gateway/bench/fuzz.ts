@@ -6,7 +6,9 @@
 // RSS as the kernel counts it (garbage not yet collected, V8 heap pages and malloc arenas kept for
 // reuse), and after a full garbage collection (SIGUSR2 to the child, started with --expose-gc): RSS,
 // V8 heap in use and external memory. A leak shows as heap-after-GC growth that goes on in the
-// second half of the run; warm-up as RSS that rises once and stays.
+// second half of the run; warm-up as RSS that rises once and stays. The children inherit the
+// environment: MALLOC_ARENA_MAX=1 shows how much of the RSS growth is glibc's per-thread malloc
+// arenas (the libuv pool's threads run scrypt, TLS and file work, each in an arena of its own).
 // Peer in the same run: the same probes answered by an idle gateway (RSS drift with no input).
 // Run: npm run bench:fuzz -w kirchhoff     FUZZ_INPUTS=1000000 (total)  FUZZ_SEED=<seed> replays a run
 //      FUZZ_ONLY=snmp,bacnet runs only those listeners (their inputs are the same as in the full run).
@@ -79,7 +81,7 @@ async function main(): Promise<void> {
     for (const [n, end] of Object.entries(gcEnd)) {
       const base = gcBase[n];
       if (!end || !base) continue;
-      console.log(`  ${n} after a full GC, warm-up -> end: RSS ${mb(end.rss - base.rss)} (${(base.rss / 1048576).toFixed(1)} -> ${(end.rss / 1048576).toFixed(1)} MB), V8 heap used ${mb(end.heapUsed - base.heapUsed)} (${(base.heapUsed / 1048576).toFixed(1)} -> ${(end.heapUsed / 1048576).toFixed(1)} MB), external ${mb(end.external - base.external)}`);
+      console.log(`  ${n} after a full GC, warm-up -> end: RSS ${mb(end.rss - base.rss)} (${(base.rss / 1048576).toFixed(1)} -> ${(end.rss / 1048576).toFixed(1)} MB), V8 heap used ${mb(end.heapUsed - base.heapUsed)} (${(base.heapUsed / 1048576).toFixed(1)} -> ${(end.heapUsed / 1048576).toFixed(1)} MB), V8 heap reserved ${mb(end.heapTotal - base.heapTotal)}, external ${mb(end.external - base.external)}`);
     }
     const gw = gcEnd.gateway;
     if (gw && samples.length) {

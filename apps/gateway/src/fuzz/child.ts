@@ -15,12 +15,14 @@ const HEAP_LINE = 'kirchhoff-fuzz-heap ';
  * full collection: what a leak keeps, without the garbage and allocator slack RSS also counts.
  */
 const BOOT = `require('node:v8').setFlagsFromString('--optimize-for-size');
-process.on('SIGUSR2', () => { global.gc(); const m = process.memoryUsage(); process.stderr.write(${JSON.stringify(HEAP_LINE)} + JSON.stringify({ rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\\n'); });
+process.on('SIGUSR2', () => { global.gc(); const m = process.memoryUsage(); process.stderr.write(${JSON.stringify(HEAP_LINE)} + JSON.stringify({ rss: m.rss, heapTotal: m.heapTotal, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers }) + '\\n'); });
 require(${JSON.stringify(CLI)}).main(process.argv.slice(1));`;
 
 /** Bytes, after a full garbage collection. */
 export interface HeapAfterGc {
   readonly rss: number;
+  /** V8 heap reserved, used or not. */
+  readonly heapTotal: number;
   readonly heapUsed: number;
   readonly external: number;
   readonly arrayBuffers: number;
