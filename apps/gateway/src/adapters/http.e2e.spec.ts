@@ -411,6 +411,33 @@ describe('gateway --demo: HTTP API', () => {
     });
   });
 
+  // Issue 19 point 8: failed Basic-auth attempts were neither limited with the logins nor audited.
+  describe('wrong HTTP Basic credentials', () => {
+    it('count against the login limit of the address (429 after 10, for POST /api/login too) and are audited like refused logins, in one row', async () => {
+      const { request } = await import('node:http');
+      const port = Number(new URL(base).port);
+      const send = (path: string, headers: Record<string, string>, body?: string) => new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, localAddress: '127.0.0.4', path, method: body ? 'POST' : 'GET', headers }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      const since = Date.now();
+      const statuses: number[] = [];
+      for (let i = 0; i < 12; i++) statuses.push(await send('/api/me', { authorization: `Basic ${Buffer.from(`viewer:guess-${i}`).toString('base64')}` }));
+      expect(statuses).toEqual([...Array(10).fill(401), 429, 429]);
+      // The right password does not get past the limit, by Basic or by a login.
+      expect(await send('/api/me', { authorization: `Basic ${Buffer.from(`viewer:${password('viewer')}`).toString('base64')}` })).toBe(429);
+      expect(await send('/api/login', { 'content-type': 'application/json' }, JSON.stringify({ username: 'viewer', password: password('viewer') }))).toBe(429);
+      const audit = await call('GET', '/api/audit?kind=auth', as('admin'));
+      const rows = (audit.body as { remote: string | null; atMs: number; principal: string; outcome: string; error: string | null }[]).filter((r) => r.remote?.startsWith('127.0.0.4') && r.atMs >= since);
+      // The first refusal at once; the other 13 become one summary row at the end of the minute.
+      expect(rows).toEqual([expect.objectContaining({ principal: 'viewer', outcome: 'rejected', error: 'HTTP Basic: wrong user name or password' })]);
+    });
+  });
+
   // Last: it locks 127.0.0.1 out of logins for the rest of the run.
   describe('login limit', () => {
     it('limits failed logins per address', async () => {

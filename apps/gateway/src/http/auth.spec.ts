@@ -44,6 +44,19 @@ describe('Auth', () => {
     expect(await auth.login('ann', 'ann-secret-1', '10.0.0.3')).not.toBeNull();
   });
 
+  it('counts wrong HTTP Basic credentials with the logins of the address, and a remembered right one does not get past the limit', async () => {
+    const { auth, tick } = await setup();
+    expect(await auth.basic('ann', 'ann-secret-1', '10.0.0.9')).toMatchObject({ name: 'ann' });
+    for (let i = 0; i < 2; i++) expect(await auth.basic('ann', `guess${i}`, '10.0.0.9')).toBeNull();
+    expect(await auth.login('ann', 'guess2', '10.0.0.9')).toBeNull();
+    // Three failures (two by Basic, one by login): the address is refused both ways, even with the
+    // password that Basic remembers.
+    await expect(auth.basic('ann', 'ann-secret-1', '10.0.0.9')).rejects.toBeInstanceOf(TooManyAttempts);
+    await expect(auth.login('ann', 'ann-secret-1', '10.0.0.9')).rejects.toBeInstanceOf(TooManyAttempts);
+    tick(10_001);
+    expect(await auth.basic('ann', 'ann-secret-1', '10.0.0.9')).toMatchObject({ name: 'ann' });
+  });
+
   it('ends a session at logout', async () => {
     const { auth } = await setup();
     const s = (await auth.login('olaf', 'admin', '10.0.0.5'))!;

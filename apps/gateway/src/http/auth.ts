@@ -162,7 +162,13 @@ export class Auth {
     const key = sha256(`${name}\u0000${password}`);
     const now = this.clock();
     const hit = this.basicCache.get(key);
-    if (hit && hit.untilMs > now) return hit.user;
+    if (hit && hit.untilMs > now) {
+      // A remembered password is no way around the limit: an address or user locked out of
+      // logins is locked out of Basic as well, as with POST /api/login.
+      this.checkLimit(`address\u0000${remote}`, this.options.maxFailures ?? 10, 'address');
+      this.checkLimit(`user\u0000${name}`, this.options.maxFailuresPerUser ?? 30, 'user');
+      return hit.user;
+    }
     const user = await this.checkPassword(name, password, remote);
     if (user) {
       if (this.basicCache.size > 100) this.basicCache.clear();

@@ -142,8 +142,19 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     if (h?.startsWith('Basic ')) {
       const text = Buffer.from(h.slice(6).trim(), 'base64').toString('utf8');
       const colon = text.indexOf(':');
-      user = colon > 0 ? await auth.basic(text.slice(0, colon), text.slice(colon + 1), req.ip) : null;
-      if (!user) throw unauthorized(reply, 'wrong user name or password');
+      const name = colon > 0 ? text.slice(0, colon) : text;
+      // The same limiter as POST /api/login (per address and per user), and the same aggregated
+      // audit rows for refusals: Basic is not a way around either (issue 19 point 8).
+      try {
+        user = colon > 0 ? await auth.basic(name, text.slice(colon + 1), req.ip) : null;
+      } catch (e) {
+        refusedLogins.refused(name, req.ip, remoteOf(req), `HTTP Basic: ${(e as Error).message}`);
+        throw e;
+      }
+      if (!user) {
+        refusedLogins.refused(name, req.ip, remoteOf(req), 'HTTP Basic: wrong user name or password');
+        throw unauthorized(reply, 'wrong user name or password');
+      }
     } else {
       const token = bearerOrCookie(req);
       if (!token) throw unauthorized(reply, 'log in first: POST /api/login, then send Authorization: Bearer TOKEN');
