@@ -5,7 +5,7 @@
 // command is audited under the operator's name, the gateway's own client id cannot be taken
 // over, and oversized packets and retained floods are bounded, with the production defaults.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeWithTools, run, startProcess, waitFor } from '@kirchhoff/test-support';
@@ -15,6 +15,7 @@ import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 import { ProblemLog } from '@kirchhoff/core';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { mqttConnect } from '../fuzz/probes';
 import { EmbeddedBroker, startBroker } from './mqtt-broker';
 
 const EPHEMERAL = ['modbus.tcp.port=0', 'modbus.tcp.host=127.0.0.1', 'snmp.port=0', 'snmp.host=127.0.0.1', 'bacnet.port=0', 'http.port=0', 'http.host=127.0.0.1', 'mqtt.broker.port=0', 'nut.port=0', 'rccmd.enabled=false'];
@@ -179,4 +180,79 @@ describeWithTools(['mosquitto_pub'], 'embedded MQTT broker on its own: retained 
     expect(viewer.code).not.toBe(0);
     expect(handed).toEqual([['spBv1.0/g/DCMD/s/relays', 'operator', '127.0.0.1'], ['spBv1.0/g/NCMD/s', 'operator', '127.0.0.1']]);
   }, 30_000);
+});
+
+// Issue 19 point 3 for the broker (as Modbus, HTTP and NUT have it): idle connections from one
+// address cannot lock others out. Caps lowered here to 3 per address and 5 in all (production
+// defaults 32 and 256) so each rule shows with a handful of raw loopback sockets.
+describe('embedded MQTT broker connection caps (3 per address, 5 in all)', () => {
+  let broker: EmbeddedBroker;
+  const logger = memoryLogger();
+  const sockets: Socket[] = [];
+  beforeAll(async () => {
+    broker = await startBroker({
+      host: '127.0.0.1', port: 0, users: DEMO_HTTP_USERS, gatewayClientIds: ['kirchhoff-s'],
+      acl: { gatewayTopics: ['kirchhoff/s/#'], commandTopics: [], openTopics: [] },
+      maxPacketBytes: 256 * 1024, maxRetained: 10, maxRetainedBytes: 1024 * 1024,
+      maxConnectionsPerAddress: 3, maxConnections: 5,
+      onCommand: () => false, logger, problems: new ProblemLog(),
+    });
+  }, 30_000);
+  afterAll(async () => {
+    for (const s of sockets) s.destroy();
+    await broker?.close();
+  });
+
+  /** A raw connection from `from` that sends nothing; resolves once the broker has `open` in all. */
+  const idle = async (from: string, open: number): Promise<Socket> => {
+    const s = connect({ port: broker.port, host: '127.0.0.1', localAddress: from });
+    s.on('error', () => undefined);
+    sockets.push(s);
+    await waitFor(() => s.readyState === 'open' && broker.connections() === open, 5000, `a connection from ${from}`);
+    return s;
+  };
+  const closed = (s: Socket) => waitFor(() => s.destroyed || s.readableEnded, 5000, 'the connection to be closed');
+  /** CONNECT from `from` as `user`; resolves with the CONNACK return code. */
+  const login = (from: string, clientId: string, user: string, pass: string) => new Promise<{ code: number; socket: Socket }>((resolve, reject) => {
+    const s = connect({ port: broker.port, host: '127.0.0.1', localAddress: from }, () => s.write(mqttConnect(clientId, user, pass)));
+    sockets.push(s);
+    s.on('error', reject);
+    s.once('data', (d: Buffer) => (d[0] === 0x20 ? resolve({ code: d[3], socket: s }) : reject(new Error(`answered ${d.toString('hex')}`))));
+    s.once('close', () => reject(new Error('closed without a CONNACK')));
+  });
+
+  it('a fourth connection from one address closes that address\'s least recently active one; another address logs in', async () => {
+    const a = [await idle('127.0.0.5', 1), await idle('127.0.0.5', 2), await idle('127.0.0.5', 3)];
+    a.push(await idle('127.0.0.5', 3));
+    await closed(a[0]);
+    expect(a.slice(1).map((s) => s.destroyed)).toEqual([false, false, false]);
+    const other = await login('127.0.0.6', 'other', 'viewer', DEMO_HTTP_USERS.find((u) => u.name === 'viewer')!.password);
+    expect(other.code).toBe(0);
+    other.socket.destroy();
+    await waitFor(() => broker.connections() === 3, 5000, 'three connections from 127.0.0.5 left');
+    expect(logger.lines.some((l) => String(l.msg).includes('mqtt.broker.maxConnectionsPerAddress'))).toBe(true);
+  });
+
+  it('at 5 in all, a new client closes the least recently active connection of the address holding the most', async () => {
+    const b = [await idle('127.0.0.7', 4), await idle('127.0.0.7', 5)];
+    const fromA = sockets.filter((s) => s.localAddress === '127.0.0.5' && !s.destroyed);
+    expect(fromA).toHaveLength(3);
+    await idle('127.0.0.8', 5);
+    await closed(fromA[0]);
+    expect(b.map((s) => s.destroyed)).toEqual([false, false]);
+    expect(broker.connections()).toBe(5);
+  });
+
+  it('never closes the gateway\'s own connection to make room', async () => {
+    for (const s of sockets) s.destroy();
+    await waitFor(() => broker.connections() === 0, 5000, 'all closed');
+    const gateway = await login('127.0.0.1', 'kirchhoff-s', broker.gatewayLogin.username, broker.gatewayLogin.password);
+    expect(gateway.code).toBe(0);
+    const idles = [await idle('127.0.0.1', 2), await idle('127.0.0.1', 3)];
+    // The gateway's is the least recently active of 127.0.0.1; the oldest other one gives way.
+    await idle('127.0.0.1', 3);
+    await closed(idles[0]);
+    expect([gateway.socket.destroyed, idles[1].destroyed]).toEqual([false, false]);
+    expect(broker.clients()).toBe(1);
+  });
 });

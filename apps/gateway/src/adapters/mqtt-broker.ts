@@ -1,6 +1,7 @@
 // The embedded MQTT 3.1.1 broker: aedes behind a TCP listener we own, with users from
 // mqtt.broker.users (scrypt hashes, checked like http.users), topic ACLs, the gateway's client ids
-// kept for the gateway, and bounds on packets, retained messages, sessions and wills.
+// kept for the gateway, and bounds on packets, retained messages, sessions, wills and connections
+// (per client address and in all: the least recently active one gives way, never the gateway's own).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, Server, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
@@ -43,6 +44,10 @@ export interface BrokerOptions {
   /** Retained messages of clients other than the gateway (the gateway's are one per entity). */
   readonly maxRetained: number;
   readonly maxRetainedBytes: number;
+  /** Connections at once from one address: a new one closes that address's least recently active. */
+  readonly maxConnectionsPerAddress?: number;
+  /** Connections at once in all: a new one closes the least recently active of the address holding the most. */
+  readonly maxConnections?: number;
   /** A permitted command publish, with who sent it; true when the gateway took it as a write. It is forwarded to subscribers as well. */
   readonly onCommand: (topic: string, payload: Buffer, origin: BrokerCommandOrigin) => boolean;
   readonly logger: Logger;
@@ -54,6 +59,8 @@ export interface EmbeddedBroker {
   /** What the gateway's own publisher connects with: a user name and a password made at start. */
   readonly gatewayLogin: { readonly username: string; readonly password: string };
   clients(): number;
+  /** TCP connections open, logged in or not. */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -179,6 +186,14 @@ type Publish = { topic: string; payload: Buffer | string; retain: boolean };
 /** Every connection aedes handles comes from our listener, wrapped. */
 const connOf = (client: Client) => client.conn as GuardedSocket;
 
+/** A TCP connection of the listener, before and after it logs in. */
+interface Tracked {
+  readonly socket: Socket;
+  readonly address: string;
+  lastActiveMs: number;
+  conn: GuardedSocket | null;
+}
+
 export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
   const { Aedes } = await import('aedes');
   // One line per kind of refusal a minute however many clients cause it, each counted in /metrics.
@@ -193,6 +208,10 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
   let logins: Promise<unknown> = Promise.resolve();
   let waitingLogins = 0;
   let dummyHash: Promise<string> | null = null;
+  const perAddressCap = o.maxConnectionsPerAddress ?? 32;
+  const totalCap = o.maxConnections ?? 256;
+  const byAddress = new Map<string, Set<Tracked>>();
+  let open = 0;
 
   const refuse = (code: number, message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: code as AuthenticateError['returnCode'], [LOGGED]: true });
 
@@ -299,12 +318,65 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
     },
   });
 
+  /** The least recently active of `among`, except the gateway's own connection. */
+  const leastActive = (among: Iterable<Tracked>): Tracked | null => {
+    let oldest: Tracked | null = null;
+    for (const t of among) {
+      if (t.conn && identities.get(t.conn)?.gateway) continue;
+      if (!oldest || t.lastActiveMs < oldest.lastActiveMs) oldest = t;
+    }
+    return oldest;
+  };
+  const forget = (t: Tracked): void => {
+    const set = byAddress.get(t.address);
+    if (!set?.delete(t)) return;
+    open--;
+    if (!set.size) byAddress.delete(t.address);
+  };
+  const evict = (t: Tracked, why: string): void => {
+    log.warn('evicted', `embedded MQTT broker: ${why}: closed the least recently active connection, from ${t.address}, for a new one`, { address: t.address });
+    forget(t);
+    t.socket.destroy();
+  };
+  /** Makes room for a connection from `address`; false when nothing may give way. */
+  const admit = (address: string): boolean => {
+    const mine = byAddress.get(address);
+    if (mine && mine.size >= perAddressCap) {
+      const oldest = leastActive(mine);
+      if (!oldest) return false;
+      evict(oldest, `${mine.size} connections open from ${address} (mqtt.broker.maxConnectionsPerAddress)`);
+    }
+    if (open >= totalCap) {
+      let most: Set<Tracked> | null = null;
+      for (const set of byAddress.values()) if (!most || set.size > most.size) most = set;
+      const oldest = most && leastActive(most);
+      if (!oldest) return false;
+      evict(oldest, `${open} connections open (mqtt.broker.maxConnections)`);
+    }
+    return true;
+  };
+
   const server: Server = createServer((socket) => {
+    const address = socket.remoteAddress ?? '';
+    socket.on('error', () => undefined);
+    if (!admit(address)) {
+      log.warn('max-connections', `embedded MQTT broker: no room for a connection from ${address} (only the gateway's own are open): closed`, { address });
+      socket.destroy();
+      return;
+    }
+    const tracked: Tracked = { socket, address, lastActiveMs: Date.now(), conn: null };
+    let set = byAddress.get(address);
+    if (!set) byAddress.set(address, (set = new Set()));
+    set.add(tracked);
+    open++;
+    socket.on('data', () => (tracked.lastActiveMs = Date.now()));
+    socket.once('close', () => forget(tracked));
     const conn: GuardedSocket = new GuardedSocket(
       socket,
       (index) => (index === 0 ? MAX_CONNECT_BYTES : identities.get(conn)?.gateway ? GATEWAY_MAX_PACKET_BYTES : o.maxPacketBytes),
       (why) => log.warn('packet-size', `embedded MQTT broker closed ${conn.remote}: ${why} (mqtt.broker.maxPacketKiB)`, { remote: conn.remote }),
     );
+    tracked.conn = conn;
     conn.on('error', () => undefined);
     broker.handle(conn);
   });
@@ -322,6 +394,7 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
     port: (server.address() as { port: number }).port,
     gatewayLogin: { username: GATEWAY_USER, password: gatewayPassword },
     clients: () => broker.connectedClients,
+    connections: () => open,
     close: async () => {
       await new Promise<void>((r) => broker.close(() => r()));
       await new Promise<void>((r) => server.close(() => r()));

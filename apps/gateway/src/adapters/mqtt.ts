@@ -57,6 +57,8 @@ export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, H
     maxPacketKiB: int('Largest packet a client may send; a larger one closes its connection as soon as its header arrives. A CONNECT may be at most 16 KiB.', { min: 1, max: 262_144, default: 256, unit: 'KiB' }),
     maxRetained: int('Retained messages kept for clients other than the gateway; beyond, a retained publish closes the connection.', { min: 0, max: 1_000_000, default: 1000 }),
     maxRetainedKiB: int('Bytes of those retained messages (topics and payloads).', { min: 0, max: 1_048_576, default: 1024, unit: 'KiB' }),
+    maxConnectionsPerAddress: int('Connections at once from one client address; a further one closes the least recently active of that address (so one address cannot lock others out; the gateway\'s own connection never gives way).', { min: 1, max: 100_000, default: 32 }),
+    maxConnections: int('Connections at once in all; a further one closes the least recently active connection of the address holding the most.', { min: 1, max: 100_000, default: 256 }),
   }),
   modes: obj('What to publish.', {
     json: bool('JSON topics under topicPrefix/siteId/ (docs/mqtt-topics.md).', true),
@@ -73,7 +75,7 @@ export interface MqttConfig {
   sparkplug: { groupId: string; edgeNodeId: string };
   publishIntervalMs: number; fullRefreshS: number; maxMessagesPerSecond: number; bufferLimit: number; qos: 0 | 1;
   deadbands: Deadbands;
-  broker: { enabled: boolean; host: string; port: number; users: BrokerUser[]; maxPacketKiB: number; maxRetained: number; maxRetainedKiB: number };
+  broker: { enabled: boolean; host: string; port: number; users: BrokerUser[]; maxPacketKiB: number; maxRetained: number; maxRetainedKiB: number; maxConnectionsPerAddress: number; maxConnections: number };
   modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
 }
 
@@ -136,6 +138,7 @@ export const mqttAdapter: AdapterDefinition = {
         gatewayClientIds: acl.clientIds,
         acl: { gatewayTopics: acl.ownTopics, commandTopics: acl.commandTopics, openTopics: acl.openTopics },
         maxPacketBytes: c.broker.maxPacketKiB * 1024, maxRetained: c.broker.maxRetained, maxRetainedBytes: c.broker.maxRetainedKiB * 1024,
+        maxConnectionsPerAddress: c.broker.maxConnectionsPerAddress, maxConnections: c.broker.maxConnections,
         onCommand: (topic, payload, origin) => (embedded && publisher ? publisher.command(topic, payload, origin) : false),
         logger, problems: problemsOf(registry),
       })
