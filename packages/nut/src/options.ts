@@ -26,8 +26,8 @@ export interface NutServerOptions {
   readonly lowBattery?: Partial<LowBatteryLimits>;
   /** battery.date (YYYY/MM/DD); default none. */
   readonly batteryDate?: string;
-  /** Checks a user's password; absent = every LOGIN, PRIMARY, FSD, SET and INSTCMD is ACCESS-DENIED. */
-  readonly authenticate?: (username: string, password: string) => Promise<NutUser | null>;
+  /** Checks a user's password (`remote` is the client's `address:port`, for a limit on guessing); absent = every LOGIN, PRIMARY, FSD, SET and INSTCMD is ACCESS-DENIED. */
+  readonly authenticate?: (username: string, password: string, remote: string) => Promise<NutUser | null>;
   /** SET VAR and INSTCMD go here (protocol `nut`, principal the NUT user); null = none offered. */
   readonly commands?: CommandInterface | null;
   /** STARTTLS with this certificate and key (PEM); absent = ERR FEATURE-NOT-CONFIGURED. */

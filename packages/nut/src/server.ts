@@ -75,8 +75,8 @@ export async function createNutServer(site: Site, options: NutServerOptions = {}
       }
       return vars;
     },
-    async authenticate(username, password) {
-      const user = options.authenticate ? await options.authenticate(username, password) : null;
+    async authenticate(username, password, remote) {
+      const user = options.authenticate ? await options.authenticate(username, password, remote) : null;
       if (!user) {
         counters.authFailures++;
         problems.warn('auth', `NUT: refused the credentials of user ${JSON.stringify(username)}`);

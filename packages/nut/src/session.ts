@@ -23,8 +23,8 @@ export interface SessionHost {
   upsList(): readonly NutUps[];
   /** The UPS's variables now; null when the gateway has no fresh data at all (ERR DATA-STALE, as upsd says when its driver is silent). */
   variables(ups: NutUps): ReadonlyMap<string, string> | null;
-  /** Resolves the user when the password is right, else null. */
-  authenticate(username: string, password: string): Promise<NutUser | null>;
+  /** Resolves the user when the password is right, else null; `remote` is the client's `address:port`. */
+  authenticate(username: string, password: string, remote: string): Promise<NutUser | null>;
   numLogins(ups: string): number;
   clients(ups: string): readonly string[];
   setFsd(ups: string, by: string): void;
@@ -138,7 +138,7 @@ export class NutSession {
     if (this.username === null) err('USERNAME-REQUIRED');
     if (this.password === null) err('PASSWORD-REQUIRED');
     if (!this.user) {
-      const user = await this.host.authenticate(this.username as string, this.password as string);
+      const user = await this.host.authenticate(this.username as string, this.password as string, this.remote);
       if (!user) {
         this.authFailures++;
         // Let the client try other credentials without reconnecting, as upsd does.

@@ -1,11 +1,12 @@
 // NUT (@kirchhoff/nut) in the gateway: the `nut` configuration section, users checked like the
 // HTTP users (scrypt hashes), STARTTLS with the HTTP certificate, and the FSD rules.
+import { randomBytes } from 'node:crypto';
 import { ALARM_KIND_NAMES, type AlarmKind } from '@kirchhoff/core';
 import { createNutServer, watchFsdRules, type NutServer, type NutUser } from '@kirchhoff/nut';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
 import { readKeyFile } from '../config/files';
-import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, verifyPassword } from '../http/passwords';
+import { hashPassword, PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, verifyPassword } from '../http/passwords';
 import type { AdapterDefinition } from './types';
 import type { GatewayConfig } from '../config/types';
 import type { SecurityNotice } from '../http/notices';
@@ -73,10 +74,55 @@ export function nutNotices(config: GatewayConfig): SecurityNotice[] {
 /** The command types NUT's SET VAR and INSTCMD become, when nut.writes is on. */
 export const NUT_COMMAND_TYPES = ['ups-test', 'ups-settings', 'ups-control'] as const;
 
-function authenticator(users: readonly NutUserConfig[]): (name: string, password: string) => Promise<NutUser | null> {
-  return async (name, password) => {
+/** Wrong passwords within NUT_FAILURE_WINDOW_MS after which further ones are refused unchecked, as http's login limit. */
+export const NUT_MAX_FAILURES = { perAddress: 10, perUser: 30 } as const;
+export const NUT_FAILURE_WINDOW_MS = 300_000;
+/** Password checks run one at a time (each is ~100 ms and 32 MiB of scrypt); beyond this many waiting, refused. */
+const MAX_WAITING_CHECKS = 8;
+
+/**
+ * NUT's password check: one scrypt at a time, an unknown name costing the same scrypt as a wrong
+ * password, and a limit on wrong passwords per client address and per user name, counted before
+ * the check so parallel attempts meet it like sequential ones. upsd has no "try later": a refused
+ * attempt is ACCESS-DENIED, as a wrong password is, and costs nothing.
+ */
+export function nutAuthenticator(
+  users: readonly NutUserConfig[], clock: () => number = Date.now,
+  verify: (password: string, hash: string) => Promise<boolean> = verifyPassword,
+): (name: string, password: string, remote: string) => Promise<NutUser | null> {
+  const failures = new Map<string, number[]>();
+  let chain: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  let dummy: Promise<string> | null = null;
+  const recent = (key: string, now: number): number[] => {
+    const list = (failures.get(key) ?? []).filter((t) => t > now - NUT_FAILURE_WINDOW_MS);
+    if (list.length) failures.set(key, list);
+    else failures.delete(key);
+    return list;
+  };
+  return async (name, password, remote) => {
+    const colon = remote.lastIndexOf(':');
+    const keys = [`address\u0000${colon > 0 ? remote.slice(0, colon) : remote}`, `user\u0000${name}`];
+    const now = clock();
+    if (recent(keys[0], now).length >= NUT_MAX_FAILURES.perAddress || recent(keys[1], now).length >= NUT_MAX_FAILURES.perUser) return null;
+    if (waiting >= MAX_WAITING_CHECKS) return null;
+    for (const k of keys) failures.set(k, [...recent(k, now), now]);
+    if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
+    waiting++;
     const u = users.find((x) => x.name === name);
-    if (!u || !(await verifyPassword(password, u.passwordHash))) return null;
+    const check = chain.then(async () => {
+      if (u) return verify(password, u.passwordHash);
+      dummy ??= hashPassword(randomBytes(16).toString('hex'));
+      await verify(password, await dummy);
+      return false;
+    }).finally(() => waiting--);
+    chain = check.catch(() => false);
+    if (!(await check) || !u) return null;
+    for (const k of keys) {
+      const list = failures.get(k);
+      const i = list?.indexOf(now) ?? -1;
+      if (list && i >= 0) list.splice(i, 1);
+    }
     return { name: u.name, upsmon: u.upsmon === 'none' ? null : u.upsmon, actions: u.actions, instcmds: u.instcmds.includes('all') ? 'all' : u.instcmds };
   };
 }
@@ -93,7 +139,7 @@ export const nutAdapter: AdapterDefinition = {
     }
     const server: NutServer = await createNutServer(site, {
       host: c.host, port: c.port, upsName: c.upsName, description: `${config.site.name}: UPS and battery`, strings: c.strings,
-      authenticate: authenticator(c.users), commands: c.writes ? commands : null, lowBattery: c.lowBattery, batteryDate: c.batteryDate, tls,
+      authenticate: nutAuthenticator(c.users), commands: c.writes ? commands : null, lowBattery: c.lowBattery, batteryDate: c.batteryDate, tls,
       maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress, idleTimeoutS: c.idleTimeoutS, logger, problems: problemsOf(registry),
     });
     registry.nut = server;
