@@ -145,8 +145,10 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
       'rccmd.senderId=site-gw', `rccmd.hmacKey=${KEY}`,
       `rccmd.jobs=[{name: runaway-shutdown, trigger: thermal-runaway, timing: immediately, kind: shutdown, targets: ['127.0.0.1:${listener.ports().udp}']}]`,
     ]));
-    // A lost module elsewhere in the runaway's string must not switch the protection off (issue 13).
-    gw = await startGateway(config, { logger: memoryLogger('info'), faults: [parseFault('module-lost:1:12@0'), parseFault('thermal-runaway:1:5@5')] });
+    // A lost module elsewhere in the runaway's string must not switch the protection off (issue 13). The
+    // runaway is fed by the charger: its onset comes after the demo's 30 s of settled float, from which on a
+    // full string's float current is watched (its blocks warm over hours, in real time).
+    gw = await startGateway(config, { logger: memoryLogger('info'), faults: [parseFault('module-lost:1:12@0'), parseFault('thermal-runaway:1:5@40')] });
     gw.site.subscribe((e) => {
       if (e.type === 'alarm' && e.action === 'raised' && e.alarm.kind === 'thermal-runaway') alarmAtMs ||= Date.now();
       if (e.type === 'values' && e.changes.some((c) => c.entity.kind === 'relay' && c.entity.id === 1 && c.value === true)) note('breaker-relay');

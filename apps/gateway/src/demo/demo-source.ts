@@ -38,7 +38,8 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
     strings: config.strings.map((s) => ({ modules: s.modules, moduleType: s.moduleType, capacityAh: s.capacityAh })),
     seed: config.demo.seed,
     startMs,
-    // In real time a runaway would take an hour to show; the demo compresses it to minutes.
+    // A runaway's onset (dry-out, the shorted cell) takes 10 min; the demo compresses it to a minute. Its
+    // heat is the charger's, in real time: the string current jumps at once, the blocks warm over hours.
     runawayGrowthS: 20,
   });
   const bank = createPhysicsBank(physics);
@@ -53,8 +54,11 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
     }
   });
   const schedule = new FaultSchedule(physics, blockFaults, { mode: 'off' });
-  // In real time the rise-rate window is 15 min and float settles in 30 min; the compressed demo runaway needs shorter ones.
-  const engines = enginesFromConfig(config, bank, snap, logger, { runawayRateWindowS: 120, runawaySettleS: 60 });
+  // In real time the rise-rate window is 15 min and float settles in 30 min; the compressed demo runaway
+  // needs shorter ones (float settles in 30 s). A freshly started demo string is not yet balanced (0.15 V
+  // spread) and floats at about 2.2 mA/Ah, so the demo counts float below 3 mA/Ah as settled: a fault
+  // injected from 30 s after the start on is then watched on the string's float current as well.
+  const engines = enginesFromConfig(config, bank, snap, logger, { runawayRateWindowS: 120, runawaySettleS: 30, runawaySettledCurrentAPerAh: 0.003 });
 
   // The UPS load fits the battery: about a C/3 discharge of every string (a 20 x 12 V, 100 Ah
   // string carries 8 kW), so any site size discharges in about an hour, as rooms are designed.

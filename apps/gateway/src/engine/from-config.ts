@@ -7,7 +7,7 @@ import { BatteryEngines, BreakerSpec, BypassActuator } from '.';
 
 export function enginesFromConfig(
   config: GatewayConfig, actuator: BypassActuator, snap: SiteSnapshot, logger: Logger,
-  tuning: { runawayRateWindowS?: number; runawaySettleS?: number } = {},
+  tuning: { runawayRateWindowS?: number; runawaySettleS?: number; runawaySettledCurrentAPerAh?: number } = {},
 ): BatteryEngines {
   const r = config.runaway;
   const breakers: BreakerSpec[] = r.breakers.map((b) => ({
@@ -30,7 +30,7 @@ export function enginesFromConfig(
       currentRisePercent: r.floatCurrentRisePercent,
       minCurrentRiseA: r.floatCurrentRiseA,
       settleS: tuning.runawaySettleS ?? r.settleS,
-      settledCurrentAPerAh: r.settledCurrentAPerAh,
+      settledCurrentAPerAh: tuning.runawaySettledCurrentAPerAh ?? r.settledCurrentAPerAh,
       floatCurrentLimitAPerAh: r.floatCurrentLimitAPerAh,
       tripTemperatureC: r.tripTemperatureC,
       delayS: r.delayS,

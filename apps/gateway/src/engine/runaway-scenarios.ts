@@ -45,6 +45,8 @@ export interface ScenarioResult {
   /** Hottest true temperature of the runaway block over the run, and at the end. */
   readonly peakBlockC: number | null;
   readonly endBlockC: number | null;
+  /** Rate of the runaway block's true temperature over the last 10 min of the run, K/h (negative: cooling). */
+  readonly endRateCPerHour: number | null;
   readonly alarms: readonly string[];
   readonly falseTrip: boolean;
 }
@@ -69,7 +71,9 @@ export function runawayScenarios(): RunawayScenario[] {
     onset(5, { balancing: false }, 'runaway M5, balancing off'),
     onset(9, { ambientC: 15 }, 'runaway M9 at 15 degC'),
     onset(9, { ambientC: 35 }, 'runaway M9 at 35 degC'),
-    onset(14, { timeline: [{ atS: 0, charger: { mode: 'off' } }], runaway: { module: 14, atS: 3 * H } }, 'runaway M14 at rest'),
+    // Intermittent charging: the charger is off from 1 h to 4 h, the runaway's onset comes at 3 h while it
+    // rests (a charger-fed runaway heats nothing then) and runs away when the charger is back.
+    onset(14, { timeline: [{ atS: H, charger: { mode: 'off' } }, { atS: 4 * H, charger: { mode: 'float' } }], runaway: { module: 14, atS: 3 * H }, hours: 7 }, 'runaway M14 at rest'),
     { name: 'boost 8 h, full string', expect: 'quiet', charger: { mode: 'boost' }, hours: 8 },
     {
       name: 'recharge after 30 % discharge', expect: 'quiet', hours: 12, allowedAlarms: ['ups-on-battery'],
@@ -134,6 +138,11 @@ export function runScenario(sc: RunawayScenario, seed: number): ScenarioResult {
   let refCurrent: number | null = null;
   let refTf = 1;
   let cutoffReached = false;
+  // The truth's charge balance (as the production engine defines a full string): full from the start on
+  // float, emptied by a discharge or a rest, full again once 1.2 x the charge out + 0.5 % is back.
+  let full = (sc.charger?.mode ?? 'float') === 'float' && (sc.initialSocPercent ?? 100) >= 100;
+  let outAh = 0;
+  let inAh = 0;
   const events = [...(sc.timeline ?? [])].sort((a, b) => a.atS - b.atS);
   const total = sc.hours * H;
   while (sim.elapsedS < total - 1e-6) {
@@ -158,6 +167,14 @@ export function runScenario(sc: RunawayScenario, seed: number): ScenarioResult {
     const temps = Array.from({ length: n }, (_, i) => sim.physics.truth(i + 1).temperatureC);
     const current = sim.physics.stringCurrentA(1);
     hist.push({ t: sim.elapsedS, temps, current });
+    const mode = sim.physics.charger(1).mode;
+    if (mode === 'discharge' || mode === 'off') {
+      full = false;
+      outAh += mode === 'off' ? (100 * 0.03 * Math.pow(2, (median(temps) - 25) / 10) * 10) / (30 * 86_400) : (-current * 10) / H;
+    } else if (!full && current > 0) {
+      inAh += (current * 10) / H;
+      if (inAh >= 1.2 * outAh + 0.5) [full, outAh, inAh] = [true, 0, 0];
+    }
     if (g === null) continue;
     const tb = temps[g - 1];
     peak = peak === null ? tb : Math.max(peak, tb);
@@ -166,7 +183,8 @@ export function runScenario(sc: RunawayScenario, seed: number): ScenarioResult {
       refCurrent = current;
       refTf = Math.pow(2, (median(temps) - 25) / 10);
     }
-    if (conditionTrueS === null && refCurrent !== null) conditionTrueS = truthCondition(hist, g, refCurrent, refTf, events.some((e) => e.charger?.mode === 'off'));
+    const rest = mode === 'off';
+    if (conditionTrueS === null && refCurrent !== null) conditionTrueS = truthCondition(hist, g, refCurrent, refTf, rest, full && mode === 'float');
   }
   const tripped = tripAtS !== null;
   return {
@@ -179,6 +197,8 @@ export function runScenario(sc: RunawayScenario, seed: number): ScenarioResult {
     tripBlockC,
     peakBlockC: peak,
     endBlockC: g === null ? null : sim.physics.truth(g).temperatureC,
+    endRateCPerHour: g === null || hist.length < 61 ? null
+      : ((hist[hist.length - 1].temps[g - 1] - hist[hist.length - 61].temps[g - 1]) / (hist[hist.length - 1].t - hist[hist.length - 61].t)) * H,
     alarms,
     falseTrip: sc.expect === 'quiet' && tripped,
   };
@@ -188,13 +208,16 @@ export function runScenario(sc: RunawayScenario, seed: number): ScenarioResult {
  * When the production-default conditions became true in the physics' truth: the block 5 K above
  * its string's median or rising 3 K/h faster than it (15 min window), with the float current 50 %
  * and 0.05 A above what it was at the onset (temperature-compensated), or at rest without the
- * current; or the block at 50 degC. Returns the time of the latest sample when true, else null.
+ * current; or the block at 50 degC; or the string full and on float with its float current above
+ * 10 mA/Ah at 25 degC (divided by the temperature factor of its median block). Returns the time of
+ * the latest sample when true, else null.
  */
-function truthCondition(hist: { t: number; temps: number[]; current: number }[], g: number, refA: number, refTf: number, rest: boolean): number | null {
+function truthCondition(hist: { t: number; temps: number[]; current: number }[], g: number, refA: number, refTf: number, rest: boolean, fullOnFloat: boolean): number | null {
   const now = hist[hist.length - 1];
   const tb = now.temps[g - 1];
   if (tb >= 50) return now.t;
   const med = median(now.temps);
+  if (fullOnFloat && now.current / Math.pow(2, (med - 25) / 10) >= 0.01 * 100) return now.t;
   const old = hist.find((h) => h.t >= now.t - 900);
   let fast = false;
   if (old && now.t - old.t >= 890) {

@@ -3,8 +3,9 @@ import { parseFault } from '../demo/faults';
 import { runawayScenarios, runScenario } from './runaway-scenarios';
 
 // A representative slice of the scenario matrix (bench/runaway-matrix.ts runs all of it over 10
-// seeds): a runaway with a lost module elsewhere in its string, the false trip of issue 13, and
-// one wild reading. Production defaults throughout.
+// seeds): a runaway with a lost module elsewhere in its string, a runaway whose onset comes while the
+// charger rests, the recharge after an 80 % discharge (a full string's float current is watched again
+// only once the charge is back), the false trip of issue 13, and one wild reading. Production defaults.
 const scenario = (name: string) => {
   const sc = runawayScenarios().find((s) => s.name === name);
   if (!sc) throw new Error(`no scenario ${name}`);
@@ -19,6 +20,23 @@ describe('thermal runaway, block by block', () => {
     expect(r.detectionS).not.toBeNull();
     expect(r.detectionS as number).toBeLessThanOrEqual(60 + 60);
     expect(r.alarms).toContain('module-lost');
+    // The runaway is the charger's: with the breaker open the block cools.
+    expect(r.endBlockC as number).toBeLessThan(r.peakBlockC as number);
+    expect(r.endRateCPerHour as number).toBeLessThan(0);
+  });
+
+  it('a runaway whose onset comes while the charger is off (intermittent charging) trips once the charger is back, within the delay + 60 s (seed 3)', () => {
+    const r = runScenario(scenario('runaway M14 at rest'), 3);
+    expect(r.tripped).toBe(true);
+    expect(r.tripAtS as number).toBeGreaterThan(4 * 3600);
+    expect(r.detectionS as number).toBeLessThanOrEqual(60 + 60);
+    expect(r.tripBlockC).toBeLessThan(55);
+  });
+
+  it('the recharge after an 80 % discharge trips nothing and raises no alarm (seed 4)', () => {
+    const r = runScenario(scenario('recharge after 80 % discharge'), 4);
+    expect(r.tripped).toBe(false);
+    expect(r.alarms).toEqual([]);
   });
 
   it('the demo fault list of issue 13 (lost modules, blown fuse, a short UPS discharge and the recharge) trips nothing', () => {

@@ -3,8 +3,8 @@
 // unknown for itself only. A condition held for the delay trips the string's breaker relay(s);
 // the trip is latched until an operator switches the breaker relay off again (an audited write
 // through the command interface, from any protocol). The gateway never recloses on its own.
-import type { AlarmCondition, ChargeMode, SiteSnapshot, SiteTransaction, StringState } from '@kirchhoff/core';
-import { arrhenius, defaultCapacityAh } from './lead-acid';
+import type { AlarmCondition, ChargeMode, ModuleState, SiteSnapshot, SiteTransaction, StringState } from '@kirchhoff/core';
+import { arrhenius, cellsOf, defaultCapacityAh, SELF_DISCHARGE_PER_S_25C } from './lead-acid';
 
 /** The charge modes the runaway check tells apart: those of the charge-mode detector (charge-mode.ts). */
 export type RunawayChargeMode = ChargeMode;
@@ -38,9 +38,13 @@ export interface RunawayOptions {
   readonly minCurrentRiseA?: number;
   /** Float counts as settled (baseline may be learned) after this long in float below settledCurrentAPerAh, s. Default 1800. */
   readonly settleS?: number;
-  /** Float current per Ah below which float is settled (a recharge has tapered off), A/Ah. Default 0.002. */
+  /** Float current per Ah at 25 deg C below which float is settled (a recharge has tapered off), A/Ah. Default 0.002. */
   readonly settledCurrentAPerAh?: number;
-  /** Absolute float-current limit in settled float, A per Ah. Default 0.01. */
+  /**
+   * Absolute float-current limit of a full string on charge, A per Ah at 25 deg C (the current is
+   * divided by the temperature factor of the string's median block). Default 0.01: ten times the float
+   * current of a VRLA block at the end of its life, and below the boost current (boost is exempt).
+   */
   readonly floatCurrentLimitAPerAh?: number;
   /** Absolute block temperature trip, any charge mode, deg C. Default 50. */
   readonly tripTemperatureC?: number;
@@ -97,7 +101,20 @@ interface StringWatch {
   /** Settled float current at 25 deg C (divided by the Arrhenius factor of the string median). */
   baselineA25: number | null;
   settleSamples: number[];
+  /**
+   * The string is full: float settled, or a discharge's charge has been returned since. A full string on
+   * charge takes only float current, whatever the charge-mode detector calls it: above the float
+   * current limit it is a runaway, not a recharge.
+   */
+  full: boolean;
+  /** Since the string was last full: charge taken out (discharge, self-discharge at rest) and put back in, Ah. */
+  outAh: number;
+  inAh: number;
+  /** Full once since the engine started: the charge balance is known (not at start-up, mid-recharge perhaps). */
+  tracked: boolean;
   stringSinceMs: number | null;
+  /** Since when the string-wide float-current condition holds. */
+  currentSinceMs: number | null;
   lastMs: number | null;
   tripped: AlarmCondition | null;
 }
@@ -113,6 +130,17 @@ interface BreakerWatch {
 }
 
 const BASELINE_TAU_S = 3600;
+/**
+ * A recharge is over when it has put back this much of the charge taken out plus RETURN_MARGIN_PER_AH
+ * of the capacity (lead-acid needs 105-115 % back; a VRLA recharge reaches float current at about that).
+ */
+const RETURN_FACTOR = 1.2;
+const RETURN_MARGIN_PER_AH = 0.005;
+/**
+ * A block this far below its string's median voltage, per cell of the block, is losing a cell (a short):
+ * the block a string-wide alarm names. Three times the float spread of an unbalanced string (0.05 V/cell).
+ */
+const CELL_LOSS_V_PER_CELL = 0.15;
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -187,7 +215,7 @@ export class RunawayEngine {
   private init(snap: SiteSnapshot): void {
     this.watch = snap.strings.map((s) => ({
       blocks: Array.from({ length: s.moduleCount }, () => ({ recent: [], sinceMs: null })),
-      samples: [], currents: [], floatSinceMs: null, settled: false, baselineA25: null, settleSamples: [], stringSinceMs: null, lastMs: null, tripped: null,
+      samples: [], currents: [], floatSinceMs: null, settled: false, baselineA25: null, settleSamples: [], full: false, outAh: 0, inAh: 0, tracked: false, stringSinceMs: null, currentSinceMs: null, lastMs: null, tripped: null,
     }));
     const all = snap.strings.map((s) => s.string);
     this.breakers = this.specs.map((spec) => ({
@@ -239,15 +267,19 @@ export class RunawayEngine {
     }
     const current = w.currents.length === 3 ? median(w.currents) : null;
     const tf = medianC === null ? null : arrhenius(medianC);
+    this.chargeBalance(w, mode, current, cap, medianC, dtS);
     // A detector that cannot tell the mode (`unknown`) must not blind the watch: settled float is
     // also defined by the current itself (held low for settleS), so a charging current counts as float.
-    const floatMode = mode === 'float' || (mode === 'unknown' && current !== null && current > 0);
+    // A full string on charge is on float whatever its current (a runaway's current reads as a recharge).
+    const charging = current !== null && current > o.settledCurrentAPerAh * cap * 0.1;
+    const floatMode = mode === 'float' || ((mode === 'unknown' || (mode === 'recharge' && w.full)) && charging);
     if (!floatMode || current === null) {
       w.floatSinceMs = null;
       w.settled = false;
       w.settleSamples = [];
     } else if (!w.settled) {
-      if (current > o.settledCurrentAPerAh * cap) {
+      // Compensated: a string in a warm room floats at more than the 25 degC figure and is still settled.
+      if (tf === null || current / tf > o.settledCurrentAPerAh * cap) {
         w.floatSinceMs = null;
         w.settleSamples = [];
       } else {
@@ -255,6 +287,10 @@ export class RunawayEngine {
         if (tf !== null) w.settleSamples.push(current / tf);
         if (now - w.floatSinceMs >= o.settleS * 1000 && w.settleSamples.length >= 3) {
           w.settled = true;
+          w.full = true;
+          w.tracked = true;
+          w.outAh = 0;
+          w.inAh = 0;
           // Learned over the settled period, never from one sample; kept from an earlier float period when there was one.
           w.baselineA25 ??= median(w.settleSamples.slice(Math.floor(w.settleSamples.length / 2)));
           w.settleSamples = [];
@@ -264,8 +300,8 @@ export class RunawayEngine {
     const expectedA = w.settled && w.baselineA25 !== null && tf !== null ? w.baselineA25 * tf : null;
     const rising = expectedA !== null && current !== null
       && current >= expectedA * (1 + o.currentRisePercent / 100) && current - expectedA >= o.minCurrentRiseA;
-    const overCurrent = w.settled && current !== null && current >= o.floatCurrentLimitAPerAh * cap;
-    const charging = current !== null && current > o.settledCurrentAPerAh * cap * 0.1;
+    // String-wide: a full string on charge taking more than the float-current limit (at 25 deg C).
+    const overCurrent = w.full && floatMode && current !== null && tf !== null && current / tf >= o.floatCurrentLimitAPerAh * cap;
     const atRest = (mode === 'rest' || mode === 'unknown') && !charging;
 
     let anyThermal = false;
@@ -291,7 +327,6 @@ export class RunawayEngine {
         else if (floatMode && thermal && rising) [reason, detail] = ['runaway', `${what}, float current ${current?.toFixed(2)} A (expected ${expectedA?.toFixed(2)} A)`];
         // Charger off: no current to confirm with, so the block must both rise and stand out.
         else if (atRest && fast && (aboveMedian || aboveAmbient)) [reason, detail] = ['rest-runaway', `${what} with the charger off`];
-        else if (overCurrent && t === Math.max(...known)) [reason, detail] = ['float-current', `${what}, float current ${current?.toFixed(2)} A above the ${(o.floatCurrentLimitAPerAh * cap).toFixed(2)} A limit`];
       }
       if (reason === null) {
         b.sinceMs = null;
@@ -300,6 +335,23 @@ export class RunawayEngine {
       b.sinceMs ??= now;
       if (earliest === null || b.sinceMs < earliest) earliest = b.sinceMs;
       if (now - b.sinceMs >= o.delayS * 1000 && (!first || b.sinceMs < (w.blocks[first.i].sinceMs as number))) first = { i, reason, detail };
+    }
+    // The string-wide condition is the string's, held whichever block it names (that may change as a cell shorts).
+    if (!overCurrent) w.currentSinceMs = null;
+    else {
+      w.currentSinceMs ??= now;
+      if (earliest === null || w.currentSinceMs < earliest) earliest = w.currentSinceMs;
+      const i = this.suspectBlock(mods, temps, s.moduleType);
+      if (i >= 0 && now - w.currentSinceMs >= o.delayS * 1000 && (!first || w.currentSinceMs < (w.blocks[first.i].sinceMs as number))) {
+        const t = temps[i];
+        const limitA = o.floatCurrentLimitAPerAh * cap * (tf as number);
+        const v = fresh(mods[i].voltageV);
+        first = {
+          i, reason: 'float-current',
+          detail: `${t === null ? 'temperature unknown' : `${t.toFixed(1)} degC`}${v === null ? '' : `, ${v.toFixed(2)} V`} (string median ${medianC?.toFixed(1)} degC); `
+            + `string float current ${current?.toFixed(2)} A above the ${limitA.toFixed(2)} A limit (${(o.floatCurrentLimitAPerAh * 1000).toFixed(0)} mA/Ah at 25 degC)`,
+        };
+      }
     }
     w.stringSinceMs = earliest;
 
@@ -332,6 +384,42 @@ export class RunawayEngine {
         b.status = b.spec.statusInput ? 'closed' : 'unknown';
       }
     }
+  }
+
+  /**
+   * Charge taken out since the string was last full (a discharge; self-discharge at rest) and put back
+   * in: once a recharge has returned it, the string is full again and its current is float current.
+   */
+  private chargeBalance(w: StringWatch, mode: RunawayChargeMode, current: number | null, cap: number, medianC: number | null, dtS: number): void {
+    if (dtS <= 0 || dtS > 3600) return;
+    const discharging = mode === 'discharge' || (current !== null && current < 0 && mode !== 'float' && mode !== 'boost');
+    if (discharging || mode === 'rest') {
+      w.full = false;
+      // At rest the string loses its self-discharge (3 %/month at 25 deg C, doubling per 10 K).
+      w.outAh += discharging ? (Math.abs(current ?? 0) * dtS) / 3600 : cap * SELF_DISCHARGE_PER_S_25C * arrhenius(medianC ?? 25) * dtS;
+    } else if (!w.full && w.tracked && current !== null && current > 0) {
+      w.inAh += (current * dtS) / 3600;
+      if (w.inAh >= RETURN_FACTOR * w.outAh + RETURN_MARGIN_PER_AH * cap) {
+        w.full = true;
+        w.outAh = 0;
+        w.inAh = 0;
+      }
+    }
+  }
+
+  /** The block a string-wide alarm names: one that lost a cell (far below the string's voltage), else the hottest. */
+  private suspectBlock(mods: readonly ModuleState[], temps: readonly (number | null)[], type: StringState['moduleType']): number {
+    const volts = mods.map((m) => (m.communication === 'lost' || m.fuse === 'blown' ? null : fresh(m.voltageV)));
+    const known = volts.filter((v): v is number => v !== null);
+    if (known.length >= 3) {
+      const med = median(known);
+      let low = -1;
+      volts.forEach((v, i) => { if (v !== null && (low < 0 || v < (volts[low] as number))) low = i; });
+      if (low >= 0 && med - (volts[low] as number) >= CELL_LOSS_V_PER_CELL * cellsOf(type)) return low;
+    }
+    let hot = -1;
+    temps.forEach((t, i) => { if (t !== null && (hot < 0 || t > (temps[hot] as number))) hot = i; });
+    return hot;
   }
 
   /** Verifies tripped breakers on their status inputs; an operator switching a tripped breaker's relay off resets its latch. */
@@ -382,6 +470,7 @@ export class RunawayEngine {
     if (!w) return;
     w.tripped = null;
     w.stringSinceMs = null;
+    w.currentSinceMs = null;
     for (const b of w.blocks) b.sinceMs = null;
   }
 

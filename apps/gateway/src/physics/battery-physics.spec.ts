@@ -115,6 +115,58 @@ describe('string physics', () => {
   });
 });
 
+describe('thermal runaway, fed by the charger', () => {
+  const temps = (p: BatteryPhysics) => Array.from({ length: p.moduleCount }, (_, i) => p.truth(i + 1).temperatureC);
+  const runaway = (module: number, charger: 'float' | 'off' = 'float') => {
+    const p = new BatteryPhysics({ strings: STRING_20, initialSpreadV: 0.03, charger: { mode: charger } });
+    p.advance(3600, 2);
+    p.setFault(module, 'thermal-runaway', true);
+    return p;
+  };
+
+  it.each([1, 10, 20])('M%i: the string float current rises several-fold, the block becomes the hottest and passes 55 degC within 5 h, still rising', (module) => {
+    const p = runaway(module);
+    const before = p.stringCurrentA(1);
+    p.advance(3600, 2);
+    // Dry-out and the shorted cell: the charger pushes far more current through the whole string.
+    expect(p.stringCurrentA(1)).toBeGreaterThan(10 * before);
+    let passedAtH: number | null = null;
+    for (let h = 1; h < 5 && passedAtH === null; h += 0.25) {
+      p.advance(900, 2);
+      if (p.truth(module).temperatureC > 55) passedAtH = h + 0.25;
+    }
+    expect(passedAtH).not.toBeNull();
+    const t = temps(p);
+    expect(Math.max(...t)).toBe(t[module - 1]);
+    const at = t[module - 1];
+    p.advance(600, 2);
+    expect(p.truth(module).temperatureC).toBeGreaterThan(at);
+  });
+
+  it('opening the breaker stops the rise: no current, and the block cools towards the room', () => {
+    const p = runaway(10);
+    while (p.truth(10).temperatureC < 45) p.advance(600, 2);
+    p.setBreakerOpen(1, true);
+    const at = p.truth(10).temperatureC;
+    p.advance(3600, 2);
+    expect(p.stringCurrentA(1)).toBe(0);
+    const later = p.truth(10).temperatureC;
+    // Slowly: the dried-out block has lost most of its heat path, and its neighbours are warm too.
+    expect(later).toBeLessThan(at - 1);
+    p.advance(600, 2);
+    expect(p.truth(10).temperatureC).toBeLessThan(later);
+  });
+
+  it('with the charger off the fault heats nothing (no current, no heat); its block shows the shorted cell as a volt-and-more lower rest voltage', () => {
+    const p = runaway(10, 'off');
+    p.advance(3 * 3600, 2);
+    const t = temps(p);
+    expect(Math.max(...t)).toBeLessThan(25 + 1);
+    const v = volts(p);
+    expect(v[10] - v[9]).toBeGreaterThan(1.5);
+  });
+});
+
 describe('createPhysicsBank', () => {
   it('answers as the modules would: 1 mV resolution, lost modules silent, a blown fuse blinds and stops the bypass', () => {
     const p = new BatteryPhysics({ strings: [{ modules: 8, moduleType: 'C20' }, { modules: 8, moduleType: 'C40' }] });

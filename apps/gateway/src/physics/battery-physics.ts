@@ -1,7 +1,8 @@
 // String physics: blocks in series strings on a virtual clock. One series current per string
 // (Kirchhoff), divided per block between its cells and its bypass; float voltage per block from its
 // own gassing/oxygen-cycle (Tafel) characteristic; a kinetic two-well charge model with a Shepherd
-// knee for discharge; heat balance with the room and the neighbouring blocks; ageing; faults.
+// knee for discharge; heat balance with the room and the neighbouring blocks; ageing; faults, among
+// them a thermal runaway fed by the charger (docs/physics.md).
 // The constants come from physics/chemistry.ts (the simulator's own table; see docs/physics.md).
 import { MODULE_TYPES, ModuleType } from '@kirchhoff/core';
 import { ageing, cellsPerBlock, Chemistry, CHEMISTRY, ChemistryName, ocvPerCell } from './chemistry';
@@ -42,7 +43,10 @@ export interface PhysicsOptions {
   readonly chemistry?: ChemistryName;
   readonly charger?: ChargerSetting;
   readonly initialSocPercent?: number;
-  /** A thermal-runaway fault's internal short grows e-fold this often, seconds. Default 600 (the demo shortens it). */
+  /**
+   * Time constant of a thermal-runaway fault's onset (the dry-out's float-current rise, the cell short and
+   * the lost heat path grow as 1 - e^(-t/this)), seconds. Default 600 (the demo shortens it).
+   */
   readonly runawayGrowthS?: number;
 }
 
@@ -83,11 +87,16 @@ const OCV_OFFSET_SIGMA_PER_CELL_V = 0.003;
 // Block-to-block spread of the float current, decades (sigma).
 const LEAKAGE_SPREAD_DECADES = 0.092;
 // Thermal: heat capacity and heat transfer per Ah and cell (a 12 V 100 Ah block: 24 kJ/K, 3 W/K to
-// the room). Neighbour exchange is 0 until the runaway engine is tuned for it (0.5 W/K is realistic).
+// the room, 0.5 W/K to each neighbour through the rack and the air gap between the cases).
 const HEAT_CAPACITY_J_PER_K_AH_CELL = 40;
 const ROOM_W_PER_K_AH_CELL = 0.03 / 6;
-const NEIGHBOUR_W_PER_K_AH_CELL = 0;
-const MAX_SHORT_EFOLDS = 6;
+const NEIGHBOUR_W_PER_K_AH_CELL = 0.005 / 6;
+// Thermal runaway (charger-fed; see docs/physics.md): at the end of its float life the string has dried
+// out and its oxygen cycle carries this many times the float current at the same voltage; the faulted
+// block's separator has lost its electrolyte (it keeps this share of its heat transfer to the room) and
+// one of its cells shorts (the block's rest voltage falls by one cell's).
+const RUNAWAY_DRY_OUT_FLOAT_FACTOR = 16;
+const RUNAWAY_DRY_ROOM_SHARE = 0.25;
 // Below this fill of the available well the block is exhausted; the Shepherd term stops growing there.
 const SHEPHERD_MIN_FILL = 0.002;
 const MAX_BLOCK_C = 150;
@@ -147,7 +156,10 @@ export class BatteryPhysics {
   private readonly riFault: Float64Array;
   private readonly capFault: Float64Array;
   private readonly runawaySinceS: Float64Array;
-  private readonly short: Float64Array;
+  /** Runaway onset per block, 0..1: the faulted block's cell short and lost heat path. */
+  private readonly onset: Float64Array;
+  /** Dry-out factor of the float current per block (1 = none): the whole string of a runaway block. */
+  private readonly dryOut: Float64Array;
   private readonly fuse: Uint8Array;
   private readonly lost: Uint8Array;
   // Scratch for the per-step linear solve.
@@ -186,7 +198,7 @@ export class BatteryPhysics {
     this.h1 = f(); this.h2 = f(); this.eta = f(); this.temp = f(); this.capAh = f(); this.riBase = f(); this.iRef = f(); this.tafelB = f();
     this.ocvOffset = f(); this.selfDis = f(); this.ambientOffset = f(); this.duty = f(); this.voltage = f(); this.cellCurrent = f(); this.floatCurrent = f();
     this.riFault = f().fill(1); this.capFault = f().fill(1);
-    this.runawaySinceS = f().fill(-1); this.short = f(); this.fuse = new Uint8Array(n); this.lost = new Uint8Array(n);
+    this.runawaySinceS = f().fill(-1); this.onset = f(); this.dryOut = f().fill(1); this.fuse = new Uint8Array(n); this.lost = new Uint8Array(n);
     this.a = f(); this.g = f(); this.ocv = f(); this.ri = f(); this.ib = f(); this.heatW = f();
     this.current = new Float64Array(this.strings.length);
     this.breakerOpen = new Uint8Array(this.strings.length);
@@ -393,6 +405,7 @@ export class BatteryPhysics {
     const { ibMax, rct, capF, etaRef, i0, bd } = k0;
     const lnTempPerK = Math.LN2 / chem.doublingK;
     const lnKinPerK = Math.LN2 / dm.kineticsDoublingK;
+    this.runawayOnset(s, elapsed);
 
     // Pass 1: linearize each block around its state; its next voltage is affine in the string current.
     let sumConst = 0;
@@ -405,12 +418,9 @@ export class BatteryPhysics {
       let ri = this.resistanceAt(k);
       // Shepherd: the polarization of discharge grows as the available charge runs out (the knee).
       if (discharging) ri += k0.shepherdOhm * Math.exp(-(this.temp[k] - 25) * lnKinPerK) * (1 / (h1 > SHEPHERD_MIN_FILL ? h1 : SHEPHERD_MIN_FILL) - 1);
-      // A runaway fault's internal short, like the bypass, takes current around the cells, but heats the block itself.
-      const short = this.shortCurrentA(k, elapsed, s.capacityAh);
-      this.short[k] = short;
-      const ib = (ibMax * this.appliedDuty(k)) / 100 + short;
+      const ib = (ibMax * this.appliedDuty(k)) / 100;
       // Gassing/oxygen cycle: Tafel in the overvoltage, zero at the open-circuit voltage (no charger, no gas).
-      const scale = this.iRef[k] * Math.exp((this.temp[k] - 25) * lnTempPerK);
+      const scale = this.iRef[k] * this.dryOut[k] * Math.exp((this.temp[k] - 25) * lnTempPerK);
       const tafel = scale * Math.exp((eta - etaRef) / this.tafelB[k]);
       const lkAt0 = scale * Math.exp(-etaRef / this.tafelB[k]);
       const lk = eta > 0 ? tafel - lkAt0 : 0;
@@ -485,9 +495,9 @@ export class BatteryPhysics {
       // all of it into heat), the bypass resistor; lost to the room and exchanged with the neighbours.
       const side = ic - main > 0 ? ic - main : 0;
       this.floatCurrent[k] = side;
-      const short = this.short[k];
-      const heat = ic * ic * this.ri[k] + Math.abs(main * eta) + side * v + BYPASS_HEAT_SHARE * (this.ib[k] - short) * v + short * v;
-      const room = k0.hRoom * (t - this.ambient - this.ambientOffset[k]);
+      const heat = ic * ic * this.ri[k] + Math.abs(main * eta) + side * v + BYPASS_HEAT_SHARE * this.ib[k] * v;
+      // A runaway block's dried-out separator is a poor heat path from the plates to the case.
+      const room = k0.hRoom * (1 - (1 - RUNAWAY_DRY_ROOM_SHARE) * this.onset[k]) * (t - this.ambient - this.ambientOffset[k]);
       let neighbours = 0;
       if (k > s.first) neighbours += t - this.temp[k - 1];
       if (k < end - 1) neighbours += t - this.temp[k + 1];
@@ -500,19 +510,29 @@ export class BatteryPhysics {
     }
   }
 
-  /** Thermal runaway as it starts in a dried-out VRLA block: an internal short growing e-fold every runawayGrowthS (10 minutes). */
-  private shortCurrentA(k: number, elapsed: number, capacityAh: number): number {
-    const since = this.runawaySinceS[k];
-    if (since < 0) return 0;
-    const c = this.chemistry.discharge.wellFraction;
-    const fill = c * this.h1[k] + (1 - c) * this.h2[k];
-    // An empty block has nothing left to drive the short with.
-    return 0.0002 * capacityAh * Math.exp(Math.min((elapsed - since) / this.runawayGrowthS, MAX_SHORT_EFOLDS)) * Math.min(1, fill / 0.05);
+  /**
+   * Thermal runaway as the charger feeds it (docs/physics.md): the onset of a faulted block grows as
+   * 1 - e^(-t/runawayGrowthS); its string's float current at the same voltage rises towards
+   * RUNAWAY_DRY_OUT_FLOAT_FACTOR (dry-out), the block itself loses a cell's voltage and most of its heat path.
+   * None of this makes heat by itself: the heat is the charger's current times each block's voltage.
+   */
+  private runawayOnset(s: StringRange, elapsed: number): void {
+    let worst = 0;
+    for (let k = s.first; k < s.first + s.count; k++) {
+      const since = this.runawaySinceS[k];
+      const onset = since < 0 ? 0 : 1 - Math.exp(-(elapsed - since) / this.runawayGrowthS);
+      this.onset[k] = onset;
+      if (onset > worst) worst = onset;
+    }
+    const dry = Math.pow(RUNAWAY_DRY_OUT_FLOAT_FACTOR, worst);
+    for (let k = s.first; k < s.first + s.count; k++) this.dryOut[k] = dry;
   }
 
   private ocvAt(k: number, cells: number): number {
-    // The electrolyte at the plates (the available well) sets the open-circuit voltage.
-    return ocvPerCell(this.chemistry, this.h1[k]) * cells + this.ocvOffset[k];
+    // The electrolyte at the plates (the available well) sets the open-circuit voltage; the shorted cell
+    // of a runaway block gives none (modelled as a lost cell voltage, not as a current path).
+    const perCell = ocvPerCell(this.chemistry, this.h1[k]);
+    return perCell * (cells - this.onset[k]) + this.ocvOffset[k];
   }
 
   private resistanceAt(k: number): number {
