@@ -139,7 +139,9 @@ export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: numbe
     for (const m of mods) evaluateModule(m, meanRi, mv);
     conditions.splice(before, conditions.length - before, ...oneForTheString(conditions.slice(before), s.string, mods.length));
     const sl = stringLabel(s.string);
-    if (mode !== 'discharge' && !recharging) {
+    // In a boost the string current outgrows what the modules' bypasses can move, so the spread is that
+    // of an unbalanced string (about 0.2 V over 20 blocks): a property of the boost, not a fault.
+    if (mode !== 'discharge' && mode !== 'boost' && !recharging) {
       level('stringImbalance', usable(s.spreadV), t.stringImbalance, entity, { high: 'string-imbalance', low: 'string-imbalance' }, `${sl} voltage spread`, ' V');
     }
     if (mode === 'float' && !recharging) {
