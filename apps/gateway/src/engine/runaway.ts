@@ -138,9 +138,10 @@ const RETURN_FACTOR = 1.2;
 const RETURN_MARGIN_PER_AH = 0.005;
 /**
  * A block this far below its string's median voltage, per cell of the block, is losing a cell (a short):
- * the block a string-wide alarm names. Three times the float spread of an unbalanced string (0.05 V/cell).
+ * the block a string-wide alarm names. Three times the float spread of an unbalanced 20-block string
+ * (0.2 V per 12 V block); a cell short takes 2 V, half of it within the first minutes of its onset.
  */
-const CELL_LOSS_V_PER_CELL = 0.15;
+const CELL_LOSS_V_PER_CELL = 0.1;
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
