@@ -38,6 +38,76 @@ describe('snapshots', () => {
     expect(site.snapshot()).toBe(site.snapshot());
   });
 
+  // Snapshots share the frozen parts that did not change with the previous one (issue 14.5). A
+  // snapshot taken after every write must still show exactly what one built from nothing shows,
+  // for every kind of write, and every snapshot must stay as it was when taken.
+  describe('after every kind of write', () => {
+    const steps: ((site: Site) => void)[] = [
+      (s) => s.update((tx) => [1, 2, 3, 4, 5].forEach((g) => tx.moduleReadings(g, { voltageV: 13.5 + g / 100, temperatureC: 21, resistanceOhm: 0.004 }))),
+      (s) => s.update((tx) => tx.moduleReadings(2, { voltageV: 13.7 }), 2_000),
+      (s) => s.update((tx) => tx.moduleReadings(2, { voltageV: 13.7 }), 3_000), // same value, new time: the feed is silent
+      (s) => s.update((tx) => tx.moduleQuality(3, 'stale')),
+      (s) => s.update((tx) => tx.module(4, { equalize: { on: true, dutyPercent: 40 }, socMethod: 'float', communication: 'ok' })),
+      (s) => s.update((tx) => tx.string(2, { dcCurrentA: 1.5, chargeMode: 'float', socPercent: 98 })),
+      (s) => s.update((tx) => tx.ups({ output: { source: 'battery' }, battery: { secondsOnBattery: 12 } })),
+      (s) => s.update((tx) => tx.sensor(1, 23.5)),
+      (s) => s.update((tx) => tx.input(1, true)),
+      (s) => s.update((tx) => tx.relay(1, true)),
+      (s) => s.update((tx) => tx.bus({ requests: 7, timeouts: 1 })),
+      (s) => s.update((tx) => tx.balancing({ enabled: false, disabledReason: 'test' })),
+      (s) => { s.setThreshold('moduleVoltage', { warnHigh: 14.1 }); },
+      (s) => { s.reconcileAlarms('test', [{ kind: 'module-lost', severity: 'alarm', entity: { kind: 'module', string: 1, module: 3, global: 3 }, message: 'S01-M03 lost', value: null, limit: null }]); },
+      (s) => { s.acknowledgeAlarm(s.snapshot().alarms[0].id, 'operator'); },
+      (s) => { s.evaluateAlarms(); },
+      (s) => s.update((tx) => tx.moduleReadings(5, { voltageV: null })),
+    ];
+    const json = (v: unknown) => JSON.stringify(v);
+
+    it('show what a snapshot built from nothing shows, and stay as they were', () => {
+      const site = makeSite();
+      const taken: { snap: ReturnType<Site['snapshot']>; asTaken: string }[] = [];
+      steps.forEach((step, k) => {
+        step(site);
+        const snap = site.snapshot();
+        taken.push({ snap, asTaken: json(snap) });
+        // A write that changes no value (step 2) keeps the snapshot as it was, by design; the next change shows it.
+        if (k > 0 && snap === taken[k - 1].snap) return;
+        const fromNothing = makeSite();
+        steps.slice(0, k + 1).forEach((s) => s(fromNothing));
+        expect({ step: k, snap: json(snap) }).toEqual({ step: k, snap: json(fromNothing.snapshot()) });
+      });
+      expect(taken.filter((t, k) => k > 0 && t.snap === taken[k - 1].snap)).toHaveLength(1);
+      for (const { snap, asTaken } of taken) expect(json(snap)).toBe(asTaken);
+    });
+
+    it('are frozen all the way down', () => {
+      const site = makeSite();
+      const unfrozen: string[] = [];
+      const walk = (v: unknown, path: string) => {
+        if (v === null || typeof v !== 'object') return;
+        if (!Object.isFrozen(v)) unfrozen.push(path);
+        for (const [k, c] of Object.entries(v)) walk(c, `${path}.${k}`);
+      };
+      steps.forEach((step, k) => {
+        step(site);
+        walk(site.snapshot(), `step ${k}`);
+      });
+      expect(unfrozen).toEqual([]);
+    });
+
+    it('reuse the modules and strings no write touched, and copy the ones written', () => {
+      const site = makeSite();
+      steps[0](site);
+      const before = site.snapshot();
+      site.update((tx) => tx.moduleReadings(4, { voltageV: 13.61 }));
+      const after = site.snapshot();
+      expect(after.modules.map((m, i) => m === before.modules[i])).toEqual([true, true, true, false, true]);
+      expect(after.strings.map((s, i) => s === before.strings[i])).toEqual([true, false]);
+      expect(after.modules[3].voltageV.value).toBe(13.61);
+      expect(before.modules[3].voltageV.value).toBe(13.54);
+    });
+  });
+
   it('never show half a transaction', () => {
     const site = makeSite();
     const seen: number[] = [];
