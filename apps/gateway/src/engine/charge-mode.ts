@@ -71,6 +71,18 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+// Math.max/min over a window of samples without an array per call (every string, every step, up to 180 samples).
+function highest(samples: readonly Sample[], pick: (x: Sample) => number): number {
+  let m = -Infinity;
+  for (const x of samples) m = Math.max(m, pick(x));
+  return m;
+}
+function lowest(samples: readonly Sample[], pick: (x: Sample) => number): number {
+  let m = Infinity;
+  for (const x of samples) m = Math.min(m, pick(x));
+  return m;
+}
+
 /** A block whose reading can be used: it answers, its fuse is intact and its voltage is fresh. */
 export function usableBlock(m: ModuleState): boolean {
   return m.communication !== 'lost' && m.fuse !== 'blown' && m.voltageV.quality === 'fresh' && m.voltageV.value !== null;
@@ -181,7 +193,7 @@ export class ChargeModeDetector {
     const first = track.samples[0];
     const last = track.samples[track.samples.length - 1];
     if (!first || last.atMs - first.atMs < DECAY_WINDOW_MS / 2) return false;
-    const fell = (pick: (x: Sample) => number) => Math.max(...track.samples.map(pick)) - pick(last) >= byV;
+    const fell = (pick: (x: Sample) => number) => highest(track.samples, pick) - pick(last) >= byV;
     return fell((x) => x.rawV) && fell((x) => x.compV);
   }
 
@@ -190,7 +202,7 @@ export class ChargeModeDetector {
     const first = track.samples[0];
     const last = track.samples[track.samples.length - 1];
     if (!first || last.atMs - first.atMs < DECAY_WINDOW_MS * 0.9) return false;
-    const span = (pick: (x: Sample) => number) => Math.max(...track.samples.map(pick)) - Math.min(...track.samples.map(pick));
+    const span = (pick: (x: Sample) => number) => highest(track.samples, pick) - lowest(track.samples, pick);
     return span((x) => x.rawV) < FLAT_V_PER_CELL || span((x) => x.compV) < FLAT_V_PER_CELL;
   }
 

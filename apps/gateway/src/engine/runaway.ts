@@ -146,6 +146,8 @@ const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/** median() of three finite numbers without sorting a copy (done for every block on every step). */
+const median3 = (a: number, b: number, c: number): number => (a < b ? (b < c ? b : a < c ? c : a) : (a < c ? a : b < c ? c : b));
 const fresh = (m: { value: number | null; quality: string }): number | null => (m.quality === 'fresh' && m.value !== null && Number.isFinite(m.value) ? m.value : null);
 
 export class RunawayEngine {
@@ -244,7 +246,7 @@ export class RunawayEngine {
       }
       b.recent.push(t);
       if (b.recent.length > 3) b.recent.shift();
-      return b.recent.length === 3 ? median(b.recent) : null;
+      return b.recent.length === 3 ? median3(b.recent[0], b.recent[1], b.recent[2]) : null;
     });
     const known = temps.filter((t): t is number => t !== null);
     const medianC = known.length ? median(known) : null;
@@ -320,14 +322,15 @@ export class RunawayEngine {
         const aboveAmbient = ambientC !== null && t - ambientC >= o.aboveAmbientC;
         const thermal = fast || aboveMedian || aboveAmbient;
         anyThermal ||= thermal;
-        const what = [
+        // Formatted only for a block that holds a condition: for every block on every step it was a tenth of a simulation's time.
+        const what = () => [
           r !== null ? `rising ${r.toFixed(1)} K/h` : null,
           `${t.toFixed(1)} degC (string median ${medianC.toFixed(1)}${ambientC !== null ? `, room ${ambientC.toFixed(1)}` : ''})`,
         ].filter(Boolean).join(', ');
-        if (t >= o.tripTemperatureC) [reason, detail] = ['over-temperature', `${what}, above the ${o.tripTemperatureC} degC trip`];
-        else if (floatMode && thermal && rising) [reason, detail] = ['runaway', `${what}, float current ${current?.toFixed(2)} A (expected ${expectedA?.toFixed(2)} A)`];
+        if (t >= o.tripTemperatureC) [reason, detail] = ['over-temperature', `${what()}, above the ${o.tripTemperatureC} degC trip`];
+        else if (floatMode && thermal && rising) [reason, detail] = ['runaway', `${what()}, float current ${current?.toFixed(2)} A (expected ${expectedA?.toFixed(2)} A)`];
         // Charger off: no current to confirm with, so the block must both rise and stand out.
-        else if (atRest && fast && (aboveMedian || aboveAmbient)) [reason, detail] = ['rest-runaway', `${what} with the charger off`];
+        else if (atRest && fast && (aboveMedian || aboveAmbient)) [reason, detail] = ['rest-runaway', `${what()} with the charger off`];
       }
       if (reason === null) {
         b.sinceMs = null;

@@ -8,6 +8,12 @@ export interface PhysicsBank extends ModuleBank {
 }
 
 const round = (v: number, step: number) => Math.round(v / step) * step;
+/**
+ * `v` at the module's resolution (step = 1 / perUnit): the same number as
+ * Number(round(v, step).toFixed(digits)) without formatting a string on every reading. The
+ * division is the double nearest to k / perUnit, as parsing the decimal is; + 0 makes -0 a 0 as the string did.
+ */
+const quantize = (v: number, step: number, perUnit: number) => Math.round(v / step) / perUnit + 0;
 
 export function createPhysicsBank(physics: BatteryPhysics): PhysicsBank {
   const lastRi = new Float64Array(physics.moduleCount);
@@ -26,8 +32,8 @@ export function createPhysicsBank(physics: BatteryPhysics): PhysicsBank {
       const fuseBlown = physics.isFuseBlown(global);
       return {
         // With its measuring-cable fuse open the module sees no block voltage at all.
-        voltageV: fuseBlown ? 0 : Number(round(t.voltageV + 0.001 * physics.noise(), 0.001).toFixed(3)),
-        temperatureC: Number(round(t.temperatureC + 0.05 * physics.noise(), 0.1).toFixed(1)),
+        voltageV: fuseBlown ? 0 : quantize(t.voltageV + 0.001 * physics.noise(), 0.001, 1000),
+        temperatureC: quantize(t.temperatureC + 0.05 * physics.noise(), 0.1, 10),
         resistanceOhm: lastRi[global - 1],
         fuseBlown,
         overTemperature: t.temperatureC > MODULE_SELF_PROTECT_C,

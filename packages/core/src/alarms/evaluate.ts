@@ -3,7 +3,7 @@
 import { entityId, EntityRef, Measurement, ModuleState, SiteSnapshot } from '../model';
 import { MODULE_TYPES, ModuleType } from '../module-types';
 import { moduleLabel, stringLabel } from '../topology';
-import { evaluateLevel, Level, LevelState, NORMAL, resistanceForMode, Threshold } from './thresholds';
+import { evaluateLevel, Level, LevelState, NORMAL, ResistanceMode, resistanceForMode, Threshold } from './thresholds';
 import type { AlarmCondition, AlarmKind, Severity } from './types';
 
 export type LevelStates = ReadonlyMap<string, LevelState>;
@@ -23,6 +23,10 @@ function usable(m: Measurement): number | null {
 function fmt(v: number): string {
   return Number.isInteger(v) ? String(v) : v.toFixed(Math.abs(v) < 1 ? 3 : 2);
 }
+
+const MODULE_VOLTAGE_KINDS = { high: 'module-voltage-high', low: 'module-voltage-low' } as const;
+const MODULE_TEMPERATURE_KINDS = { high: 'module-temperature-high', low: 'module-temperature-low' } as const;
+const MODULE_RESISTANCE_KINDS = { high: 'module-resistance-high', low: 'module-resistance-high' } as const;
 
 /** Boost charges at 2.40 V per cell instead of float's 2.27 V: the high limits move up by the difference. */
 const BOOST_ALLOWANCE_PER_CELL_V = 0.13;
@@ -95,17 +99,48 @@ function busFailure(snap: SiteSnapshot, conditions: AlarmCondition[]): void {
   });
 }
 
+/** What a module's alarms are called and keyed by: the same on every evaluation, so made once per module. */
+interface ModuleNames {
+  readonly label: string;
+  readonly voltageKey: string;
+  readonly temperatureKey: string;
+  readonly resistanceKey: string;
+  readonly voltageWhat: string;
+  readonly temperatureWhat: string;
+  readonly riWhat: Readonly<Record<ResistanceMode, string>>;
+}
+// Formatting these for all 512 modules on every evaluation was a third of its time.
+const moduleNamesCache = new Map<number, ModuleNames>();
+
+function moduleNames(string: number, module: number): ModuleNames {
+  const cacheKey = string * 65_536 + module;
+  let names = moduleNamesCache.get(cacheKey);
+  if (!names) {
+    const label = moduleLabel(string, module);
+    const id = entityId({ kind: 'module', string, module, global: 0 });
+    names = {
+      label,
+      voltageKey: `moduleVoltage@${id}`, temperatureKey: `moduleTemperature@${id}`, resistanceKey: `moduleResistance@${id}`,
+      voltageWhat: `${label} voltage`, temperatureWhat: `${label} temperature`,
+      riWhat: { absolute: `${label} Ri`, baseline: `${label} Ri vs baseline`, 'string-mean': `${label} Ri vs string mean` },
+    };
+    moduleNamesCache.set(cacheKey, names);
+  }
+  return names;
+}
+
 export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: number): Evaluation {
   const states = new Map<string, LevelState>();
   const conditions: AlarmCondition[] = [];
   const t = snap.thresholds;
 
+  /** `key` with the entity's id is the level state's key; with `stateKeyMade`, `key` is that already (moduleNames). */
   const level = (
     key: string, value: number | null, threshold: Threshold | undefined, entity: EntityRef,
-    kinds: { high: AlarmKind; low: AlarmKind }, what: string, unit: string,
+    kinds: { high: AlarmKind; low: AlarmKind }, what: string, unit: string, stateKeyMade = false,
   ): void => {
     if (!threshold) return;
-    const stateKey = `${key}@${entityId(entity)}`;
+    const stateKey = stateKeyMade ? key : `${key}@${entityId(entity)}`;
     const next = evaluateLevel(value, threshold, prev.get(stateKey) ?? NORMAL, nowMs);
     if (next !== NORMAL) states.set(stateKey, next);
     if (next.level === 'normal' || !next.direction) return;
@@ -153,15 +188,15 @@ export function evaluateSite(snap: SiteSnapshot, prev: LevelStates, nowMs: numbe
 
   function evaluateModule(m: ModuleState, meanRi: number | null, moduleVoltage: Threshold): void {
     const entity: EntityRef = { kind: 'module', string: m.string, module: m.module, global: m.global };
-    const label = moduleLabel(m.string, m.module);
+    const names = moduleNames(m.string, m.module);
+    const label = names.label;
     if (m.communication === 'lost') flag('module-lost', 'alarm', entity, `${label} does not answer on the battery bus`);
     if (m.fuse === 'blown') flag('module-fuse-blown', 'alarm', entity, `${label} fuse blown`);
-    level('moduleVoltage', usable(m.voltageV), moduleVoltage, entity, { high: 'module-voltage-high', low: 'module-voltage-low' }, `${label} voltage`, ' V');
-    level('moduleTemperature', usable(m.temperatureC), t.moduleTemperature, entity, { high: 'module-temperature-high', low: 'module-temperature-low' }, `${label} temperature`, ' degC');
+    level(names.voltageKey, usable(m.voltageV), moduleVoltage, entity, MODULE_VOLTAGE_KINDS, names.voltageWhat, ' V', true);
+    level(names.temperatureKey, usable(m.temperatureC), t.moduleTemperature, entity, MODULE_TEMPERATURE_KINDS, names.temperatureWhat, ' degC', true);
     const r = t.moduleResistance;
     const riValue = resistanceForMode(usable(m.resistanceOhm), r.mode, meanRi, m.resistanceBaselineOhm);
-    const riWhat = r.mode === 'absolute' ? `${label} Ri` : `${label} Ri vs ${r.mode === 'baseline' ? 'baseline' : 'string mean'}`;
-    level('moduleResistance', riValue, r, entity, { high: 'module-resistance-high', low: 'module-resistance-high' }, riWhat, r.mode === 'absolute' ? ' Ohm' : ' %');
+    level(names.resistanceKey, riValue, r, entity, MODULE_RESISTANCE_KINDS, names.riWhat[r.mode], r.mode === 'absolute' ? ' Ohm' : ' %', true);
   }
 
   busFailure(snap, conditions);
