@@ -417,17 +417,19 @@ export class Site {
 
   private transaction(txAt: number, changes: ValueChange[], touched: Set<number>, other: () => void): SiteTransaction {
     const record = (entity: EntityRef, field: string, value: FieldValue, quality: Quality, at: number) => changes.push({ entity, field, value, quality, atMs: at });
-    // The entity of a change is made only for a change (most readings repeat the last value).
-    const setMeasurement = (owner: Record<string, unknown>, field: string, next: Measurement, entity: EntityRef | (() => EntityRef)) => {
+    // `entity` is a module's when it is one: its reference is made only for a change (most
+    // readings repeat the last value), not for every write of 512 modules on every cycle.
+    const entityOf = (entity: EntityRef | ModuleState): EntityRef => ('kind' in entity ? entity : ref(entity));
+    const setMeasurement = (owner: Record<string, unknown>, field: string, next: Measurement, entity: EntityRef | ModuleState) => {
       const prev = owner[field] as Measurement;
       owner[field] = next;
-      if (prev.value !== next.value || prev.quality !== next.quality) record(typeof entity === 'function' ? entity() : entity, field, next.value, next.quality, next.atMs);
+      if (prev.value !== next.value || prev.quality !== next.quality) record(entityOf(entity), field, next.value, next.quality, next.atMs);
     };
     /** True when the value changed. */
-    const setPlain = (owner: Record<string, unknown>, field: string, value: FieldValue, entity: EntityRef | (() => EntityRef), quality: Quality = 'fresh', path = field): boolean => {
+    const setPlain = (owner: Record<string, unknown>, field: string, value: FieldValue, entity: EntityRef | ModuleState, quality: Quality = 'fresh', path = field): boolean => {
       if (owner[field] === value) return false;
       owner[field] = value;
-      record(typeof entity === 'function' ? entity() : entity, path, value, quality, txAt);
+      record(entityOf(entity), path, value, quality, txAt);
       return true;
     };
     const moduleAt = (global: number) => {
@@ -447,28 +449,25 @@ export class Site {
       atMs: txAt,
       moduleReadings: (global, readings, at = txAt) => {
         const m = moduleAt(global);
-        const entity = () => ref(m);
         for (const f of MODULE_MEASUREMENTS) {
           const v = readings[f];
-          if (v !== undefined) setMeasurement(m as unknown as Record<string, unknown>, f, fresh(v, at), entity);
+          if (v !== undefined) setMeasurement(m as unknown as Record<string, unknown>, f, fresh(v, at), m);
         }
         frozen.modules.touch(global - 1);
         touched.add(m.string);
       },
       moduleQuality: (global, quality) => {
         const m = moduleAt(global);
-        const entity = () => ref(m);
         for (const f of MODULE_MEASUREMENTS) {
           const prev = m[f];
           if (prev.atMs === 0 && prev.value === null) continue;
-          setMeasurement(m as unknown as Record<string, unknown>, f, { value: prev.value, atMs: prev.atMs, quality }, entity);
+          setMeasurement(m as unknown as Record<string, unknown>, f, { value: prev.value, atMs: prev.atMs, quality }, m);
         }
         frozen.modules.touch(global - 1);
         touched.add(m.string);
       },
       module: (global, patch) => {
         const m = moduleAt(global) as unknown as Record<string, unknown> & Mutable<ModuleState>;
-        const entity = () => ref(m);
         for (const k in patch) {
           const v = patch[k as keyof ModulePatch];
           if (v === undefined) continue;
@@ -480,7 +479,7 @@ export class Site {
               record(ref(m), 'equalize.dutyPercent', e.dutyPercent, 'fresh', txAt);
               frozen.modules.touch(global - 1);
             }
-          } else if (setPlain(m, k, v as FieldValue, entity)) frozen.modules.touch(global - 1);
+          } else if (setPlain(m, k, v as FieldValue, m)) frozen.modules.touch(global - 1);
         }
       },
       string: (n, patch, at = txAt) => {
