@@ -13,6 +13,19 @@ export const SELF_DISCHARGE_PER_S_25C = 0.03 / (30 * 86_400);
 /** Self-discharge and float current double every 10 K. */
 export const DOUBLING_K = 10;
 
+/**
+ * Rate dependence of the charge a block gives to the cut-off (Peukert): at current I it gives
+ * (C10 / (10 I))^(n - 1) of its C10 capacity. Typical VRLA datasheet tables (1 h to 10 h rates)
+ * give n = 1.2-1.3; the estimator starts from this and a discharge to the cut-off refines the capacity.
+ */
+export const PEUKERT_EXPONENT = 1.25;
+
+/** Fraction of the C10 capacity a block of `capacityAh` gives to the cut-off at `currentA` (capped for slow rates). */
+export function deliverableFraction(capacityAh: number, currentA: number, exponent = PEUKERT_EXPONENT): number {
+  if (!(currentA > 0)) return 1;
+  return Math.min(1.15, Math.pow(capacityAh / (10 * currentA), exponent - 1));
+}
+
 export function cellsOf(type: ModuleType): number {
   return Math.round(MODULE_TYPES[type].blockNominalV / 2);
 }

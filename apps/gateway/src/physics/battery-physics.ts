@@ -48,6 +48,25 @@ export interface PhysicsOptions {
    * the lost heat path grow as 1 - e^(-t/this)), seconds. Default 600 (the demo shortens it).
    */
   readonly runawayGrowthS?: number;
+  /**
+   * Parameter variations the gateway's estimators do not assume (for validating them): the real
+   * capacity against the configured one, the OCV curve and self-discharge within datasheet tolerance.
+   * None of them draws from the seeded generator, so a seed gives the same blocks with or without them.
+   */
+  readonly variation?: PhysicsVariation;
+}
+
+export interface PhysicsVariation {
+  /** Real capacity over the configured (rated) one, per string (index = string - 1) or for all. Default 1. */
+  readonly capacityFactor?: number | readonly number[];
+  /** Extra block-to-block capacity factor, per global module (index = global - 1), multiplied in. Default 1 each. */
+  readonly blockCapacityFactors?: readonly number[];
+  /** Shifts the whole OCV curve, volts per cell. Default 0. */
+  readonly ocvOffsetPerCellV?: number;
+  /** Scales the OCV span below full (the slope of the curve) around the full-charge voltage. Default 1. */
+  readonly ocvSlopeFactor?: number;
+  /** Scales every block's self-discharge. Default 1. */
+  readonly selfDischargeFactor?: number;
 }
 
 export type BlockFault = 'weak-block' | 'high-ri' | 'fuse-blown' | 'module-lost' | 'thermal-runaway';
@@ -176,6 +195,7 @@ export class BatteryPhysics {
   private readonly chargers: ChargerSetting[];
   private upsOnBattery: ChargerSetting | null = null;
   private readonly runawayGrowthS: number;
+  private readonly ocvSlopeFactor: number;
 
   constructor(options: PhysicsOptions) {
     this.rng = createRng(options.seed ?? 1);
@@ -187,6 +207,9 @@ export class BatteryPhysics {
     if (!chem) throw new RangeError(`no chemistry ${String(options.chemistry)}`);
     const age = (this.ageYears = options.ageYears ?? 5);
     const aged = ageing(chem, age);
+    const v = options.variation ?? {};
+    this.ocvSlopeFactor = v.ocvSlopeFactor ?? 1;
+    const capacityFactor = (si: number) => (typeof v.capacityFactor === 'number' ? v.capacityFactor : v.capacityFactor?.[si] ?? 1);
     let first = 0;
     this.strings = options.strings.map((s) => {
       const r = { first, count: s.modules, type: s.moduleType, capacityAh: s.capacityAh ?? defaultBlockCapacityAh(s.moduleType), cells: cellsPerBlock(s.moduleType, chem) };
@@ -211,7 +234,8 @@ export class BatteryPhysics {
         ibMax: MODULE_TYPES[s.type].bypassCurrentA,
         rct: (0.27 * cells) / s.capacityAh,
         capF: (30 * s.capacityAh) / cells,
-        etaRef: cells * (chem.floatVPerCell - ocvPerCell(chem, 1) - OCV_OFFSET_MEAN_PER_CELL_V),
+        // The float current at the float voltage stays the datasheet's whatever the OCV offset.
+        etaRef: cells * (chem.floatVPerCell - ocvPerCell(chem, 1) - OCV_OFFSET_MEAN_PER_CELL_V - (v.ocvOffsetPerCellV ?? 0)),
         etaMax: 0.6 * cells,
         cth: HEAT_CAPACITY_J_PER_K_AH_CELL * s.capacityAh * cells,
         hRoom: ROOM_W_PER_K_AH_CELL * s.capacityAh * cells,
@@ -227,15 +251,15 @@ export class BatteryPhysics {
     const spread = options.initialSpreadV ?? 0.15;
     const soc0 = Math.min(1, Math.max(0, (options.initialSocPercent ?? 100) / 100));
     const clip = (x: number) => Math.max(-2, Math.min(2, x));
-    for (const s of this.strings) {
+    for (const [si, s] of this.strings.entries()) {
       const cells = s.cells;
       for (let k = s.first; k < s.first + s.count; k++) {
-        this.capAh[k] = s.capacityAh * aged.capacity * (1 + 0.02 * clip(this.rng.normal()));
+        this.capAh[k] = s.capacityAh * aged.capacity * (1 + 0.02 * clip(this.rng.normal())) * capacityFactor(si) * (v.blockCapacityFactors?.[k] ?? 1);
         this.riBase[k] = ((chem.resistanceOhmAhPerCell * cells) / s.capacityAh) * aged.resistance * (1 + 0.05 * clip(this.rng.normal()));
         this.iRef[k] = chem.floatCurrentAPerAh * s.capacityAh * aged.floatCurrent * Math.pow(10, LEAKAGE_SPREAD_DECADES * clip(this.rng.normal()));
         this.tafelB[k] = ((chem.tafelVPerDecadePerCell * cells) / Math.LN10) * (1 + 0.05 * clip(this.rng.normal()));
-        this.ocvOffset[k] = cells * (OCV_OFFSET_MEAN_PER_CELL_V + OCV_OFFSET_SIGMA_PER_CELL_V * clip(this.rng.normal()));
-        this.selfDis[k] = Math.exp(0.15 * clip(this.rng.normal())) * aged.selfDischarge;
+        this.ocvOffset[k] = cells * (OCV_OFFSET_MEAN_PER_CELL_V + OCV_OFFSET_SIGMA_PER_CELL_V * clip(this.rng.normal()) + (v.ocvOffsetPerCellV ?? 0));
+        this.selfDis[k] = Math.exp(0.15 * clip(this.rng.normal())) * aged.selfDischarge * (v.selfDischargeFactor ?? 1);
         // Blocks higher in the rack run slightly warmer.
         this.ambientOffset[k] = 1.5 * ((k - s.first) / Math.max(1, s.count - 1) - 0.5);
         this.temp[k] = this.ambient + this.ambientOffset[k];
@@ -531,7 +555,10 @@ export class BatteryPhysics {
   private ocvAt(k: number, cells: number): number {
     // The electrolyte at the plates (the available well) sets the open-circuit voltage; the shorted cell
     // of a runaway block gives none (modelled as a lost cell voltage, not as a current path).
-    const perCell = ocvPerCell(this.chemistry, this.h1[k]);
+    const table = ocvPerCell(this.chemistry, this.h1[k]);
+    const full = this.chemistry.ocvPerCellV[10];
+    // (Without a slope variation, bit for bit the table: seeds keep their results.)
+    const perCell = this.ocvSlopeFactor === 1 ? table : full - (full - table) * this.ocvSlopeFactor;
     return perCell * (cells - this.onset[k]) + this.ocvOffset[k];
   }
 

@@ -36,8 +36,8 @@ export class SimulatedSite {
   readonly site: Site;
   readonly engines: BatteryEngines;
   readonly faults: FaultSchedule;
-  private readonly stepS: number;
-  private readonly controlS: number;
+  private stepS: number;
+  private controlS: number;
   private readonly riS: number;
   private lastRiS = -Infinity;
   private breakers: readonly BreakerSpec[];
@@ -87,6 +87,13 @@ export class SimulatedSite {
 
   get elapsedS(): number {
     return this.physics.elapsedS;
+  }
+
+  /** Changes the physics step and the measurement cycle from now on (long quiet phases of a scenario run coarser). */
+  setIntervals(physicsStepS: number, controlIntervalS: number): void {
+    if (!(controlIntervalS > 0) || !(physicsStepS > 0)) throw new RangeError('controlIntervalS and physicsStepS must be positive');
+    this.stepS = physicsStepS;
+    this.controlS = controlIntervalS;
   }
 
   /** Runs `seconds` of simulated time: physics at its step, measurements and engines every control interval. */
