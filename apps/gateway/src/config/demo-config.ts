@@ -9,6 +9,13 @@ import { DEMO_NUT_USER } from '../adapters/nut';
 /** The demo logs here (kept across demo runs; retention keeps it to a few MB); reports go to reports/ beside it. */
 export const DEMO_HISTORY_PATH = join(tmpdir(), 'kirchhoff-demo', 'history.db');
 
+/**
+ * The demo listens on loopback only and announces BACnet there: a demo started on a laptop in a
+ * plant must not answer the plant's network nor collide with its BACnet devices. `--set
+ * modbus.tcp.host=0.0.0.0` (and the other hosts, README) opens it up.
+ */
+export const LOOPBACK = '127.0.0.1';
+
 export const DEMO_PORTS = { modbus: 5020, snmp: 1161, bacnet: 47808, http: 8080, mqttBroker: 11883, nut: 13493 } as const;
 
 export interface DemoOptions {
@@ -53,16 +60,17 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
           3: { warnHigh: 10, alarmHigh: 25, hysteresis: 1, delayMs: 5_000 },
         },
       },
-      modbus: { enabled: true, tcp: { host: '0.0.0.0', port: DEMO_PORTS.modbus } },
+      modbus: { enabled: true, tcp: { host: LOOPBACK, port: DEMO_PORTS.modbus } },
       snmp: {
-        enabled: true, port: DEMO_PORTS.snmp,
+        enabled: true, host: LOOPBACK, port: DEMO_PORTS.snmp,
         communities: [{ name: 'public', access: 'read-only' }],
         // The README gives these keys; the agent warns about them (and about `public`) at start-up.
         users: [{ name: 'demo', securityLevel: 'authPriv', authProtocol: 'sha', authKey: 'kirchhoff-demo-auth', privProtocol: 'aes', privKey: 'kirchhoff-demo-priv', access: 'read-only' }],
       },
-      bacnet: { enabled: true, port: DEMO_PORTS.bacnet },
+      // I-Am and every other announcement on loopback too: never a broadcast into a real building's network.
+      bacnet: { enabled: true, address: LOOPBACK, broadcastAddress: LOOPBACK, port: DEMO_PORTS.bacnet },
       // The broker's users are the HTTP demo users with the same documented passwords (README), warned about at start-up.
-      mqtt: { enabled: true, broker: { enabled: true, port: DEMO_PORTS.mqttBroker, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) }, modes: { json: true, homeAssistant: true, sparkplug: true } },
+      mqtt: { enabled: true, broker: { enabled: true, host: LOOPBACK, port: DEMO_PORTS.mqttBroker, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) }, modes: { json: true, homeAssistant: true, sparkplug: true } },
       // A text message only, never a shutdown, to a loopback port: harmless when nothing listens.
       // Watch it with `kirchhoff rccmd-listen --config packages/rccmd/examples/demo-listener.yaml`.
       rccmd: {
@@ -70,7 +78,7 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
         jobs: [{ name: 'demo-powerfail', trigger: 'ups-on-battery', kind: 'message', format: 'rccmd', targets: ['127.0.0.1:16003'], clearText: 'Powerfail on #UPSNAME: restored.' }],
       },
       // NUT on loopback with Synology's fixed remote-NUT user (monuser/secret, documented and warned about).
-      nut: { enabled: true, host: '127.0.0.1', port: DEMO_PORTS.nut, strings: true, users: [{ name: DEMO_NUT_USER.name, passwordHash: DEMO_NUT_USER.passwordHash, upsmon: 'secondary' }] },
+      nut: { enabled: true, host: LOOPBACK, port: DEMO_PORTS.nut, strings: true, users: [{ name: DEMO_NUT_USER.name, passwordHash: DEMO_NUT_USER.passwordHash, upsmon: 'secondary' }] },
       // Syslog over UDP to a loopback port (dropped when nothing listens) and the simulated beacon
       // relay: harmless. Watch it with `socat -u UDP-RECV:5514 STDOUT`.
       actions: {
@@ -82,7 +90,7 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
         ],
       },
       // Documented default passwords (README): warned about at start-up and in the API.
-      http: { enabled: true, port: DEMO_PORTS.http, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
+      http: { enabled: true, host: LOOPBACK, port: DEMO_PORTS.http, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
       history: {
         enabled: true, path: DEMO_HISTORY_PATH,
         rates: { modules: 60, strings: 10, ups: 10, sensors: 10 },

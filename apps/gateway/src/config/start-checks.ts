@@ -9,9 +9,9 @@ const ANY = new Set(['0.0.0.0', '::', '']);
 /** Two listen addresses that would collide on one port. */
 const overlaps = (a: string, b: string) => a === b || ANY.has(a) || ANY.has(b);
 
-interface Listener { readonly key: string; readonly proto: 'tcp' | 'udp'; readonly host: string; readonly port: number }
+export interface Listener { readonly key: string; readonly proto: 'tcp' | 'udp'; readonly host: string; readonly port: number }
 
-function listeners(c: GatewayConfig): Listener[] {
+export function configListeners(c: GatewayConfig): Listener[] {
   const out: Listener[] = [];
   if (c.modbus.enabled && c.modbus.tcp.enabled) out.push({ key: 'modbus.tcp.port', proto: 'tcp', host: c.modbus.tcp.host, port: c.modbus.tcp.port });
   if (c.http.enabled) out.push({ key: 'http.port', proto: 'tcp', host: c.http.host, port: c.http.port });
@@ -39,7 +39,7 @@ function duplicateNames(key: string, users: readonly { name: string }[]): Config
 
 export function startChecks(c: GatewayConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const ls = listeners(c);
+  const ls = configListeners(c);
   ls.forEach((l, i) => {
     const earlier = ls.slice(0, i).find((o) => o.proto === l.proto && o.port === l.port && overlaps(o.host, l.host));
     if (earlier) problems.push({ path: l.key, message: `${l.port} is also ${earlier.key} (${l.proto}): two services cannot listen on one port; choose another` });
