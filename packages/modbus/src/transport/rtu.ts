@@ -3,13 +3,24 @@
 // reads. RS-485 direction control raises RTS while sending and tolerates ports (ptys) that
 // cannot do it.
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import type { ModbusDataModel, RequestContext } from '../pdu/data-model';
 import { FunctionCode, handlePdu } from '../pdu/functions';
 import { RtuFrameAssembler, SerialLineSettings, interFrameSilenceMs, parseRtuFrame, rtuResponse } from '../framing/rtu';
 import { ModbusConfigError } from './allow-list';
 import { ProblemLog, type RateLimitedLog } from '@kirchhoff/core';
 import type { ModbusLogger } from './log';
+
+/** serialport (native) is an optional peer: a Modbus TCP-only user need not install it. */
+function loadSerialPort(): typeof SerialPort {
+  try {
+    // A synchronous load on first use, so that importing the package never needs the native module.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return (require('serialport') as typeof import('serialport')).SerialPort;
+  } catch {
+    throw new ModbusConfigError('modbus.rtu.port', 'Modbus RTU needs the serialport package: npm install serialport');
+  }
+}
 
 export interface ModbusRtuOptions {
   /** Serial device, e.g. /dev/ttyUSB0. */
@@ -69,7 +80,7 @@ export class ModbusRtuServer {
 
   async open(): Promise<void> {
     const line = this.line;
-    const port = new SerialPort({ path: this.options.path, baudRate: line.baudRate, parity: line.parity, stopBits: line.stopBits, dataBits: 8, autoOpen: false });
+    const port = new (loadSerialPort())({ path: this.options.path, baudRate: line.baudRate, parity: line.parity, stopBits: line.stopBits, dataBits: 8, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(new ModbusConfigError('modbus.rtu.port', `modbus.rtu.port ${this.options.path} cannot be opened: ${e.message}`)) : resolve())));
     this.port = port;
     this.handle(port as unknown as SerialStream, this.options.path);
