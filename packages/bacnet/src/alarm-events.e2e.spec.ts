@@ -115,7 +115,7 @@ describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values with CHANGE_OF_STA
   it('shows the active object in ReadPropertyMultiple and GetEventInformation', async () => {
     expect(await read(S02_RUNAWAY)).toEqual(['S02 Thermal runaway', 1, 2, { bitsUsed: 4, value: [1] }, { bitsUsed: 3, value: [6] }]);
     expect(await read(S01_RUNAWAY)).toEqual(['S01 Thermal runaway', 0, 0, { bitsUsed: 4, value: [0] }, { bitsUsed: 3, value: [7] }]);
-    const [info] = await rawExchange(port, [confirmedRequest(29, 50, [])]);
+    const [info] = await rawExchange(port, [confirmedRequest(29, 50, [])], { replies: 1 });
     const ack = apduOf(info);
     expect([...ack.subarray(0, 3)]).toEqual([0x30, 50, 29]);
     // BV 10021, event state offnormal (2), acknowledged transitions: to-offnormal not yet.
@@ -125,19 +125,19 @@ describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values with CHANGE_OF_STA
   });
 
   it('takes AcknowledgeAlarm with the to-offnormal time stamp and sends the ack-notification', async () => {
-    const [stamps] = await rawExchange(port, [confirmedRequest(12, 51, [...objectIdTag(BV, S02_RUNAWAY), 0x19, EVENT_TIME_STAMPS, 0x29, 0x01])]);
+    const [stamps] = await rawExchange(port, [confirmedRequest(12, 51, [...objectIdTag(BV, S02_RUNAWAY), 0x19, EVENT_TIME_STAMPS, 0x29, 0x01])], { replies: 1 });
     const rp = apduOf(stamps);
     const stamp = [...rp.subarray(rp.indexOf(0x3e) + 1, rp.length - 1)];
     expect(stamp[0]).toBe(0x2e); // [2] date-time
     const before = forObject(S02_RUNAWAY).length;
     const ackText = [0x4d, 9, 0x00, ...Buffer.from('operator')];
     const ackAlarm = confirmedRequest(0, 52, [0x09, 0x01, ...objectIdTag(BV, S02_RUNAWAY, 1), 0x29, 0x02, 0x3e, ...stamp, 0x3f, ...ackText, 0x5e, ...stamp, 0x5f]);
-    expect((await rawExchange(port, [ackAlarm])).map((d) => [...apduOf(d)])).toEqual([[0x20, 52, 0]]); // SimpleACK
+    expect((await rawExchange(port, [ackAlarm], { replies: 1 })).map((d) => [...apduOf(d)])).toEqual([[0x20, 52, 0]]); // SimpleACK
     expect(first(await client.readProperty({ type: BV, instance: S02_RUNAWAY }, ACKED))).toEqual({ bitsUsed: 3, value: [7] });
     await waitFor(() => forObject(S02_RUNAWAY).length === before + 1, 2000, 'the ack-notification');
     expect(forObject(S02_RUNAWAY)[before]).toMatchObject({ notifyType: 2, toState: 2, eventType: 1 });
     // Acknowledged and still active: GetEventInformation keeps listing it (event state offnormal).
-    const [info] = await rawExchange(port, [confirmedRequest(29, 53, [])]);
+    const [info] = await rawExchange(port, [confirmedRequest(29, 53, [])], { replies: 1 });
     expect(contains(apduOf(info), [...objectIdTag(BV, S02_RUNAWAY, 0), 0x19, 0x02, 0x2a, 0x05, 0xe0])).toBe(true);
   });
 

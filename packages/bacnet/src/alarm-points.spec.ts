@@ -3,6 +3,7 @@
 // instead of a module-lost alarm per module; each string's Module alarm still shows it.
 import { Site } from '@kirchhoff/core';
 import { ALARM_POINTS, alarmPointActive } from './table';
+import { buildPointObjects } from './objects';
 
 const moduleAlarm = ALARM_POINTS.find((p) => p.key === 'string.moduleAlarm')!;
 
@@ -27,5 +28,13 @@ describe('string Module alarm points and the battery bus', () => {
     site.update((tx) => [1, 2, 3, 4].forEach((g) => tx.module(g, { communication: 'ok' })));
     site.evaluateAlarms();
     expect(active()).toEqual([false, false]);
+  });
+});
+
+describe('object descriptions', () => {
+  it('fit the short length form of a BACnet character string (at most 253 octets): bacstack cannot decode longer ones', () => {
+    const site = new Site({ strings: Array.from({ length: 16 }, (_, i) => ({ name: `Battery string ${i + 1} (hall B)`, modules: 32, moduleType: 'C20' as const })), ups: true });
+    const long = buildPointObjects(site.snapshot()).filter((o) => Buffer.byteLength(o.description, 'utf8') + 1 > 253).map((o) => `${o.name}: ${o.description.length}`);
+    expect(long).toEqual([]);
   });
 });

@@ -48,7 +48,7 @@ describe('datagrams that must not take the device down', () => {
   });
 
   const stillAnswers = async () => {
-    const replies = await rawExchange(port, [rp], { waitMs: 200 });
+    const replies = await rawExchange(port, [rp], { replies: 1, waitMs: 200 });
     expect(replies).toHaveLength(1);
     expect(apduOf(replies[0])[0] >> 4).toBe(3); // ComplexACK
   };
@@ -96,7 +96,8 @@ describe('datagrams that must not take the device down', () => {
   it('bounds an indefinite COV subscription and caps subscriptions per subscriber', async () => {
     // SubscribeCOV: process 1, object AI n, issueConfirmed FALSE, lifetime 0 (indefinite).
     const subscribe = (invokeId: number, instance: number) => confirmedRequest(SUBSCRIBE_COV, invokeId, [0x09, 0x01, ...objectIdTag(0, instance, 1), 0x29, 0x00, 0x39, 0x00]);
-    const replies = await rawExchange(port, [subscribe(1, 11), subscribe(2, 12), subscribe(3, 13)], { waitMs: 300 });
+    const acksIn = (rs: readonly Buffer[]) => rs.filter((r) => apduOf(r)[0] >> 4 !== 1).length;
+    const replies = await rawExchange(port, [subscribe(1, 11), subscribe(2, 12), subscribe(3, 13)], { until: (rs) => acksIn(rs) >= 3, waitMs: 300 });
     const acks = replies.map((r) => [...apduOf(r)]).filter((a) => a[0] >> 4 !== 1);
     // Two SimpleACKs, then Error(services, cov-subscription-failed) for the third from the same address.
     expect(acks).toEqual([[0x20, 1, SUBSCRIBE_COV], [0x20, 2, SUBSCRIBE_COV], [0x50, 3, SUBSCRIBE_COV, 0x91, 5, 0x91, 43]]);
@@ -105,7 +106,7 @@ describe('datagrams that must not take the device down', () => {
     for (const s of subs) expect(s.timeRemainingS).toBe(28_800);
     expect(warnings.join('\n')).toMatch(/maxSubscriptionsPerSubscriber/);
     // Another address still gets its own.
-    const other = await rawExchange(port, [subscribe(4, 14)], { waitMs: 300, from: '127.0.0.9' });
+    const other = await rawExchange(port, [subscribe(4, 14)], { until: (rs) => acksIn(rs) >= 1, waitMs: 300, from: '127.0.0.9' });
     expect(other.map((r) => [...apduOf(r)]).filter((a) => a[0] >> 4 !== 1)).toEqual([[0x20, 4, SUBSCRIBE_COV]]);
   });
 

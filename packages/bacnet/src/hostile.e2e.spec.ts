@@ -32,8 +32,9 @@ describeWithTools(['dumpcap', 'tshark'], 'hostile input', () => {
   });
 
   const stillServes = async () => expect(first(await client.readProperty({ type: 0, instance: 11 }, PV))).toBeCloseTo(site.snapshot().modules[0].voltageV.value!, 5);
-  const exchange = async (d: Buffer | number[]) => (await rawExchange(port, [Buffer.isBuffer(d) ? d : Buffer.from(d)], { waitMs: 150 })).map((r) => [...r]);
-  const apdus = async (d: Buffer) => (await rawExchange(port, [d], { waitMs: 150 })).map((r) => [...apduOf(r)]);
+  // `replies`: how many answers to wait for (a busy machine may take seconds); none: wait 150 ms for silence.
+  const exchange = async (d: Buffer | number[], replies?: number) => (await rawExchange(port, [Buffer.isBuffer(d) ? d : Buffer.from(d)], { waitMs: replies ? 50 : 150, replies })).map((r) => [...r]);
+  const apdus = async (d: Buffer, replies?: number) => (await rawExchange(port, [d], { waitMs: replies ? 50 : 150, replies })).map((r) => [...apduOf(r)]);
   const rpBody = [...objectIdTag(0, 11), 0x19, PV];
 
   it('drops malformed BVLC silently and answers BBMD functions with their BVLC-Result NAK', async () => {
@@ -42,9 +43,9 @@ describeWithTools(['dumpcap', 'tshark'], 'hostile input', () => {
     const rp = confirmedRequest(RP, 1, rpBody);
     expect(await exchange(Buffer.concat([rp, Buffer.from([0, 0])]))).toEqual([]); // length field disagrees
     expect(await exchange([0x81, 0x04, 0x00, 0x08, 127, 0, 0, 1])).toEqual([]); // Forwarded-NPDU without its address
-    expect(await exchange([0x81, 0x02, 0x00, 0x04])).toEqual([[0x81, 0x00, 0x00, 0x06, 0x00, 0x20]]); // Read-BDT NAK
-    expect(await exchange([0x81, 0x05, 0x00, 0x06, 0x00, 0x3c])).toEqual([[0x81, 0x00, 0x00, 0x06, 0x00, 0x30]]); // Register-Foreign-Device NAK
-    expect(await exchange([0x81, 0x09, 0x00, 0x04])).toEqual([[0x81, 0x00, 0x00, 0x06, 0x00, 0x60]]); // Distribute-Broadcast NAK
+    expect(await exchange([0x81, 0x02, 0x00, 0x04], 1)).toEqual([[0x81, 0x00, 0x00, 0x06, 0x00, 0x20]]); // Read-BDT NAK
+    expect(await exchange([0x81, 0x05, 0x00, 0x06, 0x00, 0x3c], 1)).toEqual([[0x81, 0x00, 0x00, 0x06, 0x00, 0x30]]); // Register-Foreign-Device NAK
+    expect(await exchange([0x81, 0x09, 0x00, 0x04], 1)).toEqual([[0x81, 0x00, 0x00, 0x06, 0x00, 0x60]]); // Distribute-Broadcast NAK
     expect(await exchange([0x81, 0x7f, 0x00, 0x04])).toEqual([]); // unknown function
     await stillServes();
   });
@@ -63,34 +64,34 @@ describeWithTools(['dumpcap', 'tshark'], 'hostile input', () => {
 
   it('rejects malformed confirmed requests with the reason, and unknown services as unrecognized', async () => {
     const reject = (id: number, reason: number) => [[0x60, id, reason]];
-    expect(await apdus(Buffer.from([0x81, 0x0a, 0x00, 0x09, 0x01, 0x04, 0x00, 0x05, 0x07]))).toEqual(reject(7, 5)); // no service choice
-    expect(await apdus(confirmedRequest(0x1f, 8, []))).toEqual(reject(8, 9)); // unknown service
-    expect(await apdus(confirmedRequest(20, 9, [0x09, 0x00]))).toEqual(reject(9, 9)); // ReinitializeDevice: not offered
-    expect(await apdus(confirmedRequest(17, 10, [0x19, 0x00]))).toEqual(reject(10, 9)); // DCC: not offered without a password
-    expect(await apdus(confirmedRequest(RP, 11, rpBody.slice(0, 3)))).toEqual(reject(11, 5)); // truncated object id
-    expect(await apdus(confirmedRequest(RP, 12, [...rpBody, 0x29, 0x01, 0x00]))).toEqual(reject(12, 7)); // left-over octet
-    expect(await apdus(confirmedRequest(RP, 13, [0x19, PV, ...objectIdTag(0, 11)]))).toEqual(reject(13, 4)); // tags swapped
-    expect(await apdus(confirmedRequest(RP, 14, [...objectIdTag(0, 11), 0x1c, 0x55]))).toEqual(reject(14, 5)); // length 4, one octet left
-    expect(await apdus(confirmedRequest(RP, 17, [...objectIdTag(0, 11), 0x1d, 0x55]))).toEqual(reject(17, 3)); // an 85-octet property identifier
-    expect(await apdus(confirmedRequest(14, 15, [...objectIdTag(0, 11), 0x1e, 0x1f]))).toEqual(reject(15, 5)); // RPM with no properties
-    expect(await apdus(confirmedRequest(15, 16, [...objectIdTag(4, 1), 0x19, PV, 0x3e, 0x91, 0x01, 0x3f, 0x49, 0x00]))).toEqual(reject(16, 6)); // WP priority 0
+    expect(await apdus(Buffer.from([0x81, 0x0a, 0x00, 0x09, 0x01, 0x04, 0x00, 0x05, 0x07]), 1)).toEqual(reject(7, 5)); // no service choice
+    expect(await apdus(confirmedRequest(0x1f, 8, []), 1)).toEqual(reject(8, 9)); // unknown service
+    expect(await apdus(confirmedRequest(20, 9, [0x09, 0x00]), 1)).toEqual(reject(9, 9)); // ReinitializeDevice: not offered
+    expect(await apdus(confirmedRequest(17, 10, [0x19, 0x00]), 1)).toEqual(reject(10, 9)); // DCC: not offered without a password
+    expect(await apdus(confirmedRequest(RP, 11, rpBody.slice(0, 3)), 1)).toEqual(reject(11, 5)); // truncated object id
+    expect(await apdus(confirmedRequest(RP, 12, [...rpBody, 0x29, 0x01, 0x00]), 1)).toEqual(reject(12, 7)); // left-over octet
+    expect(await apdus(confirmedRequest(RP, 13, [0x19, PV, ...objectIdTag(0, 11)]), 1)).toEqual(reject(13, 4)); // tags swapped
+    expect(await apdus(confirmedRequest(RP, 14, [...objectIdTag(0, 11), 0x1c, 0x55]), 1)).toEqual(reject(14, 5)); // length 4, one octet left
+    expect(await apdus(confirmedRequest(RP, 17, [...objectIdTag(0, 11), 0x1d, 0x55]), 1)).toEqual(reject(17, 3)); // an 85-octet property identifier
+    expect(await apdus(confirmedRequest(14, 15, [...objectIdTag(0, 11), 0x1e, 0x1f]), 1)).toEqual(reject(15, 5)); // RPM with no properties
+    expect(await apdus(confirmedRequest(15, 16, [...objectIdTag(4, 1), 0x19, PV, 0x3e, 0x91, 0x01, 0x3f, 0x49, 0x00]), 1)).toEqual(reject(16, 6)); // WP priority 0
     // Malformed WriteProperty (an async handler): the same Rejects as ReadProperty, never Abort(other).
-    expect(await apdus(confirmedRequest(15, 18, objectIdTag(4, 1).slice(0, 3)))).toEqual(reject(18, 5)); // truncated object id
-    expect(await apdus(confirmedRequest(15, 19, [...objectIdTag(4, 1), 0x19, PV]))).toEqual(reject(19, 5)); // no value
-    expect(await apdus(confirmedRequest(15, 20, [0x19, PV, ...objectIdTag(4, 1), 0x3e, 0x91, 0x01, 0x3f]))).toEqual(reject(20, 4)); // tags swapped
-    expect(await apdus(confirmedRequest(15, 21, [...objectIdTag(4, 1), 0x19, PV, 0x3e, 0x91, 0x01, 0x3f, 0x00]))).toEqual(reject(21, 7)); // left-over octet
+    expect(await apdus(confirmedRequest(15, 18, objectIdTag(4, 1).slice(0, 3)), 1)).toEqual(reject(18, 5)); // truncated object id
+    expect(await apdus(confirmedRequest(15, 19, [...objectIdTag(4, 1), 0x19, PV]), 1)).toEqual(reject(19, 5)); // no value
+    expect(await apdus(confirmedRequest(15, 20, [0x19, PV, ...objectIdTag(4, 1), 0x3e, 0x91, 0x01, 0x3f]), 1)).toEqual(reject(20, 4)); // tags swapped
+    expect(await apdus(confirmedRequest(15, 21, [...objectIdTag(4, 1), 0x19, PV, 0x3e, 0x91, 0x01, 0x3f, 0x00]), 1)).toEqual(reject(21, 7)); // left-over octet
     await stillServes();
   });
 
   it('aborts segmented requests and answers unknown objects and properties with their errors', async () => {
     const segmented = Buffer.from([0x81, 0x0a, 0x00, 0x0f, 0x01, 0x04, 0x0c, 0x05, 0x21, 0x00, 0x04, RP, ...rpBody.slice(0, 3)]);
-    expect(await apdus(segmented)).toEqual([[0x71, 0x21, 4]]); // segmentation-not-supported, from the server
-    expect(await apdus(confirmedRequest(RP, 22, [...objectIdTag(0, 99999), 0x19, PV]))).toEqual([[0x50, 22, RP, 0x91, 1, 0x91, 31]]); // unknown-object
-    expect(await apdus(confirmedRequest(RP, 23, [...objectIdTag(0, 11), 0x1a, 0x27, 0x0f]))).toEqual([[0x50, 23, RP, 0x91, 2, 0x91, 32]]); // unknown-property 9999
-    expect(await apdus(confirmedRequest(RP, 24, [...rpBody, 0x29, 0x02]))).toEqual([[0x50, 24, RP, 0x91, 2, 0x91, 50]]); // not an array
-    expect(await apdus(confirmedRequest(RP, 25, [...objectIdTag(8, 1234), 0x19, 76, 0x2a, 0xff, 0xff]))).toEqual([[0x50, 25, RP, 0x91, 2, 0x91, 42]]); // index past the end
-    expect(await apdus(confirmedRequest(5, 26, [0x09, 0x01, ...objectIdTag(0, 99999, 1), 0x29, 0x00, 0x39, 0x3c]))).toEqual([[0x50, 26, 5, 0x91, 1, 0x91, 31]]); // SubscribeCOV unknown object
-    expect(await apdus(confirmedRequest(5, 27, [0x09, 0x01, ...objectIdTag(29, 1, 1), 0x29, 0x00, 0x39, 0x3c]))).toEqual([[0x50, 27, 5, 0x91, 5, 0x91, 45]]); // no COV on a Structured View
+    expect(await apdus(segmented, 1)).toEqual([[0x71, 0x21, 4]]); // segmentation-not-supported, from the server
+    expect(await apdus(confirmedRequest(RP, 22, [...objectIdTag(0, 99999), 0x19, PV]), 1)).toEqual([[0x50, 22, RP, 0x91, 1, 0x91, 31]]); // unknown-object
+    expect(await apdus(confirmedRequest(RP, 23, [...objectIdTag(0, 11), 0x1a, 0x27, 0x0f]), 1)).toEqual([[0x50, 23, RP, 0x91, 2, 0x91, 32]]); // unknown-property 9999
+    expect(await apdus(confirmedRequest(RP, 24, [...rpBody, 0x29, 0x02]), 1)).toEqual([[0x50, 24, RP, 0x91, 2, 0x91, 50]]); // not an array
+    expect(await apdus(confirmedRequest(RP, 25, [...objectIdTag(8, 1234), 0x19, 76, 0x2a, 0xff, 0xff]), 1)).toEqual([[0x50, 25, RP, 0x91, 2, 0x91, 42]]); // index past the end
+    expect(await apdus(confirmedRequest(5, 26, [0x09, 0x01, ...objectIdTag(0, 99999, 1), 0x29, 0x00, 0x39, 0x3c]), 1)).toEqual([[0x50, 26, 5, 0x91, 1, 0x91, 31]]); // SubscribeCOV unknown object
+    expect(await apdus(confirmedRequest(5, 27, [0x09, 0x01, ...objectIdTag(29, 1, 1), 0x29, 0x00, 0x39, 0x3c]), 1)).toEqual([[0x50, 27, 5, 0x91, 5, 0x91, 45]]); // no COV on a Structured View
     await stillServes();
   });
 

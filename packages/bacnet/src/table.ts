@@ -152,7 +152,7 @@ export const ALARM_POINTS: readonly AlarmPoint[] = [
   { scope: 'string', key: 'string.imbalance', suffix: 'Imbalance', offset: 3, activeWhile: 'string-imbalance alarm on the string', matches: onString('string-imbalance') },
   {
     scope: 'string', key: 'string.moduleAlarm', suffix: 'Module alarm', offset: 4,
-    activeWhile: 'any module alarm in the string (module-lost, module-fuse-blown, voltage, temperature or Ri at alarm level, thermal runaway of a block), and in every string while the bus-failure alarm (no module of any string answers) stands in for the module-lost alarms',
+    activeWhile: 'a module alarm in the string (lost, fuse, voltage, temperature or Ri at alarm level, block runaway), or bus-failure (no module answers)',
     matches: (a, n) => ((a.entity.kind === 'module' && a.entity.string === n) || a.kind === 'bus-failure') && ALARM_OR_WORSE.includes(a.severity),
   },
   { scope: 'site', key: 'site.upsOnBattery', suffix: 'UPS on battery', offset: 1, needsUps: true, activeWhile: 'ups-on-battery alarm', matches: (a) => a.kind === 'ups-on-battery' && ALARM_OR_WORSE.includes(a.severity) },

@@ -19,7 +19,9 @@ function setup(options: Partial<BusDriverOptions> = {}, emulatorOptions: { unadd
   emulator.start();
   const driver = new BusDriver({
     site, logger, ports: [{ transport: master, baudRate: 115200, strings: [1, 2] }],
-    timeoutMs: 20, retries: 1, retryBackoffMs: 1, lostAfterMisses: 3, lostProbeMinMs: 0, lostProbeMaxMs: 0, statsLogIntervalMs: 0,
+    // A timeout no busy machine's pause reaches (an in-memory answer takes microseconds); only what
+    // never answers waits for it.
+    timeoutMs: 400, retries: 1, retryBackoffMs: 1, lostAfterMisses: 3, lostProbeMinMs: 0, lostProbeMaxMs: 0, statsLogIntervalMs: 0,
     ...options,
   });
   return { site, bank, master: master as MemoryEnd, slave, emulator, driver, logger };

@@ -61,7 +61,7 @@ export async function startFixture(site: Site, options: BacnetDeviceOptions = {}
 export class Client {
   readonly raw: Bacstack;
   constructor(port: number, host = CLIENT_HOST, private readonly device = DEVICE_HOST) {
-    this.raw = new Bacstack({ port, interface: host, broadcastAddress: DEVICE_HOST, apduTimeout: 2000 });
+    this.raw = new Bacstack({ port, interface: host, broadcastAddress: DEVICE_HOST, apduTimeout: 10_000 }); // only a lost answer waits this long
   }
 
   readProperty(objectId: { type: number; instance: number }, propertyId: number, options: { arrayIndex?: number; maxSegments?: number; maxApdu?: number } = {}) {
@@ -95,14 +95,33 @@ export function first(r: Bacstack.ReadResult): unknown {
 }
 
 /** Sends raw datagrams from a socket of its own and collects what comes back within `waitMs`. */
-export async function rawExchange(port: number, datagrams: readonly Buffer[], opts: { host?: string; from?: string; waitMs?: number } = {}): Promise<Buffer[]> {
+/**
+ * Sends raw datagrams and collects the replies. With `replies: n` (or `until`) it returns as soon
+ * as n have arrived (at most 20 s: a busy machine may take seconds), then `waitMs` (50 ms) more for
+ * any extra; without, it waits `waitMs` (300 ms) for replies that should not come.
+ */
+export async function rawExchange(
+  port: number, datagrams: readonly Buffer[],
+  opts: { host?: string; from?: string; waitMs?: number; replies?: number; until?: (replies: readonly Buffer[]) => boolean } = {},
+): Promise<Buffer[]> {
   const { createSocket } = await import('node:dgram');
   const sock = createSocket('udp4');
   const replies: Buffer[] = [];
-  sock.on('message', (m) => replies.push(m));
+  const done = opts.until ?? (opts.replies !== undefined ? (r: readonly Buffer[]) => r.length >= opts.replies! : undefined);
+  let enough: (() => void) | null = null;
+  sock.on('message', (m) => {
+    replies.push(m);
+    if (done?.(replies)) enough?.();
+  });
   await new Promise<void>((r) => sock.bind(0, opts.from ?? '127.0.0.8', () => r()));
   for (const d of datagrams) await new Promise<void>((r, j) => sock.send(d, port, opts.host ?? DEVICE_HOST, (e) => (e ? j(e) : r())));
-  await new Promise((r) => setTimeout(r, opts.waitMs ?? 300));
+  if (done && !done(replies)) {
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, 20_000);
+      enough = () => { clearTimeout(t); r(); };
+    });
+  }
+  await new Promise((r) => setTimeout(r, done ? (opts.waitMs ?? 50) : (opts.waitMs ?? 300)));
   await new Promise<void>((r) => sock.close(() => r()));
   return replies;
 }

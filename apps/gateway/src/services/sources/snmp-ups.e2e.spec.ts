@@ -61,7 +61,8 @@ describe('snmp UPS source against a UPS-MIB agent', () => {
     card = cardSite();
     port = await freeUdpPort();
     agent = await createSnmpAgent(card.card, {
-      port, address: '127.0.0.1', commands: card.commands,
+      // A third-party card names its own agent firmware in upsIdentAgentSoftwareVersion.
+      port, address: '127.0.0.1', commands: card.commands, agentVersion: card.card.snapshot().ups!.ident.agentSoftwareVersion,
       communities: [{ name: 'card-ro' }, { name: 'card-rw', access: 'read-write' }],
       users: [{ name: 'nms', securityLevel: 'authPriv', auth: { protocol: 'sha256', password: 'nms-auth-secret' }, priv: { protocol: 'aes', password: 'nms-priv-secret' }, access: 'read-write' }],
       logger: quiet,
