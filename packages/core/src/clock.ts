@@ -8,7 +8,8 @@ export interface ClockTimer {
 export interface Clock {
   /** ms since the epoch */
   now(): number;
-  setTimeout(fn: () => void, ms: number): ClockTimer;
+  /** `keepAlive`: the timer keeps the process running (something awaits it); otherwise it does not. */
+  setTimeout(fn: () => void, ms: number, options?: { readonly keepAlive?: boolean }): ClockTimer;
   clearTimeout(timer: ClockTimer | null | undefined): void;
 }
 
@@ -18,14 +19,15 @@ export function systemClock(): Clock {
   let next = 1;
   return {
     now: () => Date.now(),
-    setTimeout(fn, ms) {
+    setTimeout(fn, ms, options) {
       const id = next++;
       const h = setTimeout(() => {
         handles.delete(id);
         fn();
       }, Math.max(0, ms));
-      // A pending timer must not keep a process alive that has nothing else to do.
-      h.unref?.();
+      // A pending timer must not keep a process alive that has nothing else to do, unless a caller
+      // awaits what it leads to (a send's retry).
+      if (!options?.keepAlive) h.unref?.();
       handles.set(id, h);
       return { id };
     },

@@ -212,10 +212,11 @@ export class RccmdSender {
             }
             this.logger.warn(`RCCMD ${req.kind} to ${label}: attempt ${attempts} failed (${error.message}); retrying in ${Math.round(retryInMs / 100) / 10} s`, { job: req.job, target: label });
             backoffMs = Math.min(backoffMs * 2, 8000);
+            // Kept alive: the caller awaits this send (a script's `await sender.send(...)` must not end first).
             const timer = this.clock.setTimeout(() => {
               this.pendingTimers.delete(timer);
               attempt();
-            }, retryInMs);
+            }, retryInMs, { keepAlive: true });
             this.pendingTimers.set(timer, () => resolve(finish('failed', `sender closed: ${error.message}`)));
           },
         );
