@@ -1,12 +1,14 @@
 // The deployment kit (issue 16.8) as a site engineer uses it: deploy/install.sh installs the
 // gateway from tarballs packed in this repository (staged with DESTDIR, so no user or systemctl),
 // the installed `kirchhoff` checks the shipped production example with its secrets as systemd
-// credentials, and systemd itself verifies the hardened unit and rates its exposure.
+// credentials, and systemd itself verifies the hardened unit and rates its exposure. A developer's
+// view of the same tarballs (issue 16.6): every TypeScript example in the packages' READMEs
+// compiles against them and runs, in a private network namespace (the examples name real hosts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeWithTools, run } from '@kirchhoff/test-support';
+import { describeWithTools, hasTool, run } from '@kirchhoff/test-support';
 import { DEMO_NUT_USER } from './adapters/nut';
 
 const REPO = join(__dirname, '..', '..', '..');
@@ -69,4 +71,38 @@ describeWithTools(['systemd-analyze', 'openssl'], 'deployment kit', () => {
     expect(security.stdout).toMatch(/✓ NoNewPrivileges=/);
     expect(security.stdout).toMatch(/✓ ProtectSystem=\s/);
   });
+
+  it('every TypeScript example in the packages\' READMEs compiles against the installed tarballs and runs', async () => {
+    const dir = installed('opt/kirchhoff/examples');
+    mkdirSync(dir);
+    const examples: { name: string; file: string }[] = [];
+    for (const pkg of ['core', 'modbus', 'snmp', 'bacnet', 'mqtt', 'rccmd', 'nut']) {
+      const blocks = [...readFileSync(join(REPO, 'packages', pkg, 'README.md'), 'utf8').matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((m) => m[1]);
+      blocks.forEach((code, i) => {
+        const name = `${pkg}-${i + 1}`;
+        // Paths a real host has; here they point into the staged tree.
+        writeFileSync(join(dir, `${name}.mts`), code.replaceAll('/var/lib/kirchhoff/', `${dir}/`));
+        examples.push({ name, file: join(dir, `${name}.mjs`) });
+      });
+    }
+    expect(examples.length).toBeGreaterThanOrEqual(7);
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+      compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: true, types: ['node'], typeRoots: [join(REPO, 'node_modules', '@types')] },
+      include: ['*.mts'],
+    }));
+    const tsc = await run(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { timeoutMs: 300_000 });
+    expect({ code: tsc.code, errors: tsc.stdout + tsc.stderr }).toEqual({ code: 0, errors: '' });
+    if (!hasTool('unshare')) return;
+    // What the examples read: TLS files in the working directory, secrets from the environment.
+    for (const f of ['ca.pem', 'room1.crt']) writeFileSync(join(dir, f), readFileSync(installed('etc/kirchhoff/tls/gateway.crt')));
+    writeFileSync(join(dir, 'room1.key'), readFileSync(installed('etc/kirchhoff/tls/gateway.key')));
+    const env = { ...process.env, RCCMD_KEY: 'an-example-hmac-key-0123456789', NUT_PW: 'example', MQTT_PASSWORD: 'example' };
+    const failed: string[] = [];
+    for (const ex of examples) {
+      // Each runs for 3 s with only a loopback interface: it must not throw, whatever it waits for.
+      const r = await run('unshare', ['-n', 'sh', '-c', `ip link set lo up && timeout -s INT 3 node ${ex.file}; test $? -eq 0 -o $? -eq 124 -o $? -eq 130`], { cwd: dir, env, timeoutMs: 60_000 });
+      if (r.code !== 0 || /Error|Unhandled/.test(r.stderr)) failed.push(`${ex.name}: exit ${r.code}: ${r.stderr.slice(0, 600)}`);
+    }
+    expect(failed).toEqual([]);
+  }, 600_000);
 });
