@@ -6,6 +6,9 @@
 // The constants come from physics/chemistry.ts (the simulator's own table; see docs/physics.md).
 import { MODULE_TYPES, ModuleType } from '@kirchhoff/core';
 import { ageing, cellsPerBlock, Chemistry, CHEMISTRY, ChemistryName, ocvPerCell } from './chemistry';
+
+/** Default boost temperature compensation, V per cell and kelvin (see ChargerSetting). */
+const BOOST_COMPENSATION_V_PER_CELL_K = -0.005;
 import { createRng, Rng } from './rng';
 
 export type ChargerMode = 'float' | 'boost' | 'off' | 'discharge';
@@ -18,6 +21,13 @@ export interface ChargerSetting {
   readonly powerW?: number;
   /** Float/boost: charger current limit per string; default 0.1 C. */
   readonly currentLimitA?: number;
+  /**
+   * Boost: voltage compensation per cell and kelvin of the string's mean block temperature from
+   * 25 degC, as a charger with a battery temperature probe applies it. Default -0.005 V (the
+   * -4 to -6 mV/cell/K VRLA datasheets give for boost and cyclic charging); 0 = none. Float is not
+   * compensated here (the float-current figures the validation checks are at fixed voltage).
+   */
+  readonly boostCompensationVPerCellPerK?: number;
 }
 
 export interface PhysicsStringLayout {
@@ -472,7 +482,12 @@ export class BatteryPhysics {
     let current = 0;
     if (open) current = 0;
     else if (charger.mode === 'float' || charger.mode === 'boost') {
-      const target = (charger.mode === 'float' ? k0.floatV : k0.boostV) * s.count;
+      let target = (charger.mode === 'float' ? k0.floatV : k0.boostV) * s.count;
+      if (charger.mode === 'boost') {
+        let sumT = 0;
+        for (let k = s.first; k < end; k++) sumT += this.temp[k];
+        target += (charger.boostCompensationVPerCellPerK ?? BOOST_COMPENSATION_V_PER_CELL_K) * (sumT / s.count - 25) * cells * s.count;
+      }
       const limit = charger.currentLimitA ?? 0.1 * s.capacityAh;
       // A rectifier sources current but cannot sink it: above its voltage the string just rests.
       current = Math.max(0, Math.min(limit, (target - sumConst) / sumSlope));
