@@ -8,7 +8,7 @@ import { Duplex } from 'node:stream';
 import type { AuthenticateError, Client } from 'aedes' with { 'resolution-mode': 'import' };
 import type { Role } from '../http/auth';
 import { roleAtLeast } from '../http/auth';
-import { hashPassword, verifyPassword } from '../http/passwords';
+import { serialPasswordChecker } from '../http/passwords';
 import type { ProblemLog } from '@kirchhoff/core';
 import type { Logger } from '../log';
 
@@ -205,9 +205,7 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
   /** Retained messages of clients other than the gateway: topic -> bytes. */
   const retained = new Map<string, number>();
   let retainedBytes = 0;
-  let logins: Promise<unknown> = Promise.resolve();
-  let waitingLogins = 0;
-  let dummyHash: Promise<string> | null = null;
+  const checkHash = serialPasswordChecker(MAX_WAITING_LOGINS);
   const perAddressCap = o.maxConnectionsPerAddress ?? 32;
   const totalCap = o.maxConnections ?? 256;
   const byAddress = new Map<string, Set<Tracked>>();
@@ -216,18 +214,7 @@ export async function startBroker(o: BrokerOptions): Promise<EmbeddedBroker> {
   const refuse = (code: number, message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: code as AuthenticateError['returnCode'], [LOGGED]: true });
 
   /** Checks a password one login at a time; an unknown name costs the same scrypt as a wrong password. */
-  const checkPassword = (user: BrokerUser | undefined, password: string): Promise<boolean> | null => {
-    if (waitingLogins >= MAX_WAITING_LOGINS) return null;
-    waitingLogins++;
-    const done = logins.then(async () => {
-      if (user) return verifyPassword(password, user.passwordHash);
-      dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
-      await verifyPassword(password, await dummyHash);
-      return false;
-    }).finally(() => waitingLogins--);
-    logins = done.catch(() => false);
-    return done;
-  };
+  const checkPassword = (user: BrokerUser | undefined, password: string): Promise<boolean> | null => checkHash(password, user?.passwordHash);
 
   /** Why `who` may not publish `p` (as a message or as its will), or null when it may. */
   const publishProblem = (who: Identity, p: Publish): string | null => {

@@ -1,12 +1,11 @@
 // NUT (@kirchhoff/nut) in the gateway: the `nut` configuration section, users checked like the
 // HTTP users (scrypt hashes), STARTTLS with the HTTP certificate, and the FSD rules.
-import { randomBytes } from 'node:crypto';
 import { ALARM_KIND_NAMES, type AlarmKind } from '@kirchhoff/core';
 import { createNutServer, watchFsdRules, type NutServer, type NutUser } from '@kirchhoff/nut';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
 import { readKeyFile } from '../config/files';
-import { hashPassword, PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, verifyPassword } from '../http/passwords';
+import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, serialPasswordChecker, verifyPassword } from '../http/passwords';
 import type { AdapterDefinition } from './types';
 import type { GatewayConfig } from '../config/types';
 import type { SecurityNotice } from '../http/notices';
@@ -91,9 +90,7 @@ export function nutAuthenticator(
   verify: (password: string, hash: string) => Promise<boolean> = verifyPassword,
 ): (name: string, password: string, remote: string) => Promise<NutUser | null> {
   const failures = new Map<string, number[]>();
-  let chain: Promise<unknown> = Promise.resolve();
-  let waiting = 0;
-  let dummy: Promise<string> | null = null;
+  const checkPassword = serialPasswordChecker(MAX_WAITING_CHECKS, verify);
   const recent = (key: string, now: number): number[] => {
     const list = (failures.get(key) ?? []).filter((t) => t > now - NUT_FAILURE_WINDOW_MS);
     if (list.length) failures.set(key, list);
@@ -105,18 +102,11 @@ export function nutAuthenticator(
     const keys = [`address\u0000${colon > 0 ? remote.slice(0, colon) : remote}`, `user\u0000${name}`];
     const now = clock();
     if (recent(keys[0], now).length >= NUT_MAX_FAILURES.perAddress || recent(keys[1], now).length >= NUT_MAX_FAILURES.perUser) return null;
-    if (waiting >= MAX_WAITING_CHECKS) return null;
+    const u = users.find((x) => x.name === name);
+    const check = checkPassword(password, u?.passwordHash);
+    if (!check) return null;
     for (const k of keys) failures.set(k, [...recent(k, now), now]);
     if (failures.size > 10_000) failures.delete(failures.keys().next().value!);
-    waiting++;
-    const u = users.find((x) => x.name === name);
-    const check = chain.then(async () => {
-      if (u) return verify(password, u.passwordHash);
-      dummy ??= hashPassword(randomBytes(16).toString('hex'));
-      await verify(password, await dummy);
-      return false;
-    }).finally(() => waiting--);
-    chain = check.catch(() => false);
     if (!(await check) || !u) return null;
     for (const k of keys) {
       const list = failures.get(k);

@@ -50,3 +50,28 @@ export async function verifyPassword(password: string, encoded: string): Promise
   const key = await derive(password, Buffer.from(m[4], 'base64'), { ln: Number(m[1]), r: Number(m[2]), p: Number(m[3]) }, expected.length);
   return timingSafeEqual(key, expected);
 }
+
+/**
+ * Password checks one at a time (each scrypt is ~100 ms and 32 MiB), an unknown user costing the
+ * same scrypt as a wrong password so that timing does not tell which names exist. Returns null,
+ * without checking, while `maxWaiting` checks are already queued.
+ */
+export function serialPasswordChecker(
+  maxWaiting: number, verify: (password: string, hash: string) => Promise<boolean> = verifyPassword,
+): (password: string, hash: string | undefined) => Promise<boolean> | null {
+  let chain: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  let dummy: Promise<string> | null = null;
+  return (password, hash) => {
+    if (waiting >= maxWaiting) return null;
+    waiting++;
+    const done = chain.then(async () => {
+      if (hash !== undefined) return verify(password, hash);
+      dummy ??= hashPassword(randomBytes(16).toString('hex'));
+      await verify(password, await dummy);
+      return false;
+    }).finally(() => waiting--);
+    chain = done.catch(() => false);
+    return done;
+  };
+}
