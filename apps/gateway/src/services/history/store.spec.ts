@@ -147,6 +147,24 @@ describe('HistoryLogger', () => {
     expect((await logger.audit()).map((a) => a.action)).toEqual(['set-relay']);
   });
 
+  // The kill -9 test found this on a busy machine: audit entries recorded after a flush() go into
+  // the next batch ahead of older samples, and a flush that counted all records together
+  // resolved (and the crash writer acknowledged) while 5,000 of its samples were still queued.
+  it('resolves flush() only when every sample accepted before it is in the file, whatever was recorded after', async () => {
+    logger = await open({ flushIntervalMs: 60_000 });
+    // 35,000 samples: the first 20,000 leave at once as one batch, 15,000 wait behind it.
+    logger.enqueueSamples(Array.from({ length: 35_000 }, (_, i) => ['sensor/1', 'reading', T0 + i, i, 0] as [string, string, number, number, number]));
+    const flushed = logger.flush();
+    for (let i = 0; i < 10_000; i++) logger.recordAudit({ kind: 'command', action: 'later', outcome: 'ok', detail: { i } });
+    await flushed;
+    const db = new Database(join(dir, 'h.db'), { readonly: true });
+    try {
+      expect(db.prepare('SELECT count(*) AS n, max(value) AS hi FROM samples').get()).toEqual({ n: 35_000, hi: 34_999 });
+    } finally {
+      db.close();
+    }
+  });
+
   it('fails to open with a message naming the path', async () => {
     writeFileSync(join(dir, 'a-file'), '');
     const path = join(dir, 'a-file', 'h.db');

@@ -46,6 +46,16 @@ interface Pending {
   reject(error: Error): void;
 }
 
+interface Tally {
+  samples: number;
+  events: number;
+  audit: number;
+}
+
+function reached(settled: Tally, upTo: Tally): boolean {
+  return settled.samples >= upTo.samples && settled.events >= upTo.events && settled.audit >= upTo.audit;
+}
+
 interface InFlight {
   readonly seq: number;
   readonly batch: Batch;
@@ -61,9 +71,12 @@ export class HistoryLogger implements HistoryStore {
   private auditRows: AuditRow[] = [];
   private pendingSinceMs = 0;
   private inFlight: InFlight | null = null;
-  private accepted = 0;
-  private settled = 0;
-  private readonly waiters: { upTo: number; resolve(): void }[] = [];
+  /** Records accepted and settled (committed or failed) per kind. A batch takes audit and events
+   *  ahead of older samples, so one total would call samples settled that are still queued; each
+   *  kind alone is first in, first out. */
+  private readonly accepted: Tally = { samples: 0, events: 0, audit: 0 };
+  private readonly settled: Tally = { samples: 0, events: 0, audit: 0 };
+  private readonly waiters: { upTo: Tally; resolve(): void }[] = [];
   private readonly dropped = { measurements: 0, events: 0, audit: 0 };
   private written = 0;
   private commits = 0;
@@ -193,9 +206,9 @@ export class HistoryLogger implements HistoryStore {
   private batchSize(b: Batch): number {
     return b.samples.length + b.events.length + b.audit.length;
   }
-  private noteEnqueue(n: number): void {
+  private noteEnqueue(kind: keyof Tally, n: number): void {
     if (this.samples.length + this.eventRows.length + this.auditRows.length === n) this.pendingSinceMs = this.clock();
-    this.accepted += n;
+    this.accepted[kind] += n;
     if (this.samples.length + this.eventRows.length + this.auditRows.length >= MAX_BATCH) this.drain();
   }
 
@@ -207,7 +220,7 @@ export class HistoryLogger implements HistoryStore {
     this.dropped.measurements += rows.length - take.length;
     if (!take.length) return;
     for (const r of take) this.samples.push(r);
-    this.noteEnqueue(take.length);
+    this.noteEnqueue('samples', take.length);
   }
 
   recordEvent(event: NewEvent): void {
@@ -217,7 +230,7 @@ export class HistoryLogger implements HistoryStore {
       return;
     }
     this.eventRows.push({ ...event, atMs: event.atMs ?? this.clock() });
-    this.noteEnqueue(1);
+    this.noteEnqueue('events', 1);
   }
 
   recordAudit(entry: NewAudit): void {
@@ -227,7 +240,7 @@ export class HistoryLogger implements HistoryStore {
       return;
     }
     this.auditRows.push({ ...entry, atMs: entry.atMs ?? this.clock() });
-    this.noteEnqueue(1);
+    this.noteEnqueue('audit', 1);
   }
 
   /** The change feed's alarm, command and threshold events, as log and audit records. */
@@ -317,7 +330,9 @@ export class HistoryLogger implements HistoryStore {
       })
       .finally(() => {
         this.inFlight = null;
-        this.settled += n;
+        this.settled.samples += samples.length;
+        this.settled.events += events.length;
+        this.settled.audit += audit.length;
         this.wake();
         if (this.samples.length + this.eventRows.length + this.auditRows.length >= MAX_BATCH || this.waiters.length) this.drain();
       });
@@ -325,16 +340,18 @@ export class HistoryLogger implements HistoryStore {
 
   private wake(): void {
     for (let i = this.waiters.length - 1; i >= 0; i--) {
-      if (this.settled >= this.waiters[i].upTo) {
+      if (reached(this.settled, this.waiters[i].upTo)) {
         this.waiters[i].resolve();
         this.waiters.splice(i, 1);
       }
     }
   }
 
+  /** Resolves when every record accepted before the call has settled: committed, or failed and
+   *  counted in writeErrors and dropped. */
   flush(): Promise<void> {
-    const upTo = this.accepted;
-    if (this.settled >= upTo) return Promise.resolve();
+    const upTo = { ...this.accepted };
+    if (reached(this.settled, upTo)) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push({ upTo, resolve });
       this.drain();
