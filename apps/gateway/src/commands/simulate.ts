@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { Alarm, EntityRef, isModuleType, Measurement, MAX_MODULES, MAX_STRINGS, ModuleType, SiteSnapshot } from '@kirchhoff/core';
 import { FaultSpec, parseFault } from '../demo/faults';
 import { ChargerSetting, CHEMISTRIES, ChemistryName, isChemistry, PHYSICS_FAULT_KINDS, SimulatedSite } from '../physics';
+import type { CapacityTestRecord, SohMethod } from '../engine/health';
 import { CliCommand, CliIo, UsageError } from './types';
 
 const USAGE = `usage: kirchhoff simulate --strings S --modules M --hours H [options]
@@ -24,6 +25,9 @@ const USAGE = `usage: kirchhoff simulate --strings S --modules M --hours H [opti
   --chemistry NAME       ${CHEMISTRIES.join(', ')} (default vrla-agm)
   --age YEARS            years in float service: capacity fade, float current, self-discharge and Ri rise (default 5)
   --seed N               block characteristics and noise (default 1)
+  --capacity-test@START  a capacity test at START seconds: the strings discharge at the 10-hour rate
+                         (also --capacity-test START[:AMPS]) to the end voltage, then float again;
+                         a ups-on-battery fault is recorded and analysed as a discharge too
   --json                 JSON on stdout instead of a table`;
 
 export interface SimulateHourString {
@@ -60,6 +64,28 @@ export interface SimulateBlockSample {
   readonly estimate: { readonly voltageV: number | null; readonly temperatureC: number | null; readonly socPercent: number | null };
 }
 
+/** One block's health after the run: the gateway's estimate beside the simulator's truth. */
+export interface SimulateHealthBlock {
+  readonly string: number;
+  readonly module: number;
+  readonly estimate: {
+    readonly sohPercent: number | null; readonly sohMethod: SohMethod; readonly remainingCapacityAh: number | null;
+    /** Ah delivered through the block in the last test or discharge record. */
+    readonly deliveredAh: number | null;
+    /** Ah the block gave to the end voltage at the test rate (last record). */
+    readonly capacityAtRateAh: number | null;
+    readonly collapsedEarly: boolean;
+  };
+  readonly truth: {
+    /** The physics' C10 capacity after ageing and faults over the rated capacity. */
+    readonly sohPercent: number; readonly capacityAh: number;
+    /** Ah the block's cells really gave during the last record (the physics' cell current, bypass aside). */
+    readonly deliveredAh: number | null;
+    /** The block carries a weak-block fault (half its capacity). */
+    readonly weak: boolean;
+  };
+}
+
 export interface SimulateReport {
   readonly strings: number;
   readonly modulesPerString: number;
@@ -69,6 +95,13 @@ export interface SimulateReport {
   readonly events: readonly SimulateEvent[];
   /** Per-block truth and estimate every `interval` seconds. */
   readonly blocks: readonly SimulateBlockSample[];
+  /** Capacity tests and discharges recorded, and each block's health at the end beside the truth. */
+  readonly health: {
+    readonly tests: readonly CapacityTestRecord[];
+    readonly blocks: readonly SimulateHealthBlock[];
+    /** Per string, the blocks the last record's end-of-discharge analysis named as collapsing early. */
+    readonly collapsedEarly: readonly { readonly string: number; readonly modules: readonly number[] }[];
+  };
   readonly summary: {
     /** The largest spreadV over all strings at the end. */
     readonly finalSpreadV: number | null;
@@ -131,6 +164,10 @@ export function runSimulation(o: {
   balancing?: boolean; charger?: ChargerSetting; faults?: readonly FaultSpec[]; seed?: number;
   ambientC?: number; deadbandV?: number; intervalS?: number;
   chemistry?: ChemistryName; ageYears?: number;
+  /** A capacity test at startS (seconds) at currentA per string (default the 10-hour rate of the rating). */
+  capacityTest?: { startS: number; currentA?: number };
+  /** How often the engines (and the test record) sample during a capacity test, seconds. Default 1, as the gateway records. */
+  testSampleS?: number;
 }): SimulateReport {
   const moduleType = o.moduleType ?? 'C20';
   const charger = o.charger ?? { mode: 'float' };
@@ -163,6 +200,32 @@ export function runSimulation(o: {
     if (!raised.includes(a.kind)) raised.push(a.kind);
     alarmEvent(a, 'alarm-raised', 0);
   }
+  const tests: CapacityTestRecord[] = [];
+  const truthAh = new Float64Array(sim.physics.moduleCount);
+  let recording = false;
+  let testPending = o.capacityTest;
+  const controlS = 10;
+  let lastHealthS = sim.elapsedS;
+  const health = () => {
+    const running = sim.engines.health.runningTest();
+    const dtS = sim.elapsedS - lastHealthS;
+    lastHealthS = sim.elapsedS;
+    if (running?.state === 'running') {
+      if (!recording) truthAh.fill(0);
+      recording = true;
+      // The physics' own cell current over the last control interval.
+      for (let g = 1; g <= sim.physics.moduleCount; g++) truthAh[g - 1] += (Math.max(0, -sim.physics.truth(g).cellCurrentA) * dtS) / 3600;
+    }
+    const done = sim.engines.health.takeFinishedTests();
+    for (const t of done) tests.push({ ...t, id: tests.length + 1 });
+    if (done.length || (recording && !running)) {
+      recording = false;
+      if (o.capacityTest) {
+        sim.physics.setCharger(charger);
+        sim.setIntervals(1, controlS);
+      }
+    }
+  };
   const breakerEvents = () => {
     for (const e of sim.engines.runaway.takeEvents()) {
       const type = e.type === 'trip' ? 'breaker-trip' : e.type === 'reset' ? 'breaker-reset' : e.type;
@@ -191,7 +254,19 @@ export function runSimulation(o: {
   for (let h = 1; h <= whole; h++) {
     const endS = Math.min(h, o.hours) * 3600;
     while (sim.elapsedS < endS - 1e-6) {
-      sim.advance(Math.min(nextSampleS, endS) - sim.elapsedS, breakerEvents);
+      let untilS = Math.min(nextSampleS, endS);
+      if (testPending && testPending.startS >= sim.elapsedS - 1e-6) untilS = Math.min(untilS, testPending.startS);
+      if (testPending && sim.elapsedS >= testPending.startS - 1e-6) {
+        // The test load: what a UPS battery test or a load bank draws, at the 10-hour rate of the rating.
+        const first = sim.physics.strings[0];
+        sim.engines.health.startTest(sim.physics.nowMs, { trigger: 'simulator' }, sim.physics.strings.length);
+        sim.physics.setCharger({ mode: 'discharge', currentA: testPending.currentA ?? first.capacityAh / 10 });
+        // Recorded once a second, as the gateway records a test.
+        sim.setIntervals(1, o.testSampleS ?? 1);
+        testPending = undefined;
+      }
+      if (untilS <= sim.elapsedS + 1e-6) untilS = Math.min(nextSampleS, endS);
+      sim.advance(untilS - sim.elapsedS, () => { breakerEvents(); health(); });
       if (sim.elapsedS >= nextSampleS - 1e-6) {
         sample();
         nextSampleS += intervalS;
@@ -200,8 +275,29 @@ export function runSimulation(o: {
     hours.push(hourEntry(sim.site.snapshot(), Math.min(h, o.hours)));
   }
   breakerEvents();
+  health();
   events.sort((a, b) => a.atS - b.atS);
-  const last = hours[hours.length - 1].strings.map((s) => s.spreadV).filter((v): v is number => v !== null);
+  const finalSnap = sim.site.snapshot();
+  const hs = sim.engines.health.snapshot(finalSnap);
+  const last = tests[tests.length - 1];
+  const weak = new Set((o.faults ?? []).filter((f) => f.kind === 'weak-block').map((f) => `${f.string ?? 1}:${f.module ?? 1}`));
+  const healthBlocks: SimulateHealthBlock[] = hs.blocks.map((b) => {
+    const t = sim.physics.truth(b.global);
+    const rec = last?.strings.find((x) => x.string === b.string)?.blocks.find((x) => x.module === b.module);
+    const rated = sim.physics.strings[b.string - 1].capacityAh;
+    return {
+      string: b.string, module: b.module,
+      estimate: {
+        sohPercent: b.sohPercent, sohMethod: b.sohMethod, remainingCapacityAh: b.remainingCapacityAh,
+        deliveredAh: rec?.deliveredAh ?? null, capacityAtRateAh: rec?.capacityAtRateAh ?? null, collapsedEarly: rec?.collapsedEarly ?? false,
+      },
+      truth: {
+        sohPercent: round((t.capacityAh / rated) * 100, 1), capacityAh: round(t.capacityAh, 2),
+        deliveredAh: last ? round(truthAh[b.global - 1], 3) : null, weak: weak.has(`${b.string}:${b.module}`),
+      },
+    };
+  });
+  const lastSpread = hours[hours.length - 1].strings.map((s) => s.spreadV).filter((v): v is number => v !== null);
   return {
     strings: o.strings,
     modulesPerString: o.modules,
@@ -209,8 +305,13 @@ export function runSimulation(o: {
     hours,
     events,
     blocks,
+    health: {
+      tests,
+      blocks: healthBlocks,
+      collapsedEarly: (last?.strings ?? []).map((x) => ({ string: x.string, modules: x.endOfDischarge.collapsedEarly })),
+    },
     summary: {
-      finalSpreadV: last.length ? Math.max(...last) : null,
+      finalSpreadV: lastSpread.length ? Math.max(...lastSpread) : null,
       balancing: o.balancing ?? true,
       charger: charger.mode === 'discharge' ? `discharge:${charger.currentA}` : charger.mode,
       faults: (o.faults ?? []).map((f) => `${f.kind}:${f.string ?? 1}:${f.module ?? 1}@${f.startS}${f.endS !== undefined ? `-${f.endS}` : ''}`),
@@ -226,6 +327,17 @@ function table(r: SimulateReport): string {
     const kinds = [...new Set(h.strings.flatMap((s) => s.alarms.map((a) => a.kind)))];
     lines.push(`${String(h.hour).padStart(4)}  ${h.strings.map((s) => `${(s.spreadV === null ? '-' : (s.spreadV * 1000).toFixed(1)).padStart(12)}  ${(s.socPercent === null ? '-' : s.socPercent.toFixed(1)).padStart(5)}  ${s.chargeMode}`.padEnd(30)).join('')}${kinds.join(', ')}`);
   }
+  for (const t of r.health.tests) {
+    for (const s of t.strings) {
+      lines.push(`${t.trigger} record S${s.string}: ${s.deliveredAh.toFixed(1)} Ah in ${(s.durationS / 3600).toFixed(2)} h, ended ${t.end}; collapsed early: ${s.endOfDischarge.collapsedEarly.map((m) => `M${m}`).join(', ') || 'none'}`);
+    }
+  }
+  if (r.health.tests.length) {
+    lines.push('block  SoH % (truth)   remaining Ah (truth)  method');
+    for (const b of r.health.blocks) {
+      lines.push(`S${b.string}-M${b.module}`.padEnd(7) + `${b.estimate.sohPercent ?? '-'} (${b.truth.sohPercent})`.padEnd(16) + `${b.estimate.remainingCapacityAh ?? '-'} (${b.truth.capacityAh})`.padEnd(22) + b.estimate.sohMethod);
+    }
+  }
   lines.push(`final spread ${r.summary.finalSpreadV === null ? '-' : (r.summary.finalSpreadV * 1000).toFixed(1) + ' mV'}; alarms raised: ${r.summary.alarmsRaised.join(', ') || 'none'}`);
   return lines.join('\n') + '\n';
 }
@@ -238,7 +350,8 @@ export const simulateCommand: CliCommand = {
     let values;
     try {
       ({ values } = parseArgs({
-        args: argv,
+        // --capacity-test@START, like the faults' @START.
+        args: argv.map((a) => (a.startsWith('--capacity-test@') ? `--capacity-test=${a.slice('--capacity-test@'.length)}` : a)),
         strict: true,
         allowPositionals: false,
         options: {
@@ -246,7 +359,7 @@ export const simulateCommand: CliCommand = {
           'initial-spread': { type: 'string' }, balancing: { type: 'string' }, charger: { type: 'string' },
           fault: { type: 'string', multiple: true }, 'module-type': { type: 'string' }, capacity: { type: 'string' },
           seed: { type: 'string' }, json: { type: 'boolean' }, ambient: { type: 'string' }, deadband: { type: 'string' }, interval: { type: 'string' },
-          chemistry: { type: 'string' }, age: { type: 'string' },
+          chemistry: { type: 'string' }, age: { type: 'string' }, 'capacity-test': { type: 'string' },
         },
       }));
     } catch (e) {
@@ -278,6 +391,13 @@ export const simulateCommand: CliCommand = {
     if (!isChemistry(chemistry)) throw new UsageError(`--chemistry must be one of ${CHEMISTRIES.join(', ')}, got ${JSON.stringify(chemistry)}`);
     const ageYears = values.age === undefined ? 5 : Number(values.age);
     if (values.age !== undefined && !(Number.isFinite(ageYears) && ageYears >= 0 && ageYears <= 30)) throw new UsageError(`--age must be years 0..30, got ${JSON.stringify(values.age)}`);
+    let capacityTest: { startS: number; currentA?: number } | undefined;
+    if (values['capacity-test'] !== undefined) {
+      const m = /^(\d+(?:\.\d+)?)(?::(\d+(?:\.\d+)?))?$/.exec(values['capacity-test']);
+      if (!m || (m[2] !== undefined && !(Number(m[2]) > 0))) throw new UsageError(`--capacity-test must be START seconds, optionally :AMPS (e.g. --capacity-test@3600 or --capacity-test 3600:10), got ${JSON.stringify(values['capacity-test'])}`);
+      if (Number(m[1]) >= hours * 3600) throw new UsageError(`--capacity-test starts at ${m[1]} s, after the end of the run (${hours * 3600} s)`);
+      capacityTest = { startS: Number(m[1]), ...(m[2] !== undefined ? { currentA: Number(m[2]) } : {}) };
+    }
     const faults = (values.fault ?? []).map(parseFault);
     for (const f of faults) {
       if (!PHYSICS_FAULT_KINDS.includes(f.kind)) throw new UsageError(`--fault ${f.kind} is not simulated by the string physics (simulated: ${PHYSICS_FAULT_KINDS.join(', ')}); the demo site simulates it`);
@@ -286,7 +406,7 @@ export const simulateCommand: CliCommand = {
     }
     const report = runSimulation({
       strings, modules, hours, moduleType, capacityAh, initialSpreadV: spread, balancing: balancing === 'on',
-      charger: parseCharger(values.charger ?? 'float'), faults, seed, ambientC, deadbandV, intervalS: values.json ? intervalS : 0, chemistry, ageYears,
+      charger: parseCharger(values.charger ?? 'float'), faults, seed, ambientC, deadbandV, intervalS: values.json ? intervalS : 0, chemistry, ageYears, capacityTest,
     });
     io.out(values.json ? JSON.stringify(report, null, 2) + '\n' : table(report));
     return 0;

@@ -5,12 +5,14 @@ import { BalancingEngine, BalancingOptions, BypassActuator } from './balancing';
 import { RunawayEngine, RunawayOptions, BreakerOutput } from './runaway';
 import { SocEngine, SocOptions, SocPersistedState } from './soc';
 import { ChargeModeDetector, ChargeModeOptions } from './charge-mode';
+import { HealthEngine, HealthOptions } from './health';
 
 export * from './balancing';
 export * from './runaway';
 export * from './soc';
 export * from './charge-mode';
 export * from './lead-acid';
+export * from './health';
 
 export interface EnginesOptions {
   /** Where bypass duty goes: the bus driver, or the physics in a simulation. */
@@ -19,6 +21,7 @@ export interface EnginesOptions {
   readonly chargeMode?: ChargeModeOptions;
   readonly soc?: SocOptions;
   readonly runaway?: RunawayOptions;
+  readonly health?: HealthOptions;
   /** Drives the breaker relay output; the model's relay state is set either way. */
   readonly breaker?: BreakerOutput;
 }
@@ -28,12 +31,16 @@ export class BatteryEngines {
   readonly balancing: BalancingEngine;
   readonly soc: SocEngine;
   readonly runaway: RunawayEngine;
+  /** Each block's health record: capacity tests, SoH, Ri trend, throughput (engine/health). */
+  readonly health: HealthEngine;
 
   constructor(options: EnginesOptions) {
     this.chargeMode = new ChargeModeDetector(options.chargeMode);
     this.balancing = new BalancingEngine(options.actuator, options.balancing);
     this.soc = new SocEngine(options.soc);
     this.runaway = new RunawayEngine(options.runaway, options.breaker);
+    this.health = new HealthEngine(options.health);
+    this.health.setSelfDischargeSource((global) => this.soc.selfDischargePercentPerDay(global));
   }
 
   /** What the engines keep across a restart (see SocPersistedState), or null before the first tick. */
@@ -56,6 +63,7 @@ export class BatteryEngines {
       this.soc.step(snap, tx, modes);
       this.balancing.step(snap, tx, modes);
       this.runaway.step(snap, tx, modes);
+      this.health.step(snap, tx, modes);
     });
     site.reconcileAlarms('runaway', this.runaway.conditions());
   }

@@ -121,6 +121,15 @@ export class SocEngine {
     };
   }
 
+  /**
+   * The self-discharge a block showed in the present or last rest phase once its voltage decay had
+   * settled (see rest()), percent of capacity per day; null before any such measurement.
+   */
+  selfDischargePercentPerDay(global: number): number | null {
+    const b = this.blocks[global - 1];
+    return b && b.measuredRatePercentPerS > 0 ? b.measuredRatePercentPerS * 86_400 : null;
+  }
+
   /** The state to keep across a restart, or null before the first step. */
   exportState(): SocPersistedState | null {
     if (this.lastMs === null) return null;

@@ -373,6 +373,12 @@ export class BatteryPhysics {
     this.selfDis[this.index(global)] = Math.max(0, factor);
   }
 
+  /** Scales a block's internal resistance (1 = its own, as aged at the start): a scenario lets Ri rise over time. */
+  setResistanceFactor(global: number, factor: number): void {
+    if (!(factor > 0)) throw new RangeError(`resistance factor must be positive, got ${factor}`);
+    this.riFault[this.index(global)] = factor;
+  }
+
   /** Injects or clears a fault on one block. */
   setFault(global: number, fault: BlockFault, active: boolean): void {
     const k = this.index(global);

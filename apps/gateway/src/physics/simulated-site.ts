@@ -4,7 +4,7 @@
 import { defaultThresholds, Site, SiteOptions } from '@kirchhoff/core';
 import type { FaultSpec } from '../demo/faults';
 import { BatteryEngines } from '../engine';
-import type { BalancingOptions, BreakerSpec, ChargeModeOptions, RunawayOptions, SocOptions } from '../engine';
+import type { BalancingOptions, BreakerSpec, ChargeModeOptions, HealthOptions, RunawayOptions, SocOptions } from '../engine';
 import { BatteryPhysics, ChargerSetting, PhysicsOptions } from './battery-physics';
 import { FaultSchedule } from './faults';
 import { createPhysicsBank, PhysicsBank } from './physics-bank';
@@ -13,6 +13,7 @@ export interface SimulatedSiteOptions extends PhysicsOptions {
   readonly balancing?: BalancingOptions;
   readonly chargeMode?: ChargeModeOptions;
   readonly soc?: SocOptions;
+  readonly health?: HealthOptions;
   /** Defaults: breaker on relay 1 ("Battery breaker"). */
   readonly runaway?: RunawayOptions;
   readonly faults?: readonly FaultSpec[];
@@ -76,6 +77,7 @@ export class SimulatedSite {
       balancing: options.balancing,
       chargeMode: options.chargeMode,
       soc: options.soc,
+      health: options.health,
       runaway: { ...options.runaway, breakers: this.breakers },
     });
     const firstString = this.physics.strings[0];
