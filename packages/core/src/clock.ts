@@ -69,6 +69,18 @@ export class VirtualClock implements Clock {
     return this.timers.size;
   }
 
+  /** Moves time to the earliest pending timer and runs it (and only it); false when none is
+   *  pending. For tests that let time jump whenever nothing else is under way. */
+  advanceToNext(): boolean {
+    let due: [number, { atMs: number; fn: () => void }] | undefined;
+    for (const entry of this.timers) if (!due || entry[1].atMs < due[1].atMs) due = entry;
+    if (!due) return false;
+    this.timers.delete(due[0]);
+    this.nowMs = Math.max(this.nowMs, due[1].atMs);
+    due[1].fn();
+    return true;
+  }
+
   /** Moves time forward by `ms`, running every timer that falls due on the way. */
   advance(ms: number): void {
     const until = this.nowMs + ms;

@@ -75,13 +75,16 @@ export function freeUdpPort(): Promise<number> {
 export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < until) {
+  // Checked once more after the deadline: a process descheduled past it on a busy machine must not
+  // fail a condition that holds.
+  for (;;) {
     try {
       const v = await check();
       if (v) return v as NonNullable<T>;
     } catch (e) {
       last = e;
     }
+    if (Date.now() >= until) break;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);

@@ -1,7 +1,9 @@
 // The bus driver against the emulator over an in-memory pair: readings in the site, loss and
 // recovery, counters, retries, bypass duties, Ri, commissioning, and bytes that go wrong.
-import { Site, StringLayout } from '@kirchhoff/core';
-import { waitFor } from '@kirchhoff/test-support';
+// Deadlines, retry pauses and the poll interval run on a virtual clock that moves only while no
+// byte is in transit: a module that answers always answers in time and a silent one always times
+// out, however busy the machine is, so every count below is exact.
+import { Site, StringLayout, VirtualClock } from '@kirchhoff/core';
 import { memoryLogger } from '../log';
 import { BusDriver, BusDriverOptions } from './driver';
 import { ModuleEmulator } from './emulator';
@@ -10,21 +12,49 @@ import { createMemoryPair, MemoryEnd } from './transport';
 
 const LAYOUT: StringLayout[] = [{ modules: 20, moduleType: 'C20' }, { modules: 12, moduleType: 'C40' }];
 
+/** Resolves once the line has been quiet for a full turn of the event loop. */
+async function quiet(line: MemoryEnd): Promise<void> {
+  do await new Promise((r) => setImmediate(r));
+  while (line.inTransit);
+}
+
+/**
+ * Lets virtual time jump to the next timer whenever nothing is in transit on the line: a deadline
+ * passes only when no answer is on its way. Returns the function that stops it.
+ */
+function runTimeWhenQuiet(clock: VirtualClock, line: MemoryEnd): () => void {
+  let running = true;
+  const turn = () => {
+    if (!running) return;
+    if (!line.inTransit) clock.advanceToNext();
+    setImmediate(turn);
+  };
+  setImmediate(turn);
+  return () => {
+    running = false;
+  };
+}
+
+const stops: (() => void)[] = [];
+afterEach(() => {
+  for (const stop of stops.splice(0)) stop();
+});
+
 function setup(options: Partial<BusDriverOptions> = {}, emulatorOptions: { unaddressed?: boolean } = {}) {
+  const clock = new VirtualClock(Date.UTC(2026, 0, 5));
   const site = new Site({ strings: LAYOUT });
   const bank: FixedBank = createFixedBank(LAYOUT, 7);
   const [master, slave] = createMemoryPair({ chunkBytes: 5 });
   const logger = memoryLogger();
-  const emulator = new ModuleEmulator({ bank, transport: slave, logger: logger.child('emulator'), ...emulatorOptions });
+  const emulator = new ModuleEmulator({ bank, transport: slave, logger: logger.child('emulator'), clock: () => clock.now(), ...emulatorOptions });
   emulator.start();
   const driver = new BusDriver({
-    site, logger, ports: [{ transport: master, baudRate: 115200, strings: [1, 2] }],
-    // A timeout no busy machine's pause reaches (an in-memory answer takes microseconds); only what
-    // never answers waits for it.
-    timeoutMs: 400, retries: 1, retryBackoffMs: 1, lostAfterMisses: 3, lostProbeMinMs: 0, lostProbeMaxMs: 0, statsLogIntervalMs: 0,
+    site, logger, ports: [{ transport: master, baudRate: 115200, strings: [1, 2] }], timers: clock,
+    timeoutMs: 50, retries: 1, retryBackoffMs: 20, lostAfterMisses: 3, lostProbeMinMs: 0, lostProbeMaxMs: 0, statsLogIntervalMs: 0,
     ...options,
   });
-  return { site, bank, master: master as MemoryEnd, slave, emulator, driver, logger };
+  stops.push(runTimeWhenQuiet(clock, master));
+  return { clock, site, bank, master: master as MemoryEnd, slave, emulator, driver, logger };
 }
 
 describe('bus driver over an in-memory pair', () => {
@@ -133,7 +163,7 @@ describe('bus driver over an in-memory pair', () => {
   });
 
   it('survives a line full of noise and reads cleanly once it is quiet', async () => {
-    const { site, slave, driver } = setup();
+    const { site, master, slave, driver } = setup();
     let seed = 42;
     const noise = () => {
       const b = new Uint8Array(1 + (seed % 200));
@@ -142,23 +172,27 @@ describe('bus driver over an in-memory pair', () => {
       if (b.length > 3) b[seed % b.length] = 0xa5;
       return b;
     };
-    // Noise before, inside or after the modules' answers; sometimes noise alone.
+    // Noise before, inside or after the modules' answers; sometimes noise alone, while a request
+    // is on its way to the modules.
     const write = slave.write.bind(slave);
+    const ask = master.write.bind(master);
     let noisy = true;
     slave.write = (bytes: Uint8Array) => {
       if (!noisy) return write(bytes);
       const cut = seed % (bytes.length + 1);
       return write(Buffer.concat([noise(), bytes.subarray(0, cut), seed % 3 === 0 ? noise() : new Uint8Array(0), bytes.subarray(cut), noise()]));
     };
-    const timer = setInterval(() => write(noise()), 2);
+    master.write = (bytes: Uint8Array) => {
+      if (noisy && seed % 2 === 0) write(noise());
+      return ask(bytes);
+    };
     try {
       for (let i = 0; i < 20; i++) await driver.runCycle();
     } finally {
-      clearInterval(timer);
       noisy = false;
     }
     expect(driver.stats().garbageBytes + driver.stats().crcErrors).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 20));
+    await quiet(master);
     const before = driver.stats();
     expect(await driver.runCycle()).toMatchObject({ read: 32, missed: 0 });
     expect(driver.stats().timeouts).toBe(before.timeouts);
@@ -166,7 +200,7 @@ describe('bus driver over an in-memory pair', () => {
   });
 
   it('sends bypass duties as range broadcasts and sees them applied', async () => {
-    const { bank, driver } = setup();
+    const { bank, master, driver } = setup();
     await driver.runCycle();
     driver.setBypass(3, 40);
     driver.setBypass(7, 100);
@@ -180,8 +214,10 @@ describe('bus driver over an in-memory pair', () => {
     // Two broadcasts (one per string) plus the two range reads.
     expect(driver.stats().requests - before).toBe(4);
 
+    // A broadcast has no answer: the modules have it once the line is quiet.
     await driver.allBypassOff();
-    await waitFor(() => [3, 7, 25].every((g) => bank.readout(g)!.bypassDutyPercent === 0), 2000, 'every bypass off');
+    await quiet(master);
+    expect([3, 7, 25].map((g) => bank.readout(g)!.bypassDutyPercent)).toEqual([0, 0, 0]);
   });
 
   it('does not insist on a bypass the module refuses for over-temperature', async () => {
@@ -242,13 +278,24 @@ describe('bus driver over an in-memory pair', () => {
     expect(r.responses[0]).toMatchObject({ kind: 'measurements', measurements: { status: { identifying: true } } });
   });
 
-  it('runs until stopped and drops what is still queued', async () => {
-    const { site, driver } = setup({ pollIntervalMs: 5 });
+  it('runs a cycle every poll interval until stopped and drops what is still queued', async () => {
+    const { clock, site, driver } = setup({ pollIntervalMs: 1000 });
+    const startedAt: number[] = [];
+    const third = new Promise<void>((resolve) => driver.onCycle(() => {
+      // A cycle takes no virtual time here (every module answers): it ends when it starts.
+      startedAt.push(clock.now());
+      if (startedAt.length === 3) resolve();
+    }));
+    const t0 = clock.now();
     driver.start();
-    await new Promise((r) => setTimeout(r, 100));
+    await third;
     await driver.stop();
-    expect(driver.stats().cycles).toBeGreaterThan(2);
-    expect(site.snapshot().bus.requests).toBeGreaterThan(4);
+    expect(startedAt.map((t) => t - t0)).toEqual([0, 1000, 2000]);
+    expect(site.snapshot().bus.requests).toBe(6);
     expect((await driver.request(1, { kind: 'read-info', address: 1 })).sent).toBe(false);
+    // Stopped means stopped: time passing starts no further cycle.
+    clock.advance(10_000);
+    await new Promise((r) => setImmediate(r));
+    expect(startedAt).toHaveLength(3);
   });
 });

@@ -2,10 +2,10 @@
 // communication state into the site, sends the bypass duties it is given, and keeps counters.
 // A fast measurement cycle (range reads) and a slower Ri cycle (one string per cycle).
 import { performance } from 'node:perf_hooks';
-import { BusCounters, moduleLabel, Site } from '@kirchhoff/core';
+import { BusCounters, Clock, moduleLabel, Site } from '@kirchhoff/core';
 import type { Logger } from '../log';
 import type { BusRequest, FuseStatus, Measurements, ModuleInfo } from './messages';
-import { BusPort, ExchangeResult, PortCounters } from './port';
+import { BusPort, ExchangeResult, monotonicClock, PortCounters } from './port';
 import { BROADCAST_ADDRESS, MAX_BYPASS_RANGE_COUNT, MAX_RANGE_COUNT } from './protocol';
 import type { BusTransport } from './transport';
 
@@ -39,8 +39,11 @@ export interface BusDriverOptions {
   readonly batchSize?: number;
   /** Counters are logged this often (0 = never). */
   readonly statsLogIntervalMs?: number;
-  /** Wall clock for back-off and Ri scheduling, ms. */
+  /** Wall clock for back-off and Ri scheduling, ms (the timers' time when timers are given). */
   readonly clock?: () => number;
+  /** Time for answer deadlines, retry pauses and the poll interval: monotonic system time by
+   *  default; a virtual clock in tests, so no deadline depends on how busy the machine is. */
+  readonly timers?: Clock;
 }
 
 export interface BusStats extends PortCounters {
@@ -87,7 +90,8 @@ export class BusDriver {
   private readonly portOfString = new Map<number, PortState>();
   private readonly links: ModuleLink[];
   private readonly clock: () => number;
-  private readonly opt: Required<Omit<BusDriverOptions, 'site' | 'ports' | 'logger' | 'clock'>>;
+  private readonly timers: Clock;
+  private readonly opt: Required<Omit<BusDriverOptions, 'site' | 'ports' | 'logger' | 'clock' | 'timers'>>;
   private readonly driverCounters = { retries: 0, bypassResends: 0, cycles: 0, lastCycleMs: 0 };
   private running = false;
   private stopping = false;
@@ -102,7 +106,9 @@ export class BusDriver {
   constructor(options: BusDriverOptions) {
     this.site = options.site;
     this.logger = options.logger;
-    this.clock = options.clock ?? Date.now;
+    const timers = options.timers;
+    this.timers = timers ?? monotonicClock();
+    this.clock = options.clock ?? (timers ? () => timers.now() : Date.now);
     this.opt = {
       pollIntervalMs: options.pollIntervalMs ?? 1000,
       riIntervalMs: options.riIntervalMs ?? 3_600_000,
@@ -121,7 +127,7 @@ export class BusDriver {
       desiredDutyPercent: 0, dutyDirty: false, dutySent: false, reportedDutyPercent: null,
     }));
     this.ports = options.ports.map((p) => ({
-      port: new BusPort({ transport: p.transport, baudRate: p.baudRate, timeoutMs: this.opt.timeoutMs, logger: this.logger }),
+      port: new BusPort({ transport: p.transport, baudRate: p.baudRate, timeoutMs: this.opt.timeoutMs, logger: this.logger, timers: this.timers }),
       strings: [...p.strings],
     }));
     for (const p of this.ports) {
@@ -141,16 +147,16 @@ export class BusDriver {
     this.running = true;
     this.loopDone = (async () => {
       while (this.running) {
-        const started = performance.now();
+        const started = this.timers.now();
         try {
           await this.runCycle();
         } catch (e) {
           this.logger.error('bus cycle failed; continuing', { error: e as Error });
         }
-        const wait = this.opt.pollIntervalMs - (performance.now() - started);
+        const wait = this.opt.pollIntervalMs - (this.timers.now() - started);
         if (wait > 0 && this.running) await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          this.wake = () => { clearTimeout(t); r(); };
+          const t = this.timers.setTimeout(r, wait);
+          this.wake = () => { this.timers.clearTimeout(t); r(); };
         });
         this.wake = null;
       }
@@ -310,7 +316,7 @@ export class BusDriver {
     // whole bus has been silent this cycle and a retry already failed, more retries only delay.
     let missing = due.filter((g) => !results.has(g) && !this.links[g - 1].lost);
     for (let attempt = 1; attempt <= this.opt.retries && missing.length && !(tally.retriesFailedSilent && !tally.heard); attempt++) {
-      await sleep(this.opt.retryBackoffMs * 2 ** (attempt - 1));
+      await this.sleep(this.opt.retryBackoffMs * 2 ** (attempt - 1));
       for (const run of runs(missing, this.opt.batchSize)) {
         this.driverCounters.retries++;
         collect(await this.read(p, run));
@@ -435,10 +441,14 @@ export class BusDriver {
         else if (ri && ri.kind === 'ri' && ri.measuring) still.push(g);
       }
       pending = still;
-      if (pending.length) await sleep(50);
+      if (pending.length) await this.sleep(50);
     }
     if (values.size) this.site.update((tx) => { for (const [g, v] of values) tx.moduleReadings(g, { resistanceOhm: v }); });
     this.logger.debug('Ri measured', { string, modules: values.size, of: globals.length });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.timers.setTimeout(r, ms));
   }
 
   private link(global: number): ModuleLink {
@@ -468,10 +478,6 @@ function runs(globals: readonly number[], max: number): number[][] {
   }
   if (cur.length) out.push(cur);
   return out;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** `S01-M03..S01-M07, S01-M09` for logs. */

@@ -1,6 +1,7 @@
 // One bus port on the master's side: a queue with exactly one request in flight, the deadline
 // rules of docs/module-bus.md, and matching of answers to the request. Counts what went wrong.
 import { performance } from 'node:perf_hooks';
+import { Clock, ClockTimer, systemClock } from '@kirchhoff/core';
 import type { Logger } from '../log';
 import { encodeFrame, Frame, FrameParser } from './frame';
 import { BusRequest, BusResponse, decodeResponse, encodeRequest } from './messages';
@@ -42,6 +43,20 @@ export interface BusPortOptions {
   /** How long a module may take to start answering, beyond the wire time. */
   readonly timeoutMs: number;
   readonly logger: Logger;
+  /** Time for deadlines: monotonic system time by default; a virtual clock in tests, so a
+   *  deadline passes only when the test lets time pass, however busy the machine is. */
+  readonly timers?: Clock;
+}
+
+/** performance.now() (a wall-clock step never shortens a deadline) with the host's timers. Each
+ *  timer keeps the process alive: someone awaits the exchange or the pause it ends. */
+export function monotonicClock(): Clock {
+  const host = systemClock();
+  return {
+    now: () => performance.now(),
+    setTimeout: (fn, ms) => host.setTimeout(fn, ms, { keepAlive: true }),
+    clearTimeout: (timer) => host.clearTimeout(timer),
+  };
 }
 
 type Expectation =
@@ -81,7 +96,7 @@ interface InFlight {
   readonly responses: BusResponse[];
   lastAddress: number;
   deadline: number;
-  timer: NodeJS.Timeout | null;
+  timer: ClockTimer | null;
   readonly finish: (timedOut: boolean) => void;
 }
 
@@ -97,8 +112,10 @@ export class BusPort {
   private readonly unsubscribe: () => void;
   private readonly slotMs: number;
   private readonly measurementFrameMs: number;
+  private readonly timers: Clock;
 
   constructor(private readonly options: BusPortOptions) {
+    this.timers = options.timers ?? monotonicClock();
     this.unsubscribe = options.transport.onData((bytes) => this.receive(bytes));
     this.slotMs = wireMs(SLOT_CHARS, options.baudRate);
     this.measurementFrameMs = wireMs(frameBytes(9), options.baudRate);
@@ -210,7 +227,7 @@ export class BusPort {
     this.counters.requests++;
     this.counters.bytesSent += bytes.length;
     const expect = expectationOf(request, frame);
-    const now = performance.now();
+    const now = this.timers.now();
     const requestMs = wireMs(bytes.length, this.options.baudRate);
     if (expect.kind === 'none') {
       // A broadcast is done once it has left; the next request may follow directly.
@@ -229,7 +246,7 @@ export class BusPort {
         finish: (timedOut) => {
           if (this.inFlight !== flight) return;
           this.inFlight = null;
-          if (flight.timer) clearTimeout(flight.timer);
+          this.timers.clearTimeout(flight.timer);
           // A range member whose slot passed in silence timed out too, even if later ones
           // answered. An exchange abandoned by stop() timed out on nobody's account.
           if (!this.stopped) this.counters.timeouts += missing(flight);
@@ -242,12 +259,12 @@ export class BusPort {
   }
 
   private arm(flight: InFlight): void {
-    if (flight.timer) clearTimeout(flight.timer);
-    flight.timer = setTimeout(() => {
+    this.timers.clearTimeout(flight.timer);
+    flight.timer = this.timers.setTimeout(() => {
       flight.timer = null;
-      if (performance.now() + 0.5 < flight.deadline) this.arm(flight);
+      if (this.timers.now() + 0.5 < flight.deadline) this.arm(flight);
       else flight.finish(true);
-    }, Math.max(0, flight.deadline - performance.now()));
+    }, Math.max(0, flight.deadline - this.timers.now()));
   }
 
   private receive(bytes: Uint8Array): void {
@@ -290,7 +307,7 @@ export class BusPort {
           continue;
         }
         // The next member may sit behind silent slots; each costs one slot time.
-        flight.deadline = performance.now() + this.options.timeoutMs + (ex.last - f.address - 1) * this.slotMs + this.measurementFrameMs;
+        flight.deadline = this.timers.now() + this.options.timeoutMs + (ex.last - f.address - 1) * this.slotMs + this.measurementFrameMs;
         this.arm(flight);
       } else if (ex.kind === 'one') {
         flight.finish(false);

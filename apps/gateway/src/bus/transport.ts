@@ -17,6 +17,8 @@ export interface BusTransport {
 export interface MemoryEnd extends BusTransport {
   /** Pulls the plug (false) or plugs it back in (true): bytes written while unplugged vanish. */
   setConnected(connected: boolean): void;
+  /** Writes of either end not yet delivered: 0 when the line is quiet (a test may let time pass). */
+  readonly inTransit: number;
 }
 
 /**
@@ -25,6 +27,7 @@ export interface MemoryEnd extends BusTransport {
  */
 export function createMemoryPair(options: { chunkBytes?: number } = {}): [MemoryEnd, MemoryEnd] {
   let connected = true;
+  let inTransit = 0;
   const make = (name: string): MemoryEnd & { deliver(bytes: Uint8Array): void } => {
     const listeners = new Set<(bytes: Uint8Array) => void>();
     let open = true;
@@ -37,7 +40,11 @@ export function createMemoryPair(options: { chunkBytes?: number } = {}): [Memory
         if (!open) return false;
         if (connected && peerOf(name).isOpen) {
           const copy = Uint8Array.from(bytes);
-          setImmediate(() => peerOf(name).deliver(copy));
+          inTransit++;
+          setImmediate(() => {
+            inTransit--;
+            peerOf(name).deliver(copy);
+          });
         }
         return true;
       },
@@ -51,6 +58,9 @@ export function createMemoryPair(options: { chunkBytes?: number } = {}): [Memory
       },
       setConnected(c) {
         connected = c;
+      },
+      get inTransit() {
+        return inTransit;
       },
       deliver(bytes) {
         if (!connected || !open) return;
