@@ -12,6 +12,7 @@ import { SerialBus, startSerialBus } from './bus';
 import { enginesFromConfig } from './engine/from-config';
 import { engineStateSaver, SOC_STATE_KEY } from './engine/persist';
 import type { SocPersistedState } from './engine/soc';
+import { createHealthHost, HealthHost } from './engine/health-service';
 import type { HistoryStore } from './services/history/types';
 import { reloadConfig, ReloadResult } from './reload';
 import { serialLinesOf } from './services/sources';
@@ -96,6 +97,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // The SoC estimator's state lives in the data logger, which starts after the engines.
   let restoreEngines: ((history: HistoryStore) => Promise<void>) | null = null;
   let persistEngines: (() => void) | null = null;
+  let healthHost: HealthHost | null = null;
   const registry: ServiceRegistry = {};
 
   const executor: CommandExecutor = {
@@ -156,16 +158,20 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   if (config.demo.enabled) {
     demo = startDemoSource(site, config, options.faults ?? [], logger.child('demo'));
+    const host = (healthHost = createHealthHost(demo.engines, site, logger.child('health')));
+    demo.onEngines(() => host.afterTick());
   } else if (!config.bus.port) {
     for (const w of startWarnings(config)) logger.warn(w);
   } else {
     // The engines run after every bus cycle, on the readings that cycle wrote.
     bus = await startSerialBus(config.bus, site, logger);
     const engines = enginesFromConfig(config, bus.driver, site.snapshot(), logger.child('engines'));
+    const host = (healthHost = createHealthHost(engines, site, logger.child('health')));
     const off = bus.driver.onCycle(() => {
       try {
         engines.tick(site);
         persistEngines?.();
+        host.afterTick();
       } catch (error) {
         logger.error('battery engines failed', { error });
       }
@@ -181,6 +187,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     serialLinesOf(registry, logger).adopt(config.bus.port, opened.driver.portQueue(0)!, { baudRate: config.bus.baudRate });
   }
 
+  if (healthHost) registry.health = healthHost;
   const cycleMs = options.cycleMs ?? config.bus.pollIntervalMs;
   const cycle = () => {
     try {
@@ -199,6 +206,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     services = await startServices({ config, site, commands, logger, registry });
     adapters = await startAdapters({ config, site, commands, logger, registry });
     if (restoreEngines && registry.history) await restoreEngines(registry.history);
+    if (healthHost && registry.history) await healthHost.attach(registry.history);
   } catch (error) {
     await stopServices(services, logger);
     clearInterval(timer);

@@ -4,6 +4,7 @@
 import { MODULE_TYPES, Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import { enginesFromConfig } from '../engine/from-config';
+import type { BatteryEngines } from '../engine';
 import type { Logger } from '../log';
 import { BatteryPhysics, createPhysicsBank, FaultSchedule, writeMeasurements } from '../physics';
 import { FaultSpec, faultActive } from './faults';
@@ -14,6 +15,10 @@ export interface DemoSource {
   stop(): void;
   /** Module commands the demo answers (identify blinks, clear-fuse resets an injected fuse). */
   moduleCommand(action: string, global: number): void;
+  /** The battery engines running on the simulated strings. */
+  readonly engines: BatteryEngines;
+  /** Called after each engine step (the gateway stores health records from there). */
+  onEngines(fn: (() => void) | null): void;
 }
 
 /** Small seeded generator so the demo's spread is the same at every start. */
@@ -78,6 +83,7 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
   }, startMs);
 
   let lastRiMs = -Infinity;
+  let afterEngines: (() => void) | null = null;
   let onBatteryS = 0;
   let lastMs = startMs;
   let identify = new Map<number, number>();
@@ -96,6 +102,11 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
     // The breaker follows its relay in the model (tripped by the runaway engine, reset by an operator).
     const tripped = site.snapshot().relays.some((r) => r.function === 'breaker' && r.on);
     strings.forEach((s) => physics.setBreakerOpen(s.string, tripped));
+    // A capacity test started from the API or the scheduler: the simulated test load (a UPS battery
+    // test or a load bank) discharges its strings at the 10-hour rate until the test ends.
+    const test = engines.health.runningTest();
+    strings.forEach((s) => physics.setCharger(
+      test && test.trigger !== 'mains-failure' && test.strings.includes(s.string) ? { mode: 'discharge', currentA: (s.capacityAh ?? 100) / 10 } : { mode: 'float' }, s.string));
 
     const behind = (nowMs - physics.nowMs) / 1000;
     if (behind > MAX_CATCH_UP_S) physics.advance(behind - MAX_CATCH_UP_S, MAX_CATCH_UP_S / 60);
@@ -106,6 +117,7 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
     if (measureRi) lastRiMs = nowMs;
     writeMeasurements(site, bank, measureRi, nowMs);
     engines.tick(site);
+    afterEngines?.();
 
     const wave = Math.sin((2 * Math.PI * t) / 600);
     site.update((tx) => {
@@ -153,6 +165,8 @@ export function startDemoSource(site: Site, config: GatewayConfig, faults: reado
   });
   return {
     tick,
+    engines,
+    onEngines: (fn) => { afterEngines = fn; },
     stop: () => {
       identify = new Map();
     },

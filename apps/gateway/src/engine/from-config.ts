@@ -19,6 +19,8 @@ export function enginesFromConfig(
     actuator,
     balancing: { enabled: config.balancing.enabled, deadbandV: config.balancing.deadbandV, maxTemperatureC: config.balancing.maxTemperatureC },
     chargeMode: config.chargeMode,
+    // The data logger stores each capacity test's per-second samples.
+    health: { keepSamples: config.history.enabled },
     runaway: {
       enabled: r.enabled,
       breakers,

@@ -10,6 +10,7 @@ import type { SerialLines, UpsSource } from './sources';
 import type { HistoryStore } from './history/types';
 import type { Scheduler } from './scheduler/scheduler';
 import type { ActionRecord } from './actions/record';
+import type { HealthService } from '../engine/health-service';
 
 /**
  * What started services offer to later ones and to adapters (the HTTP API reads history and the
@@ -29,6 +30,8 @@ export interface ServiceRegistry {
   adapterClients?: () => Readonly<Record<string, number>>;
   /** The MQTT publisher's figures (messages dropped and queued, for /metrics), while it runs. */
   mqttPublisher?: () => PublisherStats;
+  /** Each block's health and the capacity tests (set by the gateway when engines run: the bus or the demo). */
+  health?: HealthService;
   /** Hostile or broken input, counted per adapter and kind (for /metrics), one log line per kind a minute. */
   problems?: ProblemLog;
   [name: string]: unknown;

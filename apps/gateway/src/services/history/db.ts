@@ -6,12 +6,14 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Quality } from '@kirchhoff/core';
 import { RESOLUTIONS } from './types';
+import type { CapacityTestRecord, TestSample } from '../../engine/health';
 import type {
-  AuditQuery, AuditRecord, EventQuery, EventRecord, LogQuery, MeasurementPoint, MeasurementQuery, MeasurementSeries, NewAudit,
+  AuditQuery, AuditRecord, CapacityTestQuery, CapacityTestSummary, EventQuery, EventRecord, LogQuery, MeasurementPoint, MeasurementQuery, MeasurementSeries, NewAudit,
   NewEvent, Resolution, SeriesRef, SeriesSummary,
 } from './types';
 
-export const SCHEMA_VERSION = 1;
+/** The schema this version writes; older databases are migrated on open (MIGRATIONS), newer ones refused. */
+export const SCHEMA_VERSION = 2;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -62,6 +64,21 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS engine_state (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, value TEXT NOT NULL);
 `;
 
+/**
+ * Schema changes after version 1, by the version they lead to: each runs once, in order, in one
+ * transaction with the new user_version, so a database of any older version opens and keeps its data.
+ */
+const MIGRATIONS: Readonly<Record<number, string>> = {
+  // 2: capacity tests and discharges (issue 15): the record as JSON, the per-second samples per string.
+  2: `
+CREATE TABLE IF NOT EXISTS capacity_tests (id INTEGER PRIMARY KEY, start_ms INTEGER NOT NULL, end_ms INTEGER, trigger TEXT NOT NULL, end_reason TEXT,
+  started_by TEXT, record TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS capacity_tests_start ON capacity_tests (start_ms);
+CREATE TABLE IF NOT EXISTS capacity_test_samples (test_start_ms INTEGER NOT NULL, string INTEGER NOT NULL, at_ms INTEGER NOT NULL, current_a REAL,
+  voltages TEXT NOT NULL, temperatures TEXT NOT NULL, PRIMARY KEY (test_start_ms, string, at_ms)) WITHOUT ROWID;
+`,
+};
+
 export interface OpenOptions {
   readonly readonly?: boolean;
   /** full = a commit survives power loss; normal = it survives a crash of the process (WAL). */
@@ -90,6 +107,10 @@ function entityFilter(pattern: string | undefined, column = 'entity'): { sql: st
   return { sql: `${column} = ?`, args: [pattern] };
 }
 
+const mean = (xs: readonly (number | null)[]): number | null => {
+  const v = xs.filter((x): x is number => x !== null);
+  return v.length ? Math.round((v.reduce((a, x) => a + x, 0) / v.length) * 10) / 10 : null;
+};
 const clampLimit = (limit: number | undefined, def: number) => Math.max(1, Math.min(MAX_POINTS, Math.floor(limit ?? def)));
 
 interface Agg { bucket: number; min: number | null; mean: number | null; max: number | null; count: number }
@@ -126,8 +147,10 @@ export class HistoryDb {
     }
     this.db.pragma('busy_timeout = 5000');
     if (options.readonly) {
+      // An older schema reads as far as it goes (a version-1 file has no capacity tests).
       const v = this.db.pragma('user_version', { simple: true }) as number;
-      if (v !== SCHEMA_VERSION) throw new HistoryDbError('history.schema', `${path} is not a Kirchhoff history database of schema ${SCHEMA_VERSION} (user_version ${v})`);
+      if (v < 1 || v > SCHEMA_VERSION) throw new HistoryDbError('history.schema', `${path} is not a Kirchhoff history database of schema 1..${SCHEMA_VERSION} (user_version ${v})`);
+      this.version = v;
       return;
     }
     const mode = this.db.pragma('journal_mode = WAL', { simple: true });
@@ -136,10 +159,20 @@ export class HistoryDb {
     // A small page cache: a gateway has little memory and the hot data is the newest pages.
     this.db.pragma('cache_size = -4096');
     const v = this.db.pragma('user_version', { simple: true }) as number;
-    if (v !== 0 && v !== SCHEMA_VERSION) throw new HistoryDbError('history.schema', `${path} has history schema ${v}; this version of Kirchhoff writes schema ${SCHEMA_VERSION}`);
+    if (v > SCHEMA_VERSION) throw new HistoryDbError('history.schema', `${path} has history schema ${v}, newer than this version of Kirchhoff writes (${SCHEMA_VERSION}): use the newer version, or another history.path`);
     this.db.exec(DDL);
+    for (let next = Math.max(v, 1) + 1; next <= SCHEMA_VERSION; next++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[next]);
+        this.db.pragma(`user_version = ${next}`);
+      })();
+    }
     this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    this.version = SCHEMA_VERSION;
   }
+
+  /** Schema version of the open file (a read-only file may be older than SCHEMA_VERSION). */
+  version = SCHEMA_VERSION;
 
   close(): void {
     if (this.db.open) this.db.close();
@@ -197,6 +230,63 @@ export class HistoryDb {
   setEngineState(key: string, atMs: number, value: unknown): void {
     this.db.prepare('INSERT INTO engine_state (key, at_ms, value) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET at_ms = excluded.at_ms, value = excluded.value')
       .run(key, atMs, JSON.stringify(value));
+  }
+
+  // ---------------------------------------------------------------- capacity tests
+
+  /** Stores a finished test record (its id becomes the row id); returns the id. */
+  saveCapacityTest(record: CapacityTestRecord): number {
+    const info = this.db.prepare('INSERT INTO capacity_tests (start_ms, end_ms, trigger, end_reason, started_by, record) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(Math.round(record.startMs), record.endMs === null ? null : Math.round(record.endMs), record.trigger, record.end, record.by, '{}');
+    const id = Number(info.lastInsertRowid);
+    this.db.prepare('UPDATE capacity_tests SET record = ? WHERE id = ?').run(JSON.stringify({ ...record, id }), id);
+    return id;
+  }
+
+  /** Appends the per-second samples of a running test (keyed by the test's start time). */
+  appendTestSamples(testStartMs: number, samples: readonly TestSample[]): number {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO capacity_test_samples (test_start_ms, string, at_ms, current_a, voltages, temperatures) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const x of samples) insert.run(Math.round(testStartMs), x.string, Math.round(x.atMs), x.currentA, JSON.stringify(x.voltagesV), JSON.stringify(x.temperaturesC));
+    })();
+    return samples.length;
+  }
+
+  private hasTests(): boolean {
+    return this.version >= 2;
+  }
+
+  /** Test records, newest first, without their per-block detail. */
+  capacityTests(q: CapacityTestQuery = {}): CapacityTestSummary[] {
+    if (!this.hasTests()) return [];
+    const w = this.logWhere({ ...q, order: q.order ?? 'desc' }, []);
+    const rows = this.db.prepare(`SELECT record FROM capacity_tests WHERE ${w.where.replace(/at_ms/g, 'start_ms')} ORDER BY id ${w.order} LIMIT ?`).all(...w.args, w.limit) as { record: string }[];
+    return rows.map((r) => {
+      const rec = JSON.parse(r.record) as CapacityTestRecord;
+      return {
+        id: rec.id, trigger: rec.trigger, startMs: rec.startMs, endMs: rec.endMs, end: rec.end, endVoltsPerCell: rec.endVoltsPerCell, by: rec.by,
+        strings: rec.strings.map((s) => ({
+          string: s.string, deliveredAh: s.deliveredAh, durationS: s.durationS, meanCurrentA: s.meanCurrentA, collapsedEarly: s.endOfDischarge.collapsedEarly,
+          meanCapacityPercent: mean(s.blocks.map((b) => b.capacityPercent)),
+        })),
+      };
+    });
+  }
+
+  /** One whole test record, or null. */
+  capacityTest(id: number): CapacityTestRecord | null {
+    if (!this.hasTests()) return null;
+    const row = this.db.prepare('SELECT record FROM capacity_tests WHERE id = ?').get(id) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as CapacityTestRecord) : null;
+  }
+
+  /** The per-second samples of test `id` for one string, in time order (at most `limit`, from `fromMs`). */
+  capacityTestSamples(id: number, string: number, fromMs = -Infinity, limit = MAX_POINTS): TestSample[] {
+    const rec = this.capacityTest(id);
+    if (!rec) return [];
+    const rows = this.db.prepare('SELECT at_ms, current_a, voltages, temperatures FROM capacity_test_samples WHERE test_start_ms = ? AND string = ? AND at_ms >= ? ORDER BY at_ms LIMIT ?')
+      .all(Math.round(rec.startMs), string, Number.isFinite(fromMs) ? fromMs : -1e15, clampLimit(limit, MAX_POINTS)) as { at_ms: number; current_a: number | null; voltages: string; temperatures: string }[];
+    return rows.map((r) => ({ atMs: r.at_ms, string, currentA: r.current_a, voltagesV: JSON.parse(r.voltages) as (number | null)[], temperaturesC: JSON.parse(r.temperatures) as (number | null)[] }));
   }
 
   private meta(key: string): number | null {

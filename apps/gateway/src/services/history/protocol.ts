@@ -7,7 +7,8 @@ export interface WorkerInit {
   readonly synchronous: 'full' | 'normal';
 }
 
-export type QueryMethod = 'series' | 'measurements' | 'summary' | 'events' | 'audit' | 'engineState' | 'setEngineState';
+export type QueryMethod = 'series' | 'measurements' | 'summary' | 'events' | 'audit' | 'engineState' | 'setEngineState'
+  | 'saveCapacityTest' | 'appendTestSamples' | 'capacityTests' | 'capacityTest' | 'capacityTestSamples';
 
 export type ToWorker =
   | { readonly type: 'batch'; readonly seq: number; readonly batch: Batch }

@@ -11,6 +11,9 @@ export function openHistoryFile(path: string): HistoryReader & { close(): void }
     summary: async (from, to, p) => db.summary(from, to, p),
     events: async (q) => db.events(q),
     audit: async (q) => db.audit(q),
+    capacityTests: async (q) => db.capacityTests(q),
+    capacityTest: async (id) => db.capacityTest(id),
+    capacityTestSamples: async (id, string, fromMs, limit) => db.capacityTestSamples(id, string, fromMs, limit),
     close: () => db.close(),
   };
 }

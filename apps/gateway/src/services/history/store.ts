@@ -9,8 +9,9 @@ import type { Logger } from '../../log';
 import type { AuditRow, Batch, EventRow, Retention, SampleRow } from './db';
 import type { FromWorker, QueryMethod, ToWorker, WorkerInit } from './protocol';
 import { sampleKind, type LastLogged } from './sampler';
+import type { CapacityTestRecord, TestSample } from '../../engine/health';
 import type {
-  AuditQuery, AuditRecord, EventQuery, EventRecord, HistoryStats, HistoryStore, MeasurementKind, MeasurementQuery, MeasurementSeries,
+  AuditQuery, AuditRecord, CapacityTestQuery, CapacityTestSummary, EventQuery, EventRecord, HistoryStats, HistoryStore, MeasurementKind, MeasurementQuery, MeasurementSeries,
   NewAudit, NewEvent, SeriesRef, SeriesSummary,
 } from './types';
 
@@ -414,6 +415,23 @@ export class HistoryLogger implements HistoryStore {
   /** Keeps `value` (JSON) under `key`, replacing the last one: committed when this resolves. */
   saveEngineState(key: string, atMs: number, value: unknown): Promise<void> {
     return this.query('setEngineState', key, atMs, value);
+  }
+
+  capacityTests(query: CapacityTestQuery = {}): Promise<CapacityTestSummary[]> {
+    return this.query('capacityTests', query);
+  }
+  capacityTest(id: number): Promise<CapacityTestRecord | null> {
+    return this.query('capacityTest', id);
+  }
+  capacityTestSamples(id: number, string: number, fromMs?: number, limit?: number): Promise<TestSample[]> {
+    return this.query('capacityTestSamples', id, string, fromMs, limit);
+  }
+  /** Stores a finished test record; its id once committed. */
+  saveCapacityTest(record: CapacityTestRecord): Promise<number> {
+    return this.query('saveCapacityTest', record);
+  }
+  appendTestSamples(testStartMs: number, samples: readonly TestSample[]): Promise<void> {
+    return this.query('appendTestSamples', testStartMs, samples);
   }
 
   /** Writes what is queued, then closes the database. */

@@ -1,6 +1,7 @@
 // The data logger's typed interface: what the HTTP API, the scheduler's reports and the CSV
 // export read (HistoryReader), and what services write besides the change feed (HistoryStore).
 import type { Quality, Severity } from '@kirchhoff/core';
+import type { CapacityTestEnd, CapacityTestRecord, CapacityTestTrigger, TestSample } from '../../engine/health';
 
 /** raw = every logged sample; minute/hour = min/mean/max aggregates of the fresh samples. */
 export type Resolution = 'raw' | 'minute' | 'hour';
@@ -140,6 +141,25 @@ export interface HistoryStats {
   readonly fileBytes: number;
 }
 
+export type CapacityTestQuery = LogQuery;
+
+/** A capacity test or discharge record in a list (the whole record: capacityTest(id)). */
+export interface CapacityTestSummary {
+  readonly id: number;
+  readonly trigger: CapacityTestTrigger;
+  readonly startMs: number;
+  readonly endMs: number | null;
+  readonly end: CapacityTestEnd | null;
+  readonly endVoltsPerCell: number;
+  readonly by: string | null;
+  readonly strings: readonly {
+    readonly string: number; readonly deliveredAh: number; readonly durationS: number; readonly meanCurrentA: number | null;
+    readonly collapsedEarly: readonly number[];
+    /** Mean of the blocks' capacity (C10, 25 deg C) over the rating, percent; null when none was measured. */
+    readonly meanCapacityPercent: number | null;
+  }[];
+}
+
 /** Read side: also what `kirchhoff export` opens on a database file. */
 export interface HistoryReader {
   series(entityPattern?: string): Promise<SeriesRef[]>;
@@ -148,6 +168,11 @@ export interface HistoryReader {
   summary(fromMs: number, toMs: number, entityPattern?: string): Promise<SeriesSummary[]>;
   events(query?: EventQuery): Promise<EventRecord[]>;
   audit(query?: AuditQuery): Promise<AuditRecord[]>;
+  /** Capacity tests and discharges, newest first (a database of schema 1 has none). */
+  capacityTests(query?: CapacityTestQuery): Promise<CapacityTestSummary[]>;
+  capacityTest(id: number): Promise<CapacityTestRecord | null>;
+  /** The per-second samples of one string in test `id`. */
+  capacityTestSamples(id: number, string: number, fromMs?: number, limit?: number): Promise<TestSample[]>;
 }
 
 /** `registry.history`: the running logger. */
@@ -162,4 +187,8 @@ export interface HistoryStore extends HistoryReader {
   /** Engine state kept across restarts (the SoC estimator's), one JSON value per key. */
   loadEngineState(key: string): Promise<unknown>;
   saveEngineState(key: string, atMs: number, value: unknown): Promise<void>;
+  /** Stores a finished test record; resolves with its id once committed. */
+  saveCapacityTest(record: CapacityTestRecord): Promise<number>;
+  /** Stores per-second samples of the running test that started at testStartMs. */
+  appendTestSamples(testStartMs: number, samples: readonly TestSample[]): Promise<void>;
 }

@@ -1,0 +1,83 @@
+// Capacity test records in the data logger: the schema-2 migration of an existing database, records
+// and their per-second samples surviving a restart, and read-only files of either schema.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { memoryLogger } from '../../log';
+import { CAPACITY_TEST_DEFAULTS, CapacityTestRecord, StringDischarge, TestSample } from '../../engine/health';
+import { HistoryDb, SCHEMA_VERSION } from './db';
+import { openHistoryFile } from './reader';
+import { HistoryLogger } from './store';
+
+const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
+const RETENTION = { rawDays: 7, minuteDays: 90, hourDays: 0, eventDays: 0, auditDays: 0 };
+
+/** A short discharge of a 3-block string at 10 A: block 2 gets to the end voltage first, by far. */
+function discharge(): { record: CapacityTestRecord; samples: TestSample[] } {
+  const d = new StringDischarge({ string: 1, firstGlobal: 1, moduleCount: 3, cells: 6, ratedCapacityAh: 10 }, T0, CAPACITY_TEST_DEFAULTS);
+  const samples: TestSample[] = [];
+  for (let s = 0; s <= 5000 && !d.ended; s += 1) {
+    const sample = { atMs: T0 + s * 1000, string: 1, currentA: -10, voltagesV: [12.6 - s / 1800, 12.6 - s / 1000, 12.6 - s / 1900], temperaturesC: [25, 25.5, 24.8] };
+    samples.push(sample);
+    d.step(sample);
+  }
+  return { record: { id: 0, trigger: 'api', startMs: T0, endMs: T0 + 3600_000, end: d.ended, endVoltsPerCell: 1.75, strings: [d.result(T0 + 3600_000)], by: 'admin' }, samples };
+}
+
+describe('capacity test records in the data logger', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'kirchhoff-tests-')); });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('migrates a schema-1 database in place, keeps its data, and keeps test records and samples across a restart', async () => {
+    const path = join(dir, 'h.db');
+    // A database as version 1 left it: no test tables, user_version 1, an event logged.
+    new HistoryDb(path).close();
+    const v1 = new Database(path);
+    v1.exec('DROP TABLE capacity_tests; DROP TABLE capacity_test_samples;');
+    v1.pragma('user_version = 1');
+    v1.prepare("INSERT INTO events (at_ms, category, action, severity, message) VALUES (?, 'gateway', 'started', 'info', 'gateway started')").run(T0 - 1000);
+    v1.close();
+    const old = openHistoryFile(path);
+    expect(await old.capacityTests()).toEqual([]);
+    old.close();
+
+    const { record, samples } = discharge();
+    let logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50 });
+    expect((await logger.events()).map((e) => e.message)).toEqual(['gateway started']);
+    await logger.appendTestSamples(T0, samples);
+    const id = await logger.saveCapacityTest(record);
+    await logger.close();
+
+    // Restart: a new logger on the same file.
+    logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50 });
+    try {
+      const list = await logger.capacityTests();
+      expect(list).toHaveLength(1);
+      expect(list[0]).toMatchObject({ id, trigger: 'api', startMs: T0, end: 'end-voltage', by: 'admin', strings: [{ string: 1, collapsedEarly: [2] }] });
+      const full = await logger.capacityTest(id);
+      expect(full).toEqual({ ...record, id });
+      const back = await logger.capacityTestSamples(id, 1);
+      expect(back).toEqual(samples);
+      expect(await logger.capacityTestSamples(id, 1, T0 + 10_000, 5)).toEqual(samples.slice(10, 15));
+    } finally {
+      await logger.close();
+    }
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    db.close();
+    const file = openHistoryFile(path);
+    expect((await file.capacityTest(id))?.strings[0].endOfDischarge.collapsedEarly).toEqual([2]);
+    file.close();
+  });
+
+  it('refuses a database of a newer schema, naming the fix', () => {
+    const path = join(dir, 'new.db');
+    new HistoryDb(path).close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => new HistoryDb(path)).toThrow(/newer than this version of Kirchhoff writes .*history\.path/);
+  });
+});
