@@ -84,6 +84,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'history', description: 'From the data logger.' },
       { name: 'live', description: 'Server-sent events.' },
       { name: 'commands', description: 'Writes, through the core command interface (audited).' },
+      { name: 'battery', description: 'Battery health: SoH, remaining capacity, Ri trend, capacity tests and discharges (docs/health.md).' },
     ],
     paths,
     components: {

@@ -14,6 +14,7 @@ import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, NUT_FSD, P, params, ref, REL
 import { fromLogger, fromMemory, historyStore, timeRange } from './history';
 import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
 import { Readable } from 'node:stream';
+import { BATTERY_ROUTES } from './battery-routes';
 
 export type Access = 'public' | 'metrics' | Role;
 
@@ -517,6 +518,7 @@ export const ROUTES: readonly Route[] = [
       return submit(ctx, req, command);
     },
   },
+  ...BATTERY_ROUTES,
 ];
 
 /** The logger's query from ours: only the keys given. */

@@ -131,5 +131,46 @@ export const COMPONENTS: Record<string, JsonSchema> = {
   Thresholds: { type: 'object', description: 'Per kind {warnHigh, alarmHigh, warnLow, alarmLow, hysteresis, delayMs} (moduleResistance also mode); sensors per id.' },
   CommandResult: o({ ok: { type: 'boolean', enum: [true] }, message: s('What was done.') }),
   Session: o({ token: s('Bearer token (also set as the kirchhoff_session cookie).'), expiresAtMs: n('Expiry if unused.'), user: o({ name: s('Name.'), role: s('Role.', { enum: ['viewer', 'operator', 'admin'] }) }), notices: list(ref('Notice')) }),
+  BatteryHealth: o({
+    atMs: n('When, ms since 1970.'), blocks: list(ref('BlockHealth'), 'Every block, in global order.'),
+    strings: list(o({
+      string: n('String number.'), currentSharePercent: nn('Share of all strings\' discharge current in the last discharge, percent.'),
+      roundTripEfficiencyPercent: nn('Energy out over energy in of the last discharge/recharge cycle.'),
+      balancingDiagnosis: { type: ['object', 'null'], description: '{message, sinceHours}: floating out of balance with no block balancing (open breaker, or self-discharge beating the charger); null when fine.' },
+    })),
+    test: { oneOf: [ref('RunningTest'), { type: 'null' }] },
+  }),
+  BlockHealth: {
+    type: 'object', description: 'One block\'s health record (docs/health.md).',
+    properties: {
+      string: n('String number.'), module: n('Module number in its string.'), global: n('Global module number.'),
+      sohPercent: nn('State of health: capacity over the rated capacity, or from the Ri increase when no capacity was measured.'),
+      sohMethod: s('Where sohPercent comes from.', { enum: ['capacity-test', 'discharge', 'resistance', 'unknown'] }),
+      ratedCapacityAh: n('Rated (C10) capacity.'), remainingCapacityAh: nn('Capacity the block still has, C10 at 25 degC.'),
+      capacityFadePercent: nn('(rated - remaining) / rated.'), firstMeasuredCapacityAh: nn('Capacity at the first test or deep discharge.'),
+      capacityMeasuredAtMs: nn('When the capacity was last measured.'), capacityTestId: nn('Record that measured it.'),
+      resistance: { type: 'object', description: '{baselineOhm, baselineSource (config|measured|model), baselineAtMs, latestOhm, increasePercent, endOfLifeLimitPercent, trend: {percentPerYear, endOfLifeAtMs, points, spanDays} | null}.' },
+      throughput: { type: 'object', description: '{dischargedAh, chargedAh, dischargedWh, chargedWh, equivalentFullCycles}.' },
+      roundTripEfficiencyPercent: nn('Last full discharge/recharge cycle.'), selfDischargePercentPerDay: nn('Measured in a rest phase.'),
+      temperature: { type: 'object', description: '{meanC, hoursAboveLimit, limitC, expectedLifeYears, designLifeYears}.' },
+      deepDischarges: n('Discharges that took the block below the deep-discharge voltage.'), lastDeepDischargeAtMs: nn('When the last one began.'),
+      meanBalancingActivityPercent: nn('Time-weighted mean of the balancing activity.'),
+    },
+  },
+  RunningTest: o({
+    trigger: s('Who started it.', { enum: ['api', 'scheduler', 'mains-failure', 'simulator'] }), startMs: n('Started (or armed) at.'),
+    strings: list(n('String.')), state: s('waiting for the discharge, or recording.', { enum: ['waiting', 'running'] }), by: { type: ['string', 'null'], description: 'User or job.' },
+    deliveredAh: list(o({ string: n('String.'), ah: n('Ah so far.') })),
+  }),
+  CapacityTestSummary: {
+    type: 'object', description: 'A test record in a list: {id, trigger, startMs, endMs, end, endVoltsPerCell, by, strings: [{string, deliveredAh, durationS, meanCurrentA, collapsedEarly, meanCapacityPercent}]}.',
+  },
+  CapacityTestRecord: {
+    type: 'object', description: 'A whole test record: {id, trigger, startMs, endMs, end (end-voltage|time-limit|discharge-stopped|aborted), endVoltsPerCell, by, strings: [{string, ratedCapacityAh, cells, endVoltageV, meanCurrentA, deliveredAh, durationS, blocks: [{module, global, deliveredAh, deliveredWh, timeToEndVoltageS, capacityAtRateAh, capacityMethod, atLeastAh, capacityC10At25Ah, capacityPercent, meanTemperatureC, endVoltageV, collapsedEarly}], endOfDischarge: {meanV, medianV, ranking: [{module, voltageV, belowMeanV, timeToEndVoltageS}], collapsedEarly}}]}.',
+  },
+  TestSample: o({
+    atMs: n('When.'), string: n('String.'), currentA: nn('String current (negative = discharge).'),
+    voltagesV: list({ type: ['number', 'null'] }, 'Block voltages, module 1 first.'), temperaturesC: list({ type: ['number', 'null'] }, 'Block temperatures.'),
+  }),
   Notice: o({ id: s('default-password, plain-http, snmp-v2c, rccmd-unauthenticated, ...'), severity: s('Severity.', { enum: ['warning', 'critical'] }), key: s('Configuration key to change.'), message: s('What to do.') }),
 };
