@@ -71,12 +71,15 @@ export function freeUdpPort(): Promise<number> {
   });
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+/** A wait's deadline is a guard against a hang, never a measurement: at least this long, so a
+ *  busy machine that descheduled a test for seconds does not fail a condition about to hold. */
+export const MIN_WAIT_MS = 10_000;
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` (at least MIN_WAIT_MS) passes. */
 export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
-  const until = Date.now() + timeoutMs;
+  const limitMs = Math.max(timeoutMs, MIN_WAIT_MS);
+  const until = Date.now() + limitMs;
   let last: unknown;
-  // Checked once more after the deadline: a process descheduled past it on a busy machine must not
-  // fail a condition that holds.
   for (;;) {
     try {
       const v = await check();
@@ -84,10 +87,21 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, 
     } catch (e) {
       last = e;
     }
-    if (Date.now() >= until) break;
+    if (Date.now() >= until) {
+      // Once more after the events that arrived meanwhile (a timer can fire before the I/O that
+      // was due in the same turn): only a condition that still does not hold fails.
+      await new Promise((r) => setImmediate(r));
+      try {
+        const v = await check();
+        if (v) return v as NonNullable<T>;
+      } catch (e) {
+        last = e;
+      }
+      break;
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out after ${limitMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }

@@ -90,6 +90,11 @@ export class ActionEngine {
     clearTimeout(timer);
   }
 
+  /** Resolves once every action started so far (and any it queued behind it) has finished. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.all([...this.inFlight]);
+  }
+
   /** Alarm states with a pending delay or repeat, for tests and the API. */
   get pending(): number {
     return [...this.states.values()].filter((s) => s.timer !== null).length;

@@ -122,6 +122,11 @@ export class SyslogNotifier implements Notifier {
     this.target = `${options.transport} ${isIPv6(options.host) ? `[${options.host}]` : options.host}:${this.port}`;
   }
 
+  /** True while a TCP or TLS connection to the receiver is open (for status and tests). */
+  get connected(): boolean {
+    return !!this.stream && !this.stream.destroyed;
+  }
+
   format(n: AlarmNotification): Buffer {
     const a = n.alarm;
     const o = this.options;

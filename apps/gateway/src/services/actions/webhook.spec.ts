@@ -98,8 +98,9 @@ describe('webhook over HTTP', () => {
     try {
       await expect(w.send(notification())).rejects.toMatchObject({ message: 'no complete answer within 200 ms (after 2 attempts)', attempts: 2 });
       expect(rx.got).toHaveLength(2);
+      // Each attempt waited its full time limit. Without the limit the send would never settle
+      // (the receiver never answers): Jest's own limit catches that, not a wall-clock bound here.
       expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
-      expect(Date.now() - t0).toBeLessThan(3000);
     } finally {
       await rx.close();
     }
