@@ -20,6 +20,10 @@ export interface GatewayConfig {
   strings: { name?: string; modules: number; moduleType: ModuleType; capacityAh: number }[];
   bus: { port: string; baudRate: number; pollIntervalMs: number; resistanceIntervalS: number; timeoutMs: number; retries: number; lostAfterMisses: number };
   balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
+  health: {
+    testEndVoltsPerCell: number; testMaxHours: number; collapsedEarlyFraction: number; riEndOfLifePercent: number;
+    designLifeYears: number; lifeReferenceC: number; highTemperatureC: number;
+  };
   chargeMode: {
     floatVoltsPerCell: number; boostVoltsPerCell: number; temperatureCoefficientVPerCellK: number; floatBandVPerCell: number;
     currentOffsetA: number; rechargeCurrentAPerAh: number; dischargeCurrentAPerAh: number;

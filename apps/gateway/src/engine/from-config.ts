@@ -20,7 +20,15 @@ export function enginesFromConfig(
     balancing: { enabled: config.balancing.enabled, deadbandV: config.balancing.deadbandV, maxTemperatureC: config.balancing.maxTemperatureC },
     chargeMode: config.chargeMode,
     // The data logger stores each capacity test's per-second samples.
-    health: { keepSamples: config.history.enabled },
+    health: {
+      keepSamples: config.history.enabled,
+      test: { endVoltsPerCell: config.health.testEndVoltsPerCell, maxDurationS: config.health.testMaxHours * 3600, earlyFraction: config.health.collapsedEarlyFraction },
+      riEndOfLifePercent: config.health.riEndOfLifePercent,
+      designLifeYears: config.health.designLifeYears,
+      lifeReferenceC: config.health.lifeReferenceC,
+      highTemperatureC: config.health.highTemperatureC,
+      deepDischargeVoltsPerCell: config.health.testEndVoltsPerCell,
+    },
     runaway: {
       enabled: r.enabled,
       breakers,

@@ -21,14 +21,14 @@ describe('history and schedule configuration', () => {
 
   it('fills a job\'s defaults', () => {
     const c = load('strings: [{modules: 4}]\nschedule:\n  enabled: true\n  jobs:\n    - {name: ups-monthly, cron: "0 10 1 * *", action: ups-test}\n');
-    expect(c.schedule.jobs).toEqual([{ name: 'ups-monthly', cron: '0 10 1 * *', action: 'ups-test', enabled: true, test: 'quick', strings: [], format: 'json', directory: '', periodH: 24, keep: 31 }]);
+    expect(c.schedule.jobs).toEqual([{ name: 'ups-monthly', cron: '0 10 1 * *', action: 'ups-test', enabled: true, test: 'quick', strings: [], format: 'json', directory: '', periodH: 24, keep: 31, upsTest: true }]);
   });
 
   it('names the job key of a bad cron expression, action or rate', () => {
     expect(problems('strings: [{modules: 4}]\nschedule:\n  jobs:\n    - {name: a, cron: "61 * * * *", action: report}\n    - {name: b, cron: "@daily", action: reboot}\nhistory:\n  rates: {modules: -1}\n')).toEqual([
       'history.rates.modules (line 7): -1 is not valid: expected a whole number from 0 to 86400 (s) (out of range)',
       'schedule.jobs.0.cron (line 4): "61 * * * *" is not valid: expected a cron expression: 5 fields (minute hour day-of-month month day-of-week, with * , - / and names) or @hourly/@daily/@weekly/@monthly/@yearly',
-      'schedule.jobs.1.action (line 5): "reboot" is not valid: expected one of ups-test, measure-ri, report (did you mean report?)',
+      'schedule.jobs.1.action (line 5): "reboot" is not valid: expected one of ups-test, measure-ri, report, capacity-test (did you mean report?)',
     ]);
   });
 

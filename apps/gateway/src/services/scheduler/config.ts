@@ -13,7 +13,7 @@ class CronPattern extends RegExp {
   }
 }
 
-export const JOB_ACTIONS = ['ups-test', 'measure-ri', 'report'] as const;
+export const JOB_ACTIONS = ['ups-test', 'measure-ri', 'report', 'capacity-test'] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 export const SCHEDULE_SCHEMA = obj('Scheduler: jobs run at times given like cron. Commands go through the command interface as internal/scheduler; every run is logged and audited.', {
@@ -24,14 +24,15 @@ export const SCHEDULE_SCHEMA = obj('Scheduler: jobs run at times given like cron
     cron: str('When: minute hour day-of-month month day-of-week (e.g. "0 3 * * 1" = Mondays 03:00), or @hourly, @daily, @weekly, @monthly, @yearly.', {
       pattern: new CronPattern(), patternDoc: 'a cron expression: 5 fields (minute hour day-of-month month day-of-week, with * , - / and names) or @hourly/@daily/@weekly/@monthly/@yearly',
     }),
-    action: str('ups-test: a UPS battery test; measure-ri: an internal-resistance measurement of every module of `strings`; report: a summary file.', { enum: JOB_ACTIONS }),
+    action: str('ups-test: a UPS battery test; measure-ri: an internal-resistance measurement of every module of `strings`; report: a summary file; capacity-test: a capacity test of `strings` recorded to the end voltage (docs/health.md).', { enum: JOB_ACTIONS }),
     enabled: bool('Run this job.', true),
     test: str('ups-test: which test (deep discharges the battery).', { enum: ['quick', 'general', 'deep'], default: 'quick' }),
-    strings: arr('measure-ri: strings to measure; empty = all.', int('A string number', { min: 1, max: 16 }), { default: [] }),
+    strings: arr('measure-ri, capacity-test: strings to measure or test; empty = all.', int('A string number', { min: 1, max: 16 }), { default: [] }),
     format: str('report: json (summary, alarms, logger stats) or csv (the summary table).', { enum: ['json', 'csv'], default: 'json' }),
     directory: str('report: folder for the files; empty = reports/ beside history.path.', { default: '' }),
     periodH: int('report: hours covered, ending at the run.', { min: 1, max: 8784, default: 24, unit: 'h' }),
     keep: int('report: newest files of this job kept; 0 = all.', { min: 0, max: 100_000, default: 31 }),
+    upsTest: bool('capacity-test: start the discharge with the UPS deep battery test (false: a load bank or the UPS panel starts it within the hour).', true),
   }), { default: [], maxItems: 100 }),
 });
 
@@ -46,6 +47,7 @@ export interface JobConfig {
   directory: string;
   periodH: number;
   keep: number;
+  upsTest: boolean;
 }
 
 export interface ScheduleConfig {

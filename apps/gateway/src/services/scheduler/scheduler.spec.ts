@@ -6,9 +6,11 @@ import { memoryLogger } from '../../log';
 import { HistoryLogger } from '../history/store';
 import type { JobConfig } from './config';
 import { Scheduler } from './scheduler';
+import { BatteryEngines } from '../../engine';
+import { createHealthHost } from '../../engine/health-service';
 
 const job = (c: Partial<JobConfig> & Pick<JobConfig, 'name' | 'cron' | 'action'>): JobConfig => ({
-  enabled: true, test: 'quick', strings: [], format: 'json', directory: '', periodH: 24, keep: 31, ...c,
+  enabled: true, test: 'quick', strings: [], format: 'json', directory: '', periodH: 24, keep: 31, upsTest: true, ...c,
 });
 
 /** A site with 2 strings x 3 modules and a UPS; the executor is the gateway's hardware boundary. */
@@ -155,5 +157,27 @@ describe('Scheduler runs with the data logger', () => {
     expect((await history.audit({ kind: 'schedule' })).map((a) => [a.action, a.outcome, a.principal])).toEqual([
       ['report daily', 'ok', 'scheduler'], ['report daily-csv', 'ok', 'scheduler'], ['report daily', 'ok', 'scheduler'], ['report daily', 'ok', 'scheduler'],
     ]);
+  });
+
+  it('starts a capacity test on its strings with the UPS deep battery test, and withdraws it when the UPS refuses', async () => {
+    const { site, commands, executed } = rig();
+    const engines = new BatteryEngines({ actuator: { setBypassDuty: () => {} } });
+    const health = createHealthHost(engines, site, memoryLogger());
+    const s = new Scheduler({ site, commands, logger: memoryLogger(), timeZone: 'utc', reportDirectory: '/nonexistent', health: () => health,
+      jobs: [job({ name: 'capacity-yearly', cron: '0 4 1 3 *', action: 'capacity-test', strings: [2] })] });
+    const r = await s.run('capacity-yearly');
+    expect(r).toMatchObject({ outcome: 'ok', message: 'capacity test of string 2 started with the UPS deep battery test' });
+    expect(executed.map((e) => e.command)).toEqual([{ type: 'ups-test', test: 'deep' }]);
+    expect(health.running()).toMatchObject({ trigger: 'scheduler', strings: [2], state: 'waiting', by: 'capacity-yearly' });
+    // One test at a time: the next run fails and says why.
+    expect(await s.run('capacity-yearly')).toMatchObject({ outcome: 'failed', message: expect.stringContaining('already running') });
+    expect(health.abortTest()).toBe(true);
+
+    const refusing = rig(async () => { throw new Error('UPS busy'); });
+    const health2 = createHealthHost(new BatteryEngines({ actuator: { setBypassDuty: () => {} } }), refusing.site, memoryLogger());
+    const s2 = new Scheduler({ site: refusing.site, commands: refusing.commands, logger: memoryLogger(), timeZone: 'utc', reportDirectory: '/nonexistent', health: () => health2,
+      jobs: [job({ name: 'cap', cron: '@yearly', action: 'capacity-test' })] });
+    expect(await s2.run('cap')).toMatchObject({ outcome: 'failed', message: expect.stringContaining('the UPS refused its deep battery test') });
+    expect(health2.running()).toBeNull();
   });
 });

@@ -5,6 +5,7 @@
 import { CommandError, type CommandInterface, type CommandOrigin, type Site } from '@kirchhoff/core';
 import type { Logger } from '../../log';
 import type { HistoryStore } from '../history/types';
+import type { HealthService } from '../../engine/health-service';
 import type { JobConfig } from './config';
 import { CronSchedule, nextRun, parseCron } from './cron';
 import { buildReport, reportText, writeReport } from './report';
@@ -43,6 +44,8 @@ export interface SchedulerOptions {
   /** Where reports go when a job names no directory. */
   readonly reportDirectory: string;
   readonly history?: () => HistoryStore | undefined;
+  /** The battery health engine (capacity-test jobs). */
+  readonly health?: () => HealthService | undefined;
   readonly clock?: () => number;
 }
 
@@ -155,6 +158,20 @@ export class Scheduler {
         }
         if (failures.length) throw new Error(`measure-ri sent to ${sent} modules, ${failures.length} failed: ${failures.slice(0, 5).join('; ')}${failures.length > 5 ? '; ...' : ''}`);
         return { message: `measure-ri sent to ${sent} modules of string${strings.length === 1 ? '' : 's'} ${strings.join(', ')}` };
+      }
+      case 'capacity-test': {
+        const health = this.options.health?.();
+        if (!health) throw new Error('no battery health engine runs in this gateway (no battery bus, no demo): no capacity test');
+        const test = health.startTest({ trigger: 'scheduler', strings: c.strings, by: c.name });
+        if (c.upsTest) {
+          try {
+            await commands.submit({ type: 'ups-test', test: 'deep' }, SCHEDULER_ORIGIN);
+          } catch (error) {
+            health.abortTest();
+            throw new Error(`capacity test not started: the UPS refused its deep battery test (${(error as Error).message})`);
+          }
+        }
+        return { message: `capacity test of string${test.strings.length === 1 ? '' : 's'} ${test.strings.join(', ')} started${c.upsTest ? ' with the UPS deep battery test' : '; waiting for the discharge'}` };
       }
       case 'report': {
         const history = this.options.history?.();

@@ -19,6 +19,7 @@ export const schedulerService: ServiceDefinition = {
       site, commands, logger, jobs: c.jobs, timeZone: c.timeZone,
       reportDirectory: join(dirname(resolve(config.history.path)), 'reports'),
       history: () => registry.history,
+      health: () => registry.health,
     });
     scheduler.start();
     for (const s of scheduler.status()) {
