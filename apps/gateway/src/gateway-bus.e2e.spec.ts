@@ -61,7 +61,7 @@ describeWithTools(['socat'], 'gateway --config with a battery bus on a serial po
     await waitFor(() => gw.site.snapshot().modules[8].resistanceOhm.atMs > before, 15_000, 'a new Ri reading of S02-M03');
     expect(gw.site.snapshot().modules[8].resistanceOhm.value).toBeGreaterThan(0);
     await expect(gw.commands.submit({ type: 'module', action: 'sleep', string: 2, module: 3 }, { protocol: 'cli' })).rejects.toMatchObject({ code: 'unsupported' });
-  }, 20_000);
+  }, 60_000);
 
   it('marks modules lost when the bus goes silent, and keeps running', async () => {
     await emulator.stop();

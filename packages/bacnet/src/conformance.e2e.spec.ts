@@ -81,7 +81,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     ({ device: big } = await startFixture(fixtureSite(16, 32), { deviceInstance: 4321 }, port, BIG_HOST));
     client = new Client(port);
     bigClient = new Client(port, '127.0.0.5', BIG_HOST);
-  }, 20_000);
+  }, 60_000);
 
   afterAll(async () => {
     client?.close();
@@ -136,7 +136,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     // Accepted, but at most 2 segments of 206 octets: too long for the client (abort apdu-too-long, 11).
     const [tooLong] = await rawExchange(port, [confirmedRequest(12, 10, [...objectIdTag(DEVICE, 4321), 0x19, OBJECT_LIST], { segmentedResponseAccepted: true, maxSegments: 1, maxApdu: 2 })], { host: BIG_HOST, replies: 1 });
     expect([...apduOf(tooLong)]).toEqual([0x71, 10, 11]);
-  }, 20_000);
+  }, 60_000);
 
   it('reads every object with ReadPropertyMultiple ALL, equal to the model', async () => {
     const snap = site.snapshot();
@@ -249,7 +249,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     } finally {
       client.raw.off('covNotifyUnconfirmed', onCov);
     }
-  }, 20_000);
+  }, 60_000);
 
   it('sends confirmed COV notifications and takes the acknowledgement', async () => {
     const got: number[] = [];

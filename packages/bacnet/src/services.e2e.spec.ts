@@ -74,7 +74,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet services on the wire', () => {
     await client.deviceCommunicationControl(0, 0, 'let-me-in');
     const services = await client.readProperty({ type: 8, instance: 1234 }, 97);
     expect(JSON.stringify(services.values[0].value)).toBeTruthy();
-  }, 15_000);
+  }, 60_000);
 
   it('reports an alarm in GetEventInformation and takes AcknowledgeAlarm with the right time stamp only', async () => {
     recipient.got.length = 0;

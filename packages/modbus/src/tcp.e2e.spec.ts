@@ -46,7 +46,7 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
     const writeSite = fixtureSite();
     writer = createModbusServer(writeSite, { writes: true, commands: fixtureCommands(writeSite), tcp: { host: '127.0.0.1', port: writePort } });
     await writer.start();
-  }, 20_000);
+  }, 60_000);
 
   afterAll(async () => {
     await server?.close();

@@ -29,7 +29,7 @@ describeWithTools(['dumpcap', 'tshark'], 'syslog as tshark decodes it', () => {
       return packets() > 0;
     }, 10_000, 'dumpcap to see a probe');
     probe.close();
-  }, 20_000);
+  }, 60_000);
 
   /** dumpcap's running packet count (it prints `Packets: N` unless -q). */
   const packets = () => Number([...capture.output().matchAll(/Packets: (\d+)/g)].at(-1)?.[1] ?? 0);

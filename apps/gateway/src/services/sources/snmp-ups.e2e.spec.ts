@@ -74,7 +74,7 @@ describe('snmp UPS source against a UPS-MIB agent', () => {
   });
 
   it('reads every UPS-MIB group over v2c into the same UPS state', async () => {
-    const g = await gateway({ source: 'snmp', name: 'UPS-NET', pollIntervalMs: 300, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 500, retries: 0 } });
+    const g = await gateway({ source: 'snmp', name: 'UPS-NET', pollIntervalMs: 300, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 5000, retries: 0 } });
     running.push(g.service);
     await waitFor(() => g.site.snapshot().ups!.ident.model === 'Ultra 40k', 5000, 'the first poll');
     const got = g.site.snapshot().ups!;
@@ -100,7 +100,7 @@ describe('snmp UPS source against a UPS-MIB agent', () => {
   it('sends a battery test (with the spin lock) and a delayed shutdown over v3 authPriv', async () => {
     const g = await gateway({
       source: 'snmp', pollIntervalMs: 300, controls: true,
-      snmp: { host: '127.0.0.1', port, version: 'v3', user: 'nms', securityLevel: 'authPriv', authProtocol: 'sha256', authKey: 'nms-auth-secret', privProtocol: 'aes', privKey: 'nms-priv-secret', timeoutMs: 1000, retries: 0 },
+      snmp: { host: '127.0.0.1', port, version: 'v3', user: 'nms', securityLevel: 'authPriv', authProtocol: 'sha256', authKey: 'nms-auth-secret', privProtocol: 'aes', privKey: 'nms-priv-secret', timeoutMs: 5000, retries: 0 },
     });
     running.push(g.service);
     await waitFor(() => g.site.snapshot().ups!.quality === 'fresh' && g.site.snapshot().ups!.ident.model, 5000, 'the first v3 poll');
@@ -119,10 +119,10 @@ describe('snmp UPS source against a UPS-MIB agent', () => {
   });
 
   it('refuses commands when ups.controls is off, and names the reason a card refuses one', async () => {
-    const ro = await gateway({ source: 'snmp', pollIntervalMs: 300, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 500, retries: 0 } });
+    const ro = await gateway({ source: 'snmp', pollIntervalMs: 300, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 5000, retries: 0 } });
     running.push(ro.service);
     await expect(ro.registry.ups!.execute({ type: 'ups-test', test: 'quick' })).rejects.toThrow('UPS tests are off: set ups.controls to true');
-    const rw = await gateway({ source: 'snmp', pollIntervalMs: 300, controls: true, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 500, retries: 0 } });
+    const rw = await gateway({ source: 'snmp', pollIntervalMs: 300, controls: true, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 5000, retries: 0 } });
     running.push(rw.service);
     await expect(rw.registry.ups!.execute({ type: 'ups-control', control: { shutdownAfterDelayS: 60 } })).rejects.toThrow(/the UPS card 127\.0\.0\.1:\d+ refused upsControl \(shutdownAfterDelayS\): .*NotWritable|noAccess/i);
   });

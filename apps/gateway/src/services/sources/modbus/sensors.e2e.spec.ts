@@ -75,7 +75,8 @@ describe('Modbus sensors over TCP (modbus-serial ServerTCP)', () => {
   });
 
   it('reads the mapped registers into sensors and string currents, and fails them when the server goes away', async () => {
-    const t = setup([{ name: 'room-tcp', transport: 'tcp', host: '127.0.0.1', tcpPort: port, unitId: 7, timeoutMs: 300, points: POINTS }]);
+    // Time limits long enough that a busy machine never makes an answering device miss a poll.
+    const t = setup([{ name: 'room-tcp', transport: 'tcp', host: '127.0.0.1', tcpPort: port, unitId: 7, timeoutMs: 5000, points: POINTS }]);
     service = await t.start();
     await waitFor(() => t.site.snapshot().sensors[2].reading.value !== null && t.site.snapshot().strings[0].rippleCurrentA.value !== null, 5000, 'the first poll');
     expectValues(t.site);
@@ -91,10 +92,10 @@ describe('Modbus sensors over TCP (modbus-serial ServerTCP)', () => {
     expect(t.logger.lines.some((l) => /room-tcp .* answers again/.test(String(l.msg)))).toBe(true);
     await service!.close();
     service = null;
-  }, 20_000);
+  }, 60_000);
 
   it('names the exception of a register the device does not have and keeps the other points', async () => {
-    const t = setup([{ name: 'partial', transport: 'tcp', host: '127.0.0.1', tcpPort: port, unitId: 7, timeoutMs: 300, points: [...POINTS, { target: 'sensor/3', function: 3, address: 500 }] }]);
+    const t = setup([{ name: 'partial', transport: 'tcp', host: '127.0.0.1', tcpPort: port, unitId: 7, timeoutMs: 5000, points: [...POINTS, { target: 'sensor/3', function: 3, address: 500 }] }]);
     service = await t.start();
     await waitFor(() => t.logger.lines.some((l) => /partial.*FC3 500\+1: exception 2 \(illegal data address\)/.test(String(l.msg))), 5000, 'the exception in the log');
     expect(t.site.snapshot().sensors[0].reading).toMatchObject({ value: 23.5, quality: 'fresh' });
@@ -116,7 +117,7 @@ describeWithTools(['socat'], 'Modbus sensors over RTU (modbus-serial ServerSeria
     await waitFor(() => existsSync(gatewayEnd) && existsSync(deviceEnd), 5000, 'socat to create the pty pair');
     server = new ServerSerial(vector, { path: deviceEnd, baudRate: 19200, parity: 'even', unitID: 3 });
     await new Promise((r) => server.on('initialized', r));
-  }, 20_000);
+  }, 60_000);
   afterAll(async () => {
     await service?.close();
     await close(server);
@@ -125,10 +126,11 @@ describeWithTools(['socat'], 'Modbus sensors over RTU (modbus-serial ServerSeria
   });
 
   it('reads the mapped registers through the port queue; a silent unit on the same port fails alone', async () => {
-    const common = { transport: 'rtu', port: gatewayEnd, baudRate: 19200, parity: 'even', timeoutMs: 300 };
+    const common = { transport: 'rtu', port: gatewayEnd, baudRate: 19200, parity: 'even' };
+    // The unit that answers has a limit no busy machine's pause reaches; the silent one's is short.
     const t = setup([
-      { name: 'room-rtu', unitId: 3, points: POINTS, ...common },
-      { name: 'absent', unitId: 9, points: [{ target: 'sensor/3', function: 4, address: 2, type: 'float32' }], ...common },
+      { name: 'room-rtu', unitId: 3, points: POINTS, ...common, timeoutMs: 5000 },
+      { name: 'absent', unitId: 9, points: [{ target: 'sensor/3', function: 4, address: 2, type: 'float32' }], ...common, timeoutMs: 300 },
     ]);
     service = await t.start();
     await waitFor(() => t.site.snapshot().strings[0].rippleCurrentA.value !== null, 5000, 'the first poll');
@@ -137,5 +139,5 @@ describeWithTools(['socat'], 'Modbus sensors over RTU (modbus-serial ServerSeria
     const s = t.site.snapshot();
     expect(s.sensors.slice(0, 2).map((x) => [x.reading.value, x.reading.quality])).toEqual([[23.5, 'fresh'], [45.6, 'fresh']]);
     expect(s.strings[0].dcCurrentA).toMatchObject({ value: -12.34, quality: 'fresh' });
-  }, 20_000);
+  }, 60_000);
 });

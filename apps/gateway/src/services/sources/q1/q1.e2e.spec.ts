@@ -39,7 +39,7 @@ describeWithTools(['socat'], 'q1 UPS source over a socat pty pair', () => {
     await waitFor(() => upsOut.includes('emulating a Q1 UPS'), 20_000, `the emulator to start: ${upsOut}`);
     const upsConfig = validate(UPS_SCHEMA, {
       source: 'q1', name: 'UPS-E2E', pollIntervalMs: 300, failAfterMisses: 2, controls: true,
-      q1: { port: gatewayEnd, baudRate: 2400, timeoutMs: 400, runtimeFullLoadMin: 30 },
+      q1: { port: gatewayEnd, baudRate: 2400, timeoutMs: 2000, runtimeFullLoadMin: 30 }, // longer than a busy machine's pauses
     });
     expect(upsConfig.problems).toEqual([]);
     // The sections this service reads; the rest of the gateway's configuration is not its business.
