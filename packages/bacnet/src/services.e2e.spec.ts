@@ -118,13 +118,16 @@ describeWithTools(['dumpcap', 'tshark'], 'foreign-device registration', () => {
     const originator = await listen('127.0.0.13');
     const port = await freeUdpPort();
     const capture = await startCapture([port]);
-    const { device } = await startFixture(fixtureSite(1, 2), { bbmd: { address: `127.0.0.12:${bbmd.port}`, ttlS: 60 } }, port);
+    const said: string[] = [];
+    const logger = { info: (m: string) => said.push(m), warn: (m: string) => said.push(m), error: (m: string) => said.push(m) };
+    const { device } = await startFixture(fixtureSite(1, 2), { bbmd: { address: `127.0.0.12:${bbmd.port}`, ttlS: 60 }, logger }, port);
     try {
       await waitFor(() => bbmd.got.length === 1, 3000, 'Register-Foreign-Device');
       expect([...bbmd.got[0].msg]).toEqual([0x81, 0x05, 0x00, 0x06, 0x00, 60]);
       expect(bbmd.got[0].from).toBe(`127.0.0.2:${port}`);
       bbmd.sock.send(Buffer.from([0x81, 0x00, 0x00, 0x06, 0x00, 0x00]), port, '127.0.0.2');
-      await new Promise((r) => setTimeout(r, 100));
+      // Broadcasts go through the BBMD once the device has its acceptance (BVLC-Result 0).
+      await waitFor(() => said.some((m) => m.startsWith('registered as a foreign device with the BBMD at 127.0.0.12:')), 3000, 'the registration accepted');
       device.announce();
       await waitFor(() => bbmd.got.length === 2, 3000, 'I-Am through the BBMD');
       expect([...bbmd.got[1].msg.subarray(0, 2)]).toEqual([0x81, 0x09]); // Distribute-Broadcast-To-Network
