@@ -91,6 +91,21 @@ describe('kirchhoff simulate', () => {
     expect(out).toMatch(/final spread [\d.]+ mV/);
   });
 
+  it('--capacity-test@START: a test at the given current, recorded every second; per block the SoH beside the truth and the weak block named', async () => {
+    // C/4 so the run stays short; the 10-hour rate is the default (the validation spec and bench:health).
+    const { code, out } = await simulate('--strings', '1', '--modules', '3', '--hours', '4.5', '--capacity-test@60:25', '--fault', 'weak-block:1:2', '--json');
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as SimulateReport;
+    expect(r.health.tests.map((t) => [t.trigger, t.end, t.strings[0].meanCurrentA])).toEqual([['simulator', 'end-voltage', 25]]);
+    expect(r.health.collapsedEarly).toEqual([{ string: 1, modules: [2] }]);
+    for (const b of r.health.blocks) {
+      expect(b.estimate.sohMethod).toBe('capacity-test');
+      expect(Math.abs(b.estimate.sohPercent! - b.truth.sohPercent) / b.truth.sohPercent).toBeLessThan(0.1);
+      expect(b.estimate.deliveredAh).toBeCloseTo(b.truth.deliveredAh!, 0);
+    }
+    expect(r.health.blocks.map((b) => b.truth.weak)).toEqual([false, true, false]);
+  });
+
   it.each([
     [[], /--strings is required/],
     [['--strings', '17', '--modules', '2', '--hours', '1'], /--strings must be a whole number 1..16/],
@@ -105,6 +120,8 @@ describe('kirchhoff simulate', () => {
     [['--strings', '1', '--modules', '2', '--hours', '1', '--interval', '1'], /--interval must be whole seconds 10..86400/],
     [['--strings', '1', '--modules', '2', '--hours', '1', '--chemistry', 'lithium'], /--chemistry must be one of vrla-agm, vrla-gel, vented, nicd/],
     [['--strings', '1', '--modules', '2', '--hours', '1', '--age', '31'], /--age must be years 0..30/],
+    [['--strings', '1', '--modules', '2', '--hours', '1', '--capacity-test@soon'], /--capacity-test must be START seconds, optionally :AMPS/],
+    [['--strings', '1', '--modules', '2', '--hours', '1', '--capacity-test', '3600'], /--capacity-test starts at 3600 s, after the end of the run/],
   ])('rejects %j with a usage error', async (args, message) => {
     await expect(simulate(...(args as string[]))).rejects.toThrow(UsageError);
     await expect(simulate(...(args as string[]))).rejects.toThrow(message as RegExp);

@@ -35,9 +35,10 @@ export const CAPACITY_TEST_DEFAULTS: Required<CapacityTestOptions> = {
 };
 
 /**
- * Temperature coefficient of capacity, per kelvin, after IEC 60896-11 (clause 10.3 and 10.4):
- * C(25 deg C) = C / (1 + lambda (theta - 25)), lambda = 0.006 for discharges longer than 3 h and
- * 0.01 for shorter ones.
+ * Temperature coefficient of capacity, per kelvin, as the IEC 60896 capacity tests correct a measured
+ * capacity to the reference temperature: C(ref) = C / (1 + lambda (theta - ref)), lambda = 0.006 for
+ * discharges longer than 3 h and 0.01 for shorter ones (docs/health.md). The reference here is 25 deg C,
+ * the temperature the rest of the gateway states its float voltages and capacities at.
  */
 export function capacityTemperatureCoefficient(durationS: number): number {
   return durationS > 3 * 3600 ? 0.006 : 0.01;
