@@ -75,6 +75,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     riEndOfLifePercent: num('Ri this far above the baseline is the end of a block\'s life: the Ri trend projects the date it gets there.', { min: 5, max: 500, default: 50, unit: '%' }),
     designLifeYears: num('Design life of the blocks at lifeReferenceC (Eurobat class: 3-5, 6-9, 10-12, 12+ years).', { min: 1, max: 30, default: 10, unit: 'years' }),
     lifeReferenceC: num('Temperature the design life is stated at (Eurobat: 20 degC; some datasheets 25 degC).', { min: 15, max: 30, default: 20, unit: 'degC' }),
+    lifeHalvingK: num('Expected life halves per this many kelvin of mean temperature above lifeReferenceC (Arrhenius rule of thumb: 8-10 K).', { min: 5, max: 20, default: 10, unit: 'K' }),
     highTemperatureC: num('Time a block spends above this temperature is counted.', { min: 20, max: 70, default: 35, unit: 'degC' }),
   }),
   chargeMode: obj('Charge-mode detection (float, boost, recharge, rest = charger off, discharge): the string voltage per cell against the charger\'s temperature-compensated float and boost voltages, the UPS status (on battery = discharge), and the string current as confirmation. Every engine and protocol uses the mode.', {

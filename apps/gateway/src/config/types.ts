@@ -22,7 +22,7 @@ export interface GatewayConfig {
   balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
   health: {
     testEndVoltsPerCell: number; testMaxHours: number; collapsedEarlyFraction: number; riEndOfLifePercent: number;
-    designLifeYears: number; lifeReferenceC: number; highTemperatureC: number;
+    designLifeYears: number; lifeReferenceC: number; lifeHalvingK: number; highTemperatureC: number;
   };
   chargeMode: {
     floatVoltsPerCell: number; boostVoltsPerCell: number; temperatureCoefficientVPerCellK: number; floatBandVPerCell: number;

@@ -26,6 +26,7 @@ export function enginesFromConfig(
       riEndOfLifePercent: config.health.riEndOfLifePercent,
       designLifeYears: config.health.designLifeYears,
       lifeReferenceC: config.health.lifeReferenceC,
+      lifeHalvingK: config.health.lifeHalvingK,
       highTemperatureC: config.health.highTemperatureC,
       deepDischargeVoltsPerCell: config.health.testEndVoltsPerCell,
     },

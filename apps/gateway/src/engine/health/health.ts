@@ -219,6 +219,8 @@ export class HealthEngine {
   private readonly info = new Map<number, BlockInfo>();
   private selfDischarge: (global: number) => number | null = () => null;
   private nextTestId = 0;
+  /** The Ri trend per block, computed again only when its series or baseline changed (Theil-Sen is quadratic). */
+  private readonly trends = new Map<number, { key: string; trend: RiTrend | null }>();
 
   constructor(options: HealthOptions = {}) {
     this.opts = {
@@ -317,10 +319,13 @@ export class HealthEngine {
     this.lastMs = now;
     this.stepTest(snap, modes, now);
     const totalOutA = snap.strings.reduce((a, s) => a + Math.max(0, -(fresh(s.dcCurrentA) ?? 0)), 0);
+    // The UPS on mains: its rectifier (the charger) runs.
+    const ups = snap.ups;
+    const chargerOn = ups !== null && ups.quality === 'fresh' && (ups.output.source === 'normal' || ups.output.source === 'bypass');
     for (const s of snap.strings) {
       const mode = modes[s.string - 1] ?? 'unknown';
       const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
-      this.stepString(s, mods, mode, now, dtS, totalOutA, tx);
+      this.stepString(s, mods, mode, now, dtS, totalOutA, chargerOn, tx);
     }
   }
 
@@ -404,7 +409,7 @@ export class HealthEngine {
     return this.info.get(global)?.ratedCapacityAh ?? s.capacityAh ?? defaultCapacityAh(s.moduleType);
   }
 
-  private stepString(s: StringState, mods: readonly ModuleState[], mode: ChargeMode, now: number, dtS: number, totalOutA: number, tx: SiteTransaction): void {
+  private stepString(s: StringState, mods: readonly ModuleState[], mode: ChargeMode, now: number, dtS: number, totalOutA: number, chargerOn: boolean, tx: SiteTransaction): void {
     const st = this.strings[s.string - 1];
     const current = fresh(s.dcCurrentA);
     const i = current !== null && Math.abs(current) > this.opts.currentOffsetA ? current : 0;
@@ -477,13 +482,15 @@ export class HealthEngine {
       if (dtS > 0 && m.communication !== 'lost') {
         b.activitySum += m.balancingActivityPercent * dtS;
         b.activityS += dtS;
-        if (m.balancingActivityPercent > 0 || m.equalize.on) anyBypass = true;
+        // The bypass now (the activity figure is a slow average that outlives the last bypass by hours).
+        if (m.equalize.on && m.equalize.dutyPercent > 0) anyBypass = true;
       }
       this.stepResistance(m, b, mode, now, tx);
     }
-    // 0 % balancing while the charger runs: floating, out of balance, and not one block bypassed.
+    // 0 % balancing while the charger runs: the charger runs (the string floats, or the UPS is on mains
+    // while the string rests: its breaker is open), the blocks are out of balance, and not one bypasses.
     if (vs.length >= 2) spreadOk = Math.max(...vs) - Math.min(...vs) <= 2 * IMBALANCE_V_PER_CELL * cells;
-    if (mode === 'float' && !spreadOk && !anyBypass) st.noBalancingSinceMs ??= now;
+    if ((mode === 'float' || (mode === 'rest' && chargerOn)) && !spreadOk && !anyBypass) st.noBalancingSinceMs ??= now;
     else st.noBalancingSinceMs = null;
   }
 
@@ -533,7 +540,7 @@ export class HealthEngine {
         currentSharePercent: st.sharePercent,
         roundTripEfficiencyPercent: st.rtePercent,
         balancingDiagnosis: since !== null && hours * 3_600_000 >= NO_BALANCING_MS
-          ? { message: `${s.label} floats out of balance and no block has balanced for ${hours.toFixed(1)} h: check the battery breaker (open: the charger's current does not reach the string) and the block temperatures (self-discharge beating the charge current)`, sinceHours: round(hours, 1) }
+          ? { message: `${s.label} is out of balance while the charger runs and no block has balanced for ${hours.toFixed(1)} h: check the battery breaker (open: the charger's current does not reach the string) and the block temperatures (self-discharge beating the charge current)`, sinceHours: round(hours, 1) }
           : null,
       };
     });
@@ -544,6 +551,17 @@ export class HealthEngine {
   healthOf(snap: SiteSnapshot, global: number): BlockHealth | null {
     const m = snap.modules[global - 1];
     return m ? this.blockHealth(snap.strings[m.string - 1], m) : null;
+  }
+
+  private trendOf(global: number, b: BlockRecord, limit: number): RiTrend | null {
+    if (b.baselineOhm === null) return null;
+    const last = b.ri.points[b.ri.points.length - 1];
+    const key = `${b.baselineOhm}:${limit}:${b.ri.points.length}:${last?.atMs}:${last?.n}`;
+    const hit = this.trends.get(global);
+    if (hit?.key === key) return hit.trend;
+    const trend = riTrend(b.ri.points, b.baselineOhm, limit);
+    this.trends.set(global, { key, trend });
+    return trend;
   }
 
   private blockHealth(s: StringState, m: ModuleState): BlockHealth {
@@ -585,7 +603,7 @@ export class HealthEngine {
         latestOhm: latest === null ? null : round(latest, 7),
         increasePercent: increase === null ? null : round(increase, 1),
         endOfLifeLimitPercent: limit,
-        trend: b.baselineOhm === null ? null : riTrend(b.ri.points, b.baselineOhm, limit),
+        trend: this.trendOf(m.global, b, limit),
       },
       throughput: {
         dischargedAh: round(b.dischargedAh, 2), chargedAh: round(b.chargedAh, 2), dischargedWh: round(b.dischargedWh, 1), chargedWh: round(b.chargedWh, 1),
