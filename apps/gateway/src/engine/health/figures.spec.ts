@@ -69,4 +69,21 @@ describe('health figures on a simulated discharge and recharge (truth: the physi
     expect(run(false, false)).toMatchObject({ message: expect.stringContaining('check the battery breaker'), sinceHours: expect.any(Number) });
     expect(run(true, true)).toMatchObject({ message: expect.stringContaining('S01 is out of balance while the charger runs') });
   });
+
+  it('reports the self-discharge measured in a rest phase (charger off) near the rate the blocks really lose charge', () => {
+    const sim = new SimulatedSite({ strings: [{ modules: 4, moduleType: 'C20' }], seed: 3, ageYears: 5 });
+    sim.advance(3600);
+    sim.physics.setCharger({ mode: 'off' });
+    sim.setIntervals(60, 600);
+    const truthSoc = () => [1, 2, 3, 4].map((g) => sim.physics.truth(g).socPercent);
+    sim.advance(4 * 86_400);
+    const before = truthSoc();
+    sim.advance(3 * 86_400);
+    const after = truthSoc();
+    const h = sim.engines.health.snapshot(sim.site.snapshot());
+    h.blocks.forEach((b, i) => {
+      const truthPerDay = (before[i] - after[i]) / 3;
+      expect(Math.abs(b.selfDischargePercentPerDay! - truthPerDay) / truthPerDay).toBeLessThan(0.3);
+    });
+  });
 });
