@@ -55,6 +55,12 @@ export const BATTERY_ROUTES: readonly Route[] = [
     },
   },
   {
+    method: 'GET', path: '/api/battery/health/modules/:global/capacity', tag: 'battery', access: 'viewer', summary: 'One block\'s capacity in every test and discharge that measured it, oldest first (its capacity-fade history)',
+    params: params({ global: P.global }),
+    response: ok('The history.', { type: 'array', items: { type: 'object', description: '{testId, startMs, trigger, end, capacityC10At25Ah, capacityPercent, capacityMethod (measured|extrapolated|none), timeToEndVoltageS, collapsedEarly}' } }),
+    handler: (ctx, req) => historyStore(ctx.registry).capacityHistory(req.params.global as number),
+  },
+  {
     method: 'GET', path: '/api/battery/tests', tag: 'battery', access: 'viewer', summary: 'Capacity tests and recorded discharges, newest first',
     description: 'From the data logger: every test started from the API or the scheduler, and every real discharge (mains failure) recorded, with the Ah delivered, the mean capacity and the blocks that collapsed early per string; compare them over the years.',
     query: { type: 'object', additionalProperties: false, properties: { from: TIME, to: TIME, limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 } } },

@@ -126,6 +126,19 @@ export interface CapacityTestRecord {
   readonly by: string | null;
 }
 
+/** One block's result in one record: a point of its capacity-fade history. */
+export interface BlockCapacityPoint {
+  readonly testId: number;
+  readonly startMs: number;
+  readonly trigger: CapacityTestTrigger;
+  readonly end: CapacityTestEnd | null;
+  readonly capacityC10At25Ah: number | null;
+  readonly capacityPercent: number | null;
+  readonly capacityMethod: BlockTestResult['capacityMethod'];
+  readonly timeToEndVoltageS: number | null;
+  readonly collapsedEarly: boolean;
+}
+
 /** One second of a running test for one string: what the data logger keeps beside the record. */
 export interface TestSample {
   readonly atMs: number;

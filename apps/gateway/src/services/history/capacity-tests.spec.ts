@@ -61,6 +61,11 @@ describe('capacity test records in the data logger', () => {
       const back = await logger.capacityTestSamples(id, 1);
       expect(back).toEqual(samples);
       expect(await logger.capacityTestSamples(id, 1, T0 + 10_000, 5)).toEqual(samples.slice(10, 15));
+      // Each block's capacity-fade history: here one record, block 2 collapsed early at 5.8 Ah (10 A for 2100 s).
+      const history = await logger.capacityHistory(2);
+      expect(history).toHaveLength(1);
+      expect(history[0]).toMatchObject({ testId: id, startMs: T0, trigger: 'api', capacityMethod: 'measured', timeToEndVoltageS: 2100, collapsedEarly: true });
+      expect(await logger.capacityHistory(9)).toEqual([]);
     } finally {
       await logger.close();
     }

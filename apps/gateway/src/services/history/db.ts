@@ -6,7 +6,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Quality } from '@kirchhoff/core';
 import { RESOLUTIONS } from './types';
-import type { CapacityTestRecord, TestSample } from '../../engine/health';
+import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from '../../engine/health';
 import type {
   AuditQuery, AuditRecord, CapacityTestQuery, CapacityTestSummary, EventQuery, EventRecord, LogQuery, MeasurementPoint, MeasurementQuery, MeasurementSeries, NewAudit,
   NewEvent, Resolution, SeriesRef, SeriesSummary,
@@ -278,6 +278,25 @@ export class HistoryDb {
     if (!this.hasTests()) return null;
     const row = this.db.prepare('SELECT record FROM capacity_tests WHERE id = ?').get(id) as { record: string } | undefined;
     return row ? (JSON.parse(row.record) as CapacityTestRecord) : null;
+  }
+
+  /** One block's capacity in every record that measured it, oldest first: its capacity-fade history. */
+  capacityHistory(global: number): BlockCapacityPoint[] {
+    if (!this.hasTests()) return [];
+    const rows = this.db.prepare('SELECT record FROM capacity_tests ORDER BY start_ms').all() as { record: string }[];
+    const out: BlockCapacityPoint[] = [];
+    for (const r of rows) {
+      const rec = JSON.parse(r.record) as CapacityTestRecord;
+      for (const st of rec.strings) {
+        const b = st.blocks.find((x) => x.global === global);
+        if (!b) continue;
+        out.push({
+          testId: rec.id, startMs: rec.startMs, trigger: rec.trigger, end: rec.end, capacityC10At25Ah: b.capacityC10At25Ah, capacityPercent: b.capacityPercent,
+          capacityMethod: b.capacityMethod, timeToEndVoltageS: b.timeToEndVoltageS, collapsedEarly: b.collapsedEarly,
+        });
+      }
+    }
+    return out;
   }
 
   /** The per-second samples of test `id` for one string, in time order (at most `limit`, from `fromMs`). */

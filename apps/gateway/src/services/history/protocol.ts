@@ -8,7 +8,7 @@ export interface WorkerInit {
 }
 
 export type QueryMethod = 'series' | 'measurements' | 'summary' | 'events' | 'audit' | 'engineState' | 'setEngineState'
-  | 'saveCapacityTest' | 'appendTestSamples' | 'capacityTests' | 'capacityTest' | 'capacityTestSamples';
+  | 'saveCapacityTest' | 'appendTestSamples' | 'capacityTests' | 'capacityTest' | 'capacityTestSamples' | 'capacityHistory';
 
 export type ToWorker =
   | { readonly type: 'batch'; readonly seq: number; readonly batch: Batch }

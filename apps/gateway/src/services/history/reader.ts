@@ -13,6 +13,7 @@ export function openHistoryFile(path: string): HistoryReader & { close(): void }
     audit: async (q) => db.audit(q),
     capacityTests: async (q) => db.capacityTests(q),
     capacityTest: async (id) => db.capacityTest(id),
+    capacityHistory: async (global) => db.capacityHistory(global),
     capacityTestSamples: async (id, string, fromMs, limit) => db.capacityTestSamples(id, string, fromMs, limit),
     close: () => db.close(),
   };

@@ -9,7 +9,7 @@ import type { Logger } from '../../log';
 import type { AuditRow, Batch, EventRow, Retention, SampleRow } from './db';
 import type { FromWorker, QueryMethod, ToWorker, WorkerInit } from './protocol';
 import { sampleKind, type LastLogged } from './sampler';
-import type { CapacityTestRecord, TestSample } from '../../engine/health';
+import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from '../../engine/health';
 import type {
   AuditQuery, AuditRecord, CapacityTestQuery, CapacityTestSummary, EventQuery, EventRecord, HistoryStats, HistoryStore, MeasurementKind, MeasurementQuery, MeasurementSeries,
   NewAudit, NewEvent, SeriesRef, SeriesSummary,
@@ -422,6 +422,9 @@ export class HistoryLogger implements HistoryStore {
   }
   capacityTest(id: number): Promise<CapacityTestRecord | null> {
     return this.query('capacityTest', id);
+  }
+  capacityHistory(global: number): Promise<BlockCapacityPoint[]> {
+    return this.query('capacityHistory', global);
   }
   capacityTestSamples(id: number, string: number, fromMs?: number, limit?: number): Promise<TestSample[]> {
     return this.query('capacityTestSamples', id, string, fromMs, limit);

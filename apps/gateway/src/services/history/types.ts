@@ -1,7 +1,7 @@
 // The data logger's typed interface: what the HTTP API, the scheduler's reports and the CSV
 // export read (HistoryReader), and what services write besides the change feed (HistoryStore).
 import type { Quality, Severity } from '@kirchhoff/core';
-import type { CapacityTestEnd, CapacityTestRecord, CapacityTestTrigger, TestSample } from '../../engine/health';
+import type { BlockCapacityPoint, CapacityTestEnd, CapacityTestRecord, CapacityTestTrigger, TestSample } from '../../engine/health';
 
 /** raw = every logged sample; minute/hour = min/mean/max aggregates of the fresh samples. */
 export type Resolution = 'raw' | 'minute' | 'hour';
@@ -171,6 +171,8 @@ export interface HistoryReader {
   /** Capacity tests and discharges, newest first (a database of schema 1 has none). */
   capacityTests(query?: CapacityTestQuery): Promise<CapacityTestSummary[]>;
   capacityTest(id: number): Promise<CapacityTestRecord | null>;
+  /** One block's (global module number) capacity in every record that measured it, oldest first. */
+  capacityHistory(global: number): Promise<BlockCapacityPoint[]>;
   /** The per-second samples of one string in test `id`. */
   capacityTestSamples(id: number, string: number, fromMs?: number, limit?: number): Promise<TestSample[]>;
 }
