@@ -8,5 +8,6 @@ import { simulateCommand } from './simulate';
 import { rccmdListenCommand } from './rccmd-listen';
 import { exportCommand } from './export';
 import { simulateUpsCommand } from './simulate-ups';
+import { passportCommand } from './passport';
 
-export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand, exportCommand, hashPasswordCommand];
+export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand, exportCommand, passportCommand, hashPasswordCommand];

@@ -15,7 +15,7 @@ const problems = (yaml: string, sets: string[] = []) => {
 describe('configuration', () => {
   it('fills defaults and keeps every network service off', () => {
     const c = load('strings:\n  - modules: 20\n');
-    expect(c.strings[0]).toEqual({ modules: 20, moduleType: 'C20', capacityAh: 100 });
+    expect(c.strings[0]).toEqual({ modules: 20, moduleType: 'C20', capacityAh: 100, battery: {}, blocks: { serials: [], positions: {} } });
     expect([c.modbus.enabled, c.snmp.enabled, c.bacnet.enabled, c.mqtt.enabled, c.rccmd.enabled, c.http.enabled]).toEqual([false, false, false, false, false, false]);
     expect(c.modbus.writes).toBe(false);
     expect(c.snmp.communities).toEqual([]);
@@ -53,11 +53,28 @@ describe('configuration', () => {
 
   it('checks keys that depend on each other', () => {
     expect(problems('strings: [{modules: 300}, {modules: 300}]\nruntime: 1\n')).toEqual([
-      'runtime (line 2): unknown key (valid keys: site, strings, bus, balancing, health, chargeMode, runaway, ups, sensors, modbusSensors, inputs, relays, thresholds, modbus, snmp, bacnet, mqtt, rccmd, nut, actions, http, history, schedule, log, demo)',
+      'runtime (line 2): unknown key (valid keys: site, strings, bus, balancing, health, chargeMode, runaway, ups, sensors, modbusSensors, inputs, relays, thresholds, modbus, snmp, bacnet, mqtt, rccmd, nut, actions, http, history, passport, schedule, log, demo)',
     ]);
     expect(problems('strings: [{modules: 300}, {modules: 300}]\nrunaway: {breakerRelay: 2}\nrelays: [{name: Breaker}]\n')).toEqual([
       'strings (line 1): 600 modules in all: a site has at most 512',
       'runaway.breakerRelay (line 2): 2 is not valid: expected 0 (none) or a relay id from 1 to 1 (relays has 1)',
+    ]);
+  });
+
+  it('block and string identity: errors name the key, the bad value and what is valid', () => {
+    const yaml = 'strings:\n  - modules: 3\n    battery: {manufactureDate: 2024-3, passportIdentifier: "URN:X"}\n    blocks:\n      serials: [A1, A2, A1, A4]\n      positions: {4: {serial: X}, 0: {}}\npassport: {category: household, warrantyPeriod: 24 months, safetyInstructions: ftp://x}\n';
+    expect(problems(yaml)).toEqual([
+      'strings.0.battery.manufactureDate (line 3): "2024-3" is not valid: expected a date YYYY-MM-DD or a month YYYY-MM',
+      'strings.0.battery.passportIdentifier (line 3): "URN:X" is not valid: expected a URN urn:NAMESPACE:ID (lower-case letters and digits)',
+      'strings.0.blocks.positions.0 (line 6): key "0" is not valid: expected block positions (1, 2, ...)',
+      'passport.category (line 7): "household" is not valid: expected one of industrial, stationary, lmt, ev',
+      'passport.warrantyPeriod (line 7): "24 months" is not valid: expected a month --MM (the data model\'s type)',
+      'passport.safetyInstructions (line 7): "ftp://x" is not valid: expected an http(s) URL',
+    ]);
+    expect(problems('strings:\n  - modules: 3\n    blocks:\n      serials: [A1, A2, A1, A4]\n      positions: {4: {serial: X}}\n')).toEqual([
+      'strings.0.blocks.serials (line 4): has 4 serial numbers: expected at most one per block (strings.0.modules is 3)',
+      'strings.0.blocks.positions.4 (line 5): block 4 does not exist: expected a position from 1 to 3 (strings.0.modules)',
+      'strings.0.blocks.serials.2 (line 4): "A1" is not valid: block 1 has the same serial number (expected one per block)',
     ]);
   });
 
@@ -83,7 +100,7 @@ describe('configuration', () => {
     expect(c.modbus.tcp.port).toBe(5021);
     expect(c.modbus.enabled).toBe(true);
     expect(c.site.name).toBe('12');
-    expect(c.strings).toEqual([{ modules: 4, moduleType: 'C40', capacityAh: 200 }]);
+    expect(c.strings).toEqual([{ modules: 4, moduleType: 'C40', capacityAh: 200, battery: {}, blocks: { serials: [], positions: {} } }]);
   });
 
   it('refuses --set of keys that do not exist, or without a value', () => {

@@ -11,6 +11,7 @@ import type { GatewayConfig } from './types';
 import { sourcesCrossChecks } from '../services/sources/config';
 import { startChecks } from './start-checks';
 import { actionsProblems } from '../services/actions/config';
+import { lifeProblems } from '../services/life/config';
 
 export class ConfigError extends KirchhoffError {
   constructor(readonly problems: readonly ConfigProblem[], readonly source: string) {
@@ -178,7 +179,7 @@ export function finishConfig(raw: RawConfig): GatewayConfig {
 
 /** Checks that span several keys (the sections with their own checks add theirs). */
 function crossChecks(c: GatewayConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [...sourcesCrossChecks(c), ...actionsProblems(c.actions, c.relays.length), ...startChecks(c)];
+  const problems: ConfigProblem[] = [...sourcesCrossChecks(c), ...actionsProblems(c.actions, c.relays.length), ...startChecks(c), ...lifeProblems(c.strings)];
   const total = c.strings.reduce((n, s) => n + s.modules, 0);
   if (total > 512) problems.push({ path: 'strings', message: `${total} modules in all: a site has at most 512` });
   const cm = c.chargeMode;

@@ -16,6 +16,7 @@ import { HTTP_SCHEMA } from '../adapters/http';
 import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
 import { ACTIONS_SCHEMA } from '../services/actions/config';
 import { CHARGE_MODE_DEFAULTS } from '../engine/charge-mode';
+import { PASSPORT_SCHEMA, STRING_BATTERY_SCHEMA, STRING_BLOCKS_SCHEMA } from '../services/life/config';
 
 type ThresholdKind = Exclude<keyof ThresholdSet, 'sensors'>;
 const THRESHOLD_DEFAULTS = defaultThresholds();
@@ -53,6 +54,8 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     modules: int('Blocks (modules) in series.', { min: 1, max: MAX_MODULES }),
     moduleType: str('Measuring module type.', { enum: MODULE_TYPE_NAMES, default: 'C20' }),
     capacityAh: num('Nominal capacity.', { min: 1, max: 20_000, default: 100, unit: 'Ah' }),
+    battery: STRING_BATTERY_SCHEMA,
+    blocks: STRING_BLOCKS_SCHEMA,
   }), { minItems: 1, maxItems: MAX_STRINGS }),
   bus: obj('The battery bus: one serial port, the gateway is the only master.', {
     port: str('Serial device of the bus converter, e.g. /dev/ttyUSB0. Empty in the demo (simulated modules).', { default: '' }),
@@ -145,6 +148,7 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
   actions: ACTIONS_SCHEMA,
   http: HTTP_SCHEMA,
   history: HISTORY_SCHEMA,
+  passport: PASSPORT_SCHEMA,
   schedule: SCHEDULE_SCHEMA,
   log: obj('Logging.', {
     level: str('Least severe level written.', { enum: LOG_LEVELS, default: 'info' }),

@@ -12,12 +12,13 @@ import type { ScheduleConfig } from '../services/scheduler/config';
 import type { HttpConfig } from '../adapters/http';
 import type { ModbusSensorsConfig, UpsConfig } from '../services/sources/config';
 import type { ActionsConfig } from '../services/actions/config';
+import type { PassportConfig, StringBatteryConfig, StringBlocksConfig } from '../services/life/config';
 
 export interface ThresholdConfig extends Partial<Threshold> { mode?: ResistanceMode }
 
 export interface GatewayConfig {
   site: { name: string; location: string; contact: string };
-  strings: { name?: string; modules: number; moduleType: ModuleType; capacityAh: number }[];
+  strings: { name?: string; modules: number; moduleType: ModuleType; capacityAh: number; battery: StringBatteryConfig; blocks: StringBlocksConfig }[];
   bus: { port: string; baudRate: number; pollIntervalMs: number; resistanceIntervalS: number; timeoutMs: number; retries: number; lostAfterMisses: number };
   balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
   health: {
@@ -53,6 +54,7 @@ export interface GatewayConfig {
   actions: ActionsConfig;
   http: HttpConfig;
   history: HistoryConfig;
+  passport: PassportConfig;
   schedule: ScheduleConfig;
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   demo: { enabled: boolean; seed: number };

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, JsonSchema, ref } from './schemas';
 import { ROUTES, Route } from './routes';
+import { LIFE_COMPONENTS } from './life-routes';
 
 const ERRORS: Record<number, string> = {
   400: 'Bad request: `error.field` names the field.',
@@ -20,7 +21,7 @@ function errorsOf(r: Route): number[] {
   if (r.params || r.query || r.body) out.add(400);
   if (r.access !== 'public') out.add(401);
   if (r.access === 'operator' || r.access === 'admin' || r.tag === 'commands') out.add(403);
-  if (r.params || r.tag === 'history' || r.path === '/api/ups') out.add(404);
+  if (r.params || r.tag === 'history' || r.tag === 'life' || r.path === '/api/ups') out.add(404);
   if (r.path === '/api/login') [400, 401, 429].forEach((c) => out.add(c));
   if (r.tag === 'commands') out.add(501);
   if (r.path === '/api/live') out.add(503);
@@ -67,7 +68,7 @@ export function openApiDocument(): Record<string, unknown> {
       ...(security(r) ? { security: security(r) } : {}),
     };
   }
-  const components: Record<string, JsonSchema> = COMPONENTS;
+  const components: Record<string, JsonSchema> = { ...COMPONENTS, ...LIFE_COMPONENTS };
   return {
     openapi: '3.1.0',
     info: {
@@ -85,6 +86,7 @@ export function openApiDocument(): Record<string, unknown> {
       { name: 'live', description: 'Server-sent events.' },
       { name: 'commands', description: 'Writes, through the core command interface (audited).' },
       { name: 'battery', description: 'Battery health: SoH, remaining capacity, Ri trend, capacity tests and discharges (docs/health.md).' },
+      { name: 'life', description: 'Block and string life records (identity, dates, replacements; writes audited) and the battery passport. From the data logger.' },
     ],
     paths,
     components: {

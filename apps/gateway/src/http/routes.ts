@@ -4,7 +4,7 @@ import { ALARM_KIND_NAMES, Command, CommandError, CommandInterface, CommandType,
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config/types';
 import type { ServiceRegistry } from '../services/types';
-import type { AuditQuery, EventQuery } from '../services/history/types';
+import { EVENT_CATEGORIES, type AuditQuery, type EventQuery } from '../services/history/types';
 import { Auth, AuthUser, Role, roleAtLeast as roleOk } from './auth';
 import { ApiError, commandError } from './errors';
 import type { LiveHub } from './live';
@@ -15,6 +15,7 @@ import { fromLogger, fromMemory, historyStore, timeRange } from './history';
 import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
 import { Readable } from 'node:stream';
 import { BATTERY_ROUTES } from './battery-routes';
+import { LIFE_ROUTES } from './life-routes';
 
 export type Access = 'public' | 'metrics' | Role;
 
@@ -401,7 +402,7 @@ export const ROUTES: readonly Route[] = [
     description: 'Newest first unless order=asc. Page with beforeId (desc) or afterId (asc).',
     query: { type: 'object', additionalProperties: false, properties: {
       ...LOG_QUERY,
-      category: { type: 'string', enum: ['alarm', 'schedule', 'gateway', 'action'] },
+      category: { type: 'string', enum: [...EVENT_CATEGORIES] },
       entity: { type: 'string', pattern: '^[a-z0-9/]*\\*?$', maxLength: 64, description: 'Exact entity id, or a prefix ending in *.' },
       alarmKind: { type: 'string', enum: ALARM_KIND_NAMES },
     } },
@@ -519,6 +520,7 @@ export const ROUTES: readonly Route[] = [
     },
   },
   ...BATTERY_ROUTES,
+  ...LIFE_ROUTES,
 ];
 
 /** The logger's query from ours: only the keys given. */

@@ -6,9 +6,10 @@ import { historyService } from './history/service';
 import { schedulerService } from './scheduler/service';
 import { modbusSensorsService, upsSourceService } from './sources';
 import { actionsService } from './actions';
+import { lifeService } from './life/service';
 
 export const SERVICES: readonly ServiceDefinition[] = [
-  historyService,
+  historyService, lifeService,
   upsSourceService, modbusSensorsService,
   actionsService,
   schedulerService,

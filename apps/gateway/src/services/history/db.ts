@@ -11,9 +11,13 @@ import type {
   AuditQuery, AuditRecord, CapacityTestQuery, CapacityTestSummary, EventQuery, EventRecord, LogQuery, MeasurementPoint, MeasurementQuery, MeasurementSeries, NewAudit,
   NewEvent, Resolution, SeriesRef, SeriesSummary,
 } from './types';
+import {
+  applyConfiguredIdentity, ConfiguredIdentity, IdentityPatch, LIFE_DDL, LifeChange, LifeQuery, LifeRecord, lifeRecords, passportInfo, replaceBlock,
+  setIdentity, setPassportInfo,
+} from './life';
 
 /** The schema this version writes; older databases are migrated on open (MIGRATIONS), newer ones refused. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -77,6 +81,8 @@ CREATE INDEX IF NOT EXISTS capacity_tests_start ON capacity_tests (start_ms);
 CREATE TABLE IF NOT EXISTS capacity_test_samples (test_start_ms INTEGER NOT NULL, string INTEGER NOT NULL, at_ms INTEGER NOT NULL, current_a REAL,
   voltages TEXT NOT NULL, temperatures TEXT NOT NULL, PRIMARY KEY (test_start_ms, string, at_ms)) WITHOUT ROWID;
 `,
+  // 3: block and string life records, and the passport data of the configuration (life.ts).
+  3: LIFE_DDL,
 };
 
 export interface OpenOptions {
@@ -306,6 +312,27 @@ export class HistoryDb {
     const rows = this.db.prepare('SELECT at_ms, current_a, voltages, temperatures FROM capacity_test_samples WHERE test_start_ms = ? AND string = ? AND at_ms >= ? ORDER BY at_ms LIMIT ?')
       .all(Math.round(rec.startMs), string, Number.isFinite(fromMs) ? fromMs : -1e15, clampLimit(limit, MAX_POINTS)) as { at_ms: number; current_a: number | null; voltages: string; temperatures: string }[];
     return rows.map((r) => ({ atMs: r.at_ms, string, currentA: r.current_a, voltagesV: JSON.parse(r.voltages) as (number | null)[], temperaturesC: JSON.parse(r.temperatures) as (number | null)[] }));
+  }
+
+  // ---------------------------------------------------------------- life records (life.ts)
+
+  lifeRecords(q: LifeQuery = {}): LifeRecord[] {
+    return lifeRecords(this.db, q);
+  }
+  applyConfiguredIdentity(configured: readonly ConfiguredIdentity[], atMs: number): LifeChange[] {
+    return applyConfiguredIdentity(this.db, configured, atMs);
+  }
+  setIdentity(string: number, position: number, patch: IdentityPatch, atMs: number): LifeRecord {
+    return setIdentity(this.db, string, position, patch, atMs);
+  }
+  replaceBlock(string: number, position: number, patch: IdentityPatch, atMs: number, reason?: string): { ended: LifeRecord | null; started: LifeRecord } {
+    return replaceBlock(this.db, string, position, patch, atMs, reason);
+  }
+  passportInfo(): Record<string, unknown> {
+    return passportInfo(this.db);
+  }
+  setPassportInfo(key: string, atMs: number, value: unknown): void {
+    setPassportInfo(this.db, key, atMs, value);
   }
 
   private meta(key: string): number | null {

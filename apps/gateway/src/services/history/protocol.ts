@@ -8,7 +8,8 @@ export interface WorkerInit {
 }
 
 export type QueryMethod = 'series' | 'measurements' | 'summary' | 'events' | 'audit' | 'engineState' | 'setEngineState'
-  | 'saveCapacityTest' | 'appendTestSamples' | 'capacityTests' | 'capacityTest' | 'capacityTestSamples' | 'capacityHistory';
+  | 'saveCapacityTest' | 'appendTestSamples' | 'capacityTests' | 'capacityTest' | 'capacityTestSamples' | 'capacityHistory'
+  | 'lifeRecords' | 'applyConfiguredIdentity' | 'setIdentity' | 'replaceBlock' | 'passportInfo' | 'setPassportInfo';
 
 export type ToWorker =
   | { readonly type: 'batch'; readonly seq: number; readonly batch: Batch }

@@ -15,6 +15,8 @@ export function openHistoryFile(path: string): HistoryReader & { close(): void }
     capacityTest: async (id) => db.capacityTest(id),
     capacityHistory: async (global) => db.capacityHistory(global),
     capacityTestSamples: async (id, string, fromMs, limit) => db.capacityTestSamples(id, string, fromMs, limit),
+    lifeRecords: async (q) => db.lifeRecords(q),
+    passportInfo: async () => db.passportInfo(),
     close: () => db.close(),
   };
 }

@@ -8,6 +8,7 @@ import { entityId } from '@kirchhoff/core';
 import type { Logger } from '../../log';
 import type { AuditRow, Batch, EventRow, Retention, SampleRow } from './db';
 import type { FromWorker, QueryMethod, ToWorker, WorkerInit } from './protocol';
+import type { ConfiguredIdentity, IdentityPatch, LifeChange, LifeQuery, LifeRecord } from './life';
 import { sampleKind, type LastLogged } from './sampler';
 import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from '../../engine/health';
 import type {
@@ -435,6 +436,24 @@ export class HistoryLogger implements HistoryStore {
   }
   appendTestSamples(testStartMs: number, samples: readonly TestSample[]): Promise<void> {
     return this.query('appendTestSamples', testStartMs, samples);
+  }
+  lifeRecords(query: LifeQuery = {}): Promise<LifeRecord[]> {
+    return this.query('lifeRecords', query);
+  }
+  applyConfiguredIdentity(configured: readonly ConfiguredIdentity[], atMs: number): Promise<LifeChange[]> {
+    return this.query('applyConfiguredIdentity', configured, atMs);
+  }
+  setIdentity(string: number, position: number, patch: IdentityPatch, atMs: number): Promise<LifeRecord> {
+    return this.query('setIdentity', string, position, patch, atMs);
+  }
+  replaceBlock(string: number, position: number, patch: IdentityPatch, atMs: number, reason?: string): Promise<{ ended: LifeRecord | null; started: LifeRecord }> {
+    return this.query('replaceBlock', string, position, patch, atMs, reason);
+  }
+  passportInfo(): Promise<Record<string, unknown>> {
+    return this.query('passportInfo');
+  }
+  setPassportInfo(key: string, atMs: number, value: unknown): Promise<void> {
+    return this.query('setPassportInfo', key, atMs, value);
   }
 
   /** Writes what is queued, then closes the database. */

@@ -2,6 +2,7 @@
 // export read (HistoryReader), and what services write besides the change feed (HistoryStore).
 import type { Quality, Severity } from '@kirchhoff/core';
 import type { BlockCapacityPoint, CapacityTestEnd, CapacityTestRecord, CapacityTestTrigger, TestSample } from '../../engine/health';
+import type { ConfiguredIdentity, IdentityPatch, LifeChange, LifeQuery, LifeRecord } from './life';
 
 /** raw = every logged sample; minute/hour = min/mean/max aggregates of the fresh samples. */
 export type Resolution = 'raw' | 'minute' | 'hour';
@@ -57,7 +58,9 @@ export interface SeriesSummary extends SeriesRef {
   readonly count: number;
 }
 
-export type EventCategory = 'alarm' | 'schedule' | 'gateway' | 'action';
+/** battery: life-record changes (a block replaced, identity entered). */
+export type EventCategory = 'alarm' | 'schedule' | 'gateway' | 'action' | 'battery';
+export const EVENT_CATEGORIES: readonly EventCategory[] = ['alarm', 'schedule', 'gateway', 'action', 'battery'];
 
 /** The alarm and event log: alarm raised/cleared/acknowledged, scheduler runs, gateway events. */
 export interface EventRecord {
@@ -175,6 +178,10 @@ export interface HistoryReader {
   capacityHistory(global: number): Promise<BlockCapacityPoint[]>;
   /** The per-second samples of one string in test `id`. */
   capacityTestSamples(id: number, string: number, fromMs?: number, limit?: number): Promise<TestSample[]>;
+  /** Block and string life records (identity, dates, replacements), past ones too. */
+  lifeRecords(query?: LifeQuery): Promise<LifeRecord[]>;
+  /** Passport data from the configuration, as the gateway kept it at start (key -> JSON). */
+  passportInfo(): Promise<Record<string, unknown>>;
 }
 
 /** `registry.history`: the running logger. */
@@ -193,4 +200,9 @@ export interface HistoryStore extends HistoryReader {
   saveCapacityTest(record: CapacityTestRecord): Promise<number>;
   /** Stores per-second samples of the running test that started at testStartMs. */
   appendTestSamples(testStartMs: number, samples: readonly TestSample[]): Promise<void>;
+  /** Committed when these resolve (life.ts says what each does). */
+  applyConfiguredIdentity(configured: readonly ConfiguredIdentity[], atMs: number): Promise<LifeChange[]>;
+  setIdentity(string: number, position: number, patch: IdentityPatch, atMs: number): Promise<LifeRecord>;
+  replaceBlock(string: number, position: number, patch: IdentityPatch, atMs: number, reason?: string): Promise<{ ended: LifeRecord | null; started: LifeRecord }>;
+  setPassportInfo(key: string, atMs: number, value: unknown): Promise<void>;
 }

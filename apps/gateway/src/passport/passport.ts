@@ -1,0 +1,321 @@
+// The battery passport of one string (Battery Pass consortium data model 1.2.0): the aspects
+// GeneralProductInformation, PerformanceAndDurability and Circularity filled from what the data
+// logger holds (life records, passport configuration, logged SoC, the alarm log). A field the
+// gateway cannot know is left out and named in `missing` with the reason, never made up.
+// docs/passport.md describes every field and its source.
+import type { HistoryReader } from '../services/history/types';
+import { STRING_POSITION, type Identity, type LifeRecord } from '../services/history/life';
+import type { PassportConfig, StringBatteryConfig } from '../services/life/config';
+import { lifeLabel, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
+import { SOFTWARE_VERSION } from '../version';
+
+export const DATA_MODEL = {
+  name: 'Battery Pass data model',
+  version: '1.2.0',
+  aspects: {
+    generalProductInformation: 'urn:samm:io.BatteryPass.GeneralProductInformation:1.2.0#GeneralProductInformation',
+    performanceAndDurability: 'urn:samm:io.BatteryPass.Performance:1.2.0#PerformanceAndDurability',
+    circularity: 'urn:samm:io.BatteryPass.Circularity:1.2.0#Circularity',
+  },
+} as const;
+export type AspectName = keyof typeof DATA_MODEL.aspects;
+
+/** Alarm kinds that count as negative events (abuse a battery keeps the marks of). */
+export const NEGATIVE_EVENT_KINDS = ['thermal-runaway', 'module-temperature-high', 'module-voltage-low', 'module-voltage-high', 'string-ground-fault', 'ups-battery-depleted'] as const;
+
+const HEALTH = 'not computed by this gateway yet: the battery health figures (issue 15, point 3) are not in this database';
+const DATASHEET = 'a manufacturer datasheet or type-test value: the gateway has no configuration key for it';
+const EV_ONLY = 'defined for electric-vehicle batteries (UN GTR No. 22 usable battery energy): not applicable to a stationary battery';
+const MANUFACTURER = 'manufacturer data (material and supply chain): not held by the gateway';
+const configure = (key: string) => `not configured: set ${key} (or enter it over the API where it is identity)`;
+
+export interface PassportSiteInfo {
+  readonly site?: { readonly name?: string; readonly location?: string; readonly contact?: string };
+  readonly passport?: Partial<PassportConfig>;
+}
+export interface PassportStringInfo {
+  readonly name?: string | null;
+  readonly modules?: number;
+  readonly moduleType?: string;
+  readonly capacityAh?: number;
+  readonly battery?: StringBatteryConfig;
+}
+
+/** Per-block health figures, once the health service keeps them (all optional). */
+export interface BlockHealthFigures {
+  readonly position: number;
+  readonly atMs: number;
+  readonly stateOfHealthPercent?: number;
+  readonly remainingCapacityAh?: number;
+  readonly capacityFadePercent?: number;
+  readonly resistanceIncreasePercent?: number;
+  readonly initialResistanceOhm?: number;
+}
+
+export interface PassportInput {
+  readonly string: number;
+  readonly nowMs: number;
+  /** This string's life records, past ones too. */
+  readonly records: readonly LifeRecord[];
+  readonly site: PassportSiteInfo;
+  readonly stringInfo: PassportStringInfo;
+  readonly stateOfCharge: { readonly percent: number; readonly atMs: number } | null;
+  readonly negativeEvents: readonly { readonly atMs: number; readonly text: string }[];
+  /** Since when the alarm log reaches back (null: empty log). */
+  readonly alarmLogSinceMs: number | null;
+  readonly blockHealth?: readonly BlockHealthFigures[];
+}
+
+export interface MissingField {
+  /** Dotted path in this document: `generalProductInformation.batteryMass`. */
+  readonly field: string;
+  readonly reason: string;
+}
+
+export interface PassportBlock {
+  readonly position: number;
+  readonly label: string;
+  readonly current: LifeRecord | null;
+  /** Blocks that stood at this position before, oldest first. */
+  readonly replaced: readonly LifeRecord[];
+  readonly health: BlockHealthFigures | null;
+}
+
+export interface PassportDocument {
+  readonly kirchhoffPassport: 1;
+  readonly dataModel: typeof DATA_MODEL;
+  readonly generator: string;
+  readonly generatedAt: string;
+  readonly site: string | null;
+  readonly string: number;
+  readonly stringName: string | null;
+  readonly generalProductInformation: Record<string, unknown>;
+  readonly performanceAndDurability: Record<string, unknown>;
+  readonly circularity: Record<string, unknown>;
+  /** Fields of the data model the export leaves out, each with the reason. */
+  readonly missing: readonly MissingField[];
+  /** Where each value given came from. */
+  readonly sources: Readonly<Record<string, string>>;
+  readonly blocks: readonly PassportBlock[];
+}
+
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** A date or month of a life record as the data model's date-time (a month is its first day, 00:00 UTC). */
+export const dateTime = (date: string) => `${date.length === 7 ? `${date}-01` : date}T00:00:00Z`;
+
+class Builder {
+  readonly doc: Record<string, Record<string, unknown>> = { generalProductInformation: {}, performanceAndDurability: {}, circularity: {} };
+  readonly missing: MissingField[] = [];
+  readonly sources: Record<string, string> = {};
+
+  set(path: string, value: unknown, source: string): void {
+    const parts = path.split('.');
+    let at: Record<string, unknown> = this.doc;
+    for (const p of parts.slice(0, -1)) at = (at[p] ??= {}) as Record<string, unknown>;
+    at[parts[parts.length - 1]] = value;
+    this.sources[path] = source;
+  }
+  miss(path: string, reason: string): void {
+    this.missing.push({ field: path, reason });
+  }
+  /** Sets the value when there is one, else names it missing. */
+  maybe(path: string, value: unknown, source: string, reason: string): void {
+    if (value === undefined || value === null || value === '') this.miss(path, reason);
+    else this.set(path, value, source);
+  }
+}
+
+function recordSource(r: LifeRecord | null, field: keyof Identity, what: string): string {
+  const s = r?.sources[field];
+  const how = s === 'config' ? 'configuration' : s === 'derived' ? 'derived from the configuration' : s === 'api' ? 'entered over the HTTP API' : s === 'inherited' ? 'kept from the replaced block' : s === 'replacement' ? 'the replacement date' : 'unknown';
+  return `life record of ${what} (${how})`;
+}
+
+interface Contact { name?: string; identifier?: string; street?: string; postalCode?: string; country?: string; web?: string }
+
+function contact(b: Builder, path: string, c: Contact | undefined, key: string, fallbackName?: { value: string; source: string }): void {
+  const name = c?.name ?? fallbackName?.value;
+  const any = name || c?.identifier || c?.street || c?.postalCode || c?.country || c?.web;
+  if (!any) {
+    b.miss(path, configure(key));
+    return;
+  }
+  b.maybe(`${path}.contactName`, name, c?.name ? `configuration ${key}.name` : fallbackName?.source ?? '', configure(`${key}.name`));
+  b.maybe(`${path}.identifier`, c?.identifier, `configuration ${key}.identifier`, configure(`${key}.identifier`));
+  address(b, `${path}.postalAddress`, c, key);
+  if (c?.web) b.set(`${path}.webAddress`, c.web, `configuration ${key}.web`);
+}
+
+function address(b: Builder, path: string, c: { street?: string; postalCode?: string; country?: string } | undefined, key: string): void {
+  if (!c?.street && !c?.postalCode && !c?.country) {
+    b.miss(path, configure(`${key}.street, ${key}.postalCode and ${key}.country`));
+    return;
+  }
+  b.maybe(`${path}.addressCountry`, c.country, `configuration ${key}.country`, configure(`${key}.country`));
+  b.maybe(`${path}.postalCode`, c.postalCode, `configuration ${key}.postalCode`, configure(`${key}.postalCode`));
+  b.maybe(`${path}.streetAddress`, c.street, `configuration ${key}.street`, configure(`${key}.street`));
+}
+
+/** Builds the passport document of one string; pure (the caller gathers the input). */
+export function buildPassport(input: PassportInput): PassportDocument {
+  const b = new Builder();
+  const n = input.string;
+  const k = n - 1;
+  const cfg = input.site.passport ?? {};
+  const battery = input.stringInfo.battery ?? {};
+  const stringRecord = input.records.find((r) => r.position === STRING_POSITION && r.endedAtMs === null) ?? null;
+  const id = stringRecord?.identity ?? {};
+  const what = `string ${n}`;
+  const nowIso = iso(input.nowMs);
+
+  // --- GeneralProductInformation ------------------------------------------------------------
+  const G = 'generalProductInformation';
+  b.maybe(`${G}.productIdentifier`, battery.productIdentifier, `configuration strings.${k}.battery.productIdentifier`, configure(`strings.${k}.battery.productIdentifier`));
+  b.maybe(`${G}.batteryPassportIdentifier`, battery.passportIdentifier, `configuration strings.${k}.battery.passportIdentifier`, configure(`strings.${k}.battery.passportIdentifier`));
+  b.maybe(`${G}.batteryCategory`, cfg.category, 'configuration passport.category', configure('passport.category'));
+  contact(b, `${G}.manufacturerInformation`, cfg.manufacturer, 'passport.manufacturer', id.manufacturer ? { value: id.manufacturer, source: recordSource(stringRecord, 'manufacturer', what) } : undefined);
+  b.maybe(`${G}.manufacturingDate`, id.manufactureDate && dateTime(id.manufactureDate), recordSource(stringRecord, 'manufactureDate', what), configure(`strings.${k}.battery.manufactureDate`));
+  b.maybe(`${G}.batteryStatus`, cfg.status, 'configuration passport.status', configure('passport.status'));
+  b.maybe(`${G}.batteryMass`, battery.massKg, `configuration strings.${k}.battery.massKg (kg)`, configure(`strings.${k}.battery.massKg`));
+  address(b, `${G}.manufacturingPlace`, cfg.manufacturingPlace, 'passport.manufacturingPlace');
+  contact(b, `${G}.operatorInformation`, cfg.operator, 'passport.operator');
+  b.maybe(`${G}.puttingIntoService`, id.commissioningDate && dateTime(id.commissioningDate), recordSource(stringRecord, 'commissioningDate', what), configure(`strings.${k}.battery.commissioningDate`));
+  b.maybe(`${G}.warrentyPeriod`, cfg.warrantyPeriod, 'configuration passport.warrantyPeriod', configure('passport.warrantyPeriod'));
+
+  // --- PerformanceAndDurability: technical properties ---------------------------------------
+  const T = 'performanceAndDurability.batteryTechicalProperties';
+  b.miss(`${T}.originalPowerCapability`, DATASHEET);
+  b.maybe(`${T}.ratedMaximumPower`, battery.ratedMaximumPowerW !== undefined ? battery.ratedMaximumPowerW / 1000 : undefined, `configuration strings.${k}.battery.ratedMaximumPowerW (kW)`, configure(`strings.${k}.battery.ratedMaximumPowerW`));
+  b.miss(`${T}.powerCapabilityRatio`, DATASHEET);
+  if (id.ratedCapacityAh !== undefined && id.nominalVoltageV !== undefined) {
+    b.set(`${T}.ratedEnergy`, +(id.ratedCapacityAh * id.nominalVoltageV / 1000).toFixed(3), `rated capacity x nominal voltage of ${what} (kWh)`);
+  } else {
+    b.miss(`${T}.ratedEnergy`, 'needs the rated capacity and the nominal voltage of the string');
+  }
+  b.maybe(`${T}.expectedNumberOfCycles`, battery.expectedNumberOfCycles, `configuration strings.${k}.battery.expectedNumberOfCycles`, configure(`strings.${k}.battery.expectedNumberOfCycles`));
+  b.miss(`${T}.initialSelfDischarge`, DATASHEET);
+  b.miss(`${T}.roundtripEfficiency`, DATASHEET);
+  b.maybe(`${T}.ratedCapacity`, id.ratedCapacityAh, `${recordSource(stringRecord, 'ratedCapacityAh', what)} (Ah)`, configure(`strings.${k}.battery.ratedCapacityAh`));
+  const initialRi = (input.blockHealth ?? []).filter((h) => h.initialResistanceOhm !== undefined);
+  if (initialRi.length) {
+    b.set(`${T}.initialInternalResistance`, initialRi.map((h) => ({ ohmicResistance: h.initialResistanceOhm, batteryComponent: 'module' })), 'health figures: Ri baseline per block (ohm), in block order');
+  } else {
+    b.miss(`${T}.initialInternalResistance`, HEALTH);
+  }
+  b.maybe(`${T}.expectedLifetime`, battery.expectedLifetimeYears, `configuration strings.${k}.battery.expectedLifetimeYears (years)`, configure(`strings.${k}.battery.expectedLifetimeYears`));
+  b.maybe(`${T}.nominalVoltage`, id.nominalVoltageV, `${recordSource(stringRecord, 'nominalVoltageV', what)} (V)`, configure(`strings.${k}.battery.nominalVoltageV`));
+  b.maybe(`${T}.minimumVoltage`, battery.minimumVoltageV, `configuration strings.${k}.battery.minimumVoltageV (V)`, configure(`strings.${k}.battery.minimumVoltageV`));
+  b.maybe(`${T}.maximumVoltage`, battery.maximumVoltageV, `configuration strings.${k}.battery.maximumVoltageV (V)`, configure(`strings.${k}.battery.maximumVoltageV`));
+  b.miss(`${T}.capacityThresholdForExhaustion`, 'a share of the state of certified energy (SOCE) of electric-vehicle batteries: not applicable to a stationary battery');
+  b.miss(`${T}.lifetimeReferenceTest`, DATASHEET);
+  b.miss(`${T}.cRateLifeCycleTest`, DATASHEET);
+  b.miss(`${T}.temperatureRangeIdleState`, DATASHEET);
+
+  // --- PerformanceAndDurability: condition ---------------------------------------------------
+  const C = 'performanceAndDurability.batteryCondition';
+  for (const f of ['energyThroughput', 'capacityThroughput', 'numberOfFullCycles', 'capacityFade', 'remainingCapacity', 'temperatureInformation', 'internalResistanceIncrease', 'currentSelfDischargingRate', 'evolutionOfSelfDischarge', 'remainingRoundTripEnergyEfficiency']) {
+    b.miss(`${C}.${f}`, HEALTH);
+  }
+  b.miss(`${C}.stateOfCertifiedEnergy`, EV_ONLY);
+  b.miss(`${C}.remainingEnergy`, EV_ONLY);
+  b.miss(`${C}.remainingPowerCapability`, 'needs power-capability tests at 80 % and 20 % SoC, which the gateway does not run');
+  b.miss(`${C}.powerFade`, 'needs the original and the remaining power capability, which the gateway does not have');
+  b.miss(`${C}.roundTripEfficiencyFade`, 'needs the initial round-trip efficiency (datasheet) and the remaining one (health figures)');
+  b.miss(`${C}.roundTripEfficiencyat50PerCentCycleLife`, DATASHEET);
+  const since = input.alarmLogSinceMs === null ? 'the alarm log is empty' : `since ${iso(input.alarmLogSinceMs)}`;
+  b.set(`${C}.negativeEvents`, input.negativeEvents.map((e) => ({ negativeEvent: e.text, lastUpdate: iso(e.atMs) })),
+    `the gateway's alarm log (${since}): raised alarms of severity alarm or critical of kinds ${NEGATIVE_EVENT_KINDS.join(', ')} on the string, its blocks or the UPS battery`);
+  if (input.stateOfCharge) {
+    b.set(`${C}.stateOfCharge`, { stateOfChargeValue: +input.stateOfCharge.percent.toFixed(1), lastUpdate: iso(input.stateOfCharge.atMs) }, `the data logger: last fresh sample of string/${n} socPercent (%)`);
+  } else {
+    b.miss(`${C}.stateOfCharge`, `no fresh string/${n} socPercent sample in the data logger in the last 24 hours`);
+  }
+
+  // --- Circularity ----------------------------------------------------------------------------
+  const R = 'circularity';
+  const documents = cfg.documents ?? [];
+  if (documents.length) b.set(`${R}.dismantlingAndRemovalInformation`, documents.map((d) => ({ documentType: d.type, mimeType: d.mimeType, documentURL: d.url })), 'configuration passport.documents');
+  else b.miss(`${R}.dismantlingAndRemovalInformation`, configure('passport.documents'));
+  b.miss(`${R}.sparePartSources`, MANUFACTURER);
+  b.miss(`${R}.recycledContent`, MANUFACTURER);
+  b.miss(`${R}.renewableContent`, MANUFACTURER);
+  const agents = cfg.extinguishingAgents ?? [];
+  if (cfg.safetyInstructions || agents.length) {
+    b.maybe(`${R}.safetyMeasures.safetyInstructions`, cfg.safetyInstructions, 'configuration passport.safetyInstructions', configure('passport.safetyInstructions'));
+    if (agents.length) b.set(`${R}.safetyMeasures.extinguishingAgent`, agents, 'configuration passport.extinguishingAgents');
+    else b.miss(`${R}.safetyMeasures.extinguishingAgent`, configure('passport.extinguishingAgents'));
+  } else {
+    b.miss(`${R}.safetyMeasures`, configure('passport.safetyInstructions and passport.extinguishingAgents'));
+  }
+  if (cfg.wastePrevention || cfg.separateCollection || cfg.informationOnCollection) {
+    b.maybe(`${R}.endOfLifeInformation.wastePrevention`, cfg.wastePrevention, 'configuration passport.wastePrevention', configure('passport.wastePrevention'));
+    b.maybe(`${R}.endOfLifeInformation.separateCollection`, cfg.separateCollection, 'configuration passport.separateCollection', configure('passport.separateCollection'));
+    b.maybe(`${R}.endOfLifeInformation.informationOnCollection`, cfg.informationOnCollection, 'configuration passport.informationOnCollection', configure('passport.informationOnCollection'));
+  } else {
+    b.miss(`${R}.endOfLifeInformation`, configure('passport.wastePrevention, passport.separateCollection and passport.informationOnCollection'));
+  }
+
+  // --- blocks ---------------------------------------------------------------------------------
+  const positions = new Set<number>();
+  for (const r of input.records) if (r.position !== STRING_POSITION) positions.add(r.position);
+  for (let p = 1; p <= (input.stringInfo.modules ?? 0); p++) positions.add(p);
+  const blocks: PassportBlock[] = [...positions].sort((x, y) => x - y).map((position) => {
+    const here = input.records.filter((r) => r.position === position);
+    return {
+      position, label: lifeLabel(n, position),
+      current: here.find((r) => r.endedAtMs === null) ?? null,
+      replaced: here.filter((r) => r.endedAtMs !== null),
+      health: input.blockHealth?.find((h) => h.position === position) ?? null,
+    };
+  });
+  return {
+    kirchhoffPassport: 1,
+    dataModel: DATA_MODEL,
+    generator: `kirchhoff ${SOFTWARE_VERSION}`,
+    generatedAt: nowIso,
+    site: input.site.site?.name ?? null,
+    string: n,
+    stringName: input.stringInfo.name ?? null,
+    generalProductInformation: b.doc.generalProductInformation,
+    performanceAndDurability: b.doc.performanceAndDurability,
+    circularity: b.doc.circularity,
+    missing: b.missing,
+    sources: b.sources,
+    blocks,
+  };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Strings the database knows (from the passport data the gateway kept, else the life records). */
+export async function passportStrings(reader: HistoryReader): Promise<number[]> {
+  const info = await reader.passportInfo();
+  const fromInfo = Object.keys(info).map((key) => /^string\/(\d+)$/.exec(key)?.[1]).filter((x): x is string => !!x).map(Number);
+  const fromRecords = (await reader.lifeRecords()).map((r) => r.string);
+  return [...new Set([...fromInfo, ...fromRecords])].sort((a, b) => a - b);
+}
+
+/** Gathers what the data logger holds about one string and builds its passport. */
+export async function passportForString(reader: HistoryReader, string: number, nowMs: number): Promise<PassportDocument> {
+  const [records, info] = await Promise.all([reader.lifeRecords({ string }), reader.passportInfo()]);
+  const soc = await reader.measurements({ entity: `string/${string}`, field: 'socPercent', fromMs: nowMs - DAY_MS, toMs: nowMs + 1, resolution: 'raw', limit: 100_000 });
+  const last = [...soc.points].reverse().find((p) => p.quality === 'fresh' && p.value !== null);
+  const alarms = [
+    ...(await reader.events({ category: 'alarm', entity: `string/${string}`, limit: 100_000 })),
+    ...(await reader.events({ category: 'alarm', entity: `string/${string}/*`, limit: 100_000 })),
+    ...(await reader.events({ category: 'alarm', entity: 'ups', alarmKind: 'ups-battery-depleted', limit: 100_000 })),
+  ];
+  const negative = alarms
+    .filter((e) => e.action === 'raised' && (e.severity === 'alarm' || e.severity === 'critical') && (NEGATIVE_EVENT_KINDS as readonly string[]).includes(e.alarmKind ?? ''))
+    .sort((a, b) => a.atMs - b.atMs || a.id - b.id)
+    .map((e) => ({ atMs: e.atMs, text: `${e.alarmKind}: ${e.message}` }));
+  const first = await reader.events({ category: 'alarm', order: 'asc', limit: 1 });
+  return buildPassport({
+    string, nowMs, records,
+    site: (info[PASSPORT_SITE_KEY] ?? {}) as PassportSiteInfo,
+    stringInfo: (info[passportStringKey(string)] ?? {}) as PassportStringInfo,
+    stateOfCharge: last ? { percent: last.value!, atMs: last.atMs } : null,
+    negativeEvents: negative,
+    alarmLogSinceMs: first.length ? first[0].atMs : null,
+  });
+}
