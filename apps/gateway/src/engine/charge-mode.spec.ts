@@ -72,10 +72,19 @@ describe('charge-mode detection', () => {
     expect(new ChargeModeDetector().step(site.snapshot())).toEqual(['unknown']);
   });
 
-  it('a larger configured sensor offset keeps a 0.3 A offset reading at rest', () => {
-    const c: Case = { name: '', blockV: 12.75, currentA: 0.3, expected: 'rest' };
+  it('below float, a reading just above the sensor offset is noise, a charger in current limit is amperes', () => {
+    // A rest with a +50 mA offset and 20 mA of noise reads 0.11 A now and then (2.5 sigma): a charger
+    // that came back would drive its limit current (0.1 C), so that is still a rest.
+    expect(new ChargeModeDetector().step(siteWith({ name: '', blockV: 12.55, currentA: 0.11, expected: 'rest' }).snapshot())).toEqual(['rest']);
+    // 0.6 A is offset (0.1 A) plus the recharge current (5 mA/Ah at 100 Ah): just above is a recharge.
+    expect(new ChargeModeDetector().step(siteWith({ name: '', blockV: 12.55, currentA: 0.62, expected: 'recharge' }).snapshot())).toEqual(['recharge']);
+    expect(new ChargeModeDetector().step(siteWith({ name: '', blockV: 12.55, currentA: 0.58, expected: 'rest' }).snapshot())).toEqual(['rest']);
+  });
+
+  it('a larger configured sensor offset keeps a 0.65 A offset reading at rest', () => {
+    const c: Case = { name: '', blockV: 12.75, currentA: 0.65, expected: 'rest' };
     expect(new ChargeModeDetector().step(siteWith(c).snapshot())).toEqual(['recharge']);
-    expect(new ChargeModeDetector({ currentOffsetA: 0.5 }).step(siteWith(c).snapshot())).toEqual(['rest']);
+    expect(new ChargeModeDetector({ currentOffsetA: 0.7 }).step(siteWith(c).snapshot())).toEqual(['rest']);
   });
 
   // The simulator's string, with a lost module and a blown fuse present throughout (issue 13: these

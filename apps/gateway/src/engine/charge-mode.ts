@@ -184,8 +184,9 @@ export class ChargeModeDetector {
       if (noCurrent && previous !== 'rest' && this.fallen(track, DECAY_V_PER_CELL)) return 'rest';
       return 'float';
     }
-    // Below the float band: the charger is off (rest) or in current limit (recharge).
-    if (currentA !== null && currentA > o.currentOffsetA) return 'recharge';
+    // Below the float band: the charger is off (rest) or in current limit (recharge). A charger in
+    // current limit drives amperes; a reading just above the sensor's offset is its noise.
+    if (currentA !== null && currentA > rechargeA) return 'recharge';
     return 'rest';
   }
 

@@ -3,8 +3,14 @@
 // The string physics uses the same figures so that a simulated block behaves like a datasheet one.
 import { MODULE_TYPES, ModuleType } from '@kirchhoff/core';
 
-/** Open-circuit (rest) voltage per cell by state of charge, 0..100 % in steps of 10 (common VRLA table). */
-const OCV_PER_CELL_V = [1.893, 1.918, 1.943, 1.968, 1.993, 2.017, 2.04, 2.062, 2.083, 2.103, 2.122];
+/**
+ * Open-circuit (settled rest) voltage per cell by state of charge, 0..100 % of the C10 capacity in
+ * steps of 10: the rest-voltage tables that makers of 12 V AGM blocks publish, 12.8 V full and about
+ * 11.8 V once the C10 capacity has been taken out, close to a straight line between (1.65 mV per cell
+ * per percent: the acid density falls linearly with the charge taken out, and the rest voltage follows
+ * it, V = SG + 0.84 per cell).
+ */
+const OCV_PER_CELL_V = Array.from({ length: 11 }, (_, i) => 1.965 + 0.0165 * i);
 
 export const FLOAT_VOLTS_PER_CELL = 2.27;
 export const BOOST_VOLTS_PER_CELL = 2.4;

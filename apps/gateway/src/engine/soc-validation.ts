@@ -174,6 +174,11 @@ export async function runSocScenario(sc: SocScenario, seed: number, trace?: (sim
       rec.wrongMode += snap.strings.filter((s) => s.chargeMode !== expected).length;
     }
   };
+  const checkMode = (expected: string) => {
+    const snap = sim.site.snapshot();
+    rec.samples += snap.strings.length;
+    rec.wrongMode += snap.strings.filter((s) => s.chargeMode !== expected).length;
+  };
   // The saver writes asynchronously (as to the data logger) and skips ticks while a write is pending.
   const run = async (seconds: number) => { sim.advance(seconds, save); await flush(); };
   const restart = (downS: number) => {
@@ -192,7 +197,11 @@ export async function runSocScenario(sc: SocScenario, seed: number, trace?: (sim
     // The first hours after the charger went off are the detector's (float to rest); the SoC is sampled throughout.
     for (let t = 0; t < 60 * 86_400; t += 3600) {
       if (sc.restart && t === 30 * 86_400) restart(600);
-      for (let k = 0; k < 3600; k += 600) await run(600);
+      for (let k = 0; k < 3600; k += 600) {
+        await run(600);
+        // The mode at every control step, not only at the SoC samples: a flicker into 'recharge' starts the rest over.
+        if (t >= 2 * H && k < 3000) checkMode('rest');
+      }
       sample(t >= 2 * H ? 'rest' : null);
     }
   } else {

@@ -20,7 +20,10 @@ interface BlockState {
   // Rest (intermittent charging).
   restStartSoc: number;
   restLossPercent: number;
-  decay: { atMs: number; voltageV: number }[];
+  /** Hour averages of the rest voltage (hour number since the epoch). */
+  decay: { hour: number; sum: number; n: number }[];
+  /** The last complete hour the decay rate was taken at. */
+  lastRateHour: number;
   measuredRatePercentPerS: number;
   // Discharge.
   startSoc: number;
@@ -78,7 +81,8 @@ export interface SocPersistedState {
 /** A gap in the readings longer than this is not coulomb-counted (what flowed meanwhile is unknown). */
 const MAX_COUNT_GAP_S = 900;
 
-const DECAY_SAMPLE_MS = 600_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 /** The voltage slope is fitted from this depth of the discharge on (before it, the float's surface charge decays), fraction of capacity. */
 const FIT_FROM = 0.03;
 /** ... and its block-to-block ratios are used once this much has been taken out. */
@@ -87,7 +91,8 @@ const FIT_USE_FROM = 0.08;
 const FIT_UNTIL = 0.6;
 /** A learned capacity stays within this factor of the configured one. */
 const LEARNED_RANGE = [0.3, 1.5] as const;
-const DECAY_WINDOW_MS = 86_400_000;
+/** The decay rate is fitted over at most this many hours. */
+const DECAY_WINDOW_H = 14 * 24;
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -96,7 +101,7 @@ const median = (xs: number[]): number => {
 const clampSoc = (v: number) => Math.min(100, Math.max(0, v));
 const fresh = (m: { value: number | null; quality: string }): number | null => (m.quality === 'fresh' ? m.value : null);
 const newBlock = (): BlockState => ({
-  socPercent: null, restStartSoc: 100, restLossPercent: 0, decay: [], measuredRatePercentPerS: 0, startSoc: 100,
+  socPercent: null, restStartSoc: 100, restLossPercent: 0, decay: [], lastRateHour: -1, measuredRatePercentPerS: 0, startSoc: 100,
   capacityAh: null, startRiOhm: null, fit: { n: 0, sx: 0, sy: 0, sxx: 0, sxy: 0 }, relative: null, curve: [],
 });
 const newStringState = (atMs: number): StringEngineState => ({
@@ -154,7 +159,7 @@ export class SocEngine {
     this.strings = [];
     this.lastMs = null;
     if (!state || (state.version !== 1 && state.version !== 2) || state.blocks.length !== snap.modules.length || state.strings.length !== snap.strings.length) return false;
-    this.blocks = state.blocks.map((b) => ({ ...newBlock(), ...b, capacityAh: b.capacityAh ?? null, decay: [] }));
+    this.blocks = state.blocks.map((b) => ({ ...newBlock(), ...b, capacityAh: b.capacityAh ?? null, decay: [], lastRateHour: -1 }));
     this.strings = state.strings.map((st) => ({ ...newStringState(st.modeSinceMs), ...st, cutoffSeen: st.cutoffSeen ?? false }));
     this.lastMs = state.atMs;
     return true;
@@ -252,7 +257,8 @@ export class SocEngine {
         // No history: the rest voltage is all there is, whatever its worth.
         b.restStartSoc = b.socPercent ?? (v === null ? 100 : socFromRestVoltage(m.type, v));
         b.restLossPercent = 0;
-        b.decay = v === null ? [] : [{ atMs: now, voltageV: v }];
+        b.decay = [];
+        b.lastRateHour = -1;
         b.measuredRatePercentPerS = 0;
       }
     }
@@ -271,34 +277,53 @@ export class SocEngine {
     const modelRate = SELF_DISCHARGE_PER_S_25C * 100 * arrhenius(t);
     b.restLossPercent += modelRate * dtS;
     const v = fresh(m.voltageV);
-    const last = b.decay[b.decay.length - 1];
-    if (v !== null && (!last || now - last.atMs >= DECAY_SAMPLE_MS)) {
-      b.decay.push({ atMs: now, voltageV: v });
-      while (now - b.decay[0].atMs > 2 * DECAY_WINDOW_MS) b.decay.shift();
-      // Surface charge from the last charge decays for days and, while it does, hides
-      // self-discharge. Once two consecutive days decay alike it has gone, and a block losing
-      // voltage faster than the model says is losing charge faster too.
-      const first = b.decay[0];
-      if (now - restSinceMs >= 3 * DECAY_WINDOW_MS && now - first.atMs >= 1.9 * DECAY_WINDOW_MS) {
-        // Hour averages at the start, middle and end of the two days: 1 mV steps are as big as a day's decay.
-        const avg = (fromMs: number) => {
-          const xs = b.decay.filter((x) => x.atMs >= fromMs && x.atMs < fromMs + 3_600_000);
-          return xs.reduce((a, x) => a + x.voltageV, 0) / xs.length;
-        };
-        const start = avg(first.atMs);
-        const mid = avg(now - DECAY_WINDOW_MS - 1_800_000);
-        const end = avg(now - 3_600_000 + 1);
-        const earlier = (start - mid) / (now - DECAY_WINDOW_MS - first.atMs);
-        const recent = (mid - end) / DECAY_WINDOW_MS;
-        const settled = recent > 0 && earlier <= 1.3 * recent;
+    if (v !== null) {
+      // Hour averages: the modules report whole millivolts, and a day's decay is a few of them.
+      const hour = Math.floor(now / HOUR_MS);
+      const last = b.decay[b.decay.length - 1];
+      if (last && last.hour === hour) { last.sum += v; last.n++; } else b.decay.push({ hour, sum: v, n: 1 });
+      while (b.decay.length && hour - b.decay[0].hour > DECAY_WINDOW_H) b.decay.shift();
+    }
+    if (now - restSinceMs >= 3 * DAY_MS && (v !== null && b.decay.length >= 2 && b.decay[b.decay.length - 2].hour !== b.lastRateHour)) {
+      b.lastRateHour = b.decay[b.decay.length - 2].hour;
+      const rate = this.decayRate(b, restSinceMs, now);
+      if (rate !== null) {
         const est = clampSoc(b.restStartSoc - b.restLossPercent);
-        b.measuredRatePercentPerS = settled ? (recent * 1000) / restVoltageSlopeVPerPercent(m.type, est) : 0;
+        b.measuredRatePercentPerS = rate / restVoltageSlopeVPerPercent(m.type, est);
       }
     }
     // A steady self-discharge has been at work since the rest began, not only since it became visible.
     const measuredLoss = (b.measuredRatePercentPerS * (now - restSinceMs)) / 1000;
     b.socPercent = clampSoc(b.restStartSoc - Math.max(b.restLossPercent, measuredLoss));
     methods.set(m.global, 'rest');
+  }
+
+  /**
+   * The block's settled voltage decay, volts per second, or null while it cannot be told: a straight
+   * line through the complete hour averages of the later half of the rest (at most the last
+   * DECAY_WINDOW_H hours, at least two days). Surface charge from the last charge decays for days
+   * and, while it does, hides self-discharge: the decay counts once the older half of that window fell
+   * no faster than 1.3 times the newer half (then a block losing voltage faster than the model says is
+   * losing charge faster too).
+   */
+  private decayRate(b: BlockState, restSinceMs: number, now: number): number | null {
+    const fromHour = Math.floor((restSinceMs + (now - restSinceMs) / 2) / HOUR_MS);
+    const pts = b.decay.slice(0, -1).filter((p) => p.hour >= fromHour);
+    if (pts.length < 47) return null;
+    const slope = (xs: typeof pts): number => {
+      const n = xs.length;
+      const mx = xs.reduce((a, p) => a + p.hour, 0) / n;
+      const my = xs.reduce((a, p) => a + p.sum / p.n, 0) / n;
+      let sxy = 0;
+      let sxx = 0;
+      for (const p of xs) { sxy += (p.hour - mx) * (p.sum / p.n - my); sxx += (p.hour - mx) ** 2; }
+      return (-sxy / sxx / HOUR_MS) * 1000;
+    };
+    const half = Math.floor(pts.length / 2);
+    const earlier = slope(pts.slice(0, half));
+    const recent = slope(pts.slice(half));
+    const all = slope(pts);
+    return recent > 0 && all > 0 && earlier <= 1.3 * recent ? all : null;
   }
 
   /**
