@@ -184,7 +184,7 @@ export class SocEngine {
     const current = fresh(s.dcCurrentA);
     const entering = mode !== st.mode;
     if (entering) {
-      this.enter(st, mode, mods, now);
+      this.enter(st, mode, mods);
       st.mode = mode;
       st.modeSinceMs = now;
     }
@@ -233,7 +233,7 @@ export class SocEngine {
     tx.string(s.string, { socPercent: stringSoc, autonomyMin: this.autonomyMin(snap, s, mods, st, cap, current) });
   }
 
-  private enter(st: StringEngineState, mode: ChargeMode, mods: readonly ModuleState[], now: number): void {
+  private enter(st: StringEngineState, mode: ChargeMode, mods: readonly ModuleState[]): void {
     if (mode === 'discharge') {
       st.ahOut = 0;
       st.cutoffSeen = false;
