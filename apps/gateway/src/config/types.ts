@@ -23,7 +23,7 @@ export interface GatewayConfig {
   balancing: { enabled: boolean; deadbandV: number; maxTemperatureC: number };
   health: {
     testEndVoltsPerCell: number; testMaxHours: number; collapsedEarlyFraction: number; riEndOfLifePercent: number;
-    designLifeYears: number; lifeReferenceC: number; lifeHalvingK: number; highTemperatureC: number;
+    designLifeYears: number; lifeReferenceC: number; lifeHalvingK: number; highTemperatureC: number; lowTemperatureC: number;
   };
   chargeMode: {
     floatVoltsPerCell: number; boostVoltsPerCell: number; temperatureCoefficientVPerCellK: number; floatBandVPerCell: number;

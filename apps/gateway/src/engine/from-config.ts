@@ -28,6 +28,7 @@ export function enginesFromConfig(
       lifeReferenceC: config.health.lifeReferenceC,
       lifeHalvingK: config.health.lifeHalvingK,
       highTemperatureC: config.health.highTemperatureC,
+      lowTemperatureC: config.health.lowTemperatureC,
       deepDischargeVoltsPerCell: config.health.testEndVoltsPerCell,
     },
     runaway: {

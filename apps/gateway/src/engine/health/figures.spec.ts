@@ -44,6 +44,8 @@ describe('health figures on a simulated discharge and recharge (truth: the physi
       expect(b.throughput.dischargedAh).toBeCloseTo(outAh[k], 0);
       expect(b.throughput.equivalentFullCycles).toBeCloseTo(outAh[k] / 100, 2);
       expect(Math.abs(b.roundTripEfficiencyPercent! - (outWh[k] / inWh[k]) * 100)).toBeLessThan(2);
+      // One cycle so far: the first is the last.
+      expect(b.firstRoundTripEfficiencyPercent).toBe(b.roundTripEfficiencyPercent);
       expect(b.deepDischarges).toBe(b.global === 3 ? 1 : 0);
       const meanC = tempSum[k] / seconds;
       expect(b.temperature.meanC!).toBeCloseTo(meanC, 0);
@@ -85,5 +87,33 @@ describe('health figures on a simulated discharge and recharge (truth: the physi
       const truthPerDay = (before[i] - after[i]) / 3;
       expect(Math.abs(b.selfDischargePercentPerDay! - truthPerDay) / truthPerDay).toBeLessThan(0.3);
     });
+  });
+
+  it('counts the hours each block spends above the high and below the low temperature limit, as the physics\' block temperatures do', () => {
+    const sim = new SimulatedSite({ strings: [{ modules: 4, moduleType: 'C20' }], seed: 8 });
+    sim.setIntervals(10, 60);
+    const hot = new Float64Array(4);
+    const cold = new Float64Array(4);
+    const count = () => {
+      for (let g = 1; g <= 4; g++) {
+        const t = sim.physics.truth(g).temperatureC;
+        if (t > 35) hot[g - 1] += 60 / 3600;
+        if (t < 0) cold[g - 1] += 60 / 3600;
+      }
+    };
+    // An air-conditioning failure (40 degC for 5 h), then a winter night without heating (-8 degC for 8 h).
+    sim.physics.ambientC = 40;
+    sim.advance(5 * 3600, count);
+    sim.physics.ambientC = -8;
+    sim.advance(8 * 3600, count);
+    const h = sim.engines.health.snapshot(sim.site.snapshot());
+    for (const b of h.blocks) {
+      expect(hot[b.global - 1]).toBeGreaterThan(1);
+      expect(cold[b.global - 1]).toBeGreaterThan(1);
+      expect(b.temperature.hoursAboveLimit).toBeCloseTo(hot[b.global - 1], 1);
+      expect(b.temperature.hoursBelowLowLimit).toBeCloseTo(cold[b.global - 1], 1);
+      expect(b.temperature.hoursAboveLimitCharging).toBeLessThanOrEqual(b.temperature.hoursAboveLimit);
+      expect(b.temperature.hoursBelowLowLimitCharging).toBeLessThanOrEqual(b.temperature.hoursBelowLowLimit);
+    }
   });
 });

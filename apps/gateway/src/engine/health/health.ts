@@ -19,6 +19,8 @@ export interface HealthOptions {
   readonly baselineReadings?: number;
   /** Block temperature above which time is counted, deg C. Default 35. */
   readonly highTemperatureC?: number;
+  /** Block temperature below which time is counted, deg C. Default 0. */
+  readonly lowTemperatureC?: number;
   /** Design life at the reference temperature, years (Eurobat class). Default 10. */
   readonly designLifeYears?: number;
   /** Temperature the design life is stated at, deg C. Default 20 (Eurobat). */
@@ -39,6 +41,7 @@ const DEFAULTS = {
   riEndOfLifePercent: 50,
   baselineReadings: 3,
   highTemperatureC: 35,
+  lowTemperatureC: 0,
   designLifeYears: 10,
   lifeReferenceC: 20,
   lifeHalvingK: 10,
@@ -87,12 +90,24 @@ export interface BlockHealth {
   };
   /** Energy out over energy in of the last full discharge/recharge cycle, percent, or null. */
   readonly roundTripEfficiencyPercent: number | null;
+  /** ... of the first such cycle recorded (the passport's round-trip efficiency fade compares the two). */
+  readonly firstRoundTripEfficiencyPercent: number | null;
+  /**
+   * Loss of the power the block can deliver, percent: the deliverable power goes as 1 / Ri, so
+   * 1 - baseline / latest Ri (null without both).
+   */
+  readonly powerFadePercent: number | null;
   /** Self-discharge measured in a rest phase (charger off), percent of capacity per day, or null. */
   readonly selfDischargePercentPerDay: number | null;
   readonly temperature: {
     readonly meanC: number | null;
     readonly hoursAboveLimit: number;
     readonly limitC: number;
+    readonly hoursBelowLowLimit: number;
+    readonly lowLimitC: number;
+    /** The same while the string was charged (float, boost, recharge), as the battery passport asks. */
+    readonly hoursAboveLimitCharging: number;
+    readonly hoursBelowLowLimitCharging: number;
     /** Design life scaled by the mean temperature (halving per lifeHalvingK above lifeReferenceC), years. */
     readonly expectedLifeYears: number | null;
     readonly designLifeYears: number;
@@ -154,7 +169,8 @@ interface BlockRecord {
   dischargedAh: number; chargedAh: number; dischargedWh: number; chargedWh: number;
   cycleOutWh: number; cycleInWh: number;
   rtePercent: number | null;
-  tempSum: number; tempS: number; hotS: number;
+  firstRtePercent: number | null;
+  tempSum: number; tempS: number; hotS: number; coldS: number; hotChargingS: number; coldChargingS: number;
   deepDischarges: number; lastDeepMs: number | null; deepNow: boolean;
   activitySum: number; activityS: number;
 }
@@ -194,8 +210,8 @@ interface Armed {
 const newBlock = (): BlockRecord => ({
   capacityAh: null, firstCapacityAh: null, capacityAtMs: null, capacityTestId: null, capacitySource: null,
   baselineOhm: null, baselineSource: null, baselineAtMs: null, baselineReadings: [], lastRiAtMs: 0, ri: { bucketMs: 86_400_000, points: [] },
-  dischargedAh: 0, chargedAh: 0, dischargedWh: 0, chargedWh: 0, cycleOutWh: 0, cycleInWh: 0, rtePercent: null,
-  tempSum: 0, tempS: 0, hotS: 0, deepDischarges: 0, lastDeepMs: null, deepNow: false, activitySum: 0, activityS: 0,
+  dischargedAh: 0, chargedAh: 0, dischargedWh: 0, chargedWh: 0, cycleOutWh: 0, cycleInWh: 0, rtePercent: null, firstRtePercent: null,
+  tempSum: 0, tempS: 0, hotS: 0, coldS: 0, hotChargingS: 0, coldChargingS: 0, deepDischarges: 0, lastDeepMs: null, deepNow: false, activitySum: 0, activityS: 0,
 });
 const newString = (): StringRecord => ({ cycle: 'none', floatSinceMs: null, cycleOutWh: 0, cycleInWh: 0, rtePercent: null, sharePercent: null, noBalancingSinceMs: null, recorded: false });
 const fresh = (m: { value: number | null; quality: string }): number | null => (m.quality === 'fresh' ? m.value : null);
@@ -437,7 +453,10 @@ export class HealthEngine {
           st.rtePercent = st.cycleInWh > 0 ? round((st.cycleOutWh / st.cycleInWh) * 100, 1) : null;
           for (const m of mods) {
             const b = this.blocks[m.global - 1];
-            if (b.cycleInWh > 0) b.rtePercent = round((b.cycleOutWh / b.cycleInWh) * 100, 1);
+            if (b.cycleInWh > 0) {
+              b.rtePercent = round((b.cycleOutWh / b.cycleInWh) * 100, 1);
+              b.firstRtePercent ??= b.rtePercent;
+            }
           }
           st.cycle = 'none';
         }
@@ -467,7 +486,15 @@ export class HealthEngine {
       if (t !== null && dtS > 0) {
         b.tempSum += t * dtS;
         b.tempS += dtS;
-        if (t > this.opts.highTemperatureC) b.hotS += dtS;
+        const charging = mode === 'float' || mode === 'boost' || mode === 'recharge';
+        if (t > this.opts.highTemperatureC) {
+          b.hotS += dtS;
+          if (charging) b.hotChargingS += dtS;
+        }
+        if (t < this.opts.lowTemperatureC) {
+          b.coldS += dtS;
+          if (charging) b.coldChargingS += dtS;
+        }
       }
       // Deep discharge: the block under load below the deep-discharge voltage (one event per discharge).
       if (mode === 'discharge' && v !== null) {
@@ -610,11 +637,17 @@ export class HealthEngine {
         equivalentFullCycles: round(b.dischargedAh / rated, 3),
       },
       roundTripEfficiencyPercent: b.rtePercent,
+      firstRoundTripEfficiencyPercent: b.firstRtePercent,
+      powerFadePercent: b.baselineOhm !== null && latest !== null && latest > 0 ? round((1 - b.baselineOhm / latest) * 100, 1) : null,
       selfDischargePercentPerDay: (() => { const v = this.selfDischarge(m.global); return v === null ? null : round(v, 3); })(),
       temperature: {
         meanC: meanC === null ? null : round(meanC, 2),
         hoursAboveLimit: round(b.hotS / 3600, 2),
         limitC: o.highTemperatureC,
+        hoursBelowLowLimit: round(b.coldS / 3600, 2),
+        lowLimitC: o.lowTemperatureC,
+        hoursAboveLimitCharging: round(b.hotChargingS / 3600, 2),
+        hoursBelowLowLimitCharging: round(b.coldChargingS / 3600, 2),
         expectedLifeYears: meanC === null ? null : round(o.designLifeYears * Math.pow(2, -Math.max(0, meanC - o.lifeReferenceC) / o.lifeHalvingK), 2),
         designLifeYears: o.designLifeYears,
       },

@@ -71,6 +71,9 @@ describe('Ri baseline and trend on a simulated string (truth: the physics Ri)', 
     const eolDay = (b2.resistance.trend!.endOfLifeAtMs! - sim.physics.startMs) / (DAY_S * 1000);
     expect(Math.abs(eolDay - truthEolDay)).toBeLessThan(10);
     expect(b2.sohMethod).toBe('resistance');
+    // The power it can deliver goes as 1 / Ri: the fade follows the real Ri.
+    const truthFade = (1 - truthBaseline / sim.physics.truth(2).resistanceOhm) * 100;
+    expect(Math.abs(b2.powerFadePercent! - truthFade)).toBeLessThan(3);
     for (const b of health.blocks.filter((x) => x.module !== 2)) expect(b.resistance.trend!.endOfLifeAtMs).toBeNull();
 
     // A restart: the state as the data logger keeps it (JSON), into a new engine.
