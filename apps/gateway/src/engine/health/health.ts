@@ -3,7 +3,7 @@
 // baseline and trend (ri-trend.ts), throughput and cycles, round-trip efficiency, temperature history
 // and the life it implies, deep discharges, self-discharge at rest, balancing activity and the string
 // current share. The method and sources are in docs/health.md.
-import type { ChargeMode, ModuleState, SiteSnapshot, SiteTransaction, StringState } from '@kirchhoff/core';
+import type { ChargeMode, ModuleState, ModuleType, SiteSnapshot, SiteTransaction, StringState } from '@kirchhoff/core';
 import { cellsOf, defaultCapacityAh } from '../lead-acid';
 import {
   CAPACITY_TEST_DEFAULTS, CapacityTestEnd, CapacityTestOptions, CapacityTestRecord, CapacityTestTrigger, StringDischarge, StringTestResult, TestSample,
@@ -421,7 +421,7 @@ export class HealthEngine {
     this.finished.push(record);
   }
 
-  private ratedOf(s: StringState, global: number): number {
+  private ratedOf(s: RatedString, global: number): number {
     return this.info.get(global)?.ratedCapacityAh ?? s.capacityAh ?? defaultCapacityAh(s.moduleType);
   }
 
@@ -591,7 +591,27 @@ export class HealthEngine {
     return trend;
   }
 
-  private blockHealth(s: StringState, m: ModuleState): BlockHealth {
+  /**
+   * Each block's health from a state the data logger kept (engine state `health`) and the site's
+   * strings, without a running gateway (`kirchhoff passport`, reports): null when the state does not
+   * fit the strings. The self-discharge (the SoC estimator's) is not in it and reads null.
+   */
+  static blocksFromState(state: HealthPersistedState, strings: readonly RatedString[], options: HealthOptions = {}, info: ReadonlyMap<number, BlockInfo> = new Map()): BlockHealth[] | null {
+    const total = strings.reduce((a, s) => a + s.moduleCount, 0);
+    if (!state || state.version !== 1 || state.blocks.length !== total || state.strings.length !== strings.length) return null;
+    const engine = new HealthEngine(options);
+    for (const [g, i] of info) engine.setBlockInfo(g, i);
+    engine.blocks = state.blocks.map((b) => ({ ...newBlock(), ...b }));
+    engine.strings = state.strings.map((x) => ({ ...newString(), ...x }));
+    const out: BlockHealth[] = [];
+    let global = 1;
+    strings.forEach((s, si) => {
+      for (let module = 1; module <= s.moduleCount; module++, global++) out.push(engine.blockHealth(s, { string: si + 1, module, global }));
+    });
+    return out;
+  }
+
+  private blockHealth(s: RatedString, m: Pick<ModuleState, 'string' | 'module' | 'global'>): BlockHealth {
     const b = this.blocks[m.global - 1] ?? newBlock();
     const rated = this.ratedOf(s, m.global);
     const latest = b.ri.points.length ? b.ri.points[b.ri.points.length - 1].ohm : null;
@@ -656,6 +676,13 @@ export class HealthEngine {
       meanBalancingActivityPercent: b.activityS > 0 ? round(b.activitySum / b.activityS, 2) : null,
     };
   }
+}
+
+/** What the health figures need of a string: its size and rating. */
+export interface RatedString {
+  readonly moduleCount: number;
+  readonly capacityAh: number | null;
+  readonly moduleType: ModuleType;
 }
 
 export class HealthError extends Error {

@@ -81,5 +81,8 @@ describe('Ri baseline and trend on a simulated string (truth: the physics Ri)', 
     const restarted = new HealthEngine();
     expect(restarted.restoreState(saved, snap)).toBe(true);
     expect(restarted.snapshot(snap)).toEqual(health);
+    // And without a running gateway (the passport, reports): the same figures from the kept state and the strings.
+    expect(HealthEngine.blocksFromState(saved, [{ moduleCount: 6, capacityAh: 100, moduleType: 'C20' }])).toEqual(health.blocks);
+    expect(HealthEngine.blocksFromState(saved, [{ moduleCount: 5, capacityAh: 100, moduleType: 'C20' }])).toBeNull();
   });
 });

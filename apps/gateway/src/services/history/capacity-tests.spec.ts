@@ -74,6 +74,7 @@ describe('capacity test records in the data logger', () => {
     db.close();
     const file = openHistoryFile(path);
     expect((await file.capacityTest(id))?.strings[0].endOfDischarge.collapsedEarly).toEqual([2]);
+    expect(await file.engineState('health')).toBeNull();
     file.close();
   });
 

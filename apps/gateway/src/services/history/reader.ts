@@ -14,6 +14,7 @@ export function openHistoryFile(path: string): HistoryReader & { close(): void }
     capacityTests: async (q) => db.capacityTests(q),
     capacityTest: async (id) => db.capacityTest(id),
     capacityHistory: async (global) => db.capacityHistory(global),
+    engineState: async (key) => db.engineState(key),
     capacityTestSamples: async (id, string, fromMs, limit) => db.capacityTestSamples(id, string, fromMs, limit),
     lifeRecords: async (q) => db.lifeRecords(q),
     passportInfo: async () => db.passportInfo(),

@@ -424,6 +424,9 @@ export class HistoryLogger implements HistoryStore {
   capacityTest(id: number): Promise<CapacityTestRecord | null> {
     return this.query('capacityTest', id);
   }
+  engineState(key: string): Promise<unknown> {
+    return this.query('engineState', key);
+  }
   capacityHistory(global: number): Promise<BlockCapacityPoint[]> {
     return this.query('capacityHistory', global);
   }

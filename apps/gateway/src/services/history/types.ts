@@ -174,6 +174,8 @@ export interface HistoryReader {
   /** Capacity tests and discharges, newest first (a database of schema 1 has none). */
   capacityTests(query?: CapacityTestQuery): Promise<CapacityTestSummary[]>;
   capacityTest(id: number): Promise<CapacityTestRecord | null>;
+  /** What an engine kept across restarts under `key` (`health`: HealthPersistedState, for HealthEngine.blocksFromState), or null. */
+  engineState(key: string): Promise<unknown>;
   /** One block's (global module number) capacity in every record that measured it, oldest first. */
   capacityHistory(global: number): Promise<BlockCapacityPoint[]>;
   /** The per-second samples of one string in test `id`. */
