@@ -4,6 +4,7 @@
 import { runSimulation } from '../../commands/simulate';
 import { parseFault } from '../../demo/faults';
 import { SimulatedSite } from '../../physics';
+import { defaultThresholds } from '@kirchhoff/core';
 import { HealthEngine, HealthPersistedState } from '.';
 
 const DAY_S = 86_400;
@@ -84,5 +85,22 @@ describe('Ri baseline and trend on a simulated string (truth: the physics Ri)', 
     // And without a running gateway (the passport, reports): the same figures from the kept state and the strings.
     expect(HealthEngine.blocksFromState(saved, [{ moduleCount: 6, capacityAh: 100, moduleType: 'C20' }])).toEqual(health.blocks);
     expect(HealthEngine.blocksFromState(saved, [{ moduleCount: 5, capacityAh: 100, moduleType: 'C20' }])).toBeNull();
+  });
+
+  it('arms the `baseline` Ri alarm mode with the baseline it measured: a block whose Ri rises 40 % raises module-resistance-high', () => {
+    const thresholds = defaultThresholds('C20', 100);
+    const sim = new SimulatedSite({
+      strings: [{ modules: 6, moduleType: 'C20' }], seed: 6,
+      site: { thresholds: { ...thresholds, moduleResistance: { mode: 'baseline', warnHigh: 25, alarmHigh: 50, hysteresis: 5, delayMs: 0 } } },
+    });
+    sim.setIntervals(1, 60);
+    sim.advance(3600);
+    expect(sim.site.snapshot().modules.every((m) => m.resistanceBaselineOhm !== null)).toBe(true);
+    expect(sim.site.snapshot().alarms.filter((a) => a.kind === 'module-resistance-high')).toEqual([]);
+    sim.physics.setResistanceFactor(4, 1.4);
+    sim.advance(1800);
+    const raised = sim.site.snapshot().alarms.filter((a) => a.kind === 'module-resistance-high');
+    expect(raised.map((a) => [a.severity, a.entity])).toEqual([['warning', { kind: 'module', string: 1, module: 4, global: 4 }]]);
+    expect(raised[0].message).toContain('vs baseline');
   });
 });
