@@ -5,7 +5,7 @@ import type { Site } from '@kirchhoff/core';
 import type { Logger } from '../log';
 import type { HistoryStore } from '../services/history/types';
 import type { BatteryEngines } from '.';
-import type { BlockHealth, CapacityTestOptions, CapacityTestTrigger, HealthPersistedState, HealthSnapshot, RunningTest, TestSample } from './health';
+import type { BlockHealth, BlockInfo, CapacityTestOptions, CapacityTestTrigger, HealthPersistedState, HealthSnapshot, RunningTest, TestSample } from './health';
 
 export const HEALTH_STATE_KEY = 'health';
 /** The health state (Ri series, throughput, capacities) is written at most this often besides after each test. */
@@ -28,6 +28,10 @@ export interface HealthService {
   /** Starts a capacity test (recording begins when the strings discharge); throws HealthError when one runs. */
   startTest(request: CapacityTestRequest): RunningTest;
   abortTest(): boolean;
+  /** Rated capacity (and Ri baseline) of a block from its life record (global module number). */
+  setBlockInfo(global: number, info: BlockInfo): void;
+  /** A block was replaced: its health record and the model's Ri baseline start over. */
+  blockReplaced(global: number): void;
 }
 
 export interface HealthHost extends HealthService {
@@ -77,6 +81,14 @@ export function createHealthHost(engines: BatteryEngines, site: Site, logger: Lo
       return test;
     },
     abortTest: () => health.abortTest(site.now()),
+    setBlockInfo: (global, info) => health.setBlockInfo(global, info),
+    blockReplaced(global) {
+      health.startBlockOver(global);
+      // The model's baseline is the old block's: the new block's is captured from its own float readings.
+      site.update((tx) => tx.module(global, { resistanceBaselineOhm: null }));
+      // Kept at once: a restart must not bring back the old block's record from the last hourly save.
+      saveState(site.now());
+    },
     afterTick() {
       const now = site.now();
       const running = health.runningTest();

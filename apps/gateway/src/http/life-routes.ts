@@ -3,7 +3,7 @@
 // audit row are committed.
 import { moduleLabel } from '@kirchhoff/core';
 import { IDENTITY_FIELDS, LifeRecordError, STRING_POSITION, type IdentityPatch, type LifeRecord } from '../services/history/life';
-import { lifeEntity, lifeLabel } from '../services/life/service';
+import { applyBlockInfo, lifeEntity, lifeLabel } from '../services/life/service';
 import { passportForString } from '../passport/passport';
 import { ApiError } from './errors';
 import { historyStore } from './history';
@@ -120,8 +120,11 @@ export const LIFE_ROUTES: readonly Route[] = [
     params: params({ string: P.string, module: P.module }), body: IDENTITY_PATCH, response: { description: 'The record.', schema: ref('LifeRecord') },
     handler: (ctx, req) => {
       const at = position(ctx, req);
-      return audited(ctx, req, `life-record ${lifeEntity(at.string, at.position)}`, req.body, async () =>
-        withLabel(await historyStore(ctx.registry).setIdentity(at.string, at.position, req.body as IdentityPatch, ctx.site.now())));
+      return audited(ctx, req, `life-record ${lifeEntity(at.string, at.position)}`, req.body, async () => {
+        const record = await historyStore(ctx.registry).setIdentity(at.string, at.position, req.body as IdentityPatch, ctx.site.now());
+        applyBlockInfo(ctx.registry, ctx.site, [record]);
+        return withLabel(record);
+      });
     },
   },
   {
@@ -136,6 +139,9 @@ export const LIFE_ROUTES: readonly Route[] = [
       const history = historyStore(ctx.registry);
       return audited(ctx, req, `block-replacement ${lifeEntity(at.string, at.position)}`, req.body, async () => {
         const done = await history.replaceBlock(at.string, at.position, identity, atMs, reason);
+        // The new block's health record starts over (capacity, Ri baseline, throughput).
+        ctx.registry.health?.blockReplaced(ctx.site.topology.globalOf(at.string, at.position)!);
+        applyBlockInfo(ctx.registry, ctx.site, [done.started]);
         const was = done.ended?.identity.serial;
         const now = done.started.identity.serial;
         history.recordEvent({
@@ -153,7 +159,8 @@ export const LIFE_ROUTES: readonly Route[] = [
     params: params({ string: P.string }), response: { description: 'The passport.', schema: { type: 'object' } },
     handler: async (ctx, req) => {
       const at = position(ctx, req);
-      return passportForString(historyStore(ctx.registry), at.string, ctx.site.now());
+      // The running gateway's health figures, not the copy last kept in the database.
+      return passportForString(historyStore(ctx.registry), at.string, ctx.site.now(), ctx.registry.health?.snapshot() ?? null);
     },
   },
 ];

@@ -32,7 +32,7 @@ describe('life records and the passport in the demo gateway', () => {
     const db = join(dir, 'history.db');
     const config = finishConfig(applySets(demoConfig({ strings: 1, modules: 4 }), [
       ...QUIET, `history.path=${db}`, 'history.flushIntervalMs=100', 'history.rates.strings=1',
-      'strings.0.blocks={manufacturer: Acme Batteries GmbH, model: AB12-100, chemistry: lead-acid VRLA AGM, manufactureDate: 2024-03, serials: [B1, B2, B3, B4]}',
+      'strings.0.blocks={manufacturer: Acme Batteries GmbH, model: AB12-100, chemistry: lead-acid VRLA AGM, manufactureDate: 2024-03, ratedCapacityAh: 110, serials: [B1, B2, B3, B4]}',
       'strings.0.battery={productIdentifier: ACME-UPS48-1, massKg: 126}',
       'passport={category: industrial, status: Original, manufacturer: {name: Acme Batteries GmbH, identifier: DE-ACME-1, street: Werkstrasse 1, postalCode: "12345", country: DE}}',
     ]));
@@ -62,6 +62,11 @@ describe('life records and the passport in the demo gateway', () => {
     const replaced = await api.call('POST', '/api/strings/1/modules/3/replacement', { serial: 'B9', manufactureDate: '2025-10', reason: 'low capacity in the discharge test' });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ ended: { label: 'S01-M03', identity: { serial: 'B3' }, endReason: 'low capacity in the discharge test' }, started: { identity: { serial: 'B9', model: 'AB12-100' } } });
+    // The new block's health record starts over: no Ri baseline yet, while the others keep theirs.
+    const live = (await api.call('GET', '/api/strings/1/passport')).body as unknown as PassportDocument;
+    expect(live.blocks.map((b) => b.health?.resistance.baselineOhm !== null)).toEqual([true, true, false, true]);
+    // The health engine rates each block by its life record (110 Ah configured), the new block by what it inherited.
+    expect(live.blocks.map((b) => b.health?.ratedCapacityAh)).toEqual([110, 110, 110, 110]);
     const viewer = await api.login(2);
     expect((await api.call('POST', '/api/strings/1/modules/3/replacement', { serial: 'B10' }, viewer)).status).toBe(403);
 
@@ -105,5 +110,9 @@ describe('life records and the passport in the demo gateway', () => {
     expect((doc.performanceAndDurability.batteryCondition as { stateOfCharge: { stateOfChargeValue: number } }).stateOfCharge.stateOfChargeValue).toBeGreaterThan(0);
     expect(doc.blocks[2]).toMatchObject({ label: 'S01-M03', current: { identity: { serial: 'B9' } }, replaced: [{ identity: { serial: 'B3' } }] });
     expect(doc.missing.map((m) => m.field)).toContain('generalProductInformation.operatorInformation');
+    // The health figures as the gateway kept them when it stopped.
+    expect(doc.healthAt).not.toBeNull();
+    expect(doc.performanceAndDurability.batteryCondition).toMatchObject({ energyThroughput: expect.any(Number), numberOfFullCycles: { numberOfFullCyclesValue: expect.any(Number) } });
+    expect(doc.blocks.map((b) => b.health?.module)).toEqual([1, 2, 3, 4]);
   }, 60_000);
 });

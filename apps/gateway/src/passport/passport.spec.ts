@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { HistoryDb } from '../services/history/db';
 import { configuredIdentities, type LifeStringConfig, type PassportConfig } from '../services/life/config';
 import { run } from '../cli';
+import type { BlockHealth, HealthSnapshot } from '../engine/health';
 import { buildPassport, type PassportDocument, type PassportInput } from './passport';
 import { checkPassport } from './validate.test-support';
 
@@ -31,7 +32,7 @@ function input(db: HistoryDb, extra: Partial<PassportInput> = {}): PassportInput
     string: 1, nowMs: NOW, records: db.lifeRecords({ string: 1 }),
     site: { site: { name: 'Test site' }, passport: { manufacturer: {}, manufacturingPlace: {}, operator: {}, extinguishingAgents: [], documents: [] } },
     stringInfo: { name: 'String 1', modules: 4, moduleType: 'C20', capacityAh: 100, battery: {} },
-    stateOfCharge: null, negativeEvents: [], alarmLogSinceMs: null, ...extra,
+    stateOfCharge: null, negativeEvents: [], alarmLogSinceMs: null, health: null, ...extra,
   };
 }
 
@@ -62,8 +63,9 @@ describe('battery passport export', () => {
       batteryCondition: { negativeEvents: [], stateOfCharge: { stateOfChargeValue: 99, lastUpdate: '2026-12-07T11:59:55Z' } },
     });
     expect(doc.generalProductInformation).toEqual({});
-    expect(doc.missing).toContainEqual({ field: 'generalProductInformation.batteryMass', reason: 'not configured: set strings.0.battery.massKg (or enter it over the API where it is identity)' });
-    expect(doc.missing).toContainEqual({ field: 'performanceAndDurability.batteryCondition.remainingCapacity', reason: expect.stringContaining('not computed by this gateway yet') });
+    expect(doc.missing).toContainEqual({ field: 'generalProductInformation.batteryMass', reason: 'not configured: set strings.0.battery.massKg' });
+    expect(doc.missing).toContainEqual({ field: 'performanceAndDurability.batteryCondition.remainingCapacity', reason: expect.stringContaining('no health figures in this database') });
+    expect(doc.missing).toContainEqual({ field: 'generalProductInformation.manufacturingDate', reason: 'not known: set strings.0.battery.manufactureDate, or enter it with PATCH /api/strings/1/life' });
     expect(doc.sources['performanceAndDurability.batteryTechicalProperties.nominalVoltage']).toBe('life record of string 1 (derived from the configuration) (V)');
     expect(doc.blocks.map((b) => [b.label, b.current?.identity.nominalVoltageV, b.replaced.length])).toEqual([['S01-M01', 12, 0], ['S01-M02', 12, 0], ['S01-M03', 12, 0], ['S01-M04', 12, 0]]);
   });
@@ -97,6 +99,46 @@ describe('battery passport export', () => {
     // The replaced block keeps its record beside the one in service.
     const b3 = doc.blocks[2];
     expect([b3.current?.identity.serial, b3.replaced.map((r) => r.identity.serial)]).toEqual(['B9', ['B3']]);
+  });
+
+  it('fills the condition from the health figures: the weakest block for the string\'s capacity, per-block Ri, the data model\'s units', () => {
+    db.applyConfiguredIdentity(configuredIdentities([STRING]), NOW - 1000);
+    const block = (module: number, remainingAh: number, riIncrease: number | null, hours: number, deep = 0): BlockHealth => ({
+      string: 1, module, global: module, sohPercent: remainingAh, sohMethod: 'capacity-test', ratedCapacityAh: 100, remainingCapacityAh: remainingAh,
+      capacityFadePercent: 100 - remainingAh, firstMeasuredCapacityAh: 100, capacityMeasuredAtMs: NOW - 7_200_000, capacityTestId: 1,
+      resistance: { baselineOhm: 0.004, baselineSource: 'measured', baselineAtMs: NOW - 86_400_000, latestOhm: riIncrease === null ? null : 0.004 * (1 + riIncrease / 100), increasePercent: riIncrease, endOfLifeLimitPercent: 50, trend: null },
+      throughput: { dischargedAh: 80 + module, chargedAh: 85, dischargedWh: 1000, chargedWh: 1100, equivalentFullCycles: 2.6 },
+      roundTripEfficiencyPercent: 85, selfDischargePercentPerDay: module === 1 ? 0.1 : null,
+      temperature: { meanC: 24, hoursAboveLimit: hours, limitC: 35, expectedLifeYears: 10, designLifeYears: 10 },
+      deepDischarges: deep, lastDeepDischargeAtMs: deep ? NOW - 3_600_000 : null, meanBalancingActivityPercent: 10,
+    });
+    const health: HealthSnapshot = {
+      atMs: NOW - 60_000, test: null,
+      blocks: [block(1, 97, 10, 0), block(2, 91.5, 20, 1.5, 2), block(3, 96, null, 0), block(4, 98, 5, 0)],
+      strings: [{ string: 1, currentSharePercent: 100, roundTripEfficiencyPercent: 84.6, balancingDiagnosis: null }],
+    };
+    const doc = buildPassport(input(db, { health }));
+    expectValid(doc);
+    const c = doc.performanceAndDurability.batteryCondition as Record<string, unknown>;
+    const at = '2026-12-07T11:59:00Z';
+    // Block 2 is the weakest: 91.5 Ah of 100 (8.5 % fade) x 48 V = 4.392 kWh; 4 x 1 kWh discharged; mean 82.5 Ah; 2 whole cycles.
+    expect(c).toMatchObject({
+      energyThroughput: 4, capacityThroughput: { capacityThroughputValue: 82.5, lastUpdate: at }, numberOfFullCycles: { numberOfFullCyclesValue: 2, lastUpdate: at },
+      capacityFade: { capacityFadeValue: 8.5, lastUpdate: '2026-12-07T10:00:00Z' }, remainingCapacity: { remainingCapacityValue: 4.392, lastUpdate: '2026-12-07T10:00:00Z' },
+      temperatureInformation: { timeExtremeHighTemp: 90, lastUpdate: at },
+      internalResistanceIncrease: [10, 20, 5].map((v) => ({ internalResistanceIncreaseValue: v, lastUpdate: at, batteryComponent: 'module' })),
+      currentSelfDischargingRate: { currentSelfDischargingRateEntity: 0.1, lastUpdate: at },
+      remainingRoundTripEnergyEfficiency: { remainingRoundTripEnergyEfficiencyValue: 84.6, lastUpdate: at },
+      negativeEvents: [{ negativeEvent: 'deep discharge: S01-M02 2 times (the last at this time)', lastUpdate: '2026-12-07T11:00:00Z' }],
+    });
+    expect(doc.performanceAndDurability.batteryTechicalProperties).toMatchObject({ initialInternalResistance: [1, 2, 3, 4].map(() => ({ ohmicResistance: 0.004, batteryComponent: 'module' })) });
+    expect(doc.missing.map((m) => m.field)).toEqual(expect.arrayContaining(['performanceAndDurability.batteryCondition.temperatureInformation.timeExtremeLowTemp', 'performanceAndDurability.batteryCondition.evolutionOfSelfDischarge']));
+    expect([doc.healthAt, doc.blocks[1].health?.sohPercent]).toEqual([at, 91.5]);
+
+    // One block without a measured capacity: the string's capacity is not known (never the others' figure).
+    const partial = buildPassport(input(db, { health: { ...health, blocks: [...health.blocks.slice(0, 3), { ...block(4, 98, 5, 0), remainingCapacityAh: null, capacityFadePercent: null }] } }));
+    expectValid(partial);
+    expect(partial.missing).toContainEqual({ field: 'performanceAndDurability.batteryCondition.remainingCapacity', reason: expect.stringContaining('no capacity measured yet for 1 of 4 blocks') });
   });
 
   it('the check is real: a wrong value or an unnamed gap fails it', () => {

@@ -6,7 +6,8 @@
 import type { HistoryReader } from '../services/history/types';
 import { STRING_POSITION, type Identity, type LifeRecord } from '../services/history/life';
 import type { PassportConfig, StringBatteryConfig } from '../services/life/config';
-import { lifeLabel, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
+import { lifeLabel, PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
+import type { BlockHealth, HealthSnapshot } from '../engine/health';
 import { SOFTWARE_VERSION } from '../version';
 
 export const DATA_MODEL = {
@@ -23,11 +24,13 @@ export type AspectName = keyof typeof DATA_MODEL.aspects;
 /** Alarm kinds that count as negative events (abuse a battery keeps the marks of). */
 export const NEGATIVE_EVENT_KINDS = ['thermal-runaway', 'module-temperature-high', 'module-voltage-low', 'module-voltage-high', 'string-ground-fault', 'ups-battery-depleted'] as const;
 
-const HEALTH = 'not computed by this gateway yet: the battery health figures (issue 15, point 3) are not in this database';
+const HEALTH = 'no health figures in this database: a gateway keeps them there every hour and when it stops (health engine: the battery bus or the demo)';
 const DATASHEET = 'a manufacturer datasheet or type-test value: the gateway has no configuration key for it';
 const EV_ONLY = 'defined for electric-vehicle batteries (UN GTR No. 22 usable battery energy): not applicable to a stationary battery';
 const MANUFACTURER = 'manufacturer data (material and supply chain): not held by the gateway';
-const configure = (key: string) => `not configured: set ${key} (or enter it over the API where it is identity)`;
+const configure = (key: string) => `not configured: set ${key}`;
+/** A field of the string's life record: the configuration or the HTTP API. */
+const enter = (key: string, n: number) => `not known: set ${key}, or enter it with PATCH /api/strings/${n}/life`;
 
 export interface PassportSiteInfo {
   readonly site?: { readonly name?: string; readonly location?: string; readonly contact?: string };
@@ -41,17 +44,6 @@ export interface PassportStringInfo {
   readonly battery?: StringBatteryConfig;
 }
 
-/** Per-block health figures, once the health service keeps them (all optional). */
-export interface BlockHealthFigures {
-  readonly position: number;
-  readonly atMs: number;
-  readonly stateOfHealthPercent?: number;
-  readonly remainingCapacityAh?: number;
-  readonly capacityFadePercent?: number;
-  readonly resistanceIncreasePercent?: number;
-  readonly initialResistanceOhm?: number;
-}
-
 export interface PassportInput {
   readonly string: number;
   readonly nowMs: number;
@@ -63,7 +55,8 @@ export interface PassportInput {
   readonly negativeEvents: readonly { readonly atMs: number; readonly text: string }[];
   /** Since when the alarm log reaches back (null: empty log). */
   readonly alarmLogSinceMs: number | null;
-  readonly blockHealth?: readonly BlockHealthFigures[];
+  /** The health figures (docs/health.md): live in the gateway, as last kept in the database for the CLI; null when there are none. */
+  readonly health: HealthSnapshot | null;
 }
 
 export interface MissingField {
@@ -78,7 +71,8 @@ export interface PassportBlock {
   readonly current: LifeRecord | null;
   /** Blocks that stood at this position before, oldest first. */
   readonly replaced: readonly LifeRecord[];
-  readonly health: BlockHealthFigures | null;
+  /** The block's health figures (docs/health.md), as of `healthAt`. */
+  readonly health: BlockHealth | null;
 }
 
 export interface PassportDocument {
@@ -96,6 +90,8 @@ export interface PassportDocument {
   readonly missing: readonly MissingField[];
   /** Where each value given came from. */
   readonly sources: Readonly<Record<string, string>>;
+  /** When the health figures were computed (null: none). */
+  readonly healthAt: string | null;
   readonly blocks: readonly PassportBlock[];
 }
 
@@ -156,6 +152,56 @@ function address(b: Builder, path: string, c: { street?: string; postalCode?: st
   b.maybe(`${path}.streetAddress`, c.street, `configuration ${key}.street`, configure(`${key}.street`));
 }
 
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, x) => a + x, 0) / xs.length : null);
+const round = (x: number, digits: number) => +x.toFixed(digits);
+
+/** batteryCondition from the health figures of the string's blocks (docs/passport.md says how each is aggregated). */
+function condition(b: Builder, C: string, input: PassportInput, blocks: readonly BlockHealth[], nominalV: number | undefined, at: string | null): void {
+  const fields = ['energyThroughput', 'capacityThroughput', 'numberOfFullCycles', 'capacityFade', 'remainingCapacity', 'temperatureInformation', 'internalResistanceIncrease', 'currentSelfDischargingRate', 'remainingRoundTripEnergyEfficiency'];
+  if (!input.health || !blocks.length || !at) {
+    for (const f of fields) b.miss(`${C}.${f}`, HEALTH);
+    b.miss(`${C}.evolutionOfSelfDischarge`, 'needs the initial self-discharge rate (datasheet), which the gateway has no key for');
+    return;
+  }
+  const src = (what: string) => `health figures of the string's ${blocks.length} blocks as of ${at}: ${what}`;
+  // Series string: the same charge passes every block; its energy is the sum of the blocks'.
+  b.set(`${C}.energyThroughput`, round(blocks.reduce((a, h) => a + h.throughput.dischargedWh, 0) / 1000, 3), src('energy discharged over the record, the sum of the blocks\' (kWh)'));
+  b.set(`${C}.capacityThroughput`, { capacityThroughputValue: round(mean(blocks.map((h) => h.throughput.dischargedAh))!, 2), lastUpdate: at }, src('charge discharged over the record, the blocks\' mean (Ah)'));
+  b.set(`${C}.numberOfFullCycles`, { numberOfFullCyclesValue: Math.floor(mean(blocks.map((h) => h.throughput.equivalentFullCycles))!), lastUpdate: at }, src('equivalent full cycles (discharged Ah over the rated capacity), the blocks\' mean, whole cycles'));
+  // A series string delivers until its weakest block is empty: the string's capacity is that block's.
+  const measured = blocks.filter((h) => h.remainingCapacityAh !== null && h.capacityFadePercent !== null);
+  if (measured.length === blocks.length) {
+    const weakest = measured.reduce((w, h) => (h.remainingCapacityAh! < w.remainingCapacityAh! ? h : w));
+    const when = iso(weakest.capacityMeasuredAtMs ?? input.health.atMs);
+    b.set(`${C}.capacityFade`, { capacityFadeValue: round(weakest.capacityFadePercent!, 1), lastUpdate: when }, src(`capacity fade of the weakest block (${lifeLabel(input.string, weakest.module)}), which limits the string (%)`));
+    if (nominalV !== undefined) {
+      b.set(`${C}.remainingCapacity`, { remainingCapacityValue: round(weakest.remainingCapacityAh! * nominalV / 1000, 3), lastUpdate: when }, src(`remaining capacity of the weakest block (${round(weakest.remainingCapacityAh!, 1)} Ah) x the string's nominal voltage, in kWh as the data model types it`));
+    } else {
+      b.miss(`${C}.remainingCapacity`, 'the data model gives it in kWh: needs the string\'s nominal voltage');
+    }
+  } else {
+    const reason = `no capacity measured yet for ${blocks.length - measured.length} of ${blocks.length} blocks: a capacity test or a discharge to the end voltage measures it (docs/health.md)`;
+    b.miss(`${C}.capacityFade`, reason);
+    b.miss(`${C}.remainingCapacity`, reason);
+  }
+  const hottest = blocks.reduce((w, h) => (h.temperature.hoursAboveLimit > w.temperature.hoursAboveLimit ? h : w));
+  b.set(`${C}.temperatureInformation.timeExtremeHighTemp`, round(hottest.temperature.hoursAboveLimit * 60, 1), src(`minutes above ${hottest.temperature.limitC} degC (health.highTemperatureC) of the block that spent the most (${lifeLabel(input.string, hottest.module)})`));
+  b.set(`${C}.temperatureInformation.lastUpdate`, at, src('when the figures were computed'));
+  for (const f of ['timeExtremeLowTemp', 'timeExtremeHighTempCharging', 'timeExtremeLowTempCharging']) {
+    b.miss(`${C}.temperatureInformation.${f}`, 'the health figures count the time above the high limit only, charging or not');
+  }
+  const ri = blocks.filter((h) => h.resistance.increasePercent !== null);
+  if (ri.length) b.set(`${C}.internalResistanceIncrease`, ri.map((h) => ({ internalResistanceIncreaseValue: round(h.resistance.increasePercent!, 1), lastUpdate: at, batteryComponent: 'module' })), src(`Ri over its baseline per block (blocks ${ri.map((h) => h.module).join(', ')}), (R - R_baseline) / R_baseline (%)`));
+  else b.miss(`${C}.internalResistanceIncrease`, 'no block has an Ri baseline and a later reading yet');
+  const sd = blocks.map((h) => h.selfDischargePercentPerDay).filter((x): x is number => x !== null);
+  if (sd.length) b.set(`${C}.currentSelfDischargingRate`, { currentSelfDischargingRateEntity: round(mean(sd)!, 3), lastUpdate: at }, src(`self-discharge measured at rest, the mean of ${sd.length} blocks, percent of capacity per day (the data model states no time base)`));
+  else b.miss(`${C}.currentSelfDischargingRate`, 'not measured yet: it is measured in rest phases (charger off)');
+  b.miss(`${C}.evolutionOfSelfDischarge`, 'needs the initial self-discharge rate (datasheet), which the gateway has no key for');
+  const rte = input.health.strings.find((x) => x.string === input.string)?.roundTripEfficiencyPercent ?? null;
+  if (rte !== null) b.set(`${C}.remainingRoundTripEnergyEfficiency`, { remainingRoundTripEnergyEfficiencyValue: round(rte, 1), lastUpdate: at }, src('energy out over energy in of the string\'s last full discharge and recharge (%)'));
+  else b.miss(`${C}.remainingRoundTripEnergyEfficiency`, 'no full discharge and recharge of the string recorded yet');
+}
+
 /** Builds the passport document of one string; pure (the caller gathers the input). */
 export function buildPassport(input: PassportInput): PassportDocument {
   const b = new Builder();
@@ -174,12 +220,12 @@ export function buildPassport(input: PassportInput): PassportDocument {
   b.maybe(`${G}.batteryPassportIdentifier`, battery.passportIdentifier, `configuration strings.${k}.battery.passportIdentifier`, configure(`strings.${k}.battery.passportIdentifier`));
   b.maybe(`${G}.batteryCategory`, cfg.category, 'configuration passport.category', configure('passport.category'));
   contact(b, `${G}.manufacturerInformation`, cfg.manufacturer, 'passport.manufacturer', id.manufacturer ? { value: id.manufacturer, source: recordSource(stringRecord, 'manufacturer', what) } : undefined);
-  b.maybe(`${G}.manufacturingDate`, id.manufactureDate && dateTime(id.manufactureDate), recordSource(stringRecord, 'manufactureDate', what), configure(`strings.${k}.battery.manufactureDate`));
+  b.maybe(`${G}.manufacturingDate`, id.manufactureDate && dateTime(id.manufactureDate), recordSource(stringRecord, 'manufactureDate', what), enter(`strings.${k}.battery.manufactureDate`, n));
   b.maybe(`${G}.batteryStatus`, cfg.status, 'configuration passport.status', configure('passport.status'));
   b.maybe(`${G}.batteryMass`, battery.massKg, `configuration strings.${k}.battery.massKg (kg)`, configure(`strings.${k}.battery.massKg`));
   address(b, `${G}.manufacturingPlace`, cfg.manufacturingPlace, 'passport.manufacturingPlace');
   contact(b, `${G}.operatorInformation`, cfg.operator, 'passport.operator');
-  b.maybe(`${G}.puttingIntoService`, id.commissioningDate && dateTime(id.commissioningDate), recordSource(stringRecord, 'commissioningDate', what), configure(`strings.${k}.battery.commissioningDate`));
+  b.maybe(`${G}.puttingIntoService`, id.commissioningDate && dateTime(id.commissioningDate), recordSource(stringRecord, 'commissioningDate', what), enter(`strings.${k}.battery.commissioningDate`, n));
   b.maybe(`${G}.warrentyPeriod`, cfg.warrantyPeriod, 'configuration passport.warrantyPeriod', configure('passport.warrantyPeriod'));
 
   // --- PerformanceAndDurability: technical properties ---------------------------------------
@@ -195,15 +241,15 @@ export function buildPassport(input: PassportInput): PassportDocument {
   b.maybe(`${T}.expectedNumberOfCycles`, battery.expectedNumberOfCycles, `configuration strings.${k}.battery.expectedNumberOfCycles`, configure(`strings.${k}.battery.expectedNumberOfCycles`));
   b.miss(`${T}.initialSelfDischarge`, DATASHEET);
   b.miss(`${T}.roundtripEfficiency`, DATASHEET);
-  b.maybe(`${T}.ratedCapacity`, id.ratedCapacityAh, `${recordSource(stringRecord, 'ratedCapacityAh', what)} (Ah)`, configure(`strings.${k}.battery.ratedCapacityAh`));
-  const initialRi = (input.blockHealth ?? []).filter((h) => h.initialResistanceOhm !== undefined);
-  if (initialRi.length) {
-    b.set(`${T}.initialInternalResistance`, initialRi.map((h) => ({ ohmicResistance: h.initialResistanceOhm, batteryComponent: 'module' })), 'health figures: Ri baseline per block (ohm), in block order');
-  } else {
-    b.miss(`${T}.initialInternalResistance`, HEALTH);
-  }
+  b.maybe(`${T}.ratedCapacity`, id.ratedCapacityAh, `${recordSource(stringRecord, 'ratedCapacityAh', what)} (Ah)`, enter(`strings.${k}.battery.ratedCapacityAh`, n));
+  const blocksHealth = (input.health?.blocks ?? []).filter((h) => h.string === n).sort((x, y) => x.module - y.module);
+  const healthAt = input.health ? iso(input.health.atMs) : null;
+  const initialRi = blocksHealth.filter((h) => h.resistance.baselineOhm !== null);
+  if (!input.health) b.miss(`${T}.initialInternalResistance`, HEALTH);
+  else if (!initialRi.length) b.miss(`${T}.initialInternalResistance`, 'no block has an Ri baseline yet (captured from the first stable float readings, or health.resistanceBaselineOhm)');
+  else b.set(`${T}.initialInternalResistance`, initialRi.map((h) => ({ ohmicResistance: h.resistance.baselineOhm, batteryComponent: 'module' })), `health figures: Ri baseline of blocks ${initialRi.map((h) => h.module).join(', ')} (ohm)`);
   b.maybe(`${T}.expectedLifetime`, battery.expectedLifetimeYears, `configuration strings.${k}.battery.expectedLifetimeYears (years)`, configure(`strings.${k}.battery.expectedLifetimeYears`));
-  b.maybe(`${T}.nominalVoltage`, id.nominalVoltageV, `${recordSource(stringRecord, 'nominalVoltageV', what)} (V)`, configure(`strings.${k}.battery.nominalVoltageV`));
+  b.maybe(`${T}.nominalVoltage`, id.nominalVoltageV, `${recordSource(stringRecord, 'nominalVoltageV', what)} (V)`, enter(`strings.${k}.battery.nominalVoltageV`, n));
   b.maybe(`${T}.minimumVoltage`, battery.minimumVoltageV, `configuration strings.${k}.battery.minimumVoltageV (V)`, configure(`strings.${k}.battery.minimumVoltageV`));
   b.maybe(`${T}.maximumVoltage`, battery.maximumVoltageV, `configuration strings.${k}.battery.maximumVoltageV (V)`, configure(`strings.${k}.battery.maximumVoltageV`));
   b.miss(`${T}.capacityThresholdForExhaustion`, 'a share of the state of certified energy (SOCE) of electric-vehicle batteries: not applicable to a stationary battery');
@@ -213,9 +259,7 @@ export function buildPassport(input: PassportInput): PassportDocument {
 
   // --- PerformanceAndDurability: condition ---------------------------------------------------
   const C = 'performanceAndDurability.batteryCondition';
-  for (const f of ['energyThroughput', 'capacityThroughput', 'numberOfFullCycles', 'capacityFade', 'remainingCapacity', 'temperatureInformation', 'internalResistanceIncrease', 'currentSelfDischargingRate', 'evolutionOfSelfDischarge', 'remainingRoundTripEnergyEfficiency']) {
-    b.miss(`${C}.${f}`, HEALTH);
-  }
+  condition(b, C, input, blocksHealth, id.nominalVoltageV, healthAt);
   b.miss(`${C}.stateOfCertifiedEnergy`, EV_ONLY);
   b.miss(`${C}.remainingEnergy`, EV_ONLY);
   b.miss(`${C}.remainingPowerCapability`, 'needs power-capability tests at 80 % and 20 % SoC, which the gateway does not run');
@@ -223,8 +267,10 @@ export function buildPassport(input: PassportInput): PassportDocument {
   b.miss(`${C}.roundTripEfficiencyFade`, 'needs the initial round-trip efficiency (datasheet) and the remaining one (health figures)');
   b.miss(`${C}.roundTripEfficiencyat50PerCentCycleLife`, DATASHEET);
   const since = input.alarmLogSinceMs === null ? 'the alarm log is empty' : `since ${iso(input.alarmLogSinceMs)}`;
-  b.set(`${C}.negativeEvents`, input.negativeEvents.map((e) => ({ negativeEvent: e.text, lastUpdate: iso(e.atMs) })),
-    `the gateway's alarm log (${since}): raised alarms of severity alarm or critical of kinds ${NEGATIVE_EVENT_KINDS.join(', ')} on the string, its blocks or the UPS battery`);
+  const deep = blocksHealth.filter((h) => h.deepDischarges > 0 && h.lastDeepDischargeAtMs !== null)
+    .map((h) => ({ atMs: h.lastDeepDischargeAtMs!, text: `deep discharge: ${lifeLabel(n, h.module)} ${h.deepDischarges} time${h.deepDischarges === 1 ? '' : 's'} (the last at this time)` }));
+  b.set(`${C}.negativeEvents`, [...input.negativeEvents, ...deep].sort((x, y) => x.atMs - y.atMs).map((e) => ({ negativeEvent: e.text, lastUpdate: iso(e.atMs) })),
+    `the gateway's alarm log (${since}): raised alarms of severity alarm or critical of kinds ${NEGATIVE_EVENT_KINDS.join(', ')} on the string, its blocks or the UPS battery; and the deep discharges the health figures counted per block`);
   if (input.stateOfCharge) {
     b.set(`${C}.stateOfCharge`, { stateOfChargeValue: +input.stateOfCharge.percent.toFixed(1), lastUpdate: iso(input.stateOfCharge.atMs) }, `the data logger: last fresh sample of string/${n} socPercent (%)`);
   } else {
@@ -265,7 +311,7 @@ export function buildPassport(input: PassportInput): PassportDocument {
       position, label: lifeLabel(n, position),
       current: here.find((r) => r.endedAtMs === null) ?? null,
       replaced: here.filter((r) => r.endedAtMs !== null),
-      health: input.blockHealth?.find((h) => h.position === position) ?? null,
+      health: blocksHealth.find((h) => h.module === position) ?? null,
     };
   });
   return {
@@ -281,6 +327,7 @@ export function buildPassport(input: PassportInput): PassportDocument {
     circularity: b.doc.circularity,
     missing: b.missing,
     sources: b.sources,
+    healthAt,
     blocks,
   };
 }
@@ -296,7 +343,7 @@ export async function passportStrings(reader: HistoryReader): Promise<number[]> 
 }
 
 /** Gathers what the data logger holds about one string and builds its passport. */
-export async function passportForString(reader: HistoryReader, string: number, nowMs: number): Promise<PassportDocument> {
+export async function passportForString(reader: HistoryReader, string: number, nowMs: number, liveHealth: HealthSnapshot | null = null): Promise<PassportDocument> {
   const [records, info] = await Promise.all([reader.lifeRecords({ string }), reader.passportInfo()]);
   const soc = await reader.measurements({ entity: `string/${string}`, field: 'socPercent', fromMs: nowMs - DAY_MS, toMs: nowMs + 1, resolution: 'raw', limit: 100_000 });
   const last = [...soc.points].reverse().find((p) => p.quality === 'fresh' && p.value !== null);
@@ -317,5 +364,6 @@ export async function passportForString(reader: HistoryReader, string: number, n
     stateOfCharge: last ? { percent: last.value!, atMs: last.atMs } : null,
     negativeEvents: negative,
     alarmLogSinceMs: first.length ? first[0].atMs : null,
+    health: liveHealth ?? ((info[PASSPORT_HEALTH_KEY] as HealthSnapshot | undefined) ?? null),
   });
 }

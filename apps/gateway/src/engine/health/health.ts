@@ -251,6 +251,16 @@ export class HealthEngine {
     this.info.set(global, info);
   }
 
+  /**
+   * A new block at this position (a replacement, issue 15 point 1): its record starts over, so the
+   * capacity, Ri baseline and trend, throughput and temperature history of the block taken out are
+   * not carried over to the new one.
+   */
+  startBlockOver(global: number): void {
+    if (this.blocks[global - 1]) this.blocks[global - 1] = newBlock();
+    this.trends.delete(global);
+  }
+
   /** Where the measured self-discharge in rest phases comes from (the SoC estimator), percent per day. */
   setSelfDischargeSource(source: (global: number) => number | null): void {
     this.selfDischarge = source;

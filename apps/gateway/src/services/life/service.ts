@@ -1,15 +1,18 @@
 // Block and string life records as a gateway service: at start, brings the records in the data
 // logger in line with the configuration (each change logged as a battery event) and keeps the
 // passport data of the configuration beside them, so `kirchhoff passport` needs only the database.
-import { moduleLabel } from '@kirchhoff/core';
+import { moduleLabel, type Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../../config/types';
-import type { ServiceDefinition } from '../types';
+import type { ServiceDefinition, ServiceRegistry } from '../types';
 import type { HistoryStore } from '../history/types';
-import { STRING_POSITION, type LifeChange } from '../history/life';
+import { STRING_POSITION, type LifeChange, type LifeRecord } from '../history/life';
 import { configuredIdentities } from './config';
 
-/** Passport data keys in the database: `site` and `string/N`. */
+/** Passport data keys in the database: `site`, `string/N`, and `health` (the health figures as last saved). */
 export const PASSPORT_SITE_KEY = 'site';
+export const PASSPORT_HEALTH_KEY = 'health';
+/** The health figures are kept for the passport this often, and when the gateway stops. */
+export const HEALTH_SAVE_INTERVAL_MS = 3_600_000;
 export const passportStringKey = (n: number) => `string/${n}`;
 
 export function lifeEntity(string: number, position: number): string {
@@ -43,6 +46,22 @@ export async function syncLifeRecords(config: GatewayConfig, history: HistorySto
   return changes;
 }
 
+/**
+ * Gives the health engine each block's rated capacity where its life record states one (given, not
+ * derived from strings[].capacityAh, which the engine uses anyway).
+ */
+export function applyBlockInfo(registry: ServiceRegistry, site: Site, records: readonly LifeRecord[]): void {
+  const health = registry.health;
+  if (!health) return;
+  for (const r of records) {
+    if (r.position === STRING_POSITION || r.endedAtMs !== null) continue;
+    const global = site.topology.globalOf(r.string, r.position);
+    if (!global) continue;
+    const given = r.identity.ratedCapacityAh !== undefined && r.sources.ratedCapacityAh !== 'derived';
+    health.setBlockInfo(global, given ? { ratedCapacityAh: r.identity.ratedCapacityAh } : {});
+  }
+}
+
 export const lifeService: ServiceDefinition = {
   id: 'life',
   async start({ config, site, logger, registry }) {
@@ -56,6 +75,19 @@ export const lifeService: ServiceDefinition = {
     const created = changes.filter((c) => c.action === 'created').length;
     const updated = changes.length - created;
     logger.info(`life records: ${created} started, ${updated} updated from the configuration`);
-    return { close: async () => {} };
+    applyBlockInfo(registry, site, await history.lifeRecords({ current: true }));
+    // `kirchhoff passport` reads the database only: it gets the health figures as last kept here.
+    const saveHealth = async () => {
+      const health = registry.health;
+      if (health) await history.setPassportInfo(PASSPORT_HEALTH_KEY, site.now(), health.snapshot());
+    };
+    const timer = setInterval(() => void saveHealth().catch((error: unknown) => logger.warn('the health figures were not kept for the passport', { error })), HEALTH_SAVE_INTERVAL_MS);
+    timer.unref();
+    return {
+      async close() {
+        clearInterval(timer);
+        await saveHealth().catch((error: unknown) => logger.warn('the health figures were not kept for the passport', { error }));
+      },
+    };
   },
 };
