@@ -108,8 +108,8 @@ describe('battery passport export', () => {
       capacityFadePercent: 100 - remainingAh, firstMeasuredCapacityAh: 100, capacityMeasuredAtMs: NOW - 7_200_000, capacityTestId: 1,
       resistance: { baselineOhm: 0.004, baselineSource: 'measured', baselineAtMs: NOW - 86_400_000, latestOhm: riIncrease === null ? null : 0.004 * (1 + riIncrease / 100), increasePercent: riIncrease, endOfLifeLimitPercent: 50, trend: null },
       throughput: { dischargedAh: 80 + module, chargedAh: 85, dischargedWh: 1000, chargedWh: 1100, equivalentFullCycles: 2.6 },
-      roundTripEfficiencyPercent: 85, selfDischargePercentPerDay: module === 1 ? 0.1 : null,
-      temperature: { meanC: 24, hoursAboveLimit: hours, limitC: 35, expectedLifeYears: 10, designLifeYears: 10 },
+      roundTripEfficiencyPercent: 85, firstRoundTripEfficiencyPercent: 90, powerFadePercent: null, selfDischargePercentPerDay: module === 1 ? 0.1 : null,
+      temperature: { meanC: 24, hoursAboveLimit: hours, limitC: 35, hoursBelowLowLimit: module === 4 ? 0.25 : 0, lowLimitC: 5, hoursAboveLimitCharging: hours / 2, hoursBelowLowLimitCharging: 0, expectedLifeYears: 10, designLifeYears: 10 },
       deepDischarges: deep, lastDeepDischargeAtMs: deep ? NOW - 3_600_000 : null, meanBalancingActivityPercent: 10,
     });
     const health: HealthSnapshot = {
@@ -125,20 +125,26 @@ describe('battery passport export', () => {
     expect(c).toMatchObject({
       energyThroughput: 4, capacityThroughput: { capacityThroughputValue: 82.5, lastUpdate: at }, numberOfFullCycles: { numberOfFullCyclesValue: 2, lastUpdate: at },
       capacityFade: { capacityFadeValue: 8.5, lastUpdate: '2026-12-07T10:00:00Z' }, remainingCapacity: { remainingCapacityValue: 4.392, lastUpdate: '2026-12-07T10:00:00Z' },
-      temperatureInformation: { timeExtremeHighTemp: 90, lastUpdate: at },
+      temperatureInformation: { timeExtremeHighTemp: 90, timeExtremeLowTemp: 15, timeExtremeHighTempCharging: 45, timeExtremeLowTempCharging: 0, lastUpdate: at },
+      // 1 - 85 / 90; block 3 has no later Ri reading, so the string's power fade is not known.
+      roundTripEfficiencyFade: 5.6,
       internalResistanceIncrease: [10, 20, 5].map((v) => ({ internalResistanceIncreaseValue: v, lastUpdate: at, batteryComponent: 'module' })),
       currentSelfDischargingRate: { currentSelfDischargingRateEntity: 0.1, lastUpdate: at },
       remainingRoundTripEnergyEfficiency: { remainingRoundTripEnergyEfficiencyValue: 84.6, lastUpdate: at },
       negativeEvents: [{ negativeEvent: 'deep discharge: S01-M02 2 times (the last at this time)', lastUpdate: '2026-12-07T11:00:00Z' }],
     });
     expect(doc.performanceAndDurability.batteryTechicalProperties).toMatchObject({ initialInternalResistance: [1, 2, 3, 4].map(() => ({ ohmicResistance: 0.004, batteryComponent: 'module' })) });
-    expect(doc.missing.map((m) => m.field)).toEqual(expect.arrayContaining(['performanceAndDurability.batteryCondition.temperatureInformation.timeExtremeLowTemp', 'performanceAndDurability.batteryCondition.evolutionOfSelfDischarge']));
+    expect(doc.missing.map((m) => m.field)).toEqual(expect.arrayContaining(['performanceAndDurability.batteryCondition.powerFade', 'performanceAndDurability.batteryCondition.evolutionOfSelfDischarge']));
     expect([doc.healthAt, doc.blocks[1].health?.sohPercent]).toEqual([at, 91.5]);
 
     // One block without a measured capacity: the string's capacity is not known (never the others' figure).
     const partial = buildPassport(input(db, { health: { ...health, blocks: [...health.blocks.slice(0, 3), { ...block(4, 98, 5, 0), remainingCapacityAh: null, capacityFadePercent: null }] } }));
     expectValid(partial);
     expect(partial.missing).toContainEqual({ field: 'performanceAndDurability.batteryCondition.remainingCapacity', reason: expect.stringContaining('no capacity measured yet for 1 of 4 blocks') });
+    // Every block with its Ri baseline and a later reading: the string's Ri is their sum, its power goes as 1 / Ri.
+    const aged = buildPassport(input(db, { health: { ...health, blocks: health.blocks.map((h) => ({ ...h, resistance: { ...h.resistance, latestOhm: 0.005, increasePercent: 25 } })) } }));
+    expectValid(aged);
+    expect((aged.performanceAndDurability.batteryCondition as { powerFade: number }).powerFade).toBe(20);
   });
 
   it('the check is real: a wrong value or an unnamed gap fails it', () => {

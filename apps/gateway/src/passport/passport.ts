@@ -157,7 +157,7 @@ const round = (x: number, digits: number) => +x.toFixed(digits);
 
 /** batteryCondition from the health figures of the string's blocks (docs/passport.md says how each is aggregated). */
 function condition(b: Builder, C: string, input: PassportInput, blocks: readonly BlockHealth[], nominalV: number | undefined, at: string | null): void {
-  const fields = ['energyThroughput', 'capacityThroughput', 'numberOfFullCycles', 'capacityFade', 'remainingCapacity', 'temperatureInformation', 'internalResistanceIncrease', 'currentSelfDischargingRate', 'remainingRoundTripEnergyEfficiency'];
+  const fields = ['energyThroughput', 'capacityThroughput', 'numberOfFullCycles', 'capacityFade', 'remainingCapacity', 'temperatureInformation', 'internalResistanceIncrease', 'currentSelfDischargingRate', 'remainingRoundTripEnergyEfficiency', 'powerFade', 'roundTripEfficiencyFade'];
   if (!input.health || !blocks.length || !at) {
     for (const f of fields) b.miss(`${C}.${f}`, HEALTH);
     b.miss(`${C}.evolutionOfSelfDischarge`, 'needs the initial self-discharge rate (datasheet), which the gateway has no key for');
@@ -184,11 +184,33 @@ function condition(b: Builder, C: string, input: PassportInput, blocks: readonly
     b.miss(`${C}.capacityFade`, reason);
     b.miss(`${C}.remainingCapacity`, reason);
   }
-  const hottest = blocks.reduce((w, h) => (h.temperature.hoursAboveLimit > w.temperature.hoursAboveLimit ? h : w));
-  b.set(`${C}.temperatureInformation.timeExtremeHighTemp`, round(hottest.temperature.hoursAboveLimit * 60, 1), src(`minutes above ${hottest.temperature.limitC} degC (health.highTemperatureC) of the block that spent the most (${lifeLabel(input.string, hottest.module)})`));
-  b.set(`${C}.temperatureInformation.lastUpdate`, at, src('when the figures were computed'));
-  for (const f of ['timeExtremeLowTemp', 'timeExtremeHighTempCharging', 'timeExtremeLowTempCharging']) {
-    b.miss(`${C}.temperatureInformation.${f}`, 'the health figures count the time above the high limit only, charging or not');
+  // Per field the block that spent the most time there (the battery was there as long as that block).
+  const most = (key: 'hoursAboveLimit' | 'hoursBelowLowLimit' | 'hoursAboveLimitCharging' | 'hoursBelowLowLimitCharging') => blocks.reduce((w, h) => (h.temperature[key] > w.temperature[key] ? h : w));
+  const T = `${C}.temperatureInformation`;
+  for (const [field, key, what] of [
+    ['timeExtremeHighTemp', 'hoursAboveLimit', 'above'], ['timeExtremeLowTemp', 'hoursBelowLowLimit', 'below'],
+    ['timeExtremeHighTempCharging', 'hoursAboveLimitCharging', 'above'], ['timeExtremeLowTempCharging', 'hoursBelowLowLimitCharging', 'below'],
+  ] as const) {
+    const h = most(key);
+    const limit = what === 'above' ? `${h.temperature.limitC} degC (health.highTemperatureC)` : `${h.temperature.lowLimitC} degC (health.lowTemperatureC)`;
+    b.set(`${T}.${field}`, round(h.temperature[key] * 60, 1), src(`minutes ${what} ${limit}${key.endsWith('Charging') ? ' while the string was charged' : ''}, of the block that spent the most (${lifeLabel(input.string, h.module)})`));
+  }
+  b.set(`${T}.lastUpdate`, at, src('when the figures were computed'));
+  // Series string: its Ri is the sum of the blocks'; the power it can deliver goes as 1 / Ri.
+  if (blocks.every((h) => h.resistance.baselineOhm !== null && h.resistance.latestOhm !== null)) {
+    const base = blocks.reduce((a, h) => a + h.resistance.baselineOhm!, 0);
+    const now = blocks.reduce((a, h) => a + h.resistance.latestOhm!, 0);
+    b.set(`${C}.powerFade`, round((1 - base / now) * 100, 1), src('1 - (sum of the blocks\' Ri baselines) / (sum of their latest Ri): the string\'s deliverable power goes as 1 / Ri (%)'));
+  } else {
+    b.miss(`${C}.powerFade`, 'from the Ri: needs every block\'s Ri baseline and a later reading');
+  }
+  const rtePairs = blocks.filter((h) => h.roundTripEfficiencyPercent !== null && h.firstRoundTripEfficiencyPercent !== null);
+  if (rtePairs.length) {
+    const first = mean(rtePairs.map((h) => h.firstRoundTripEfficiencyPercent!))!;
+    const last = mean(rtePairs.map((h) => h.roundTripEfficiencyPercent!))!;
+    b.set(`${C}.roundTripEfficiencyFade`, round((1 - last / first) * 100, 1), src(`(1 - RTE now / RTE of the first recorded cycle), the blocks' means (${rtePairs.length} blocks) (%)`));
+  } else {
+    b.miss(`${C}.roundTripEfficiencyFade`, 'no full discharge and recharge recorded yet (the first one is the reference)');
   }
   const ri = blocks.filter((h) => h.resistance.increasePercent !== null);
   if (ri.length) b.set(`${C}.internalResistanceIncrease`, ri.map((h) => ({ internalResistanceIncreaseValue: round(h.resistance.increasePercent!, 1), lastUpdate: at, batteryComponent: 'module' })), src(`Ri over its baseline per block (blocks ${ri.map((h) => h.module).join(', ')}), (R - R_baseline) / R_baseline (%)`));
@@ -263,8 +285,6 @@ export function buildPassport(input: PassportInput): PassportDocument {
   b.miss(`${C}.stateOfCertifiedEnergy`, EV_ONLY);
   b.miss(`${C}.remainingEnergy`, EV_ONLY);
   b.miss(`${C}.remainingPowerCapability`, 'needs power-capability tests at 80 % and 20 % SoC, which the gateway does not run');
-  b.miss(`${C}.powerFade`, 'needs the original and the remaining power capability, which the gateway does not have');
-  b.miss(`${C}.roundTripEfficiencyFade`, 'needs the initial round-trip efficiency (datasheet) and the remaining one (health figures)');
   b.miss(`${C}.roundTripEfficiencyat50PerCentCycleLife`, DATASHEET);
   const since = input.alarmLogSinceMs === null ? 'the alarm log is empty' : `since ${iso(input.alarmLogSinceMs)}`;
   const deep = blocksHealth.filter((h) => h.deepDischarges > 0 && h.lastDeepDischargeAtMs !== null)
