@@ -229,6 +229,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     async stop() {
       clearInterval(timer);
       await stopAdapters(adapters, logger);
+      await healthHost?.close();
       await stopServices(services, logger);
       demo?.stop();
       await bus?.close();

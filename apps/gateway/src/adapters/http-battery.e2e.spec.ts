@@ -1,6 +1,7 @@
 // The battery-health API on a running demo gateway with its data logger: every block's health, a
 // capacity test started and aborted by an admin (audited, refused to a viewer and while one runs),
-// its record and per-second samples read back, and all of it there again after a restart.
+// its record and per-second samples read back, a restart in the middle of the test that it carries on
+// from, and all of it there again after another restart.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,19 @@ describe('battery health over the HTTP API', () => {
     // The demo's test load discharges the string: the record starts and fills with samples.
     await waitFor(async () => ((await call('GET', '/api/battery/health')).body as HealthSnapshot).test?.state === 'running', 10_000, 'the test recording');
     await waitFor(async () => (((await call('GET', '/api/battery/health')).body as HealthSnapshot).test?.deliveredAh[0].ah ?? 0) > 0, 10_000, 'Ah delivered');
+
+    // A restart in the middle of the test (an update, a power cut of the gateway): the test carries on
+    // from the samples it had stored, its Ah counted on from where they were.
+    const runningBefore = ((await call('GET', '/api/battery/health')).body as HealthSnapshot).test!;
+    await gw!.stop();
+    gw = null;
+    ({ call, viewer, logger } = await start());
+    const resumed = ((await call('GET', '/api/battery/health')).body as HealthSnapshot).test!;
+    expect(resumed).toMatchObject({ trigger: 'api', state: 'running', startMs: runningBefore.startMs, by: 'admin' });
+    expect(logger.lines.some((l) => /capacity test \(api, started .*\) resumed from [1-9]\d* stored samples/.test(String(l.msg ?? l.message)))).toBe(true);
+    const ahBefore = resumed.deliveredAh[0].ah;
+    expect(ahBefore).toBeGreaterThan(0);
+    await waitFor(async () => ((await call('GET', '/api/battery/health')).body as HealthSnapshot).test!.deliveredAh[0].ah > ahBefore, 10_000, 'Ah counted on');
     expect(await call('POST', '/api/battery/tests/abort', undefined, {})).toMatchObject({ status: 200, body: { ok: true } });
     expect((await call('POST', '/api/battery/tests/abort', undefined, {})).status).toBe(409);
 
@@ -69,12 +83,15 @@ describe('battery health over the HTTP API', () => {
     const samples = (await call('GET', `/api/battery/tests/${list[0].id}/samples?string=1`)).body as TestSample[];
     expect(samples.length).toBeGreaterThan(1);
     expect(samples[0].voltagesV).toHaveLength(4);
+    // Both sessions' samples, in time order.
     expect(samples.every((x) => x.currentA! < 0)).toBe(true);
+    expect(samples.map((x) => x.atMs)).toEqual([...samples.map((x) => x.atMs)].sort((a, b) => a - b));
     expect((await call('GET', '/api/battery/health/modules/2/capacity')).body).toEqual([expect.objectContaining({ testId: list[0].id, trigger: 'api', end: 'aborted' })]);
     const audit = await gw!.registry.history!.audit({ kind: 'command' });
     expect(audit.filter((a) => a.action.startsWith('capacity-test')).map((a) => [a.action, a.outcome, a.principal])).toEqual([
       ['capacity-test', 'ok', 'admin'], ['capacity-test', 'rejected', 'admin'], ['capacity-test-abort', 'ok', 'admin'], ['capacity-test-abort', 'rejected', 'admin'],
     ]);
+    expect(record.strings[0].deliveredAh).toBeGreaterThan(ahBefore);
 
     // Restart on the same data logger: the record and its samples are still there, the health record is restored.
     await gw!.stop();

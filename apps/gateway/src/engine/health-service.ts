@@ -39,6 +39,8 @@ export interface HealthHost extends HealthService {
   afterTick(): void;
   /** Connects the data logger once it runs: restores the state it kept, then stores from there on. */
   attach(history: HistoryStore): Promise<void>;
+  /** Before the data logger stops: stores the samples not yet written and the state (a running test resumes after the restart). */
+  close(): Promise<void>;
 }
 
 export function createHealthHost(engines: BatteryEngines, site: Site, logger: Logger): HealthHost {
@@ -48,6 +50,7 @@ export function createHealthHost(engines: BatteryEngines, site: Site, logger: Lo
   let lastFlushMs = -Infinity;
   let lastSaveMs = -Infinity;
   let saving = false;
+  let lastTestKey = '';
   // Writes go one after the other: a record after its samples, its id back to the engine.
   let chain: Promise<unknown> = Promise.resolve();
   const enqueue = (what: string, job: () => Promise<unknown>) => {
@@ -62,9 +65,9 @@ export function createHealthHost(engines: BatteryEngines, site: Site, logger: Lo
     enqueue('test samples', () => h.appendTestSamples(batch.startMs, batch.samples));
   };
 
-  const saveState = (atMs: number) => {
+  const saveState = (atMs: number, force = false) => {
     const state = health.exportState();
-    if (!state || !history || saving) return;
+    if (!state || !history || (saving && !force)) return;
     lastSaveMs = atMs;
     saving = true;
     const h = history;
@@ -92,6 +95,12 @@ export function createHealthHost(engines: BatteryEngines, site: Site, logger: Lo
     afterTick() {
       const now = site.now();
       const running = health.runningTest();
+      // A test that starts (or starts recording) is kept in the state at once: a restart resumes it.
+      const testKey = running ? `${running.state}@${running.startMs}` : '';
+      if (testKey !== lastTestKey) {
+        lastTestKey = testKey;
+        if (running) saveState(now, true);
+      }
       const samples = health.takeSamples();
       const finished = health.takeFinishedTests();
       if (samples.length) {
@@ -118,13 +127,28 @@ export function createHealthHost(engines: BatteryEngines, site: Site, logger: Lo
       if (finished.length) saveState(now);
       else if (now - lastSaveMs >= HEALTH_STATE_SAVE_INTERVAL_MS) saveState(now);
     },
+    async close() {
+      if (!history) return;
+      flushSamples();
+      saveState(site.now(), true);
+      await chain;
+      history = null;
+    },
     async attach(store) {
       const state = await store.loadEngineState(HEALTH_STATE_KEY).catch(() => null);
       if (state !== null) {
         logger.info(health.restoreState(state as HealthPersistedState, site.snapshot())
           ? 'health record restored from the data logger' : 'the health record in the data logger does not fit this site: it starts over');
       }
+      // A test that was running when the gateway stopped carries on from the samples it had stored.
+      const running = health.runningTest();
+      if (running?.state === 'running') {
+        const samples = (await Promise.all(running.strings.map((n) => store.testSamplesAt(running.startMs, n).catch(() => [])))).flat();
+        const n = health.resumeTest(samples);
+        logger.info(`capacity test (${running.trigger}, started ${new Date(running.startMs).toISOString()}) resumed from ${n} stored samples`);
+      }
       history = store;
+      lastTestKey = running ? `${running.state}@${running.startMs}` : '';
       lastSaveMs = site.now();
     },
   };

@@ -193,6 +193,19 @@ export interface HealthPersistedState {
   readonly atMs: number;
   readonly blocks: readonly BlockRecord[];
   readonly strings: readonly StringRecord[];
+  /** The test running when the state was kept (a restart resumes it from its stored samples), or none. */
+  readonly test?: PersistedTest | null;
+}
+
+/** A running test as the state keeps it: what it was asked for; its figures come back from its samples. */
+export interface PersistedTest {
+  readonly trigger: CapacityTestTrigger;
+  readonly strings: readonly number[];
+  readonly by: string | null;
+  readonly options: Required<CapacityTestOptions>;
+  readonly armedAtMs: number;
+  readonly startMs: number | null;
+  readonly fromFull: boolean;
 }
 
 interface Armed {
@@ -318,7 +331,9 @@ export class HealthEngine {
 
   exportState(): HealthPersistedState | null {
     if (this.lastMs === null) return null;
-    return { version: 1, atMs: this.lastMs, blocks: this.blocks.map((b) => ({ ...b, deepNow: false })), strings: this.strings };
+    const a = this.armed;
+    const test: PersistedTest | null = a ? { trigger: a.trigger, strings: a.strings, by: a.by, options: a.options, armedAtMs: a.armedAtMs, startMs: a.startMs, fromFull: a.fromFull } : null;
+    return { version: 1, atMs: this.lastMs, blocks: this.blocks.map((b) => ({ ...b, deepNow: false })), strings: this.strings, test };
   }
 
   /** Starts over from `state` (a restart); false (and a fresh start) when it does not fit the site. */
@@ -331,7 +346,36 @@ export class HealthEngine {
     this.blocks = state.blocks.map((b) => ({ ...newBlock(), ...b, ri: { bucketMs: b.ri.bucketMs, points: [...b.ri.points] }, baselineReadings: [...b.baselineReadings] }));
     this.strings = state.strings.map((s) => ({ ...newString(), ...s }));
     this.lastMs = state.atMs;
+    const t = state.test;
+    if (t && t.strings.every((n) => snap.strings[n - 1])) {
+      this.armed = { ...t, strings: [...t.strings], options: { ...t.options }, discharges: new Map() };
+      if (t.startMs !== null) for (const n of t.strings) this.armed.discharges.set(n, this.newDischarge(snap, n, t.startMs, t.options));
+    }
     return true;
+  }
+
+  /**
+   * After a restart: feeds the running test the samples it had recorded before (from the data logger),
+   * so it carries on where it was; returns the samples taken. A test with no samples starts its figures over.
+   */
+  resumeTest(samples: readonly TestSample[]): number {
+    const a = this.armed;
+    if (!a || a.startMs === null) return 0;
+    let n = 0;
+    for (const x of [...samples].sort((p, q) => p.atMs - q.atMs)) {
+      const d = a.discharges.get(x.string);
+      if (!d || d.ended || x.atMs < a.startMs) continue;
+      d.step(x);
+      n++;
+    }
+    return n;
+  }
+
+  private newDischarge(snap: SiteSnapshot, n: number, startMs: number, options: Required<CapacityTestOptions>): StringDischarge {
+    const s = snap.strings[n - 1];
+    return new StringDischarge({
+      string: n, firstGlobal: s.firstGlobal, moduleCount: s.moduleCount, cells: cellsOf(s.moduleType), ratedCapacityAh: this.ratedOf(s, s.firstGlobal),
+    }, startMs, options);
   }
 
   /** One step after the SoC estimator, on the snapshot the engines read; writes a captured Ri baseline to `tx`. */
@@ -377,13 +421,10 @@ export class HealthEngine {
       for (const n of a.strings) {
         this.strings[n - 1].recorded = true;
         const s = snap.strings[n - 1];
-        const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
         // Full at the start: the SoC estimator's last word before the discharge (float, or 100 %).
         const soc = fresh(s.socPercent);
         if (soc !== null && soc < 98) a.fromFull = false;
-        a.discharges.set(n, new StringDischarge({
-          string: n, firstGlobal: s.firstGlobal, moduleCount: s.moduleCount, cells: cellsOf(s.moduleType), ratedCapacityAh: this.ratedOf(s, mods[0]?.global ?? s.firstGlobal),
-        }, now, a.options));
+        a.discharges.set(n, this.newDischarge(snap, n, now, a.options));
       }
     }
     let all = true;

@@ -305,6 +305,14 @@ export class HistoryDb {
     return out;
   }
 
+  /** The per-second samples of the test that started at testStartMs (a running one has no record yet). */
+  testSamplesAt(testStartMs: number, string: number, limit = MAX_POINTS): TestSample[] {
+    if (!this.hasTests()) return [];
+    const rows = this.db.prepare('SELECT at_ms, current_a, voltages, temperatures FROM capacity_test_samples WHERE test_start_ms = ? AND string = ? ORDER BY at_ms LIMIT ?')
+      .all(Math.round(testStartMs), string, clampLimit(limit, MAX_POINTS)) as { at_ms: number; current_a: number | null; voltages: string; temperatures: string }[];
+    return rows.map((r) => ({ atMs: r.at_ms, string, currentA: r.current_a, voltagesV: JSON.parse(r.voltages) as (number | null)[], temperaturesC: JSON.parse(r.temperatures) as (number | null)[] }));
+  }
+
   /** The per-second samples of test `id` for one string, in time order (at most `limit`, from `fromMs`). */
   capacityTestSamples(id: number, string: number, fromMs = -Infinity, limit = MAX_POINTS): TestSample[] {
     const rec = this.capacityTest(id);

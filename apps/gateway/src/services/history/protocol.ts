@@ -8,7 +8,7 @@ export interface WorkerInit {
 }
 
 export type QueryMethod = 'series' | 'measurements' | 'summary' | 'events' | 'audit' | 'engineState' | 'setEngineState'
-  | 'saveCapacityTest' | 'appendTestSamples' | 'capacityTests' | 'capacityTest' | 'capacityTestSamples' | 'capacityHistory'
+  | 'saveCapacityTest' | 'appendTestSamples' | 'capacityTests' | 'capacityTest' | 'capacityTestSamples' | 'capacityHistory' | 'testSamplesAt'
   | 'lifeRecords' | 'applyConfiguredIdentity' | 'setIdentity' | 'replaceBlock' | 'passportInfo' | 'setPassportInfo';
 
 export type ToWorker =

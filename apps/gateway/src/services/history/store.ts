@@ -437,6 +437,9 @@ export class HistoryLogger implements HistoryStore {
   saveCapacityTest(record: CapacityTestRecord): Promise<number> {
     return this.query('saveCapacityTest', record);
   }
+  testSamplesAt(testStartMs: number, string: number): Promise<TestSample[]> {
+    return this.query('testSamplesAt', testStartMs, string);
+  }
   appendTestSamples(testStartMs: number, samples: readonly TestSample[]): Promise<void> {
     return this.query('appendTestSamples', testStartMs, samples);
   }

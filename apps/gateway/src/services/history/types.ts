@@ -200,6 +200,8 @@ export interface HistoryStore extends HistoryReader {
   saveEngineState(key: string, atMs: number, value: unknown): Promise<void>;
   /** Stores a finished test record; resolves with its id once committed. */
   saveCapacityTest(record: CapacityTestRecord): Promise<number>;
+  /** The samples stored so far of the test that started at testStartMs (a restart resumes a running test from them). */
+  testSamplesAt(testStartMs: number, string: number): Promise<TestSample[]>;
   /** Stores per-second samples of the running test that started at testStartMs. */
   appendTestSamples(testStartMs: number, samples: readonly TestSample[]): Promise<void>;
   /** Committed when these resolve (life.ts says what each does). */
