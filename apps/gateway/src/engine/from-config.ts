@@ -3,7 +3,22 @@
 import type { SiteSnapshot } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
-import { BatteryEngines, BreakerSpec, BypassActuator } from '.';
+import { BatteryEngines, BreakerSpec, BypassActuator, type HealthOptions } from '.';
+
+/** The health engine's options from the configuration (also kept for `kirchhoff passport`, which computes figures from the kept state). */
+export function healthOptionsFromConfig(config: GatewayConfig): HealthOptions {
+  return {
+    keepSamples: config.history.enabled,
+    test: { endVoltsPerCell: config.health.testEndVoltsPerCell, maxDurationS: config.health.testMaxHours * 3600, earlyFraction: config.health.collapsedEarlyFraction },
+    riEndOfLifePercent: config.health.riEndOfLifePercent,
+    designLifeYears: config.health.designLifeYears,
+    lifeReferenceC: config.health.lifeReferenceC,
+    lifeHalvingK: config.health.lifeHalvingK,
+    highTemperatureC: config.health.highTemperatureC,
+    lowTemperatureC: config.health.lowTemperatureC,
+    deepDischargeVoltsPerCell: config.health.testEndVoltsPerCell,
+  };
+}
 
 export function enginesFromConfig(
   config: GatewayConfig, actuator: BypassActuator, snap: SiteSnapshot, logger: Logger,
@@ -20,17 +35,7 @@ export function enginesFromConfig(
     balancing: { enabled: config.balancing.enabled, deadbandV: config.balancing.deadbandV, maxTemperatureC: config.balancing.maxTemperatureC },
     chargeMode: config.chargeMode,
     // The data logger stores each capacity test's per-second samples.
-    health: {
-      keepSamples: config.history.enabled,
-      test: { endVoltsPerCell: config.health.testEndVoltsPerCell, maxDurationS: config.health.testMaxHours * 3600, earlyFraction: config.health.collapsedEarlyFraction },
-      riEndOfLifePercent: config.health.riEndOfLifePercent,
-      designLifeYears: config.health.designLifeYears,
-      lifeReferenceC: config.health.lifeReferenceC,
-      lifeHalvingK: config.health.lifeHalvingK,
-      highTemperatureC: config.health.highTemperatureC,
-      lowTemperatureC: config.health.lowTemperatureC,
-      deepDischargeVoltsPerCell: config.health.testEndVoltsPerCell,
-    },
+    health: healthOptionsFromConfig(config),
     runaway: {
       enabled: r.enabled,
       breakers,

@@ -65,7 +65,7 @@ function position(ctx: ApiContext, req: ApiRequest): { string: number; position:
 /** Runs a life-record write, audits it (any outcome) and answers once both are committed. */
 async function audited<T>(ctx: ApiContext, req: ApiRequest, action: string, detail: unknown, write: () => Promise<T>): Promise<T> {
   const history = historyStore(ctx.registry);
-  const audit = (outcome: 'ok' | 'rejected', error: string | null) =>
+  const audit = (outcome: 'ok' | 'rejected' | 'failed', error: string | null) =>
     history.recordAudit({ kind: 'config', action, outcome, protocol: 'http', principal: req.user?.name ?? null, remote: req.remote, detail, error });
   try {
     const result = await write();
@@ -77,7 +77,7 @@ async function audited<T>(ctx: ApiContext, req: ApiRequest, action: string, deta
     // The worker sends errors back as text: a LifeRecordError's message names the field first.
     const field = /^([A-Za-z]+): /.exec(message)?.[1] ?? (e instanceof LifeRecordError ? e.field : undefined);
     const refused = e instanceof LifeRecordError || /is not valid|unknown field|is before the record|a replacement is of a block/.test(message);
-    audit(refused ? 'rejected' : 'ok', message);
+    audit(refused ? 'rejected' : 'failed', message);
     await history.flush();
     if (refused) throw new ApiError(400, 'invalid', message, field);
     throw e;

@@ -173,6 +173,18 @@ describe('battery passport export', () => {
       expect([doc.site, doc.string, doc.stringName, doc.blocks.length]).toEqual(['CLI site', n, n === 1 ? 'A' : 'B', n === 1 ? 4 : 2]);
     }
     expect(lines.join('\n')).toContain('passport-string-2.json');
+    // Without a kept copy of the figures, the health engine's kept state gives them (blocks 1-4 are string 1's).
+    const blank = { dischargedAh: 0, dischargedWh: 0, chargedAh: 0, chargedWh: 0 };
+    db.setEngineState('health', NOW - 600_000, {
+      version: 1, atMs: NOW - 600_000, strings: [{}, {}],
+      blocks: [{ ...blank, dischargedAh: 50, dischargedWh: 600 }, blank, blank, { ...blank, dischargedAh: 30, dischargedWh: 360 }, blank, blank],
+    });
+    expect(await run(['passport', '--db', join(dir, 'h.db'), '--out', out, '--string', '1'], io)).toBe(0);
+    const fromState = JSON.parse(readFileSync(join(out, 'passport-string-1.json'), 'utf8')) as PassportDocument;
+    expectValid(fromState);
+    expect([fromState.healthAt, fromState.performanceAndDurability.batteryCondition]).toEqual(['2026-12-07T11:50:00Z', expect.objectContaining({
+      energyThroughput: 0.96, capacityThroughput: { capacityThroughputValue: 20, lastUpdate: '2026-12-07T11:50:00Z' },
+    })]);
     expect(await run(['passport', '--db', join(dir, 'h.db'), '--out', out, '--string', '3'], io)).toBe(1);
     expect(lines.pop()).toBe(`kirchhoff passport: string 3 is not in ${join(dir, 'h.db')} (it knows 1, 2)`);
     expect(await run(['passport', '--db', join(dir, 'h.db')], io)).toBe(2);

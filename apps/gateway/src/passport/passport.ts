@@ -7,7 +7,8 @@ import type { HistoryReader } from '../services/history/types';
 import { STRING_POSITION, type Identity, type LifeRecord } from '../services/history/life';
 import type { PassportConfig, StringBatteryConfig } from '../services/life/config';
 import { lifeLabel, PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
-import type { BlockHealth, HealthSnapshot } from '../engine/health';
+import { HealthEngine, type BlockHealth, type BlockInfo, type HealthOptions, type HealthPersistedState, type HealthSnapshot, type RatedString } from '../engine/health';
+import { HEALTH_STATE_KEY } from '../engine/health-service';
 import { SOFTWARE_VERSION } from '../version';
 
 export const DATA_MODEL = {
@@ -35,6 +36,7 @@ const enter = (key: string, n: number) => `not known: set ${key}, or enter it wi
 export interface PassportSiteInfo {
   readonly site?: { readonly name?: string; readonly location?: string; readonly contact?: string };
   readonly passport?: Partial<PassportConfig>;
+  readonly healthOptions?: HealthOptions;
 }
 export interface PassportStringInfo {
   readonly name?: string | null;
@@ -362,6 +364,32 @@ export async function passportStrings(reader: HistoryReader): Promise<number[]> 
   return [...new Set([...fromInfo, ...fromRecords])].sort((a, b) => a - b);
 }
 
+/**
+ * Without a copy of the figures (a gateway that never stopped cleanly nor ran an hour since), the
+ * health engine's state the logger keeps gives them (HealthEngine.blocksFromState): per block, without
+ * the self-discharge and the per-string figures, which are not in it.
+ */
+async function healthFromState(reader: HistoryReader, info: Record<string, unknown>): Promise<HealthSnapshot | null> {
+  const state = (await reader.engineState(HEALTH_STATE_KEY).catch(() => null)) as HealthPersistedState | null;
+  if (!state) return null;
+  const strings: RatedString[] = [];
+  for (let n = 1; info[passportStringKey(n)]; n++) {
+    const s = info[passportStringKey(n)] as PassportStringInfo;
+    if (!s.modules || !s.moduleType) return null;
+    strings.push({ moduleCount: s.modules, capacityAh: s.capacityAh ?? null, moduleType: s.moduleType as RatedString['moduleType'] });
+  }
+  const rated = new Map<number, BlockInfo>();
+  let first = 1;
+  for (const [i, s] of strings.entries()) {
+    for (const r of await reader.lifeRecords({ string: i + 1, current: true })) {
+      if (r.position !== STRING_POSITION && r.position <= s.moduleCount && r.identity.ratedCapacityAh !== undefined && r.sources.ratedCapacityAh !== 'derived') rated.set(first + r.position - 1, { ratedCapacityAh: r.identity.ratedCapacityAh });
+    }
+    first += s.moduleCount;
+  }
+  const blocks = HealthEngine.blocksFromState(state, strings, (info[PASSPORT_SITE_KEY] as PassportSiteInfo | undefined)?.healthOptions ?? {}, rated);
+  return blocks ? { atMs: state.atMs, blocks, strings: [], test: null } : null;
+}
+
 /** Gathers what the data logger holds about one string and builds its passport. */
 export async function passportForString(reader: HistoryReader, string: number, nowMs: number, liveHealth: HealthSnapshot | null = null): Promise<PassportDocument> {
   const [records, info] = await Promise.all([reader.lifeRecords({ string }), reader.passportInfo()]);
@@ -384,6 +412,6 @@ export async function passportForString(reader: HistoryReader, string: number, n
     stateOfCharge: last ? { percent: last.value!, atMs: last.atMs } : null,
     negativeEvents: negative,
     alarmLogSinceMs: first.length ? first[0].atMs : null,
-    health: liveHealth ?? ((info[PASSPORT_HEALTH_KEY] as HealthSnapshot | undefined) ?? null),
+    health: liveHealth ?? ((info[PASSPORT_HEALTH_KEY] as HealthSnapshot | undefined) ?? await healthFromState(reader, info)),
   });
 }

@@ -7,6 +7,7 @@ import type { ServiceDefinition, ServiceRegistry } from '../types';
 import type { HistoryStore } from '../history/types';
 import { STRING_POSITION, type LifeChange, type LifeRecord } from '../history/life';
 import { configuredIdentities } from './config';
+import { healthOptionsFromConfig } from '../../engine/from-config';
 
 /** Passport data keys in the database: `site`, `string/N`, and `health` (the health figures as last saved). */
 export const PASSPORT_SITE_KEY = 'site';
@@ -24,7 +25,7 @@ export function lifeLabel(string: number, position: number): string {
 
 /** The passport data the configuration holds, as kept in the database. */
 export function passportData(config: GatewayConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = { [PASSPORT_SITE_KEY]: { site: config.site, passport: config.passport } };
+  const out: Record<string, unknown> = { [PASSPORT_SITE_KEY]: { site: config.site, passport: config.passport, healthOptions: healthOptionsFromConfig(config) } };
   config.strings.forEach((s, i) => {
     out[passportStringKey(i + 1)] = { name: s.name ?? null, modules: s.modules, moduleType: s.moduleType, capacityAh: s.capacityAh, battery: s.battery };
   });
