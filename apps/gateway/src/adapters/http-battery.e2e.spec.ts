@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor } from '@kirchhoff/test-support';
+import { run, waitFor } from '@kirchhoff/test-support';
 import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
@@ -38,11 +38,14 @@ describe('battery health over the HTTP API', () => {
       const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: r.status, body: (await r.json()) as unknown };
     };
-    return { call, viewer, logger };
+    return { call, viewer, logger, base };
   };
 
   it('serves health, runs an audited capacity test record, and keeps it over a restart', async () => {
-    let { call, viewer, logger } = await start();
+    let { call, viewer, logger, base } = await start();
+    // As the README shows it, with curl.
+    const curl = await run('curl', ['-sS', '-u', `viewer:${DEMO_HTTP_USERS[2].password}`, `${base}/api/battery/health`]);
+    expect((JSON.parse(curl.stdout) as HealthSnapshot).blocks.map((b) => [b.string, b.module])).toEqual([[1, 1], [1, 2], [1, 3], [1, 4]]);
     const health = (await call('GET', '/api/battery/health')).body as HealthSnapshot;
     expect(health.blocks).toHaveLength(4);
     const modules = (await call('GET', '/api/strings/1/modules')).body as { resistanceBaselineOhm: number }[];
@@ -64,7 +67,7 @@ describe('battery health over the HTTP API', () => {
     const runningBefore = ((await call('GET', '/api/battery/health')).body as HealthSnapshot).test!;
     await gw!.stop();
     gw = null;
-    ({ call, viewer, logger } = await start());
+    ({ call, viewer, logger, base } = await start());
     const resumed = ((await call('GET', '/api/battery/health')).body as HealthSnapshot).test!;
     expect(resumed).toMatchObject({ trigger: 'api', state: 'running', startMs: runningBefore.startMs, by: 'admin' });
     expect(logger.lines.some((l) => /capacity test \(api, started .*\) resumed from [1-9]\d* stored samples/.test(String(l.msg ?? l.message)))).toBe(true);
@@ -96,7 +99,7 @@ describe('battery health over the HTTP API', () => {
     // Restart on the same data logger: the record and its samples are still there, the health record is restored.
     await gw!.stop();
     gw = null;
-    ({ call, viewer, logger } = await start());
+    ({ call, viewer, logger, base } = await start());
     expect(logger.lines.some((l) => String(l.msg ?? l.message).includes('health record restored from the data logger'))).toBe(true);
     expect((await call('GET', '/api/battery/tests')).body).toEqual(list);
     expect((await call('GET', `/api/battery/tests/${list[0].id}`)).body).toEqual(record);
