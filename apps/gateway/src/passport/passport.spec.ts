@@ -99,6 +99,8 @@ describe('battery passport export', () => {
     // The replaced block keeps its record beside the one in service.
     const b3 = doc.blocks[2];
     expect([b3.current?.identity.serial, b3.replaced.map((r) => r.identity.serial)]).toEqual(['B9', ['B3']]);
+    // What nobody entered for a block is named (here the configuration gave no commissioning date; the new block has the replacement's).
+    expect(doc.blocks.map((b) => b.unknown)).toEqual([['commissioningDate'], ['commissioningDate'], [], ['commissioningDate']]);
   });
 
   it('fills the condition from the health figures: the weakest block for the string\'s capacity, per-block Ri, the data model\'s units', () => {
@@ -163,6 +165,9 @@ describe('battery passport export', () => {
     db.setPassportInfo('site', NOW, { site: { name: 'CLI site' }, passport: FULL_PASSPORT });
     db.setPassportInfo('string/1', NOW, { name: 'A', modules: 4, moduleType: 'C20', capacityAh: 100, battery: { massKg: 126 } });
     db.setPassportInfo('string/2', NOW, { name: 'B', modules: 2, moduleType: 'C20', capacityAh: 100, battery: {} });
+    // A third string from an earlier configuration is not exported once the site has two.
+    db.setPassportInfo('string/3', NOW - 86_400_000, { name: 'C', modules: 2, moduleType: 'C20', capacityAh: 100, battery: {} });
+    db.setPassportInfo('site', NOW, { site: { name: 'CLI site' }, passport: FULL_PASSPORT, strings: 2 });
     const lines: string[] = [];
     const io = { out: (t: string) => lines.push(t), err: (t: string) => lines.push(t) };
     const out = join(dir, 'out');

@@ -4,7 +4,7 @@
 // gateway cannot know is left out and named in `missing` with the reason, never made up.
 // docs/passport.md describes every field and its source.
 import type { HistoryReader } from '../services/history/types';
-import { STRING_POSITION, type Identity, type LifeRecord } from '../services/history/life';
+import { IDENTITY_FIELDS, STRING_POSITION, type Identity, type LifeRecord } from '../services/history/life';
 import type { PassportConfig, StringBatteryConfig } from '../services/life/config';
 import { lifeLabel, PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
 import { HealthEngine, type BlockHealth, type BlockInfo, type HealthOptions, type HealthPersistedState, type HealthSnapshot, type RatedString } from '../engine/health';
@@ -37,6 +37,8 @@ export interface PassportSiteInfo {
   readonly site?: { readonly name?: string; readonly location?: string; readonly contact?: string };
   readonly passport?: Partial<PassportConfig>;
   readonly healthOptions?: HealthOptions;
+  /** How many strings the configuration had when the gateway last started. */
+  readonly strings?: number;
 }
 export interface PassportStringInfo {
   readonly name?: string | null;
@@ -73,6 +75,8 @@ export interface PassportBlock {
   readonly current: LifeRecord | null;
   /** Blocks that stood at this position before, oldest first. */
   readonly replaced: readonly LifeRecord[];
+  /** Identity fields the block in service has no value for. */
+  readonly unknown: readonly string[];
   /** The block's health figures (docs/health.md), as of `healthAt`. */
   readonly health: BlockHealth | null;
 }
@@ -329,10 +333,11 @@ export function buildPassport(input: PassportInput): PassportDocument {
   for (let p = 1; p <= (input.stringInfo.modules ?? 0); p++) positions.add(p);
   const blocks: PassportBlock[] = [...positions].sort((x, y) => x - y).map((position) => {
     const here = input.records.filter((r) => r.position === position);
+    const current = here.find((r) => r.endedAtMs === null) ?? null;
     return {
-      position, label: lifeLabel(n, position),
-      current: here.find((r) => r.endedAtMs === null) ?? null,
+      position, label: lifeLabel(n, position), current,
       replaced: here.filter((r) => r.endedAtMs !== null),
+      unknown: IDENTITY_FIELDS.filter((f) => current?.identity[f] === undefined),
       health: blocksHealth.find((h) => h.module === position) ?? null,
     };
   });
@@ -361,7 +366,9 @@ export async function passportStrings(reader: HistoryReader): Promise<number[]> 
   const info = await reader.passportInfo();
   const fromInfo = Object.keys(info).map((key) => /^string\/(\d+)$/.exec(key)?.[1]).filter((x): x is string => !!x).map(Number);
   const fromRecords = (await reader.lifeRecords()).map((r) => r.string);
-  return [...new Set([...fromInfo, ...fromRecords])].sort((a, b) => a - b);
+  // Strings a later configuration no longer has are not the site's any more.
+  const count = (info[PASSPORT_SITE_KEY] as PassportSiteInfo | undefined)?.strings;
+  return [...new Set([...fromInfo, ...fromRecords])].filter((n) => count === undefined || n <= count).sort((a, b) => a - b);
 }
 
 /**
@@ -373,7 +380,8 @@ async function healthFromState(reader: HistoryReader, info: Record<string, unkno
   const state = (await reader.engineState(HEALTH_STATE_KEY).catch(() => null)) as HealthPersistedState | null;
   if (!state) return null;
   const strings: RatedString[] = [];
-  for (let n = 1; info[passportStringKey(n)]; n++) {
+  const count = (info[PASSPORT_SITE_KEY] as PassportSiteInfo | undefined)?.strings ?? Infinity;
+  for (let n = 1; n <= count && info[passportStringKey(n)]; n++) {
     const s = info[passportStringKey(n)] as PassportStringInfo;
     if (!s.modules || !s.moduleType) return null;
     strings.push({ moduleCount: s.modules, capacityAh: s.capacityAh ?? null, moduleType: s.moduleType as RatedString['moduleType'] });

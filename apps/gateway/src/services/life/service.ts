@@ -25,7 +25,7 @@ export function lifeLabel(string: number, position: number): string {
 
 /** The passport data the configuration holds, as kept in the database. */
 export function passportData(config: GatewayConfig): Record<string, unknown> {
-  const out: Record<string, unknown> = { [PASSPORT_SITE_KEY]: { site: config.site, passport: config.passport, healthOptions: healthOptionsFromConfig(config) } };
+  const out: Record<string, unknown> = { [PASSPORT_SITE_KEY]: { site: config.site, passport: config.passport, healthOptions: healthOptionsFromConfig(config), strings: config.strings.length } };
   config.strings.forEach((s, i) => {
     out[passportStringKey(i + 1)] = { name: s.name ?? null, modules: s.modules, moduleType: s.moduleType, capacityAh: s.capacityAh, battery: s.battery };
   });
