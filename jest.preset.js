@@ -14,8 +14,9 @@ module.exports = {
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   // A limit for hung tests, not a performance assertion: on a loaded 2-core machine a scrypt hash
-  // or a child process can take seconds. Tests that wait for something wait on events.
-  testTimeout: 30_000,
+  // or a child process can take tens of seconds (a gateway took over 20 s to start beside a compiler
+  // and busy loops). Tests that wait for something wait on events.
+  testTimeout: 120_000,
   // In CI only: a child process or socket that a failed test leaves open must not keep the run from
   // ending (in band on 2 cores, Jest otherwise waits for it until CI's limit). Locally Jest still
   // reports such leaks ("did not exit one second after the test run").

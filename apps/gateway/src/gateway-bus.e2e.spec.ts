@@ -32,7 +32,7 @@ describeWithTools(['socat'], 'gateway --config with a battery bus on a serial po
       'runaway: { breakerRelay: 1 }',
     ].join('\n'));
     gw = await startGateway(loadConfig(file), { logger, cycleMs: 300 });
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await gw?.stop();
@@ -52,7 +52,7 @@ describeWithTools(['socat'], 'gateway --config with a battery bus on a serial po
     expect(snap.bus.requests).toBeGreaterThan(0);
     // The SoC engine classifies the string from the readings (charge mode and method per module).
     await waitFor(() => gw.site.snapshot().modules.every((m) => m.socMethod !== 'unknown'), 10_000, 'the SoC engine to classify every module');
-  }, 40_000);
+  }, 120_000);
 
   it('identifies a module and measures Ri on demand over the bus through the command interface', async () => {
     await expect(gw.commands.submit({ type: 'module', action: 'identify', string: 2, module: 3 }, { protocol: 'cli' })).resolves.toMatchObject({ ok: true });
@@ -61,7 +61,7 @@ describeWithTools(['socat'], 'gateway --config with a battery bus on a serial po
     await waitFor(() => gw.site.snapshot().modules[8].resistanceOhm.atMs > before, 15_000, 'a new Ri reading of S02-M03');
     expect(gw.site.snapshot().modules[8].resistanceOhm.value).toBeGreaterThan(0);
     await expect(gw.commands.submit({ type: 'module', action: 'sleep', string: 2, module: 3 }, { protocol: 'cli' })).rejects.toMatchObject({ code: 'unsupported' });
-  }, 60_000);
+  }, 120_000);
 
   it('marks modules lost when the bus goes silent, and keeps running', async () => {
     await emulator.stop();
@@ -71,5 +71,5 @@ describeWithTools(['socat'], 'gateway --config with a battery bus on a serial po
     expect(gw.site.snapshot().alarms.filter((a) => a.kind === 'module-lost' || a.kind === 'bus-failure').map((a) => a.kind)).toEqual(['bus-failure']);
     emulator = startProcess('node', [BIN, 'simulate-modules', '--port', modulesEnd, '--strings', '2', '--modules', '6']);
     await waitFor(() => gw.site.snapshot().modules.every((m) => m.communication === 'ok'), 30_000, 'all modules found again');
-  }, 70_000);
+  }, 120_000);
 });

@@ -49,7 +49,7 @@ describeWithTools(['mbpoll', 'snmpget', 'mosquitto_sub'], 'one module voltage th
     // One source cycle: the model holds still while five clients read it.
     gw = await startGateway(config, { logger: memoryLogger(), cycleMs: 3_600_000 });
     bacnet = new BacstackClient({ port: bacnetPort, interface: BACNET_CLIENT, apduTimeout: 3000 });
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     bacnet?.close();
     await gw?.stop();
@@ -83,7 +83,7 @@ describeWithTools(['mbpoll', 'snmpget', 'mosquitto_sub'], 'one module voltage th
       mqttV: v, // JSON number, volts
       httpV: v,
     });
-  }, 60_000);
+  }, 120_000);
 });
 
 describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo site, with a lost module in the same string', () => {
@@ -156,7 +156,7 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
     const brokerPort = endpointPort(gw, 'MQTT broker (embedded)');
     mqttSub = startProcess('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(brokerPort), '-u', 'viewer', '-P', 'kirchhoff-viewer', '-t', 'kirchhoff/+/alarms/event']);
     mqttSub.child.stdout!.on('data', (d) => { if (String(d).includes('"thermal-runaway"') && String(d).includes('"raised"')) note('mqtt-event'); });
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await gw?.stop();

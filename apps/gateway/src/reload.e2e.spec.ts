@@ -65,5 +65,5 @@ describe('configuration reload', () => {
     } finally {
       await p.stop();
     }
-  }, 60_000);
+  }, 120_000);
 });

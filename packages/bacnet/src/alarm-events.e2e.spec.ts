@@ -221,7 +221,7 @@ describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values with CHANGE_OF_STA
     }
     expect(await capture.count('bacapp.event_type == 1 && (bacapp.confirmed_service == 2 || bacapp.unconfirmed_service == 3)')).toBeGreaterThanOrEqual(10);
     expect(await capture.malformed()).toBe('');
-  }, 90_000);
+  }, 120_000);
 });
 
 describeWithTools(['dumpcap', 'tshark'], 'alarm Binary Values of alarms active before the device started', () => {

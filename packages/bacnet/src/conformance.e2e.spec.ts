@@ -81,7 +81,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     ({ device: big } = await startFixture(fixtureSite(16, 32), { deviceInstance: 4321 }, port, BIG_HOST));
     client = new Client(port);
     bigClient = new Client(port, '127.0.0.5', BIG_HOST);
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     client?.close();
@@ -136,7 +136,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     // Accepted, but at most 2 segments of 206 octets: too long for the client (abort apdu-too-long, 11).
     const [tooLong] = await rawExchange(port, [confirmedRequest(12, 10, [...objectIdTag(DEVICE, 4321), 0x19, OBJECT_LIST], { segmentedResponseAccepted: true, maxSegments: 1, maxApdu: 2 })], { host: BIG_HOST, replies: 1 });
     expect([...apduOf(tooLong)]).toEqual([0x71, 10, 11]);
-  }, 60_000);
+  }, 120_000);
 
   it('reads every object with ReadPropertyMultiple ALL, equal to the model', async () => {
     const snap = site.snapshot();
@@ -197,7 +197,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
       }
     }
     expect(counts).toEqual({ [DEVICE]: 1, [AI]: 8 * 4 + 2 * 5 + 12 + 2, [BV]: 8 + 2 * 4 + 3, [MSV]: 8, [MSI]: 1 + 2, [BI]: 2, [BO]: 2, [SV]: 2, [NC]: 1 });
-  }, 60_000); // about 100 RPM round trips: seconds when quiet
+  }, 120_000); // about 100 RPM round trips: seconds when quiet
 
   it('answers REQUIRED, OPTIONAL and inline errors in one ReadPropertyMultiple', async () => {
     const r = await client.readPropertyMultiple([
@@ -249,7 +249,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     } finally {
       client.raw.off('covNotifyUnconfirmed', onCov);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('sends confirmed COV notifications and takes the acknowledgement', async () => {
     const got: number[] = [];
@@ -341,5 +341,5 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     const malformed = await run('tshark', ['-r', pcap, ...decode, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { timeoutMs: 60_000 });
     expect(malformed.code).toBe(0);
     expect(malformed.stdout.trim()).toBe('');
-  }, 90_000);
+  }, 120_000);
 });

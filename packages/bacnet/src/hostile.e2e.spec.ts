@@ -127,11 +127,11 @@ describeWithTools(['dumpcap', 'tshark'], 'hostile input', () => {
     await stillServes();
     expect(warnings.length - warningsBefore).toBeLessThan(200);
     expect(new Set(warnings).size).toBe(warnings.length);
-  }, 60_000);
+  }, 120_000);
 
   it('answers hostile input only with datagrams that tshark dissects cleanly', async () => {
     const fromDevice = `ip.src == ${DEVICE_HOST} && udp.srcport == ${port}`;
     expect(await capture.count(`${fromDevice} && (bacapp.type == 6 || bacapp.type == 7 || bacapp.type == 5 || bvlc.function == 0x00)`)).toBeGreaterThan(20);
     expect(await capture.malformed(fromDevice)).toBe('');
-  }, 90_000);
+  }, 120_000);
 });

@@ -74,7 +74,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet services on the wire', () => {
     await client.deviceCommunicationControl(0, 0, 'let-me-in');
     const services = await client.readProperty({ type: 8, instance: 1234 }, 97);
     expect(JSON.stringify(services.values[0].value)).toBeTruthy();
-  }, 60_000);
+  }, 120_000);
 
   it('reports an alarm in GetEventInformation and takes AcknowledgeAlarm with the right time stamp only', async () => {
     recipient.got.length = 0;
@@ -109,7 +109,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet services on the wire', () => {
     expect(await capture.count('bacapp.confirmed_service == 0 || bacapp.confirmed_service == 29 || bacapp.confirmed_service == 17')).toBeGreaterThan(8);
     expect(await capture.count('bacapp.unconfirmed_service == 1')).toBeGreaterThanOrEqual(2); // I-Have
     expect(await capture.malformed()).toBe('');
-  }, 90_000);
+  }, 120_000);
 });
 
 describeWithTools(['dumpcap', 'tshark'], 'foreign-device registration', () => {

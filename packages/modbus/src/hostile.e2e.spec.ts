@@ -11,7 +11,7 @@ import { HANDLERS } from './pdu/functions';
 import { fixtureSite } from './__fixtures__/site';
 import { openSocket } from './__fixtures__/clients';
 
-jest.setTimeout(60_000);
+jest.setTimeout(120_000);
 
 interface Watched {
   socket: Socket;

@@ -46,7 +46,7 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
     const writeSite = fixtureSite();
     writer = createModbusServer(writeSite, { writes: true, commands: fixtureCommands(writeSite), tcp: { host: '127.0.0.1', port: writePort } });
     await writer.start();
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await server?.close();
@@ -268,5 +268,5 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
     expect(malformed.code).toBe(0); // an invalid filter would exit non-zero with nothing printed
     expect(malformed.stdout.trim()).toBe('');
     expect(all.code).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });

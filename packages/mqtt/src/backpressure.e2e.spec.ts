@@ -53,5 +53,5 @@ describeWithTools(['mosquitto', 'mosquitto_sub', 'mosquitto_pub'], 'back-pressur
       await pub.close();
       await broker.dispose();
     }
-  }, 30_000);
+  }, 120_000);
 });

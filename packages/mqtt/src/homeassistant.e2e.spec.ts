@@ -98,7 +98,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'jinja2'], 'Home Assistant 
       await sub.stop();
       await pub.close();
     }
-  }, 30_000);
+  }, 120_000);
 
   it('shows thermal runaway and UPS on battery as binary sensors, and unknown (not off) while the UPS does not answer', async () => {
     const siteId = uniqueSiteId('ha-safety');
@@ -129,7 +129,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'jinja2'], 'Home Assistant 
       await sub.stop();
       await pub.close();
     }
-  }, 30_000);
+  }, 120_000);
 
   it('republishes discovery when Home Assistant comes online', async () => {
     const siteId = uniqueSiteId('ha-restart');

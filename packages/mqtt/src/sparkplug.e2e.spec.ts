@@ -134,7 +134,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'mosquitto'], 'Sparkplug B 
       await sub.stop();
       await removeRetained(PORT, [`kirchhoff/${edge}/#`]);
     }
-  }, 30_000);
+  }, 120_000);
 
   it('does not count refused CONNECTs in bdSeq: born with bdSeq 0 after three refusals', async () => {
     const broker = await privateBroker({ anonymous: false });
@@ -162,7 +162,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'mosquitto'], 'Sparkplug B 
       await pub.close();
       await broker.dispose();
     }
-  }, 30_000);
+  }, 120_000);
 
   it('reconnects after a broker restart and is born again with the next bdSeq', async () => {
     const broker = await privateBroker();
@@ -206,5 +206,5 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'mosquitto'], 'Sparkplug B 
       await pub.close();
       await broker.dispose();
     }
-  }, 30_000);
+  }, 120_000);
 });

@@ -50,7 +50,7 @@ describeWithTools(['mosquitto', 'mosquitto_sub', 'openssl'], 'MQTT over TLS and 
     ].join('\n'));
     broker = startProcess('mosquitto', ['-c', join(dir, 'mosquitto.conf')]);
     await waitFor(async () => (await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(ports.plain), '-t', 'probe', '-n'], { timeoutMs: 2000 })).code === 0, 5000, 'mosquitto');
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     await Promise.all(publishers.map((p) => p.close()));
@@ -76,25 +76,25 @@ describeWithTools(['mosquitto', 'mosquitto_sub', 'openssl'], 'MQTT over TLS and 
 
   it('publishes over mqtts:// with a client certificate the broker requires', async () => {
     await publishesModuleVoltage(`mqtts://127.0.0.1:${ports.tls}`, { ca: pem('ca.crt'), cert: pem('gateway.crt'), key: pem('gateway.key') });
-  }, 30_000);
+  }, 120_000);
 
   it('is refused over mqtts:// with a client certificate from another CA, and never connects', async () => {
     const publisher = createMqttPublisher(filledSite(1, 1), { url: `mqtts://127.0.0.1:${ports.tls}`, siteId: uniqueSiteId('intruder'), tls: { ca: pem('ca.crt'), cert: pem('intruder.crt'), key: pem('intruder.key') } });
     publishers.push(publisher);
     await expect(publisher.connected(3000)).rejects.toThrow();
-  }, 30_000);
+  }, 120_000);
 
   it('refuses a broker whose certificate its CA did not sign', async () => {
     const publisher = createMqttPublisher(filledSite(1, 1), { url: `mqtts://127.0.0.1:${ports.tls}`, siteId: uniqueSiteId('wrong-ca'), tls: { ca: pem('rogue-ca.crt'), cert: pem('gateway.crt'), key: pem('gateway.key') } });
     publishers.push(publisher);
     await expect(publisher.connected(3000)).rejects.toThrow();
-  }, 30_000);
+  }, 120_000);
 
   it('publishes over ws://', async () => {
     await publishesModuleVoltage(`ws://127.0.0.1:${ports.ws}`);
-  }, 30_000);
+  }, 120_000);
 
   it('publishes over wss:// trusting the broker by its CA', async () => {
     await publishesModuleVoltage(`wss://127.0.0.1:${ports.wss}`, { ca: pem('ca.crt') });
-  }, 30_000);
+  }, 120_000);
 });

@@ -17,7 +17,7 @@ const USERS: Record<string, { password: string; user: NutUser }> = {
 const authenticate = async (name: string, password: string) => (USERS[name]?.password === password ? USERS[name].user : null);
 
 describeWithTools(['upsc', 'upsrw', 'upscmd'], 'NUT server with Debian\'s nut-client', () => {
-  jest.setTimeout(60_000);
+  jest.setTimeout(120_000);
   let site: Site;
   let server: NutServer;
   let executed: ReturnType<typeof fixtureCommands>['executed'];

@@ -73,7 +73,7 @@ export function freeUdpPort(): Promise<number> {
 
 /** A wait's deadline is a guard against a hang, never a measurement: at least this long, so a
  *  busy machine that descheduled a test for seconds does not fail a condition about to hold. */
-export const MIN_WAIT_MS = 10_000;
+export const MIN_WAIT_MS = 30_000;
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` (at least MIN_WAIT_MS) passes. */
 export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<NonNullable<T>> {
@@ -106,7 +106,8 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000, 
 
 export interface RunResult { code: number | null; stdout: string; stderr: string }
 
-/** Runs a command to completion (with a time limit) and returns what it printed. */
+/** Runs a command to completion and returns what it printed. The limit (60 s unless given) is a
+ *  hang guard: on a busy machine a client that takes 100 ms when quiet can take many seconds. */
 export function run(command: string, args: readonly string[], options: SpawnOptions & { timeoutMs?: number; input?: string } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -114,7 +115,7 @@ export function run(command: string, args: readonly string[], options: SpawnOpti
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));
     child.stderr!.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
     if (options.input !== undefined) child.stdin!.end(options.input);

@@ -104,5 +104,5 @@ describe('battery health over the HTTP API', () => {
     expect((await call('GET', '/api/battery/tests')).body).toEqual(list);
     expect((await call('GET', `/api/battery/tests/${list[0].id}`)).body).toEqual(record);
     expect(((await call('GET', `/api/battery/tests/${list[0].id}/samples?string=1`)).body as TestSample[])).toEqual(samples);
-  }, 60_000);
+  }, 120_000);
 });

@@ -55,12 +55,12 @@ describe('HTTP API connection caps', () => {
     await start();
     sockets.push(...(await idle(port, '127.0.0.1', 1100)));
     expect(await health(port, '127.0.0.2')).toBe(200);
-  }, 60_000);
+  }, 120_000);
 
   it('when the cap in all is reached, a new client closes the least recently active idle connection', async () => {
     await start(['http.maxConnections=40']);
     sockets.push(...(await idle(port, '127.0.0.1', 40)));
     expect(await health(port, '127.0.0.2')).toBe(200);
     await waitFor(() => sockets.filter((s) => s.destroyed).length === 1, 5000, 'one idle connection to be closed');
-  }, 60_000);
+  }, 120_000);
 });

@@ -67,7 +67,7 @@ describe('HTTP API over the data logger', () => {
     expect(h.points.every((p) => p.quality === 'fresh')).toBe(true);
     const series = (await get('/api/history/series?entity=string/1/*')).body as { entity: string; field: string }[];
     expect(series).toContainEqual({ entity: 'string/1/module/7', field: 'voltageV' });
-  }, 60_000);
+  }, 120_000);
 
   it('serves alarms from the event log and commands and logins from the audit log', async () => {
     site.reconcileAlarms('http-test', [{ kind: 'sensor-high', severity: 'alarm', entity: { kind: 'sensor', id: 1 }, message: 'Room temperature high', value: 36, limit: 35 }]);

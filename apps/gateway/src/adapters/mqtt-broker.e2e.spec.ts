@@ -37,11 +37,11 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     port = Number(gw.services.find((s) => s.name === 'MQTT broker (embedded)')!.endpoint.split(':').pop());
     // The gateway's own publisher is connected and has said so.
     await waitFor(async () => (await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim() === 'online', 10_000, 'status online');
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     await gw?.stop();
     rmSync(dir, { recursive: true, force: true });
-  }, 30_000);
+  }, 120_000);
 
   const sub = (args: string[], waitS = 10) => run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), '-W', String(waitS), ...args], { timeoutMs: (waitS + 5) * 1000 });
   const pub = (args: string[]) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(port), '-q', '1', ...args], { timeoutMs: 10_000 });
@@ -78,7 +78,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     // A viewer reads everything the gateway publishes.
     const ok = await sub([...VIEWER, '-t', `kirchhoff/${SITE}/string/1/module/7`, '-C', '1']);
     expect(JSON.parse(ok.stdout)).toMatchObject({ voltageV: { unit: 'V' } });
-  }, 30_000);
+  }, 120_000);
 
   it('does not let a viewer or an anonymous client switch the battery-breaker relay; an operator switches a relay and is audited by name', async () => {
     expect(relay(1)).toBe(false);
@@ -92,7 +92,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     const audit = await gw.registry.history!.audit({ kind: 'command' });
     expect(audit.map((a) => [a.action, a.outcome, a.protocol, a.principal])).toEqual([['set-relay', 'ok', 'mqtt', 'operator']]);
     expect(audit[0].remote).toMatch(/^127\.0\.0\.1:\d+$/);
-  }, 30_000);
+  }, 120_000);
 
   it('does not let a viewer spoof the gateway\'s retained status or data', async () => {
     await pub([...VIEWER, '-r', '-t', `kirchhoff/${SITE}/status`, '-m', 'offline']);
@@ -100,7 +100,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     expect((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim()).toBe('online');
     const state = JSON.parse((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/string/1/module/7`, '-C', '1'])).stdout);
     expect(state.voltageV.value).toBe(gw.site.snapshot().modules[6].voltageV.value);
-  }, 30_000);
+  }, 120_000);
 
   it('refuses a client that takes the gateway\'s client id (CONNACK 2), and the gateway stays connected', async () => {
     const takeover = await sub([...OPERATOR, '-i', `kirchhoff-${SITE}`, '-t', 'x', '-C', '1']);
@@ -108,7 +108,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     const spb = await sub([...OPERATOR, '-i', `kirchhoff-${SITE}-spb`, '-t', 'x', '-C', '1']);
     expect(spb.stderr).toMatch(/Connection Refused: identifier rejected/);
     expect((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim()).toBe('online');
-  }, 30_000);
+  }, 120_000);
 
   it('closes a connection whose packet exceeds mqtt.broker.maxPacketKiB (default 256) and keeps serving', async () => {
     const file = join(dir, 'big');
@@ -132,7 +132,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     });
     expect(closedAfter).toBeLessThan(16 * 1024 * 1024);
     expect((await sub([...VIEWER, '-t', `kirchhoff/${SITE}/status`, '-C', '1'])).stdout.trim()).toBe('online');
-  }, 30_000);
+  }, 120_000);
 
   it('bounds retained messages from clients by bytes (mqtt.broker.maxRetainedKiB, default 1024)', async () => {
     const file = join(dir, 'retained');
@@ -146,7 +146,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     await pub([...OPERATOR, '-r', '-n', '-t', 'flood/0']);
     expect((await pub([...OPERATOR, '-r', '-t', 'flood/5', '-f', file])).code).toBe(0);
     expect(await retainedTopics('flood/#')).toEqual(['flood/1', 'flood/2', 'flood/3', 'flood/4', 'flood/5']);
-  }, 30_000);
+  }, 120_000);
 });
 
 describeWithTools(['mosquitto_pub'], 'embedded MQTT broker on its own: retained count limit and Sparkplug commands', () => {
@@ -161,7 +161,7 @@ describeWithTools(['mosquitto_pub'], 'embedded MQTT broker on its own: retained 
       onCommand: (topic, _payload, origin) => (handed.push([topic, origin.principal, origin.remote.split(':')[0]]), true),
       logger: memoryLogger(), problems: new ProblemLog(),
     });
-  }, 30_000);
+  }, 120_000);
   afterAll(() => broker?.close());
   const pub = (args: string[]) => run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-q', '1', ...OPERATOR, ...args], { timeoutMs: 10_000 });
 
@@ -171,7 +171,7 @@ describeWithTools(['mosquitto_pub'], 'embedded MQTT broker on its own: retained 
     expect((await pub(['-r', '-t', 'c', '-m', '3'])).code).not.toBe(0);
     // Replacing a kept one is not a new one.
     expect((await pub(['-r', '-t', 'b', '-m', '22'])).code).toBe(0);
-  }, 30_000);
+  }, 120_000);
 
   it('hands Sparkplug DCMD and NCMD from an operator to the gateway with the operator\'s name; a viewer\'s are refused', async () => {
     expect((await pub(['-t', 'spBv1.0/g/DCMD/s/relays', '-m', 'x'])).code).toBe(0);
@@ -179,7 +179,7 @@ describeWithTools(['mosquitto_pub'], 'embedded MQTT broker on its own: retained 
     const viewer = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-q', '1', ...VIEWER, '-t', 'spBv1.0/g/DCMD/s/relays', '-m', 'x'], { timeoutMs: 10_000 });
     expect(viewer.code).not.toBe(0);
     expect(handed).toEqual([['spBv1.0/g/DCMD/s/relays', 'operator', '127.0.0.1'], ['spBv1.0/g/NCMD/s', 'operator', '127.0.0.1']]);
-  }, 30_000);
+  }, 120_000);
 });
 
 // Issue 19 point 3 for the broker (as Modbus, HTTP and NUT have it): idle connections from one
@@ -197,7 +197,7 @@ describe('embedded MQTT broker connection caps (3 per address, 5 in all)', () =>
       maxConnectionsPerAddress: 3, maxConnections: 5,
       onCommand: () => false, logger, problems: new ProblemLog(),
     });
-  }, 30_000);
+  }, 120_000);
   afterAll(async () => {
     for (const s of sockets) s.destroy();
     await broker?.close();

@@ -25,7 +25,7 @@ describeWithTools(['mosquitto_sub'], 'gateway --demo --set mqtt.url=...', () => 
     brokerPort = await freeTcpPort();
     const config = finishConfig(applySets(demoConfig(), [...EPHEMERAL, `mqtt.broker.port=${brokerPort}`, `mqtt.url=${SHARED_BROKER}`, `mqtt.siteId=${siteId}`]));
     gw = await startGateway(config, { logger: memoryLogger(), cycleMs: 3_600_000 });
-  }, 30_000);
+  }, 120_000);
   afterAll(() => gw?.stop());
 
   it('does not start the embedded broker and publishes to the broker named', async () => {
@@ -34,5 +34,5 @@ describeWithTools(['mosquitto_sub'], 'gateway --demo --set mqtt.url=...', () => 
     expect(gw.services.find((s) => s.name === 'MQTT publisher')).toMatchObject({ state: 'running', endpoint: expect.stringContaining(SHARED_BROKER) });
     const status = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', '1883', '-W', '10', '-C', '1', '-t', `kirchhoff/${siteId}/status`], { timeoutMs: 15_000 });
     expect(status.stdout.trim()).toBe('online');
-  }, 30_000);
+  }, 120_000);
 });

@@ -31,7 +31,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
     expect(broker.state).toBe('running');
     port = Number(broker.endpoint.split(':').pop());
     expect(gw.services.find((s) => s.name === 'MQTT publisher')).toMatchObject({ state: 'running', endpoint: expect.stringContaining('JSON, Home Assistant, Sparkplug B') });
-  }, 30_000);
+  }, 120_000);
   afterAll(() => gw?.stop());
 
   // The demo's documented broker users (README): a viewer reads, an operator sends commands.
@@ -49,14 +49,14 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
     expect(state.label).toBe(m.label);
     expect(state.voltageV).toEqual({ value: gw.site.snapshot().modules[6].voltageV.value, unit: 'V', quality: gw.site.snapshot().modules[6].voltageV.quality, atMs: gw.site.snapshot().modules[6].voltageV.atMs });
     expect((await sub(['-t', `kirchhoff/${site}/status`, '-C', '1'])).stdout.trim()).toBe('online');
-  }, 30_000);
+  }, 120_000);
 
   it('announces the module to Home Assistant', async () => {
     const topic = `homeassistant/sensor/kirchhoff_${site}/string_1_module_7_voltageV/config`;
     await waitFor(async () => (await sub(['-t', topic, '-C', '1'])).stdout.includes('unique_id'), 10_000, topic);
     const config = JSON.parse((await sub(['-t', topic, '-C', '1'])).stdout);
     expect(config).toMatchObject({ unique_id: `kirchhoff_${site}_string_1_module_7_voltageV`, state_topic: `kirchhoff/${site}/string/1/module/7`, device_class: 'voltage', unit_of_measurement: 'V' });
-  }, 30_000);
+  }, 120_000);
 
   it('answers a Sparkplug rebirth request with NBIRTH and DBIRTHs', async () => {
     const reader = startProcess('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(port), ...viewer, '-t', `spBv1.0/kirchhoff/+/${site}/#`, '-t', `spBv1.0/kirchhoff/+/${site}`, '-F', '%t']);
@@ -76,7 +76,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
       unlinkSync(file);
       await reader.stop();
     }
-  }, 30_000);
+  }, 120_000);
 
   it('shows the publisher\'s dropped and queued messages in /metrics (issue 19 point 9)', async () => {
     const http = gw.services.find((x) => x.name === 'HTTP API')!.endpoint.split(' ')[1];
@@ -85,5 +85,5 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
     expect(text).toMatch(/^# TYPE kirchhoff_mqtt_dropped_total counter$/m);
     expect(Number(/^kirchhoff_mqtt_dropped_total (\d+)$/m.exec(text)?.[1])).toBe(stats.dropped);
     expect(text).toMatch(/^kirchhoff_mqtt_queued \d+$/m);
-  }, 30_000);
+  }, 120_000);
 });

@@ -17,7 +17,7 @@ const EPHEMERAL = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled
   'history.enabled=false', 'schedule.enabled=false', 'http.port=0', 'http.host=127.0.0.1', 'nut.port=0'];
 
 describeWithTools(['upsc', 'upsmon'], 'gateway --demo: NUT server', () => {
-  jest.setTimeout(60_000);
+  jest.setTimeout(120_000);
   let gw: Gateway | null = null;
   let upsmon: ReturnType<typeof startUpsmon> | null = null;
   const endpoint = (name: string) => gw!.services.find((s) => s.name === name)!.endpoint.split(' ')[1];

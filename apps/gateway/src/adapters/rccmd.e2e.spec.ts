@@ -75,7 +75,7 @@ describe('gateway --demo with an RCCMD shutdown job', () => {
     } finally {
       await gw.stop();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('mains restored before the delay (fault 1-2 s, delay 3 s): nothing is sent, the job says cancelled', async () => {
     const { gw, logger } = await gatewayWith('ups-on-battery@1-2', 3);
@@ -87,7 +87,7 @@ describe('gateway --demo with an RCCMD shutdown job', () => {
     } finally {
       await gw.stop();
     }
-  }, 60_000);
+  }, 120_000);
 
   it('warns loudly at start-up about the demo\'s unauthenticated public-form job', async () => {
     const logger = memoryLogger();

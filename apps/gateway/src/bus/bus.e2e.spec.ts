@@ -49,7 +49,7 @@ describeWithTools(['socat'], 'module bus over a socat pty pair', () => {
       site, logger, ports: [{ transport, baudRate: BAUD, strings: layout.map((_, i) => i + 1) }],
       pollIntervalMs: 0, timeoutMs: TIMEOUT_MS, retries: 1, lostAfterMisses: 3, lostProbeMinMs: 500, lostProbeMaxMs: 2000,
     });
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await driver?.stop();
@@ -79,7 +79,7 @@ describeWithTools(['socat'], 'module bus over a socat pty pair', () => {
       expect(m.voltageV.value).toBeLessThan(14.3);
       expect(m.resistanceOhm.value).toBeGreaterThan(0);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('marks every module lost when the emulator dies mid-cycle, keeps cycling, and recovers them on restart', async () => {
     let cycles = 0;
@@ -172,5 +172,5 @@ describeWithTools(['socat'], 'module bus when the serial port itself disappears'
       await socat.stop();
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -76,5 +76,5 @@ describe('module bus codec under hostile input', () => {
     expect(frames).toBeGreaterThan(10_000);
     expect(errors).toBeGreaterThan(10_000);
     // The test's time limit is the hang guard (a pathological rescan would exceed it).
-  }, 60_000);
+  }, 120_000);
 });

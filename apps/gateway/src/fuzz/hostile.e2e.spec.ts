@@ -23,7 +23,7 @@ describe('kirchhoff start --demo: the 27-byte BACnet datagram from the report', 
   beforeAll(async () => {
     bacnetPort = await freeUdpPort();
     gw = await startChild(loopbackDemoArgs(bacnetPort, 4711), /Ctrl-C stops the gateway\./);
-  }, 90_000);
+  }, 120_000);
   afterAll(() => gw?.stop());
 
   it('leaves the process running and BACnet, Modbus, SNMP, HTTP and the MQTT broker answering', async () => {
@@ -42,5 +42,5 @@ describe('kirchhoff start --demo: the 27-byte BACnet datagram from the report', 
     const targets: [ProbeKind, number][] = [['bacnet', bacnetPort], ['modbus-tcp', ports['Modbus TCP']], ['snmp', ports['SNMP agent']], ['http', ports['HTTP API']], ['mqtt', ports['MQTT broker (embedded)']]];
     const answered = await Promise.all(targets.map(([kind, port]) => probe({ kind, port, deviceInstance: 4711 }).then(() => `${kind} answers`, (e: Error) => e.message)));
     expect({ exit: gw.exit(), answered }).toEqual({ exit: null, answered: targets.map(([kind]) => `${kind} answers`) });
-  }, 30_000);
+  }, 120_000);
 });

@@ -43,7 +43,7 @@ async function apiAs(base: string, user: keyof typeof DEMO_PASSWORDS) {
 }
 
 describeWithTools(['chromium'], 'web pages in Chromium', () => {
-  jest.setTimeout(60_000);
+  jest.setTimeout(120_000);
   let browser: Browser;
   let still: DemoGateway;
   let live: DemoGateway;

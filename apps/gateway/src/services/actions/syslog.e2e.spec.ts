@@ -29,7 +29,7 @@ describeWithTools(['dumpcap', 'tshark'], 'syslog as tshark decodes it', () => {
       return packets() > 0;
     }, 10_000, 'dumpcap to see a probe');
     probe.close();
-  }, 60_000);
+  }, 120_000);
 
   /** dumpcap's running packet count (it prints `Packets: N` unless -q). */
   const packets = () => Number([...capture.output().matchAll(/Packets: (\d+)/g)].at(-1)?.[1] ?? 0);
@@ -59,5 +59,5 @@ describeWithTools(['dumpcap', 'tshark'], 'syslog as tshark decodes it', () => {
     expect(decoded[0][7]).toMatch(/^alarm-raised \[kirchhoff@32473 alarmId="1" kind="thermal-runaway" severity="critical" entity="string\/1" .*\] String 1: thermal runaway$/);
     expect(decoded[1].slice(0, 3)).toEqual(['19', '5', '1']);
     expect(decoded[1][7]).toMatch(/^alarm-cleared \[kirchhoff@32473 [^\]]*severity="warning"[^\]]*\] cleared: Room temperature 31 degC$/);
-  }, 30_000);
+  }, 120_000);
 });

@@ -75,5 +75,5 @@ describe('history logger under kill -9', () => {
     } finally {
       db.close();
     }
-  }, 60_000);
+  }, 120_000);
 });

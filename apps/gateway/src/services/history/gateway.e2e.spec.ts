@@ -67,5 +67,5 @@ describe('gateway with history and schedule', () => {
     const events = await file.events({ category: 'gateway' });
     file.close();
     expect(events.map((e) => e.action)).toEqual(['started', 'stopped']);
-  }, 30_000);
+  }, 120_000);
 });

@@ -92,7 +92,7 @@ describe('Modbus sensors over TCP (modbus-serial ServerTCP)', () => {
     expect(t.logger.lines.some((l) => /room-tcp .* answers again/.test(String(l.msg)))).toBe(true);
     await service!.close();
     service = null;
-  }, 60_000);
+  }, 120_000);
 
   it('names the exception of a register the device does not have and keeps the other points', async () => {
     const t = setup([{ name: 'partial', transport: 'tcp', host: '127.0.0.1', tcpPort: port, unitId: 7, timeoutMs: 5000, points: [...POINTS, { target: 'sensor/3', function: 3, address: 500 }] }]);
@@ -117,7 +117,7 @@ describeWithTools(['socat'], 'Modbus sensors over RTU (modbus-serial ServerSeria
     await waitFor(() => existsSync(gatewayEnd) && existsSync(deviceEnd), 5000, 'socat to create the pty pair');
     server = new ServerSerial(vector, { path: deviceEnd, baudRate: 19200, parity: 'even', unitID: 3 });
     await new Promise((r) => server.on('initialized', r));
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await service?.close();
     await close(server);
@@ -139,5 +139,5 @@ describeWithTools(['socat'], 'Modbus sensors over RTU (modbus-serial ServerSeria
     const s = t.site.snapshot();
     expect(s.sensors.slice(0, 2).map((x) => [x.reading.value, x.reading.quality])).toEqual([[23.5, 'fresh'], [45.6, 'fresh']]);
     expect(s.strings[0].dcCurrentA).toMatchObject({ value: -12.34, quality: 'fresh' });
-  }, 60_000);
+  }, 120_000);
 });

@@ -47,7 +47,7 @@ describeWithTools(['socat'], 'q1 UPS source over a socat pty pair', () => {
     site = new Site({ strings: [{ modules: 4, moduleType: 'C20' }], ups: { ident: { name: 'UPS-E2E' } } });
     const commands = new CommandInterface(site, { execute: async () => ({ ok: true, message: 'unused' }) }, { cli: 'all', internal: 'all' });
     service = await upsSourceService.start({ config, site, commands, logger, registry });
-  }, 30_000);
+  }, 120_000);
 
   afterAll(async () => {
     await service?.close();
