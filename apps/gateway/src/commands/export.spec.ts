@@ -5,6 +5,7 @@ import { run } from '../cli';
 import { HistoryDb } from '../services/history/db';
 import { parseCsv } from '../services/history/csv';
 import { parseTime } from './export';
+import { CAPACITY_TEST_DEFAULTS, StringDischarge } from '../engine/health';
 
 const T0 = Date.parse('2026-01-05T10:00:00Z');
 
@@ -33,6 +34,10 @@ describe('kirchhoff export', () => {
         { atMs: T0 + 3000, kind: 'auth', action: 'login', outcome: 'rejected', protocol: 'http', principal: "=cmd|' /C calc'!A0", remote: '10.0.0.66:4000', detail: null, error: 'bad password' },
       ],
     });
+    // A capacity test of a 3-block string at 10 A: block 2 reaches 10.5 V after 2100 s (5.83 Ah).
+    const d = new StringDischarge({ string: 1, firstGlobal: 1, moduleCount: 3, cells: 6, ratedCapacityAh: 10 }, T0, CAPACITY_TEST_DEFAULTS);
+    for (let t = 0; !d.ended && t < 5000; t++) d.step({ atMs: T0 + t * 1000, string: 1, currentA: -10, voltagesV: [12.6 - t / 1800, 12.6 - t / 1000, 12.6 - t / 1900], temperaturesC: [25, 25, 25] });
+    h.saveCapacityTest({ id: 0, trigger: 'api', startMs: T0, endMs: T0 + 3_780_000, end: d.ended, endVoltsPerCell: 1.75, strings: [d.result(T0 + 3_780_000)], by: 'ann' });
     h.close();
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -77,10 +82,17 @@ describe('kirchhoff export', () => {
     ]);
   });
 
+  it('writes the capacity tests, one row per block: a block\'s capacity over the years', async () => {
+    const rows = await exportRows('--what', 'tests', '--entity', 'string/1/module/2', '--from', '2026-01-05', '--to', '2026-01-06');
+    expect(rows[0].slice(0, 14)).toEqual(['time', 'startMs', 'testId', 'trigger', 'end', 'string', 'module', 'global', 'deliveredAh', 'deliveredWh', 'timeToEndVoltageS', 'capacityAtRateAh', 'capacityMethod', 'capacityC10At25Ah']);
+    expect(rows.slice(1).map((r) => [r[0], r[3], r[4], r[6], r[10], r[11], r[12], r[17]])).toEqual([['2026-01-05T10:00:00.000Z', 'api', 'end-voltage', '2', '2100', '5.83', 'measured', 'true']]);
+    expect(await exportRows('--what', 'tests', '--from', '2026-01-05', '--to', '2026-01-06')).toHaveLength(4);
+  });
+
   it('explains bad arguments and a missing file', async () => {
     const c = capture();
     expect(await run(['export', '--db', db, '--what', 'everything'], c.io)).toBe(2);
-    expect(c.err[0]).toMatch(/^kirchhoff export: --what must be one of measurements, alarms, events, audit, got "everything"/);
+    expect(c.err[0]).toMatch(/^kirchhoff export: --what must be one of measurements, alarms, events, audit, tests, got "everything"/);
     expect(await run(['export', '--db', db, '--what', 'audit', '--from', 'yesterday'], c.io)).toBe(2);
     expect(c.err[1]).toMatch(/--from "yesterday" is not a time: use ISO 8601/);
     expect(await run(['export', '--db', join(dir, 'missing.db'), '--what', 'audit'], c.io)).toBe(1);

@@ -10,7 +10,8 @@ import { CliCommand, UsageError } from './types';
 
 const USAGE = `usage: kirchhoff export --db FILE --what ${CSV_WHATS.join('|')} [options]
   --db FILE           history database (history.path of the gateway's configuration)
-  --what KIND         measurements, alarms (alarm log), events (alarm and event log), audit
+  --what KIND         measurements, alarms (alarm log), events (alarm and event log), audit,
+                      tests (capacity tests and discharges: one row per block and record)
   --from TIME         start, inclusive (default -24h)
   --to TIME           end, exclusive (default now)
                       TIME: ISO 8601 (2026-01-05 or 2026-01-05T10:00:00Z), ms since the epoch,

@@ -2,8 +2,8 @@
 // never sits in memory: `kirchhoff export` and the HTTP API both stream from here.
 import type { AuditRecord, EventRecord, HistoryReader, MeasurementPoint, Resolution } from './types';
 
-export type CsvWhat = 'measurements' | 'alarms' | 'events' | 'audit';
-export const CSV_WHATS: readonly CsvWhat[] = ['measurements', 'alarms', 'events', 'audit'];
+export type CsvWhat = 'measurements' | 'alarms' | 'events' | 'audit' | 'tests';
+export const CSV_WHATS: readonly CsvWhat[] = ['measurements', 'alarms', 'events', 'audit', 'tests'];
 
 export interface CsvRequest {
   readonly what: CsvWhat;
@@ -37,6 +37,9 @@ export const CSV_HEADERS: Readonly<Record<CsvWhat, readonly string[]>> = {
   alarms: ['time', 'atMs', 'id', 'category', 'action', 'severity', 'entity', 'alarmId', 'alarmKind', 'message', 'detail'],
   events: ['time', 'atMs', 'id', 'category', 'action', 'severity', 'entity', 'alarmId', 'alarmKind', 'message', 'detail'],
   audit: ['time', 'atMs', 'id', 'kind', 'action', 'outcome', 'protocol', 'principal', 'remote', 'detail', 'error'],
+  // One row per block and capacity test or discharge record (docs/health.md): compare them over the years.
+  tests: ['time', 'startMs', 'testId', 'trigger', 'end', 'string', 'module', 'global', 'deliveredAh', 'deliveredWh', 'timeToEndVoltageS', 'capacityAtRateAh',
+    'capacityMethod', 'capacityC10At25Ah', 'capacityPercent', 'meanTemperatureC', 'endVoltageV', 'collapsedEarly'],
 };
 
 const eventCells = (e: EventRecord) => [iso(e.atMs), e.atMs, e.id, e.category, e.action, e.severity, e.entity, e.alarmId, e.alarmKind, e.message, e.detail];
@@ -68,6 +71,21 @@ export async function* historyCsv(reader: HistoryReader, req: CsvRequest): Async
         if (page.length < PAGE) return;
         afterId = page[page.length - 1].id;
       }
+    }
+    case 'tests': {
+      const prefix = req.entity?.endsWith('*') ? req.entity.slice(0, -1) : null;
+      const wanted = (entity: string) => !req.entity || (prefix !== null ? entity.startsWith(prefix) : entity === req.entity);
+      const list = await reader.capacityTests({ fromMs: req.fromMs, toMs: req.toMs, order: 'asc', limit: 100_000 });
+      for (const t of list) {
+        const rec = await reader.capacityTest(t.id);
+        if (!rec) continue;
+        const rows = rec.strings.flatMap((s) => s.blocks.filter((b) => wanted(`string/${b.string}/module/${b.module}`)).map((b) => line([
+          iso(rec.startMs), rec.startMs, rec.id, rec.trigger, rec.end, b.string, b.module, b.global, b.deliveredAh, b.deliveredWh, b.timeToEndVoltageS, b.capacityAtRateAh,
+          b.capacityMethod, b.capacityC10At25Ah, b.capacityPercent, b.meanTemperatureC, b.endVoltageV, b.collapsedEarly,
+        ])));
+        if (rows.length) yield rows.join('');
+      }
+      return;
     }
     case 'audit': {
       let afterId: number | undefined;
