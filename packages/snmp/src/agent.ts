@@ -125,7 +125,9 @@ class Agent implements SnmpAgent {
       snap,
       startedAtMs: this.startedAtMs,
       uptimeTicks: () => this.uptimeTicks(),
-      ticksAt: (ms) => Math.max(0, Math.floor((ms - this.startedAtMs) / 10)),
+      // The wall clock (alarm times) and the monotonic clock sysUpTime counts on can differ by a
+      // tick: a time that has passed is never later than sysUpTime now.
+      ticksAt: (ms) => Math.max(0, Math.min(this.elapsedTicks(), Math.floor((ms - this.startedAtMs) / 10))) % 2 ** 32,
       upsAlarms: () => this.upsAlarmRows,
       testSpinLock: snap.ups?.test.spinLock ?? 1,
       commands: this.commands,
@@ -186,7 +188,12 @@ class Agent implements SnmpAgent {
   }
 
   uptimeTicks(): number {
-    return Number((process.hrtime.bigint() - this.startedAt) / 10_000_000n) % 2 ** 32;
+    return this.elapsedTicks() % 2 ** 32;
+  }
+
+  /** Hundredths of a second since the start, not wrapped. */
+  private elapsedTicks(): number {
+    return Number((process.hrtime.bigint() - this.startedAt) / 10_000_000n);
   }
 
   close(): Promise<void> {
