@@ -15,7 +15,7 @@ const problems = (yaml: string, sets: string[] = []) => {
 describe('configuration', () => {
   it('fills defaults and keeps every network service off', () => {
     const c = load('strings:\n  - modules: 20\n');
-    expect(c.strings[0]).toEqual({ modules: 20, moduleType: 'C20', capacityAh: 100, battery: {}, blocks: { serials: [], positions: {} } });
+    expect(c.strings[0]).toEqual({ modules: 20, moduleType: 'C20', capacityAh: 100, battery: {}, blocks: { serials: [], commissioningResistancesOhm: [], positions: {} } });
     expect([c.modbus.enabled, c.snmp.enabled, c.bacnet.enabled, c.mqtt.enabled, c.rccmd.enabled, c.http.enabled]).toEqual([false, false, false, false, false, false]);
     expect(c.modbus.writes).toBe(false);
     expect(c.snmp.communities).toEqual([]);
@@ -76,6 +76,12 @@ describe('configuration', () => {
       'strings.0.blocks.positions.4 (line 5): block 4 does not exist: expected a position from 1 to 3 (strings.0.modules)',
       'strings.0.blocks.serials.2 (line 4): "A1" is not valid: block 1 has the same serial number (expected one per block)',
     ]);
+    expect(problems('strings:\n  - modules: 2\n    blocks: {commissioningResistancesOhm: [0.004, 0, 0.005]}\n')).toEqual([
+      'strings.0.blocks.commissioningResistancesOhm.1 (line 3): 0 is not valid: expected a number from 0.00001 to 1 (out of range)',
+    ]);
+    expect(problems('strings:\n  - modules: 2\n    blocks: {commissioningResistancesOhm: [0.004, 0.0041, 0.005]}\n')).toEqual([
+      'strings.0.blocks.commissioningResistancesOhm (line 3): has 3 values: expected at most one per block (strings.0.modules is 2)',
+    ]);
   });
 
   it('charge-mode detection: defaults for VRLA, ranges and a boost voltage above float', () => {
@@ -100,7 +106,7 @@ describe('configuration', () => {
     expect(c.modbus.tcp.port).toBe(5021);
     expect(c.modbus.enabled).toBe(true);
     expect(c.site.name).toBe('12');
-    expect(c.strings).toEqual([{ modules: 4, moduleType: 'C40', capacityAh: 200, battery: {}, blocks: { serials: [], positions: {} } }]);
+    expect(c.strings).toEqual([{ modules: 4, moduleType: 'C40', capacityAh: 200, battery: {}, blocks: { serials: [], commissioningResistancesOhm: [], positions: {} } }]);
   });
 
   it('refuses --set of keys that do not exist, or without a value', () => {

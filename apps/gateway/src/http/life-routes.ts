@@ -20,6 +20,7 @@ const IDENTITY_PROPS: Record<string, JsonSchema> = {
   chemistry: text('Chemistry as the datasheet names it (lead-acid VRLA AGM, NiCd, LFP).'),
   ratedCapacityAh: positive('Rated capacity, Ah.'), nominalVoltageV: positive('Nominal voltage, V.'),
   manufactureDate: date('Manufacture date:'), commissioningDate: date('Commissioning date (put into service):'),
+  commissioningResistanceOhm: { type: ['number', 'null'], minimum: 0.00001, maximum: 1, description: 'Ri measured at commissioning, ohm (blocks: the health engine\'s Ri baseline). null clears it.' },
 };
 export const IDENTITY_PATCH: JsonSchema = {
   type: 'object', additionalProperties: false, minProperties: 1, properties: IDENTITY_PROPS,

@@ -9,6 +9,7 @@ import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 import { run } from '../cli';
+import { waitFor } from '@kirchhoff/test-support';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 import type { LifeRecord } from '../services/history/life';
 import type { PassportDocument } from './passport';
@@ -32,7 +33,7 @@ describe('life records and the passport in the demo gateway', () => {
     const db = join(dir, 'history.db');
     const config = finishConfig(applySets(demoConfig({ strings: 1, modules: 4 }), [
       ...QUIET, `history.path=${db}`, 'history.flushIntervalMs=100', 'history.rates.strings=1',
-      'strings.0.blocks={manufacturer: Acme Batteries GmbH, model: AB12-100, chemistry: lead-acid VRLA AGM, manufactureDate: 2024-03, ratedCapacityAh: 110, serials: [B1, B2, B3, B4]}',
+      'strings.0.blocks={manufacturer: Acme Batteries GmbH, model: AB12-100, chemistry: lead-acid VRLA AGM, manufactureDate: 2024-03, ratedCapacityAh: 110, serials: [B1, B2, B3, B4], commissioningResistancesOhm: [0.0051, 0.0052, 0.0053]}',
       'strings.0.battery={productIdentifier: ACME-UPS48-1, massKg: 126}',
       'passport={category: industrial, status: Original, manufacturer: {name: Acme Batteries GmbH, identifier: DE-ACME-1, street: Werkstrasse 1, postalCode: "12345", country: DE}}',
     ]));
@@ -62,9 +63,15 @@ describe('life records and the passport in the demo gateway', () => {
     const replaced = await api.call('POST', '/api/strings/1/modules/3/replacement', { serial: 'B9', manufactureDate: '2025-10', reason: 'low capacity in the discharge test' });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ ended: { label: 'S01-M03', identity: { serial: 'B3' }, endReason: 'low capacity in the discharge test' }, started: { identity: { serial: 'B9', model: 'AB12-100' } } });
-    // The new block's health record starts over: no Ri baseline yet, while the others keep theirs.
-    const live = (await api.call('GET', '/api/strings/1/passport')).body as unknown as PassportDocument;
+    // The new block's health record starts over: no Ri baseline yet, while the others keep theirs
+    // (the configured commissioning Ri takes effect at the engines' next step after the start).
+    const passport = async () => (await api.call('GET', '/api/strings/1/passport')).body as unknown as PassportDocument;
+    await waitFor(async () => (await passport()).blocks[0].health?.resistance.baselineSource === 'config', 20_000, 'the configured Ri baseline in the health engine');
+    const live = await passport();
     expect(live.blocks.map((b) => b.health?.resistance.baselineOhm !== null)).toEqual([true, true, false, true]);
+    // Blocks 1 and 2 have their commissioning Ri as the baseline; block 4 had none configured (the demo model's).
+    expect(live.blocks.map((b) => [b.health?.resistance.baselineSource, b.health?.resistance.baselineOhm])).toEqual([
+      ['config', 0.0051], ['config', 0.0052], [null, null], ['model', expect.any(Number)]]);
     // The health engine rates each block by its life record (110 Ah configured), the new block by what it inherited.
     expect(live.blocks.map((b) => b.health?.ratedCapacityAh)).toEqual([110, 110, 110, 110]);
     const viewer = await api.login(2);

@@ -14,7 +14,7 @@ import { checkPassport } from './validate.test-support';
 const NOW = Date.UTC(2026, 11, 7, 12, 0, 0);
 const STRING: LifeStringConfig = {
   modules: 4, moduleType: 'C20', capacityAh: 100,
-  battery: {}, blocks: { serials: [], positions: {} },
+  battery: {}, blocks: { serials: [], commissioningResistancesOhm: [], positions: {} },
 };
 const FULL_PASSPORT: PassportConfig = {
   category: 'industrial', status: 'Original',
@@ -74,7 +74,7 @@ describe('battery passport export', () => {
     const configured: LifeStringConfig = {
       ...STRING,
       battery: { manufacturer: 'Acme Batteries GmbH', model: 'UPS-Battery 48', serial: 'SYS-1', manufactureDate: '2024-03', commissioningDate: '2024-05-14', productIdentifier: 'ACME-UPS48-SYS-1', passportIdentifier: 'urn:acme:sys1', massKg: 4 * 31.5, expectedLifetimeYears: 12, minimumVoltageV: 42, maximumVoltageV: 57.6, ratedMaximumPowerW: 12_000 },
-      blocks: { manufacturer: 'Acme Batteries GmbH', model: 'AB12-100', chemistry: 'lead-acid VRLA AGM', manufactureDate: '2024-03', serials: ['B1', 'B2', 'B3', 'B4'], positions: {} },
+      blocks: { manufacturer: 'Acme Batteries GmbH', model: 'AB12-100', chemistry: 'lead-acid VRLA AGM', manufactureDate: '2024-03', serials: ['B1', 'B2', 'B3', 'B4'], commissioningResistancesOhm: [], positions: {} },
     };
     db.applyConfiguredIdentity(configuredIdentities([configured]), NOW - 1000);
     db.replaceBlock(1, 3, { serial: 'B9', manufactureDate: '2025-10' }, NOW - 500);
@@ -100,7 +100,7 @@ describe('battery passport export', () => {
     const b3 = doc.blocks[2];
     expect([b3.current?.identity.serial, b3.replaced.map((r) => r.identity.serial)]).toEqual(['B9', ['B3']]);
     // What nobody entered for a block is named (here the configuration gave no commissioning date; the new block has the replacement's).
-    expect(doc.blocks.map((b) => b.unknown)).toEqual([['commissioningDate'], ['commissioningDate'], [], ['commissioningDate']]);
+    expect(doc.blocks.map((b) => b.unknown)).toEqual([['commissioningDate', 'commissioningResistanceOhm'], ['commissioningDate', 'commissioningResistanceOhm'], ['commissioningResistanceOhm'], ['commissioningDate', 'commissioningResistanceOhm']]);
   });
 
   it('fills the condition from the health figures: the weakest block for the string\'s capacity, per-block Ri, the data model\'s units', () => {

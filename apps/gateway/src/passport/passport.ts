@@ -274,7 +274,7 @@ export function buildPassport(input: PassportInput): PassportDocument {
   const healthAt = input.health ? iso(input.health.atMs) : null;
   const initialRi = blocksHealth.filter((h) => h.resistance.baselineOhm !== null);
   if (!input.health) b.miss(`${T}.initialInternalResistance`, HEALTH);
-  else if (!initialRi.length) b.miss(`${T}.initialInternalResistance`, 'no block has an Ri baseline yet (captured from the first stable float readings, or health.resistanceBaselineOhm)');
+  else if (!initialRi.length) b.miss(`${T}.initialInternalResistance`, 'no block has an Ri baseline yet (captured from the first stable float readings)');
   else b.set(`${T}.initialInternalResistance`, initialRi.map((h) => ({ ohmicResistance: h.resistance.baselineOhm, batteryComponent: 'module' })), `health figures: Ri baseline of blocks ${initialRi.map((h) => h.module).join(', ')} (ohm)`);
   b.maybe(`${T}.expectedLifetime`, battery.expectedLifetimeYears, `configuration strings.${k}.battery.expectedLifetimeYears (years)`, configure(`strings.${k}.battery.expectedLifetimeYears`));
   b.maybe(`${T}.nominalVoltage`, id.nominalVoltageV, `${recordSource(stringRecord, 'nominalVoltageV', what)} (V)`, enter(`strings.${k}.battery.nominalVoltageV`, n));

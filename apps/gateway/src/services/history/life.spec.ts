@@ -18,7 +18,7 @@ const RETENTION = { rawDays: 7, minuteDays: 90, hourDays: 0, eventDays: 0, audit
 const STRING: LifeStringConfig = {
   modules: 3, moduleType: 'C20', capacityAh: 150,
   battery: { manufacturer: 'Acme Batteries', model: 'UPS-System 480', commissioningDate: '2024-05-14' },
-  blocks: { manufacturer: 'Acme Batteries', model: 'AB12-150', chemistry: 'lead-acid VRLA AGM', manufactureDate: '2024-03', serials: ['A1', 'A2', 'A3'], positions: { 2: { manufactureDate: '2024-02' } } },
+  blocks: { manufacturer: 'Acme Batteries', model: 'AB12-150', chemistry: 'lead-acid VRLA AGM', manufactureDate: '2024-03', serials: ['A1', 'A2', 'A3'], commissioningResistancesOhm: [0.0041, 0.0043], positions: { 2: { manufactureDate: '2024-02' } } },
 };
 
 describe('life records', () => {
@@ -42,7 +42,8 @@ describe('life records', () => {
     expect(battery.identity).toEqual({ manufacturer: 'Acme Batteries', model: 'UPS-System 480', commissioningDate: '2024-05-14', ratedCapacityAh: 150, nominalVoltageV: 36 });
     expect(battery.sources).toMatchObject({ manufacturer: 'config', ratedCapacityAh: 'derived', nominalVoltageV: 'derived' });
     expect(b1.identity).toMatchObject({ serial: 'A1', manufactureDate: '2024-03', nominalVoltageV: 12, chemistry: 'lead-acid VRLA AGM' });
-    expect(b2.identity).toMatchObject({ serial: 'A2', manufactureDate: '2024-02' });
+    expect(b2.identity).toMatchObject({ serial: 'A2', manufactureDate: '2024-02', commissioningResistanceOhm: 0.0043 });
+    expect(b1.sources.commissioningResistanceOhm).toBe('config');
     // The same configuration again changes nothing.
     expect(db.applyConfiguredIdentity(configuredIdentities([STRING]), T0 + DAY)).toEqual([]);
     db.close();
@@ -86,6 +87,8 @@ describe('life records', () => {
     // Same type as the block taken out (inherited), its own serial and date, in service from the replacement day.
     expect(started.identity).toEqual({ manufacturer: 'Acme Batteries', model: 'AB12-150', chemistry: 'lead-acid VRLA AGM', ratedCapacityAh: 150, nominalVoltageV: 12, serial: 'B7', manufactureDate: '2025-03', commissioningDate: '2027-04-05' });
     expect(started.sources).toMatchObject({ model: 'inherited', serial: 'api', commissioningDate: 'replacement' });
+    // The old block's commissioning Ri is its own: not carried over (ended had 0.0043 ohm).
+    expect([ended!.identity.commissioningResistanceOhm, started.identity.commissioningResistanceOhm]).toEqual([0.0043, undefined]);
     await expect(logger.replaceBlock(1, 2, {}, T0)).rejects.toThrow('is before the record in service started');
     await logger.close();
 

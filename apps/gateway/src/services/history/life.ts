@@ -7,12 +7,12 @@ import type Database from 'better-sqlite3';
 /** Position 0 is the string itself (the battery as a whole); blocks are 1..N. */
 export const STRING_POSITION = 0;
 
-export const IDENTITY_FIELDS = ['manufacturer', 'model', 'serial', 'chemistry', 'ratedCapacityAh', 'nominalVoltageV', 'manufactureDate', 'commissioningDate'] as const;
+export const IDENTITY_FIELDS = ['manufacturer', 'model', 'serial', 'chemistry', 'ratedCapacityAh', 'nominalVoltageV', 'manufactureDate', 'commissioningDate', 'commissioningResistanceOhm'] as const;
 export type IdentityField = (typeof IDENTITY_FIELDS)[number];
-const NUMERIC_FIELDS: readonly IdentityField[] = ['ratedCapacityAh', 'nominalVoltageV'];
+const NUMERIC_FIELDS: readonly IdentityField[] = ['ratedCapacityAh', 'nominalVoltageV', 'commissioningResistanceOhm'];
 const DATE_FIELDS: readonly IdentityField[] = ['manufactureDate', 'commissioningDate'];
 /** Per item, never carried over from the block a replacement takes out. */
-const ITEM_FIELDS: readonly IdentityField[] = ['serial', 'manufactureDate', 'commissioningDate'];
+const ITEM_FIELDS: readonly IdentityField[] = ['serial', 'manufactureDate', 'commissioningDate', 'commissioningResistanceOhm'];
 
 export interface Identity {
   manufacturer?: string;
@@ -26,6 +26,8 @@ export interface Identity {
   manufactureDate?: string;
   /** `YYYY-MM-DD` (or `YYYY-MM`): put into service. */
   commissioningDate?: string;
+  /** Ri measured at commissioning (the commissioning report): the health engine's baseline for the block. */
+  commissioningResistanceOhm?: number;
 }
 export type IdentityPatch = { [K in IdentityField]?: Identity[K] | null };
 

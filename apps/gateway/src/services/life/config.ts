@@ -38,9 +38,11 @@ export const STRING_BATTERY_SCHEMA = obj('The string as one battery: the subject
 export const STRING_BLOCKS_SCHEMA = obj('The blocks of the string: what they share, and per position what differs (serial numbers, a block replaced earlier). Kept as life records.', {
   ...identityKeys('The blocks\''),
   serials: arr('Serial numbers by position (the first is block 1).', str('A serial number.'), { maxItems: 512, default: [] }),
+  commissioningResistancesOhm: arr('Ri of each block measured at commissioning, by position (the commissioning report): the health engine\'s Ri baseline, instead of the first float readings.', num('Ri in ohms.', { min: 0.00001, max: 1 }), { maxItems: 512, default: [] }),
   positions: map('Per block position: what differs from the shared keys.', /^[1-9]\d{0,2}$/, 'block positions (1, 2, ...)', obj('One block', {
     ...identityKeys('The block\'s'),
     serial: text('The block\'s serial number.'),
+    commissioningResistanceOhm: num('The block\'s Ri measured at commissioning.', { min: 0.00001, max: 1, optional: true, unit: 'ohm' }),
   })),
 });
 
@@ -81,7 +83,8 @@ export interface StringBatteryConfig extends IdentityConfig {
 }
 export interface StringBlocksConfig extends IdentityConfig {
   serials: string[];
-  positions: Record<string, IdentityConfig & { serial?: string }>;
+  commissioningResistancesOhm: number[];
+  positions: Record<string, IdentityConfig & { serial?: string; commissioningResistanceOhm?: number }>;
 }
 interface ContactConfig { name?: string; identifier?: string; street?: string; postalCode?: string; country?: string; web?: string }
 export interface PassportConfig {
@@ -115,6 +118,7 @@ export function lifeProblems(strings: readonly LifeStringConfig[]): ConfigProble
   const problems: ConfigProblem[] = [];
   strings.forEach((s, i) => {
     if (s.blocks.serials.length > s.modules) problems.push({ path: `strings.${i}.blocks.serials`, message: `has ${s.blocks.serials.length} serial numbers: expected at most one per block (strings.${i}.modules is ${s.modules})` });
+    if (s.blocks.commissioningResistancesOhm.length > s.modules) problems.push({ path: `strings.${i}.blocks.commissioningResistancesOhm`, message: `has ${s.blocks.commissioningResistancesOhm.length} values: expected at most one per block (strings.${i}.modules is ${s.modules})` });
     for (const key of Object.keys(s.blocks.positions)) {
       if (Number(key) > s.modules) problems.push({ path: `strings.${i}.blocks.positions.${key}`, message: `block ${key} does not exist: expected a position from 1 to ${s.modules} (strings.${i}.modules)` });
     }
@@ -134,8 +138,8 @@ export function configuredIdentities(strings: readonly LifeStringConfig[]): Conf
   strings.forEach((s, i) => {
     const n = i + 1;
     const blockV = MODULE_TYPES[s.moduleType].blockNominalV;
-    const pick = (from: IdentityConfig & { serial?: string }, into: Identity, sources: Partial<Record<IdentityField, 'config' | 'derived'>>) => {
-      for (const k of [...IDENTITY_KEYS, 'serial'] as const) {
+    const pick = (from: IdentityConfig & { serial?: string; commissioningResistanceOhm?: number }, into: Identity, sources: Partial<Record<IdentityField, 'config' | 'derived'>>) => {
+      for (const k of [...IDENTITY_KEYS, 'serial', 'commissioningResistanceOhm'] as const) {
         const v = from[k];
         if (v !== undefined) {
           (into as Record<string, unknown>)[k] = v;
@@ -150,9 +154,10 @@ export function configuredIdentities(strings: readonly LifeStringConfig[]): Conf
     for (let p = 1; p <= s.modules; p++) {
       const identity: Identity = { ratedCapacityAh: s.capacityAh, nominalVoltageV: blockV };
       const sources: Partial<Record<IdentityField, 'config' | 'derived'>> = { ratedCapacityAh: 'derived', nominalVoltageV: 'derived' };
-      const { serials: _s, positions, ...shared } = s.blocks;
+      const { serials: _s, commissioningResistancesOhm: ri, positions, ...shared } = s.blocks;
       pick(shared, identity, sources);
       if (s.blocks.serials[p - 1] !== undefined) pick({ serial: s.blocks.serials[p - 1] }, identity, sources);
+      if (ri[p - 1] !== undefined) pick({ commissioningResistanceOhm: ri[p - 1] }, identity, sources);
       if (positions[String(p)]) pick(positions[String(p)], identity, sources);
       out.push({ string: n, position: p, identity, sources });
     }

@@ -49,7 +49,8 @@ export async function syncLifeRecords(config: GatewayConfig, history: HistorySto
 
 /**
  * Gives the health engine each block's rated capacity where its life record states one (given, not
- * derived from strings[].capacityAh, which the engine uses anyway).
+ * derived from strings[].capacityAh, which the engine uses anyway), and its Ri at commissioning as
+ * the Ri baseline.
  */
 export function applyBlockInfo(registry: ServiceRegistry, site: Site, records: readonly LifeRecord[]): void {
   const health = registry.health;
@@ -59,7 +60,10 @@ export function applyBlockInfo(registry: ServiceRegistry, site: Site, records: r
     const global = site.topology.globalOf(r.string, r.position);
     if (!global) continue;
     const given = r.identity.ratedCapacityAh !== undefined && r.sources.ratedCapacityAh !== 'derived';
-    health.setBlockInfo(global, given ? { ratedCapacityAh: r.identity.ratedCapacityAh } : {});
+    health.setBlockInfo(global, {
+      ...(given ? { ratedCapacityAh: r.identity.ratedCapacityAh } : {}),
+      ...(r.identity.commissioningResistanceOhm !== undefined ? { resistanceBaselineOhm: r.identity.commissioningResistanceOhm } : {}),
+    });
   }
 }
 
@@ -68,7 +72,7 @@ export const lifeService: ServiceDefinition = {
   async start({ config, site, logger, registry }) {
     const history = registry.history;
     if (!history) {
-      const stated = config.strings.some((s) => Object.keys(s.battery).length || Object.keys(s.blocks).some((k) => k !== 'serials' && k !== 'positions') || s.blocks.serials.length);
+      const stated = config.strings.some((s) => Object.keys(s.battery).length || Object.keys(s.blocks).some((k) => k !== 'serials' && k !== 'positions' && k !== 'commissioningResistancesOhm') || s.blocks.serials.length || s.blocks.commissioningResistancesOhm.length);
       if (stated) logger.warn('block and string identity is configured but not kept: life records live in the data logger (set history.enabled)');
       return null;
     }
