@@ -34,13 +34,17 @@ export function parseTime(text: string, nowMs: number, option: string): number {
   return ms;
 }
 
+/** `--from -2h` would read as an unknown option -2: joins a relative time to its option. */
+export function joinRelativeTimes(argv: readonly string[]): string[] {
+  return argv.flatMap((a, i) => ((a === '--from' || a === '--to') && /^-\d/.test(argv[i + 1] ?? '') ? [] : (i > 0 && (argv[i - 1] === '--from' || argv[i - 1] === '--to') && /^-\d/.test(a) ? [`${argv[i - 1]}=${a}`] : [a])));
+}
+
 export const exportCommand: CliCommand = {
   name: 'export',
   summary: 'write logged measurements, alarms or the audit log as CSV',
   usage: USAGE,
   async run(argv, io) {
-    // `--from -2h` would read as an unknown option -2: join a relative time to its option.
-    const args = argv.flatMap((a, i) => ((a === '--from' || a === '--to') && /^-\d/.test(argv[i + 1] ?? '') ? [] : (i > 0 && (argv[i - 1] === '--from' || argv[i - 1] === '--to') && /^-\d/.test(a) ? [`${argv[i - 1]}=${a}`] : [a])));
+    const args = joinRelativeTimes(argv);
     const { values, positionals } = parseArgs({
       args,
       options: {

@@ -9,5 +9,6 @@ import { rccmdListenCommand } from './rccmd-listen';
 import { exportCommand } from './export';
 import { simulateUpsCommand } from './simulate-ups';
 import { passportCommand } from './passport';
+import { reportCommand } from './report';
 
-export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand, exportCommand, passportCommand, hashPasswordCommand];
+export const COMMANDS: CliCommand[] = [startCommand, configCheckCommand, simulateModulesCommand, simulateCommand, rccmdListenCommand, simulateUpsCommand, exportCommand, passportCommand, reportCommand, hashPasswordCommand];

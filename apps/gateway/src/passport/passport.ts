@@ -398,6 +398,15 @@ async function healthFromState(reader: HistoryReader, info: Record<string, unkno
   return blocks ? { atMs: state.atMs, blocks, strings: [], test: null } : null;
 }
 
+/**
+ * The health figures a data logger file holds: the copy the gateway kept at its last stop (or hourly),
+ * else the figures rebuilt from the health engine's kept state; null when it holds neither.
+ */
+export async function healthFromDatabase(reader: HistoryReader, info?: Record<string, unknown>): Promise<HealthSnapshot | null> {
+  const i = info ?? await reader.passportInfo();
+  return (i[PASSPORT_HEALTH_KEY] as HealthSnapshot | undefined) ?? healthFromState(reader, i);
+}
+
 /** Gathers what the data logger holds about one string and builds its passport. */
 export async function passportForString(reader: HistoryReader, string: number, nowMs: number, liveHealth: HealthSnapshot | null = null): Promise<PassportDocument> {
   const [records, info] = await Promise.all([reader.lifeRecords({ string }), reader.passportInfo()]);
@@ -420,6 +429,6 @@ export async function passportForString(reader: HistoryReader, string: number, n
     stateOfCharge: last ? { percent: last.value!, atMs: last.atMs } : null,
     negativeEvents: negative,
     alarmLogSinceMs: first.length ? first[0].atMs : null,
-    health: liveHealth ?? ((info[PASSPORT_HEALTH_KEY] as HealthSnapshot | undefined) ?? await healthFromState(reader, info)),
+    health: liveHealth ?? await healthFromDatabase(reader, info),
   });
 }

@@ -21,7 +21,7 @@ describe('history and schedule configuration', () => {
 
   it('fills a job\'s defaults', () => {
     const c = load('strings: [{modules: 4}]\nschedule:\n  enabled: true\n  jobs:\n    - {name: ups-monthly, cron: "0 10 1 * *", action: ups-test}\n');
-    expect(c.schedule.jobs).toEqual([{ name: 'ups-monthly', cron: '0 10 1 * *', action: 'ups-test', enabled: true, test: 'quick', strings: [], format: 'json', directory: '', periodH: 24, keep: 31, upsTest: true }]);
+    expect(c.schedule.jobs).toEqual([{ name: 'ups-monthly', cron: '0 10 1 * *', action: 'ups-test', enabled: true, test: 'quick', strings: [], format: 'json', pdf: false, directory: '', periodH: 24, keep: 31, upsTest: true }]);
   });
 
   it('names the job key of a bad cron expression, action or rate', () => {

@@ -24,11 +24,12 @@ export const SCHEDULE_SCHEMA = obj('Scheduler: jobs run at times given like cron
     cron: str('When: minute hour day-of-month month day-of-week (e.g. "0 3 * * 1" = Mondays 03:00), or @hourly, @daily, @weekly, @monthly, @yearly.', {
       pattern: new CronPattern(), patternDoc: 'a cron expression: 5 fields (minute hour day-of-month month day-of-week, with * , - / and names) or @hourly/@daily/@weekly/@monthly/@yearly',
     }),
-    action: str('ups-test: a UPS battery test; measure-ri: an internal-resistance measurement of every module of `strings`; report: a summary file; capacity-test: a capacity test of `strings` recorded to the end voltage (docs/health.md).', { enum: JOB_ACTIONS }),
+    action: str('ups-test: a UPS battery test; measure-ri: an internal-resistance measurement of every module of `strings`; report: a summary file or the service report; capacity-test: a capacity test of `strings` recorded to the end voltage (docs/health.md).', { enum: JOB_ACTIONS }),
     enabled: bool('Run this job.', true),
     test: str('ups-test: which test (deep discharges the battery).', { enum: ['quick', 'general', 'deep'], default: 'quick' }),
     strings: arr('measure-ri, capacity-test: strings to measure or test; empty = all.', int('A string number', { min: 1, max: 16 }), { default: [] }),
-    format: str('report: json (summary, alarms, logger stats) or csv (the summary table).', { enum: ['json', 'csv'], default: 'json' }),
+    format: str('report: json (summary, alarms, logger stats), csv (the summary table) or html (the service report: site summary, alarms, capacity tests, health rankings and plots in one file; needs the data logger; docs/health.md).', { enum: ['json', 'csv', 'html'], default: 'json' }),
+    pdf: bool('report, format html: also print it to PDF beside the HTML with headless Chromium (Debian package chromium); without Chromium the run fails and says so, the HTML is kept.', false),
     directory: str('report: folder for the files; empty = reports/ beside history.path.', { default: '' }),
     periodH: int('report: hours covered, ending at the run.', { min: 1, max: 8784, default: 24, unit: 'h' }),
     keep: int('report: newest files of this job kept; 0 = all.', { min: 0, max: 100_000, default: 31 }),
@@ -43,7 +44,8 @@ export interface JobConfig {
   enabled: boolean;
   test: 'quick' | 'general' | 'deep';
   strings: number[];
-  format: 'json' | 'csv';
+  format: 'json' | 'csv' | 'html';
+  pdf: boolean;
   directory: string;
   periodH: number;
   keep: number;

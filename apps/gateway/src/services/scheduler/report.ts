@@ -1,5 +1,6 @@
 // Report files of the scheduler: a summary of the period (min/mean/max of every logged series,
-// the alarms raised, the logger's health) as JSON, or the summary table as CSV.
+// the alarms raised, the logger's health) as JSON, or the summary table as CSV; the service report
+// (format html, src/report/) is written and kept by the same rules here.
 import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entityId, type SiteSnapshot } from '@kirchhoff/core';
@@ -58,22 +59,30 @@ export function reportText(report: Report, format: 'json' | 'csv'): string {
   return `${lines.join('\r\n')}\r\n`;
 }
 
+export type ReportFileFormat = 'json' | 'csv' | 'html' | 'pdf';
+
 /** `<job>-20260105T0300Z.json`: sorts by time, safe in every file system. */
-export function reportFileName(job: string, atMs: number, format: 'json' | 'csv'): string {
+export function reportFileName(job: string, atMs: number, format: ReportFileFormat): string {
   const stamp = new Date(atMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').slice(0, 13) + 'Z';
   return `${job}-${stamp}.${format}`;
 }
 
-/** Writes atomically (a reader never sees half a file) and keeps the newest `keep` of this job. */
-export function writeReport(directory: string, job: string, atMs: number, format: 'json' | 'csv', text: string, keep: number): string {
+/** Writes atomically (a reader never sees half a file) and keeps the newest `keep` runs of this job (a run's HTML and PDF together). */
+export function writeReport(directory: string, job: string, atMs: number, format: ReportFileFormat, text: string, keep: number): string {
   mkdirSync(directory, { recursive: true });
   const file = join(directory, reportFileName(job, atMs, format));
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
-  if (keep > 0) {
-    const own = new RegExp(`^${job.replace(/[.]/g, '\\.')}-\\d{8}T\\d{4}Z\\.(json|csv)$`);
-    const mine = readdirSync(directory).filter((f) => own.test(f)).sort();
-    for (const old of mine.slice(0, Math.max(0, mine.length - keep))) unlinkSync(join(directory, old));
-  }
+  pruneReports(directory, job, keep);
   return file;
+}
+
+/** Deletes this job's files of all but the newest `keep` runs. */
+export function pruneReports(directory: string, job: string, keep: number): void {
+  if (keep <= 0) return;
+  const own = new RegExp(`^${job.replace(/[.]/g, '\\.')}-(\\d{8}T\\d{4}Z)\\.(json|csv|html|pdf)$`);
+  const files = readdirSync(directory).map((f) => [f, own.exec(f)?.[1]] as const).filter((x): x is readonly [string, string] => x[1] !== undefined);
+  const stamps = [...new Set(files.map((x) => x[1]))].sort();
+  const old = new Set(stamps.slice(0, Math.max(0, stamps.length - keep)));
+  for (const [f, stamp] of files) if (old.has(stamp)) unlinkSync(join(directory, f));
 }

@@ -10,7 +10,7 @@ import { BatteryEngines } from '../../engine';
 import { createHealthHost } from '../../engine/health-service';
 
 const job = (c: Partial<JobConfig> & Pick<JobConfig, 'name' | 'cron' | 'action'>): JobConfig => ({
-  enabled: true, test: 'quick', strings: [], format: 'json', directory: '', periodH: 24, keep: 31, upsTest: true, ...c,
+  enabled: true, test: 'quick', strings: [], format: 'json', pdf: false, directory: '', periodH: 24, keep: 31, upsTest: true, ...c,
 });
 
 /** A site with 2 strings x 3 modules and a UPS; the executor is the gateway's hardware boundary. */

@@ -2,13 +2,15 @@
 // command interface as {protocol: internal, principal: scheduler}, so they are validated,
 // authorized and audited like any other; every run is also logged, put in the event log and
 // audited as a `schedule` entry. A run still going when the next is due is skipped, not stacked.
+import { join } from 'node:path';
 import { CommandError, type CommandInterface, type CommandOrigin, type Site } from '@kirchhoff/core';
 import type { Logger } from '../../log';
 import type { HistoryStore } from '../history/types';
 import type { HealthService } from '../../engine/health-service';
 import type { JobConfig } from './config';
 import { CronSchedule, nextRun, parseCron } from './cron';
-import { buildReport, reportText, writeReport } from './report';
+import { serviceReport, findChromium, NO_CHROMIUM, printPdf } from '../../report';
+import { buildReport, pruneReports, reportFileName, reportText, writeReport } from './report';
 
 export const SCHEDULER_ORIGIN: CommandOrigin = { protocol: 'internal', principal: 'scheduler' };
 /** Timers are re-armed at least this often, so a changed wall clock is noticed. */
@@ -176,8 +178,22 @@ export class Scheduler {
       case 'report': {
         const history = this.options.history?.();
         await history?.flush();
+        const directory = c.directory || this.options.reportDirectory;
+        if (c.format === 'html') {
+          if (!history) throw new Error('format html (the service report) needs the data logger: set history.enabled: true');
+          const { html, data } = await serviceReport(history, { fromMs: atMs - c.periodH * 3_600_000, toMs: atMs, nowMs: atMs });
+          const file = writeReport(directory, c.name, atMs, 'html', html, c.keep);
+          const what = `service report (${data.alarms.length} alarm log entries, ${data.tests.length} capacity tests, ${data.health?.blocks.length ?? 0} blocks with health figures) written to ${file}`;
+          if (!c.pdf) return { message: what, file };
+          const chromium = findChromium();
+          if (!chromium) throw new Error(`${what}; no PDF: ${NO_CHROMIUM}`);
+          const pdf = join(directory, reportFileName(c.name, atMs, 'pdf'));
+          await printPdf(file, pdf, chromium);
+          pruneReports(directory, c.name, c.keep);
+          return { message: `${what}, PDF ${pdf}`, file };
+        }
         const report = await buildReport(c.name, atMs - c.periodH * 3_600_000, atMs, site.snapshot(), history);
-        const file = writeReport(c.directory || this.options.reportDirectory, c.name, atMs, c.format, reportText(report, c.format), c.keep);
+        const file = writeReport(directory, c.name, atMs, c.format, reportText(report, c.format), c.keep);
         return { message: `report of ${report.series.length} series${report.alarms ? `, ${report.alarms.raised} alarms raised` : ''} written to ${file}`, file };
       }
     }
