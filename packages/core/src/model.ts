@@ -55,7 +55,23 @@ export interface ModuleState {
   readonly communication: CommunicationState;
   /** Ri recorded at commissioning, for baseline-relative Ri alarms. */
   readonly resistanceBaselineOhm: number | null;
+  /** State of health, percent (the health engine; docs/health.md): capacity over the rating, or from the Ri increase; null when unknown. */
+  readonly sohPercent: number | null;
+  /** Where the SoH comes from: a capacity test, a real discharge to the end voltage, the Ri increase, or unknown. */
+  readonly sohMethod: SohMethod;
+  /** Capacity the block still has (C10 at 25 degC), Ah. */
+  readonly remainingCapacityAh: number | null;
+  /** (rated - remaining) / rated, percent. */
+  readonly capacityFadePercent: number | null;
+  /** Ri (float readings) over its baseline, percent. */
+  readonly resistanceIncreasePercent: number | null;
+  /** When the Ri trend reaches the end-of-life limit (ms since 1970), or null when it does not rise. */
+  readonly endOfLifeAtMs: number | null;
 }
+
+/** Where a block's state of health comes from. */
+export type SohMethod = 'capacity-test' | 'discharge' | 'resistance' | 'unknown';
+export const SOH_METHODS: readonly SohMethod[] = ['capacity-test', 'discharge', 'resistance', 'unknown'];
 
 export interface StringState {
   readonly string: number;
@@ -84,6 +100,13 @@ export interface StringState {
   readonly autonomyMin: Measurement;
   /** Sum voltage x DC current. */
   readonly powerW: Measurement;
+  /** Mean and lowest state of health of the string's blocks that have one, percent (the health engine). */
+  readonly meanSohPercent: number | null;
+  readonly minSohPercent: number | null;
+  /** The weakest block's remaining capacity: what the series string can deliver, Ah. */
+  readonly remainingCapacityAh: number | null;
+  /** The "0 % balancing while the charger runs" diagnosis holds: open battery breaker, or self-discharge beating the charger. */
+  readonly balancingStalled: boolean;
 }
 
 export type UpsBatteryStatus = 'unknown' | 'normal' | 'low' | 'depleted';

@@ -7,7 +7,7 @@ import { Topology, StringLayout, moduleLabel, stringLabel } from './topology';
 import {
   BalancingState, BusCounters, CommunicationState, DigitalInputState, EntityRef, EqualizeState, FuseState, Measurement,
   ModuleState, NO_MEASUREMENT, Quality, RelayFunction, RelayState, SensorKind, SensorState, SENSOR_UNITS, SiteInfo,
-  SiteSnapshot, SocMethod, StringState, ChargeMode, UpsState,
+  SiteSnapshot, SocMethod, SohMethod, StringState, ChargeMode, UpsState,
 } from './model';
 import { AlarmTable, AlarmChange } from './alarms/table';
 import type { Alarm, AlarmCondition, Severity } from './alarms/types';
@@ -62,6 +62,12 @@ export interface ModulePatch {
   readonly fuse?: FuseState;
   readonly communication?: CommunicationState;
   readonly resistanceBaselineOhm?: number | null;
+  readonly sohPercent?: number | null;
+  readonly sohMethod?: SohMethod;
+  readonly remainingCapacityAh?: number | null;
+  readonly capacityFadePercent?: number | null;
+  readonly resistanceIncreasePercent?: number | null;
+  readonly endOfLifeAtMs?: number | null;
 }
 export interface StringPatch {
   readonly dcCurrentA?: number | null;
@@ -71,11 +77,16 @@ export interface StringPatch {
   readonly socPercent?: number | null;
   readonly autonomyMin?: number | null;
   readonly chargeMode?: ChargeMode;
+  readonly meanSohPercent?: number | null;
+  readonly minSohPercent?: number | null;
+  readonly remainingCapacityAh?: number | null;
+  readonly balancingStalled?: boolean;
 }
 
 export class SiteError extends KirchhoffError {}
 
 const MODULE_MEASUREMENTS = ['voltageV', 'temperatureC', 'resistanceOhm', 'socPercent'] as const;
+const STRING_HEALTH = ['meanSohPercent', 'minSohPercent', 'remainingCapacityAh', 'balancingStalled'] as const;
 const STRING_MEASUREMENTS = ['dcCurrentA', 'rippleCurrentA', 'differentialPositiveA', 'differentialNegativeA', 'socPercent', 'autonomyMin'] as const;
 
 /** Writes to the site inside `site.update()`; every change is recorded for the feed. */
@@ -136,6 +147,8 @@ function frozenModule(m: ModuleState): ModuleState {
     resistanceOhm: frozenFlat(m.resistanceOhm), socPercent: frozenFlat(m.socPercent),
     socMethod: m.socMethod, equalize: frozenFlat(m.equalize), balancingActivityPercent: m.balancingActivityPercent,
     fuse: m.fuse, communication: m.communication, resistanceBaselineOhm: m.resistanceBaselineOhm,
+    sohPercent: m.sohPercent, sohMethod: m.sohMethod, remainingCapacityAh: m.remainingCapacityAh,
+    capacityFadePercent: m.capacityFadePercent, resistanceIncreasePercent: m.resistanceIncreasePercent, endOfLifeAtMs: m.endOfLifeAtMs,
   });
 }
 
@@ -148,6 +161,7 @@ function frozenString(s: StringState): StringState {
     differentialPositiveA: frozenFlat(s.differentialPositiveA), differentialNegativeA: frozenFlat(s.differentialNegativeA),
     groundFaultCurrentA: frozenFlat(s.groundFaultCurrentA), chargeMode: s.chargeMode,
     socPercent: frozenFlat(s.socPercent), autonomyMin: frozenFlat(s.autonomyMin), powerW: frozenFlat(s.powerW),
+    meanSohPercent: s.meanSohPercent, minSohPercent: s.minSohPercent, remainingCapacityAh: s.remainingCapacityAh, balancingStalled: s.balancingStalled,
   });
 }
 
@@ -258,6 +272,7 @@ export class Site {
       dcCurrentA: NO_MEASUREMENT, rippleCurrentA: NO_MEASUREMENT,
       differentialPositiveA: NO_MEASUREMENT, differentialNegativeA: NO_MEASUREMENT, groundFaultCurrentA: NO_MEASUREMENT,
       chargeMode: 'unknown', socPercent: NO_MEASUREMENT, autonomyMin: NO_MEASUREMENT, powerW: NO_MEASUREMENT,
+      meanSohPercent: null, minSohPercent: null, remainingCapacityAh: null, balancingStalled: false,
     }));
     // A literal, not a spread of the address: V8 then gives all modules one shape, and reading them stays fast.
     this.modules = [...this.topology.addresses()].map((a) => ({
@@ -271,6 +286,7 @@ export class Site {
       fuse: 'unknown',
       communication: 'unknown',
       resistanceBaselineOhm: null,
+      sohPercent: null, sohMethod: 'unknown', remainingCapacityAh: null, capacityFadePercent: null, resistanceIncreasePercent: null, endOfLifeAtMs: null,
     }));
     this.upsState = options.ups ? (merge(defaultUps(), options.ups === true ? {} : options.ups) as Mutable<UpsState>) : null;
     this.sensors = (options.sensors ?? []).map((s, i) => ({ id: i + 1, name: s.name, kind: s.kind, unit: s.unit ?? SENSOR_UNITS[s.kind], reading: NO_MEASUREMENT }));
@@ -491,6 +507,10 @@ export class Site {
           if (v !== undefined) setMeasurement(s, f, fresh(v, at), entity);
         }
         if (patch.chargeMode !== undefined) setPlain(s, 'chargeMode', patch.chargeMode, entity);
+        for (const f of STRING_HEALTH) {
+          const v = patch[f];
+          if (v !== undefined) setPlain(s, f, v, entity);
+        }
         frozen.strings.touch(n - 1);
         touched.add(n);
       },

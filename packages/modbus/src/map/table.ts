@@ -3,7 +3,7 @@
 // Addresses are 0-based PDU addresses (what goes on the wire; `mbpoll -0`).
 import {
   ALARM_KIND_NAMES, AlarmKind, CHARGE_MODES, ChargeMode, Command, CommandError, ModuleState, RESISTANCE_MODES, SENSOR_KINDS, Severity,
-  SiteSnapshot, StringState, Threshold, ThresholdKey, UpsState,
+  SiteSnapshot, SOH_METHODS, SohMethod, StringState, Threshold, ThresholdKey, UpsState,
 } from '@kirchhoff/core';
 import { BitBlock, BitDoc, EnumDoc, RegisterBlock, RegisterField, RegisterMap, RegisterType } from './types';
 import { BitSpec, SiteView, keys, packBits, valueOf } from './view';
@@ -153,12 +153,20 @@ const CHARGE_MODE_ENUM = {
   code: (m: ChargeMode) => CHARGE_MODE_CODES[m],
 };
 
+/** Wire codes of the state-of-health method, frozen (the same numbers as the MIB's BmsSohMethod). */
+export const SOH_METHOD_CODES: Readonly<Record<SohMethod, number>> = { 'capacity-test': 1, discharge: 2, resistance: 3, unknown: 4 };
+const SOH_METHOD_ENUM = {
+  docs: SOH_METHODS.map((name) => ({ value: SOH_METHOD_CODES[name], name })).sort((a, b) => a.value - b.value),
+  code: (m: SohMethod) => SOH_METHOD_CODES[m],
+};
+
 const STRING_STATUS_BITS: readonly BitSpec<{ s: StringState; modules: readonly ModuleState[] }>[] = [
   { mask: 0x01, name: 'stale', description: 'a reading of the string is stale', test: ({ s }) => [s.dcCurrentA, s.sumVoltageV, s.rippleCurrentA, s.socPercent].some((m) => m.quality === 'stale') },
   { mask: 0x02, name: 'failed', description: 'the sum voltage is not available (a module reading is missing)', test: ({ s }) => s.sumVoltageV.quality === 'failed' },
   { mask: 0x04, name: 'moduleLost', description: 'a module of the string does not answer', test: ({ modules }) => modules.some((m) => m.communication === 'lost') },
   { mask: 0x08, name: 'fuseBlown', description: 'a module fuse of the string is blown', test: ({ modules }) => modules.some((m) => m.fuse === 'blown') },
   { mask: 0x10, name: 'equalizing', description: 'a module of the string has its bypass on', test: ({ modules }) => modules.some((m) => m.equalize.on) },
+  { mask: 0x20, name: 'balancingStalled', description: 'no block balances although the string floats out of balance (open battery breaker, or self-discharge beating the charger; docs/health.md)', test: ({ s }) => s.balancingStalled },
 ];
 const STRING_ALARM_BITS = alarmBits([
   [0x01, 'string-imbalance', 'block voltages deviate from the target'],
@@ -193,6 +201,9 @@ const stringBlock: RegisterBlock = {
     field(14, 'capacity', 'uint16', 1, 'Ah', 'Nominal capacity (C10)', ownString((s) => s.capacityAh)),
     field(15, 'differentialPositive', 'int16', 0.001, 'A', 'Differential sensor, positive line', ownString((s) => valueOf(s.differentialPositiveA))),
     field(16, 'differentialNegative', 'int16', 0.001, 'A', 'Differential sensor, negative line', ownString((s) => valueOf(s.differentialNegativeA))),
+    field(17, 'meanSoh', 'uint16', 0.1, '%', 'Mean state of health of the string\'s blocks (docs/health.md)', ownString((s) => s.meanSohPercent)),
+    field(18, 'minSoh', 'uint16', 0.1, '%', 'Lowest state of health of the string\'s blocks', ownString((s) => s.minSohPercent)),
+    field(19, 'remainingCapacity', 'uint16', 0.1, 'Ah', 'Remaining capacity of the string: its weakest block\'s (C10 at 25 degC)', ownString((s) => s.remainingCapacityAh)),
   ],
 };
 
@@ -231,6 +242,19 @@ const moduleBlock: RegisterBlock = {
     field(7, 'balancingActivity', 'uint16', 1, '%', 'Share of recent time the bypass was on', mod((m) => m.balancingActivityPercent)),
     field(8, 'string', 'uint16', 1, '', 'String number', mod((m) => m.string)),
     field(9, 'module', 'uint16', 1, '', 'Module number within the string', mod((m) => m.module)),
+  ],
+};
+
+const moduleHealthBlock: RegisterBlock = {
+  id: 'module-health', title: 'Module health', base: 27000, stride: 8, maxInstances: MAX_MODULES, instance: 'module', count: (s) => s.modules.length,
+  description: 'Health of module g (docs/health.md) at 27000 + 8(g-1); updated once a minute and after each capacity test.',
+  fields: [
+    field(0, 'soh', 'uint16', 0.1, '%', 'State of health: capacity over the rating, or from the Ri increase (see sohMethod)', mod((m) => m.sohPercent)),
+    field(1, 'sohMethod', 'enum16', 1, '', 'Where the state of health comes from', mod((m) => SOH_METHOD_ENUM.code(m.sohMethod)), { values: SOH_METHOD_ENUM.docs }),
+    field(2, 'remainingCapacity', 'uint16', 0.1, 'Ah', 'Remaining capacity (C10 at 25 degC)', mod((m) => m.remainingCapacityAh)),
+    field(3, 'capacityFade', 'int16', 0.1, '%', 'Capacity fade: (rated - remaining) / rated', mod((m) => m.capacityFadePercent)),
+    field(4, 'resistanceIncrease', 'int16', 0.1, '%', 'Ri (float readings) over its baseline', mod((m) => m.resistanceIncreasePercent)),
+    field(5, 'endOfLife', 'uint32', 1, 's', 'Expected end of life (the Ri trend reaching the end-of-life limit), seconds since 1970 UTC', mod((m) => (m.endOfLifeAtMs === null ? null : Math.round(m.endOfLifeAtMs / 1000)))),
   ],
 };
 
@@ -491,7 +515,7 @@ const alarmKindBits: BitBlock = {
 export const REGISTER_MAP: RegisterMap = {
   registers: [
     systemBlock, bacsStringsBlock, stringBlock, upsBlock, sensorBlock, ...thresholdBlocks, sensorThresholdBlock, relayCommandBlock,
-    moduleBlock, stringFloatBlock, moduleFloatBlock, upsFloatBlock, sensorFloatBlock,
+    moduleBlock, stringFloatBlock, moduleFloatBlock, upsFloatBlock, sensorFloatBlock, moduleHealthBlock,
   ],
   coils: [relayCoils],
   discreteInputs: [inputBits, generalStatusBits, alarmKindBits],

@@ -3,7 +3,7 @@
 // baseline and trend (ri-trend.ts), throughput and cycles, round-trip efficiency, temperature history
 // and the life it implies, deep discharges, self-discharge at rest, balancing activity and the string
 // current share. The method and sources are in docs/health.md.
-import type { ChargeMode, ModuleState, ModuleType, SiteSnapshot, SiteTransaction, StringState } from '@kirchhoff/core';
+import type { ChargeMode, ModuleState, ModuleType, SiteSnapshot, SiteTransaction, SohMethod, StringState } from '@kirchhoff/core';
 import { cellsOf, defaultCapacityAh } from '../lead-acid';
 import {
   CAPACITY_TEST_DEFAULTS, CapacityTestEnd, CapacityTestOptions, CapacityTestRecord, CapacityTestTrigger, StringDischarge, StringTestResult, TestSample,
@@ -51,8 +51,9 @@ const DEFAULTS = {
   keepSamples: false,
 };
 
-/** Where a block's state of health comes from. */
-export type SohMethod = 'capacity-test' | 'discharge' | 'resistance' | 'unknown';
+export type { SohMethod } from '@kirchhoff/core';
+/** The health figures are written into the site model (for every protocol) at most this often, and after a test. */
+const PUBLISH_MS = 60_000;
 
 /** What the gateway knows about a block's health now: the HTTP API, the passport and the reports read this. */
 export interface BlockHealth {
@@ -250,6 +251,8 @@ export class HealthEngine {
   private nextTestId = 0;
   /** The Ri trend per block, computed again only when its series or baseline changed (Theil-Sen is quadratic). */
   private readonly trends = new Map<number, { key: string; trend: RiTrend | null }>();
+  /** When the figures were last written into the site model (null: at the next step). */
+  private publishedMs: number | null = null;
 
   constructor(options: HealthOptions = {}) {
     this.opts = {
@@ -262,6 +265,7 @@ export class HealthEngine {
   /** Rated capacity and Ri baseline per block from the configuration (global module number). */
   setBlockInfo(global: number, info: BlockInfo): void {
     this.info.set(global, info);
+    this.publishedMs = null;
   }
 
   /**
@@ -272,6 +276,7 @@ export class HealthEngine {
   startBlockOver(global: number): void {
     if (this.blocks[global - 1]) this.blocks[global - 1] = newBlock();
     this.trends.delete(global);
+    this.publishedMs = null;
   }
 
   /** Where the measured self-discharge in rest phases comes from (the SoC estimator), percent per day. */
@@ -346,6 +351,7 @@ export class HealthEngine {
     this.blocks = state.blocks.map((b) => ({ ...newBlock(), ...b, ri: { bucketMs: b.ri.bucketMs, points: [...b.ri.points] }, baselineReadings: [...b.baselineReadings] }));
     this.strings = state.strings.map((s) => ({ ...newString(), ...s }));
     this.lastMs = state.atMs;
+    this.publishedMs = null;
     const t = state.test;
     if (t && t.strings.every((n) => snap.strings[n - 1])) {
       this.armed = { ...t, strings: [...t.strings], options: { ...t.options }, discharges: new Map() };
@@ -396,6 +402,34 @@ export class HealthEngine {
       const mode = modes[s.string - 1] ?? 'unknown';
       const mods = snap.modules.slice(s.firstGlobal - 1, s.firstGlobal - 1 + s.moduleCount);
       this.stepString(s, mods, mode, now, dtS, totalOutA, chargerOn, tx);
+    }
+    if (this.publishedMs === null || now - this.publishedMs >= PUBLISH_MS || now < this.publishedMs) this.publish(snap, tx);
+  }
+
+  /**
+   * Writes each block's and string's headline figures into the site model, where every protocol
+   * (Modbus, SNMP, BACnet, MQTT, Prometheus) reads them; the model records only what changed.
+   */
+  private publish(snap: SiteSnapshot, tx: SiteTransaction): void {
+    this.publishedMs = tx.atMs;
+    const health = this.snapshot(snap);
+    for (const h of health.blocks) {
+      tx.module(h.global, {
+        sohPercent: h.sohPercent, sohMethod: h.sohMethod, remainingCapacityAh: h.remainingCapacityAh === null ? null : round(h.remainingCapacityAh, 1),
+        capacityFadePercent: h.capacityFadePercent, resistanceIncreasePercent: h.resistance.increasePercent, endOfLifeAtMs: h.resistance.trend?.endOfLifeAtMs ?? null,
+      });
+    }
+    for (const s of health.strings) {
+      const st = snap.strings[s.string - 1];
+      const blocks = health.blocks.slice(st.firstGlobal - 1, st.firstGlobal - 1 + st.moduleCount);
+      const sohs = blocks.map((b) => b.sohPercent).filter((v): v is number => v !== null);
+      const remaining = blocks.map((b) => b.remainingCapacityAh).filter((v): v is number => v !== null);
+      tx.string(s.string, {
+        meanSohPercent: sohs.length ? round(sohs.reduce((a, v) => a + v, 0) / sohs.length, 1) : null,
+        minSohPercent: sohs.length ? Math.min(...sohs) : null,
+        remainingCapacityAh: remaining.length === blocks.length && remaining.length ? round(Math.min(...remaining), 1) : null,
+        balancingStalled: s.balancingDiagnosis !== null,
+      }, tx.atMs);
     }
   }
 
@@ -470,6 +504,7 @@ export class HealthEngine {
       }
     }
     this.finished.push(record);
+    this.publishedMs = null;
   }
 
   private ratedOf(s: RatedString, global: number): number {
