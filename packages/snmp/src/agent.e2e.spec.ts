@@ -84,10 +84,10 @@ describeWithTools(['snmpget', 'snmpwalk', 'snmpbulkwalk', 'snmpset', 'smilint'],
     const bulk = parseLines(await snmp('snmpbulkwalk', [...V3, '-Cr25', target, '.1']));
     for (let i = 1; i < walk.length; i++) expect(oidCompare(walk[i - 1][0], walk[i][0])).toBeLessThan(0);
     const snap = site.snapshot();
-    // Every module has 13 readable columns, every string 17 (all values set).
+    // Every module has 19 readable columns, every string 21 (all values set).
     const moduleCells = walk.filter(([o]) => o.startsWith('.1.3.6.1.4.1.32473.1.1.3.1.'));
-    expect(moduleCells).toHaveLength(snap.modules.length * 13);
-    expect(walk.filter(([o]) => o.startsWith('.1.3.6.1.4.1.32473.1.1.2.1.'))).toHaveLength(snap.strings.length * 17);
+    expect(moduleCells).toHaveLength(snap.modules.length * 19);
+    expect(walk.filter(([o]) => o.startsWith('.1.3.6.1.4.1.32473.1.1.2.1.'))).toHaveLength(snap.strings.length * 21);
     const stable = (rows: [string, string, string][]) => rows.filter(([o]) => !o.startsWith('.1.3.6.1.2.1.1.3.') && !o.startsWith('.1.3.6.1.2.1.11.') && !o.startsWith('.1.3.6.1.6.3.')).map((r) => r.join(' '));
     expect(stable(bulk)).toEqual(stable(walk));
   });

@@ -2,7 +2,7 @@
 // reads from the site. The agent's leaves and the shipped MIB file are both generated from it.
 import {
   ALARM_KIND_NAMES, Alarm, AlarmKind, ChargeMode, CommunicationState, DigitalInputState, FuseState, ModuleState, Quality, RelayFunction,
-  RelayState, SENSOR_KINDS, SensorKind, SensorState, Severity, SiteSnapshot, SocMethod, StringState, THRESHOLD_KINDS, Threshold, ThresholdKey,
+  RelayState, SENSOR_KINDS, SensorKind, SensorState, Severity, SiteSnapshot, SocMethod, SohMethod, StringState, THRESHOLD_KINDS, Threshold, ThresholdKey,
 } from '@kirchhoff/core';
 import { ErrorStatus, SnmpValue } from './message';
 import { Leaf, WriteCheck, counter, gauge, int, integerOf, str, stringOf, ticks } from './oid-index';
@@ -78,6 +78,8 @@ const CHARGE_MODE: Record<ChargeMode, number> = { float: 1, boost: 2, rest: 3, d
 const FUSE: Record<FuseState, number> = { ok: 1, blown: 2, unknown: 3 };
 const COMMUNICATION: Record<CommunicationState, number> = { ok: 1, lost: 2, unknown: 3 };
 const SOC_METHOD: Record<SocMethod, number> = { float: 1, rest: 2, discharge: 3, unknown: 4 };
+/** The same numbers as the Modbus sohMethod register. */
+const SOH_METHOD: Record<SohMethod, number> = { 'capacity-test': 1, discharge: 2, resistance: 3, unknown: 4 };
 const RELAY_FUNCTION: Record<RelayFunction | 'none', number> = { none: 1, breaker: 2, ventilation: 3, 'air-conditioning': 4, beacon: 5, general: 6 };
 const SENSOR_KIND = Object.fromEntries(SENSOR_KINDS.map((k, i) => [k, i + 1])) as Record<SensorKind, number>;
 /** Alarm kinds numbered in core's ALARM_KINDS order (the MIB file is regenerated when it changes). */
@@ -144,6 +146,10 @@ const STRING_TABLE: TableDef<StringState> = {
     { name: 'bmsStringAutonomy', sub: 16, syntax: { kind: 'Integer32' }, access: 'read-only', units: 'minutes', description: 'Estimated runtime at the present load.', read: (r) => scaled(r.autonomyMin.value, 1) },
     { name: 'bmsStringPower', sub: 17, syntax: { kind: 'Integer32' }, access: 'read-only', units: 'watts', description: 'Sum voltage times DC current.', read: (r) => scaled(r.powerW.value, 1) },
     { name: 'bmsStringQuality', sub: 18, syntax: { kind: 'tc', name: 'BmsQuality' }, access: 'read-only', description: 'Worst quality of the string\'s voltages and current.', read: (r) => QUALITY[worst(r.sumVoltageV.quality, r.dcCurrentA.quality)] },
+    { name: 'bmsStringMeanSoh', sub: 19, syntax: { kind: 'Integer32', range: [0, 2000] }, access: 'read-only', units: 'tenths of a percent', description: 'Mean state of health of the string\'s blocks that have one; absent when none has.', read: (r) => scaled(r.meanSohPercent, 10) },
+    { name: 'bmsStringMinSoh', sub: 20, syntax: { kind: 'Integer32', range: [0, 2000] }, access: 'read-only', units: 'tenths of a percent', description: 'Lowest state of health of the string\'s blocks; absent when none has one.', read: (r) => scaled(r.minSohPercent, 10) },
+    { name: 'bmsStringRemainingCapacity', sub: 21, syntax: { kind: 'Unsigned32' }, access: 'read-only', units: 'tenths of an ampere-hour', description: 'What the series string can still deliver: the remaining capacity (C10 at 25 degC) of its weakest block; absent unless every block has one.', read: (r) => scaled(r.remainingCapacityAh, 10) },
+    { name: 'bmsStringBalancingStalled', sub: 22, syntax: { kind: 'TruthValue' }, access: 'read-only', description: 'True when the string floats with its blocks out of balance and no block has balanced for hours: an open battery breaker, or self-discharge beating the charger (high temperature).', read: (r) => r.balancingStalled },
   ],
 };
 
@@ -172,6 +178,12 @@ const MODULE_TABLE: TableDef<ModuleState> = {
     { name: 'bmsModuleFuse', sub: 12, syntax: enumOf(FUSE), access: 'read-only', description: 'State of the measuring-cable fuse.', read: (r) => FUSE[r.fuse] },
     { name: 'bmsModuleCommunication', sub: 13, syntax: enumOf(COMMUNICATION), access: 'read-only', description: 'Whether the module answers on the battery bus.', read: (r) => COMMUNICATION[r.communication] },
     { name: 'bmsModuleSocMethod', sub: 14, syntax: enumOf(SOC_METHOD), access: 'read-only', description: 'How the state of charge was estimated.', read: (r) => SOC_METHOD[r.socMethod] },
+    { name: 'bmsModuleSoh', sub: 15, syntax: { kind: 'Integer32', range: [0, 2000] }, access: 'read-only', units: 'tenths of a percent', description: 'State of health: the measured capacity over the rated one, or from the Ri increase where no capacity was measured (bmsModuleSohMethod); absent when unknown.', read: (r) => scaled(r.sohPercent, 10) },
+    { name: 'bmsModuleSohMethod', sub: 16, syntax: enumOf(SOH_METHOD), access: 'read-only', description: 'Where bmsModuleSoh comes from: a capacity test, a real discharge to the end voltage, the Ri increase over its baseline (an indication only), or unknown.', read: (r) => SOH_METHOD[r.sohMethod] },
+    { name: 'bmsModuleRemainingCapacity', sub: 17, syntax: { kind: 'Unsigned32' }, access: 'read-only', units: 'tenths of an ampere-hour', description: 'Capacity the block still has (C10 at 25 degC, as the rated one is stated); absent when unknown.', read: (r) => scaled(r.remainingCapacityAh, 10) },
+    { name: 'bmsModuleCapacityFade', sub: 18, syntax: { kind: 'Integer32' }, access: 'read-only', units: 'tenths of a percent', description: 'Capacity fade: (rated - remaining) / rated; absent when unknown.', read: (r) => scaled(r.capacityFadePercent, 10) },
+    { name: 'bmsModuleResistanceIncrease', sub: 19, syntax: { kind: 'Integer32' }, access: 'read-only', units: 'tenths of a percent', description: 'Internal resistance (float readings) over its baseline; absent without a baseline.', read: (r) => scaled(r.resistanceIncreasePercent, 10) },
+    { name: 'bmsModuleEndOfLife', sub: 20, syntax: { kind: 'Unsigned32' }, access: 'read-only', units: 'seconds since 1970-01-01 00:00 UTC', description: 'Expected end of life: when the Ri trend reaches the end-of-life limit; absent while Ri does not rise.', read: (r) => (r.endOfLifeAtMs === null ? null : Math.round(r.endOfLifeAtMs / 1000)) },
   ],
 };
 

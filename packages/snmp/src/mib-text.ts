@@ -4,6 +4,7 @@ import { BMS_NOTIFICATION_DEFS, BMS_TABLES, ENTERPRISE, SITE_SCALARS, Syntax, TC
 
 /** Newest first. */
 const REVISIONS: readonly [string, string][] = [
+  ['202612072000Z', 'Battery health: bmsModuleSoh, bmsModuleSohMethod, bmsModuleRemainingCapacity, bmsModuleCapacityFade, bmsModuleResistanceIncrease, bmsModuleEndOfLife; bmsStringMeanSoh, bmsStringMinSoh, bmsStringRemainingCapacity, bmsStringBalancingStalled.'],
   ['202612070000Z', 'Charge mode recharge(6) added; idle(3) renamed rest(3), same meaning (charger off); SoC method idle(2) renamed rest(2).'],
   ['202601010000Z', 'First version.'],
 ];

@@ -21,6 +21,8 @@ const UNITS: Readonly<Record<string, { units: string; multiplier?: number }>> = 
   percent: { units: '%' },
   watts: { units: 'W' },
   'ampere-hours': { units: 'Ah' },
+  'tenths of an ampere-hour': { units: 'Ah', multiplier: 0.1 },
+  'seconds since 1970-01-01 00:00 UTC': { units: 'unixtime' },
   'thousandths of bmsSensorUnit': { units: '', multiplier: 0.001 },
 };
 

@@ -24,7 +24,14 @@ export function buildSite(strings = 2, modules = 4): Site {
   });
   site.update((tx) => {
     for (let g = 1; g <= strings * modules; g++) tx.moduleReadings(g, { voltageV: 13.5 + g / 1000, temperatureC: 24 + g / 10, resistanceOhm: 0.0041 + g / 1e6, socPercent: 98.5 });
-    for (let s = 1; s <= strings; s++) tx.string(s, { dcCurrentA: 0.42 * s, rippleCurrentA: 1.5, differentialPositiveA: 0.01, differentialNegativeA: 0.012, socPercent: 97.3, autonomyMin: 45, chargeMode: 'float' });
+    // Health figures as the gateway's health engine writes them (block 1 measured in a capacity test).
+    for (let g = 1; g <= strings * modules; g++) {
+      tx.module(g, {
+        sohPercent: 97 - g / 10, sohMethod: g === 1 ? 'capacity-test' : 'resistance', remainingCapacityAh: 97 - g / 10, capacityFadePercent: 3 + g / 10,
+        resistanceIncreasePercent: 2.5 * g, endOfLifeAtMs: Date.UTC(2031, 5, g),
+      });
+    }
+    for (let s = 1; s <= strings; s++) tx.string(s, { dcCurrentA: 0.42 * s, rippleCurrentA: 1.5, differentialPositiveA: 0.01, differentialNegativeA: 0.012, socPercent: 97.3, autonomyMin: 45, chargeMode: 'float', meanSohPercent: 96.5, minSohPercent: 96, remainingCapacityAh: 96, balancingStalled: s === 2 });
     tx.sensor(1, 22.75);
     tx.ups({
       battery: { status: 'normal', estimatedMinutesRemaining: 37, estimatedChargeRemainingPercent: 98, voltageV: 54.3, currentA: -1.2, temperatureC: 23 },
