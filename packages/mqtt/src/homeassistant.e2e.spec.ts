@@ -9,13 +9,15 @@ import { SHARED_BROKER_PORT as PORT, commandsFor, filledSite, publish, removeRet
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 // Device classes Home Assistant documents for MQTT sensors and binary sensors (the ones used here must be among them).
-const SENSOR_CLASSES = new Set(['voltage', 'current', 'temperature', 'humidity', 'battery', 'power', 'duration', 'frequency', 'enum']);
+const SENSOR_CLASSES = new Set(['voltage', 'current', 'temperature', 'humidity', 'battery', 'power', 'duration', 'frequency', 'enum', 'timestamp']);
 const BINARY_CLASSES = new Set(['problem', 'safety']);
 const STATE_CLASSES = new Set(['measurement', 'total', 'total_increasing']);
 
 const JINJA = `
-import sys, json, jinja2
+import sys, json, jinja2, datetime
 env = jinja2.Environment()
+# Home Assistant's own filter (homeassistant/helpers/template.py): a UNIX time formatted, UTC when local is false.
+env.filters['timestamp_custom'] = lambda v, fmt, local=True: (datetime.datetime.fromtimestamp(v, datetime.timezone.utc) if not local else datetime.datetime.fromtimestamp(v)).strftime(fmt)
 print(json.dumps([env.from_string(t).render(value_json=v) for t, v in json.load(sys.stdin)]))
 `;
 
@@ -54,8 +56,8 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'jinja2'], 'Home Assistant 
     try {
       await pub.connected();
       const snap = site.snapshot();
-      // 4 per module, 11 per string, 13 for the UPS, 2 sensors, 1 input, 2 relays, 7 site-wide.
-      const expected = 6 * 4 + 2 * 11 + 13 + 2 + 1 + 2 + 7;
+      // 10 per module (4 readings, 6 health figures), 15 per string (4 of health), 13 for the UPS, 2 sensors, 1 input, 2 relays, 7 site-wide.
+      const expected = 6 * 10 + 2 * 15 + 13 + 2 + 1 + 2 + 7;
       const configs = () => sub.messages.filter((m) => m.topic.startsWith('homeassistant/') && m.payload.length);
       await waitFor(() => configs().length >= expected, 10_000, `${expected} discovery configs`);
       expect(configs()).toHaveLength(expected);
@@ -90,6 +92,12 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'jinja2'], 'Home Assistant 
       expect(v.device.identifiers).toEqual([`kirchhoff_${siteId}_string_2`]);
       expect(stateOf(v.unique_id)).toBe(String(snap.modules[5].voltageV.value));
       expect(Number(stateOf(`kirchhoff_${siteId}_string_1_module_1_resistanceOhm`))).toBeCloseTo(snap.modules[0].resistanceOhm.value! * 1000, 6);
+      // Health: the state of health and remaining capacity as the model has them, the end of life as an ISO time.
+      const m23 = snap.modules[5];
+      expect([stateOf(`kirchhoff_${siteId}_string_2_module_3_sohPercent`), stateOf(`kirchhoff_${siteId}_string_2_module_3_remainingCapacityAh`), stateOf(`kirchhoff_${siteId}_string_2_module_3_endOfLifeAtMs`)])
+        .toEqual([String(m23.sohPercent), String(m23.remainingCapacityAh), new Date(m23.endOfLifeAtMs!).toISOString().replace('.000Z', '+00:00')]);
+      expect(all.find(({ c }) => c.unique_id === `kirchhoff_${siteId}_string_2_module_3_sohPercent`)!.c).toMatchObject({ unit_of_measurement: '%', state_class: 'measurement', name: 'S02-M03 State of health' });
+      expect(stateOf(`kirchhoff_${siteId}_string_2_balancingStalled`)).toBe('on');
       // The safety binary sensors: no runaway, UPS on mains.
       expect([stateOf(`kirchhoff_${siteId}_string_1_thermalRunaway`), stateOf(`kirchhoff_${siteId}_ups_onBattery`)]).toEqual(['off', 'off']);
       const strings = new Set(configs().map((m) => (JSON.parse(m.payload.toString()) as Json).device.identifiers[0]));
@@ -164,12 +172,12 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub', 'jinja2'], 'Home Assistant 
       await live.waitFor(gone, (m) => m.payload.length === 0 && !m.retained);
       await live.waitFor(`homeassistant/sensor/kirchhoff_${siteId}/string_1_module_3_voltageV/config`, (m) => m.payload.length > 0 && !m.retained);
       const late = await subscribe(PORT, [`homeassistant/+/kirchhoff_${siteId}/+/config`]);
-      await waitFor(() => late.messages.filter((m) => m.topic.includes('module_3')).length === 4, 5000, 'the retained configs of module 3');
+      await waitFor(() => late.messages.filter((m) => m.topic.includes('module_3')).length === 10, 5000, 'the retained configs of module 3');
       // Nothing of module 4 among them, nor a little later.
       await new Promise((r) => setTimeout(r, 300));
       await late.stop();
       expect(late.messages.filter((m) => m.topic.includes('module_4'))).toEqual([]);
-      expect(late.messages.filter((m) => m.topic.includes('module_3'))).toHaveLength(4);
+      expect(late.messages.filter((m) => m.topic.includes('module_3'))).toHaveLength(10);
     } finally {
       await live.stop();
       await second.pub.close();

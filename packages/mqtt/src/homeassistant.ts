@@ -36,6 +36,7 @@ function valueTemplate(m: MetricSpec): string {
   const v = `value_json.${m.key}.value`;
   // A missing value is unknown, not OFF: an unread UPS is not "off battery".
   if (m.type === 'boolean') return `{{ ('ON' if ${v} else 'OFF') if ${v} is boolean else 'None' }}`;
+  if (m.ha?.timestamp) return `{{ (${v} / 1000) | timestamp_custom('%Y-%m-%dT%H:%M:%S+00:00', false) if ${v} is number else None }}`;
   if (m.ha?.scale) return `{{ (${v} * ${m.ha.scale}) | round(6) if ${v} is not none else None }}`;
   return `{{ ${v} }}`;
 }
@@ -70,7 +71,7 @@ export function discoveryConfigs(snap: SiteSnapshot, ctx: HaContext): Map<string
         device: deviceOf(snap, e, ctx),
         ...(m.ha.deviceClass ? { device_class: m.ha.deviceClass } : {}),
         ...(m.ha.stateClass ? { state_class: m.ha.stateClass } : {}),
-        ...(m.ha.unit ?? m.unit ? { unit_of_measurement: m.ha.unit ?? m.unit } : {}),
+        ...(!m.ha.timestamp && (m.ha.unit ?? m.unit) ? { unit_of_measurement: m.ha.unit ?? m.unit } : {}),
         ...(m.ha.precision !== undefined ? { suggested_display_precision: m.ha.precision } : {}),
         ...(m.ha.options ? { options: m.ha.options } : {}),
         ...(m.ha.diagnostic ? { entity_category: 'diagnostic' } : {}),

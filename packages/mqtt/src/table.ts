@@ -1,7 +1,7 @@
 // The topic and metric table: every entity and value the publisher reports, in every mode (JSON
 // topics, Home Assistant discovery, Sparkplug B). docs/mqtt-topics.md is generated from it.
 import type { EntityRef, FieldValue, Measurement, Quality, SensorKind, SensorState, SiteSnapshot } from '@kirchhoff/core';
-import { CHARGE_MODES, entityId } from '@kirchhoff/core';
+import { CHARGE_MODES, SOH_METHODS, entityId } from '@kirchhoff/core';
 
 export type EntityKind = EntityRef['kind'];
 export type ValueType = 'number' | 'boolean' | 'string';
@@ -28,6 +28,8 @@ export interface HaSpec {
   readonly precision?: number;
   readonly options?: readonly string[];
   readonly diagnostic?: boolean;
+  /** The JSON value is ms since 1970: HA gets an ISO 8601 time (device_class timestamp). */
+  readonly timestamp?: boolean;
 }
 
 export interface MetricSpec {
@@ -58,6 +60,9 @@ function metric(m: M): MetricSpec {
 const num = (path: string, label: string, unit: string, deadband: DeadbandKind, ha: HaSpec | null, extra: Partial<M> = {}) =>
   metric({ path, label, type: 'number', unit, deadband, ha, ...extra });
 const sensorHa = (deviceClass: string | undefined, unit: string, precision?: number): HaSpec => ({ component: 'sensor', ...(deviceClass ? { deviceClass } : {}), stateClass: 'measurement', unit, ...(precision !== undefined ? { precision } : {}) });
+// The health figures (docs/health.md) change at most once a minute: every change is published (no deadband).
+const health = (path: string, label: string, unit: string, precision: number) =>
+  metric({ path, label, type: 'number', unit, ha: { component: 'sensor', stateClass: 'measurement', unit, precision } });
 const counter = (path: string, label: string) => num(path, label, '', 'count', { component: 'sensor', stateClass: 'total_increasing', diagnostic: true }, { sparkplug: 'Int64' });
 
 export interface EntitySpec {
@@ -79,6 +84,12 @@ const MODULE_METRICS: readonly MetricSpec[] = [
   num('balancingActivityPercent', 'Balancing activity', '%', 'percent', null),
   metric({ path: 'fuse', label: 'Fuse', type: 'string', unit: '' }),
   metric({ path: 'communication', label: 'Communication', type: 'string', unit: '' }),
+  health('sohPercent', 'State of health', '%', 1),
+  metric({ path: 'sohMethod', label: 'SoH method', type: 'string', unit: '', ha: { component: 'sensor', deviceClass: 'enum', options: SOH_METHODS, diagnostic: true } }),
+  health('remainingCapacityAh', 'Remaining capacity', 'Ah', 1),
+  health('capacityFadePercent', 'Capacity fade', '%', 1),
+  health('resistanceIncreasePercent', 'Ri increase', '%', 1),
+  metric({ path: 'endOfLifeAtMs', label: 'Expected end of life', type: 'number', unit: 'ms', ha: { component: 'sensor', deviceClass: 'timestamp', timestamp: true } }),
 ];
 
 const STRING_METRICS: readonly MetricSpec[] = [
@@ -99,6 +110,10 @@ const STRING_METRICS: readonly MetricSpec[] = [
     // The runaway alarm names the block that runs away: it belongs to that block's string.
     read: (snap, ref) => snap.alarms.some((a) => a.kind === 'thermal-runaway' && (a.entity.kind === 'string' || a.entity.kind === 'module') && ref.kind === 'string' && a.entity.string === ref.string),
   }),
+  health('meanSohPercent', 'Mean state of health', '%', 1),
+  health('minSohPercent', 'Lowest state of health', '%', 1),
+  health('remainingCapacityAh', 'Remaining capacity', 'Ah', 1),
+  metric({ path: 'balancingStalled', label: 'Balancing stalled', type: 'boolean', unit: '', ha: { component: 'binary_sensor', deviceClass: 'problem' } }),
 ];
 
 const UPS_METRICS: readonly MetricSpec[] = [

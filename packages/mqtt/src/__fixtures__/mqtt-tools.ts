@@ -136,7 +136,11 @@ export function filledSite(strings = 2, modules = 4, extra: Partial<SiteOptions>
   });
   site.update((tx) => {
     for (let g = 1; g <= strings * modules; g++) tx.moduleReadings(g, { voltageV: 13.5 + g / 1000, temperatureC: 21 + g / 10, resistanceOhm: 0.004 + g / 1e5, socPercent: 95 });
-    for (let s = 1; s <= strings; s++) tx.string(s, { dcCurrentA: 0.4 + s / 10, chargeMode: 'float' });
+    for (let s = 1; s <= strings; s++) tx.string(s, { dcCurrentA: 0.4 + s / 10, chargeMode: 'float', meanSohPercent: 95.5, minSohPercent: 94, remainingCapacityAh: 94, balancingStalled: s === 2 });
+    // Health figures as the gateway's health engine writes them.
+    for (let g = 1; g <= strings * modules; g++) {
+      tx.module(g, { sohPercent: 96 - g / 10, sohMethod: 'resistance', remainingCapacityAh: 96 - g / 10, capacityFadePercent: 4 + g / 10, resistanceIncreasePercent: 2 * g, endOfLifeAtMs: Date.UTC(2032, 0, g, 12) });
+    }
     tx.ups({ battery: { status: 'normal', voltageV: 432.1, estimatedMinutesRemaining: 42 } });
     tx.sensor(1, 23.4);
     tx.sensor(2, 0.2);
