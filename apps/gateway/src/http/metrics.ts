@@ -65,6 +65,10 @@ export function siteMetrics(s: MetricSources): Metric[] {
     snap.modules.flatMap((m) => { const v = pick(m); return v.quality === 'fresh' && v.value !== null ? [{ labels: { string: String(m.string), module: String(m.module) }, value: v.value * scale }] : []; });
   const freshString = (pick: (st: SiteSnapshot['strings'][number]) => Measurement, scale = 1) =>
     perString((st) => { const v = pick(st); return v.quality === 'fresh' && v.value !== null ? v.value * scale : null; });
+  // The health engine's figures (docs/health.md), where known.
+  const perModuleHealth = (pick: (m: SiteSnapshot['modules'][number]) => number | null, scale = 1) =>
+    snap.modules.flatMap((m) => { const v = pick(m); return v === null ? [] : [{ labels: { string: String(m.string), module: String(m.module) }, value: v * scale }]; });
+  const ratio = (v: number | null) => (v === null ? null : Math.round(v * 10) / 1000);
   const ups = snap.ups && snap.ups.quality === 'fresh' ? snap.ups : null;
   const upsLines = <L>(lines: readonly L[] | undefined, pick: (l: L) => number, scale = 1) => (lines ?? []).map((l, i) => ({ labels: { line: String(i + 1) }, value: pick(l) * scale }));
   const mem = process.memoryUsage();
@@ -98,6 +102,16 @@ export function siteMetrics(s: MetricSources): Metric[] {
     g('kirchhoff_module_resistance_ohms', 'Block internal resistance.', perModule((m) => m.resistanceOhm)),
     g('kirchhoff_module_soc_ratio', 'Block state of charge, 0..1.', perModule((m) => m.socPercent, 0.01)),
     g('kirchhoff_module_balancing_ratio', 'Share of recent time the block\'s bypass was on, 0..1.', snap.modules.map((m) => ({ labels: { string: String(m.string), module: String(m.module) }, value: m.balancingActivityPercent / 100 }))),
+    g('kirchhoff_module_soh_ratio', 'Block state of health, 0..1: capacity over the rating, or from the Ri increase (kirchhoff_module_soh_info says which).', perModuleHealth((m) => ratio(m.sohPercent))),
+    g('kirchhoff_module_soh_info', 'Where the block\'s state of health comes from (value 1): capacity-test, discharge, resistance or unknown.', snap.modules.map((m) => ({ labels: { string: String(m.string), module: String(m.module), method: m.sohMethod }, value: 1 }))),
+    g('kirchhoff_module_remaining_capacity_amperehours', 'Capacity the block still has (C10 at 25 degC).', perModuleHealth((m) => m.remainingCapacityAh)),
+    g('kirchhoff_module_capacity_fade_ratio', 'Block capacity fade, (rated - remaining) / rated.', perModuleHealth((m) => ratio(m.capacityFadePercent))),
+    g('kirchhoff_module_resistance_increase_ratio', 'Block internal resistance over its baseline, 0.2 = +20 %.', perModuleHealth((m) => ratio(m.resistanceIncreasePercent))),
+    g('kirchhoff_module_end_of_life_timestamp_seconds', 'When the block\'s Ri trend reaches the end-of-life limit, seconds since the Unix epoch.', perModuleHealth((m) => (m.endOfLifeAtMs === null ? null : Math.round(m.endOfLifeAtMs / 1000)))),
+    g('kirchhoff_string_soh_mean_ratio', 'Mean state of health of the string\'s blocks, 0..1.', perString((st) => ratio(st.meanSohPercent))),
+    g('kirchhoff_string_soh_min_ratio', 'Lowest state of health of the string\'s blocks, 0..1.', perString((st) => ratio(st.minSohPercent))),
+    g('kirchhoff_string_remaining_capacity_amperehours', 'What the series string can still deliver: its weakest block\'s remaining capacity.', perString((st) => st.remainingCapacityAh)),
+    g('kirchhoff_string_balancing_stalled', 'No block balances although the string floats out of balance (1): open battery breaker, or self-discharge beating the charger.', perString((st) => (st.balancingStalled ? 1 : 0))),
     g('kirchhoff_ups_on_battery', 'The UPS runs on battery (1) or not (0).', ups ? [{ value: ups.output.source === 'battery' ? 1 : 0 }] : []),
     g('kirchhoff_ups_battery_runtime_seconds', 'The UPS\'s own estimate of the remaining runtime.', ups ? [{ value: ups.battery.estimatedMinutesRemaining * 60 }] : []),
     g('kirchhoff_ups_battery_charge_ratio', 'The UPS\'s own estimate of the remaining charge, 0..1.', ups ? [{ value: ups.battery.estimatedChargeRemainingPercent / 100 }] : []),

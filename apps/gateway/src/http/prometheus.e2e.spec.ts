@@ -84,6 +84,12 @@ describeWithTools(['prometheus', 'promtool'], 'Prometheus and the Grafana dashbo
     const soc = await query('kirchhoff_string_soc_ratio');
     for (const s of soc) expect(Number(s.value[1])).toBeGreaterThan(0.5);
     for (const s of soc) expect(Number(s.value[1])).toBeLessThanOrEqual(1);
+    // The health engine's state of health for every block that has Ri readings (not the lost one).
+    const soh = await query('kirchhoff_module_soh_ratio');
+    expect(soh).toHaveLength(39);
+    expect(soh.find((v) => v.metric.string === '2' && v.metric.module === '4')).toBeUndefined();
+    for (const s of soh) expect(Number(s.value[1])).toBeGreaterThan(0.5);
+    for (const s of soh) expect(Number(s.value[1])).toBeLessThanOrEqual(1);
   });
 
   it('every query of docs/grafana-dashboard.json returns series', async () => {

@@ -1,6 +1,6 @@
 // JSON Schema pieces of the HTTP API: request schemas (validated) and response schemas (for the
 // OpenAPI document only; responses are the site model's own JSON).
-import { ALARM_KIND_NAMES, CHARGE_MODES, COMMAND_TYPES, MODULE_ACTIONS, RELAY_FUNCTIONS, RESISTANCE_MODES, SENSOR_KINDS, SEVERITIES, SOC_METHODS, THRESHOLD_KINDS, UPS_TESTS } from '@kirchhoff/core';
+import { ALARM_KIND_NAMES, CHARGE_MODES, COMMAND_TYPES, MODULE_ACTIONS, RELAY_FUNCTIONS, RESISTANCE_MODES, SENSOR_KINDS, SEVERITIES, SOC_METHODS, SOH_METHODS, THRESHOLD_KINDS, UPS_TESTS } from '@kirchhoff/core';
 
 export interface JsonSchema {
   readonly type?: 'object' | 'array' | 'string' | 'number' | 'integer' | 'boolean' | 'null' | readonly ('string' | 'number' | 'integer' | 'boolean' | 'null' | 'object' | 'array')[];
@@ -106,11 +106,20 @@ export const COMPONENTS: Record<string, JsonSchema> = {
     balancingActivityPercent: n('Share of recent time the bypass was on.'),
     fuse: s('Fuse.', { enum: ['ok', 'blown', 'unknown'] }), communication: s('Bus communication.', { enum: ['ok', 'lost', 'unknown'] }),
     resistanceBaselineOhm: nn('Ri at commissioning.'),
+    sohPercent: nn('State of health, percent (docs/health.md); null when unknown. Updated once a minute and after a capacity test.'),
+    sohMethod: s('Where sohPercent comes from: capacity-test, discharge (a real one to the end voltage), resistance (the Ri increase; an indication), unknown.', { enum: SOH_METHODS }),
+    remainingCapacityAh: nn('Capacity the block still has (C10 at 25 degC), Ah.'),
+    capacityFadePercent: nn('(rated - remaining) / rated, percent.'),
+    resistanceIncreasePercent: nn('Ri (float readings) over its baseline, percent.'),
+    endOfLifeAtMs: nn('When the Ri trend reaches the end-of-life limit, ms since 1970; null while Ri does not rise.'),
   }),
   String: o({
     string: n('String number.'), label: s('S02'), name: s('Display name.'), moduleType: s('Module type.'), moduleCount: n('Modules.'), firstGlobal: n('Global number of module 1.'),
     capacityAh: nn('Nominal capacity.'), sumVoltageV: m, targetVoltageV: m, spreadV: m, dcCurrentA: m, rippleCurrentA: m, differentialPositiveA: m, differentialNegativeA: m,
     groundFaultCurrentA: m, chargeMode: s('Charge mode: float, boost, recharge, rest (charger off), discharge, unknown.', { enum: CHARGE_MODES }), socPercent: m, autonomyMin: m, powerW: m,
+    meanSohPercent: nn('Mean state of health of the string\'s blocks, percent.'), minSohPercent: nn('Lowest state of health of its blocks, percent.'),
+    remainingCapacityAh: nn('What the series string can still deliver: its weakest block\'s remaining capacity, Ah.'),
+    balancingStalled: b('The "0 % balancing while the charger runs" diagnosis holds (GET /api/battery/health says why).'),
   }),
   StringWithModules: { type: 'object', description: 'A String with its modules: {...String, modules: Module[]}.' },
   Sensor: o({ id: n('Id.'), name: s('Name.'), kind: s('Kind.', { enum: SENSOR_KINDS }), unit: s('Unit of the value.'), reading: m }),
