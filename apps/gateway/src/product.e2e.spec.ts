@@ -84,6 +84,40 @@ describeWithTools(['mbpoll', 'snmpget', 'mosquitto_sub'], 'one module voltage th
       httpV: v,
     });
   }, 120_000);
+
+  it('reads a block\'s state of health and remaining capacity alike in Modbus, SNMP, MQTT and the HTTP API (issue 15)', async () => {
+    // The weakest block by the HTTP API's health list.
+    const httpPort = endpointPort(gw, 'HTTP API');
+    const token = await httpLogin(httpPort);
+    const all = (await (await fetch(`http://127.0.0.1:${httpPort}/api/battery/health`, { headers: { authorization: `Bearer ${token}` } })).json()) as { blocks: { global: number; sohPercent: number }[] };
+    const weakest = all.blocks.reduce((a, b) => (b.sohPercent < a.sohPercent ? b : a));
+    const m = gw.site.snapshot().modules[weakest.global - 1];
+    const api = (await (await fetch(`http://127.0.0.1:${httpPort}/api/battery/health/modules/${m.global}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { sohPercent: number; sohMethod: string; remainingCapacityAh: number };
+    // The demo's blocks have Ri readings and a commissioning baseline: an Ri-based state of health.
+    expect(api.sohMethod).toBe('resistance');
+    expect(api.sohPercent).toBeGreaterThan(80);
+    expect(api.sohPercent).toBeLessThan(100);
+    expect(api.remainingCapacityAh).toBeGreaterThan(80);
+
+    // Module health block: 27000 + 8(g-1): soh (0.1 %), sohMethod (3 = resistance), remainingCapacity (0.1 Ah).
+    const modbus = await run('mbpoll', ['-m', 'tcp', '-a', '1', '-t', '4', '-0', '-r', String(27000 + 8 * (m.global - 1)), '-c', '3', '-1', '-q', '-p', String(endpointPort(gw, 'Modbus TCP')), '127.0.0.1']);
+    const [modbusSoh, modbusMethod, modbusAh] = [...modbus.stdout.matchAll(/\[\d+\]:\s+(\d+)/g)].map((x) => Number(x[1]));
+
+    // bmsModuleSoh (.15) and bmsModuleRemainingCapacity (.17), tenths.
+    const snmp = await run('snmpget', ['-v2c', '-c', 'public', '-Oqv', `127.0.0.1:${endpointPort(gw, 'SNMP agent')}`,
+      `1.3.6.1.4.1.32473.1.1.3.1.15.${m.string}.${m.module}`, `1.3.6.1.4.1.32473.1.1.3.1.17.${m.string}.${m.module}`]);
+    const [snmpSoh, snmpAh] = snmp.stdout.trim().split('\n').map(Number);
+
+    const mqtt = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(endpointPort(gw, 'MQTT broker (embedded)')), '-u', 'viewer', '-P', 'kirchhoff-viewer', '-t', `kirchhoff/kirchhoff-demo-site/string/${m.string}/module/${m.module}`, '-C', '1', '-W', '10']);
+    const state = JSON.parse(mqtt.stdout) as { sohPercent: { value: number }; remainingCapacityAh: { value: number } };
+
+    const tenths = (x: number) => Math.round(x * 10);
+    expect({ modbusSoh, modbusMethod, modbusAh, snmpSoh, snmpAh, mqttSoh: state.sohPercent.value, mqttAh: state.remainingCapacityAh.value }).toEqual({
+      modbusSoh: tenths(api.sohPercent), modbusMethod: 3, modbusAh: tenths(api.remainingCapacityAh),
+      snmpSoh: tenths(api.sohPercent), snmpAh: tenths(api.remainingCapacityAh),
+      mqttSoh: api.sohPercent, mqttAh: tenths(api.remainingCapacityAh) / 10,
+    });
+  }, 120_000);
 });
 
 describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo site, with a lost module in the same string', () => {
