@@ -21,7 +21,7 @@ const STYLE = `
 body{font:13px/1.4 "DejaVu Sans",Arial,sans-serif;color:#222;margin:24px auto;max-width:1000px;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;border-bottom:2px solid #1f77b4;padding-bottom:2px;margin-top:28px}h3{font-size:14px;margin:18px 0 6px}
 table{border-collapse:collapse;margin:6px 0 10px;width:100%}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}th{background:#eef3f8}
-table.blocks td:first-child{white-space:nowrap}td.n,th.n{text-align:right}.meta{color:#555}.none{color:#777;font-style:italic}.bad{color:#d62728;font-weight:bold}
+td:first-child{white-space:nowrap}td.n,th.n{text-align:right}.meta{color:#555}.none{color:#777;font-style:italic}.bad{color:#d62728;font-weight:bold}
 svg.plot{display:block;max-width:100%;height:auto;margin:8px 0;font-family:"DejaVu Sans",Arial,sans-serif}
 svg .title{font-size:13px;font-weight:bold}svg .tick{font-size:10px;fill:#444}svg .small{font-size:9px}svg .axis{font-size:11px}svg .legend{font-size:10px}
 svg .frame{fill:none;stroke:#999}svg .grid{stroke:#e3e3e3}svg .ref{stroke-width:1.2}svg .none{font-size:12px;fill:#777}
@@ -32,6 +32,18 @@ section{page-break-inside:auto}svg.plot,table tr{page-break-inside:avoid}
 function alarmRow(e: EventRecord): string[] {
   const cls = e.action === 'raised' && (e.severity === 'alarm' || e.severity === 'critical') ? ' class="bad"' : '';
   return [esc(time(e.atMs)), `<span${cls}>${esc(e.action)}</span>`, esc(e.severity), esc(e.entity ?? ''), esc(e.alarmKind ?? ''), esc(e.message)];
+}
+
+/** Consecutive events of the same category and action (40 life records at a first start) as one run. */
+function eventRuns(events: readonly EventRecord[]): EventRecord[][] {
+  const runs: EventRecord[][] = [];
+  for (const e of events) {
+    const last = runs[runs.length - 1];
+    if (last && last[0].category === e.category && last[0].action === e.action) last.push(e);
+    else runs.push([e]);
+  }
+  // Short runs are listed in full.
+  return runs.flatMap((r) => (r.length <= 3 ? r.map((e) => [e]) : [r]));
 }
 
 function summarySection(d: ServiceReportData): string {
@@ -59,7 +71,9 @@ function alarmSection(d: ServiceReportData): string {
 ${table(['Kind', 'Raised'], kinds)}
 <h3>Alarm log</h3>${table(['Time', 'Action', 'Severity', 'Where', 'Kind', 'Message'], d.alarms.map(alarmRow))}
 ${d.alarmsTruncated ? `<p class="meta">Only the first ${d.alarms.length} entries are listed (kirchhoff export --what alarms gives them all).</p>` : ''}
-<h3>Events</h3>${table(['Time', 'Category', 'Action', 'Message'], d.events.map((e) => [esc(time(e.atMs)), esc(e.category), esc(e.action), esc(e.message)]))}
+<h3>Events</h3>${table(['Time', 'Category', 'Action', 'Message'], eventRuns(d.events).map((run) => [
+    esc(time(run[0].atMs)), esc(run[0].category), esc(run[0].action), run.length === 1 ? esc(run[0].message) : `${esc(run[0].message)} <span class="meta">and ${run.length - 1} more like it to ${esc(time(run[run.length - 1].atMs))}</span>`,
+  ]))}
 ${d.eventsTruncated ? `<p class="meta">Only the first ${d.events.length} events are listed (kirchhoff export --what events gives them all).</p>` : ''}
 </section>`;
 }
@@ -122,7 +136,7 @@ function riSection(d: ServiceReportData): string {
   shown.forEach((b, i) => {
     const color = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#ff7f0e'][i];
     const pct = b.points.map(([t, ohm]) => [t, ((ohm - b.baselineOhm) / b.baselineOhm) * 100] as const);
-    series.push({ name: moduleLabel(b.string, b.module), points: pct, color });
+    series.push({ name: moduleLabel(b.string, b.module), points: pct, color, markers: pct.length <= 120 });
     const trend = byGlobal.get(b.global)?.resistance.trend;
     if (trend?.endOfLifeAtMs && pct.length) {
       const last = pct[pct.length - 1];

@@ -11,6 +11,8 @@ export interface LineSeries {
   readonly width?: number;
   /** false: drawn without a legend entry. */
   readonly legend?: boolean;
+  /** Marks each point (sparse series: a daily Ri point, a line of one point). */
+  readonly markers?: boolean;
 }
 
 export interface LineChart {
@@ -45,15 +47,18 @@ export function ticks(lo: number, hi: number, count = 6): number[] {
 const fmt = (v: number): string => (Math.abs(v) >= 1000 || Number.isInteger(v) ? String(Math.round(v)) : String(Number(v.toPrecision(4))));
 const dateTick = (ms: number, spanMs: number): string => {
   const iso = new Date(ms).toISOString();
-  return spanMs > 3 * 86_400_000 ? iso.slice(0, 10) : `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  if (spanMs > 3 * 86_400_000) return iso.slice(0, 10);
+  return spanMs > 2 * 3_600_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 19);
 };
 
-function extent(values: number[], pad: number): [number, number] {
+/** [lo, hi] of the values with `pad` of the span either side; a single value gets `half` either side (default 5 % of it). */
+function extent(values: number[], pad: number, half?: number): [number, number] {
   let lo = Math.min(...values);
   let hi = Math.max(...values);
   if (lo === hi) {
-    lo -= Math.abs(lo) * 0.05 || 1;
-    hi += Math.abs(hi) * 0.05 || 1;
+    const h = half ?? (Math.abs(lo) * 0.05 || 1);
+    lo -= h;
+    hi += h;
   }
   const p = (hi - lo) * pad;
   return [lo - p, hi + p];
@@ -67,7 +72,8 @@ export function lineChart(c: LineChart): string {
   if (!drawn.length) return `${head}<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" class="frame"/><text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="none">no data in this period</text></svg>`;
   const xs = drawn.flatMap((s) => s.points.map((p) => p[0]));
   const ys = [...drawn.flatMap((s) => s.points.map((p) => p[1])), ...(c.hLines ?? []).map((l) => l.y)];
-  const [x0, x1] = extent(xs, 0);
+  // One point in time: a day either side (5 % of the epoch would be years).
+  const [x0, x1] = extent(xs, 0, c.xTime ? 86_400_000 : undefined);
   const [y0, y1] = extent(ys, 0.05);
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
@@ -88,8 +94,10 @@ export function lineChart(c: LineChart): string {
   }
   drawn.forEach((s, i) => {
     const color = s.color ?? PALETTE[i % PALETTE.length];
-    const pts = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ');
-    parts.push(`<polyline data-series="${escapeXml(s.name)}" points="${pts}" fill="none" stroke="${color}" stroke-width="${s.width ?? 1.5}"${s.dashed ? ' stroke-dasharray="5 4"' : ''}><title>${escapeXml(s.name)}</title></polyline>`);
+    const xy = s.points.map(([x, y]) => [px(x).toFixed(1), py(y).toFixed(1)] as const);
+    // A line needs two points; a single one shows as its marker only.
+    if (xy.length > 1) parts.push(`<polyline data-series="${escapeXml(s.name)}" points="${xy.map(([x, y]) => `${x},${y}`).join(' ')}" fill="none" stroke="${color}" stroke-width="${s.width ?? 1.5}"${s.dashed ? ' stroke-dasharray="5 4"' : ''}><title>${escapeXml(s.name)}</title></polyline>`);
+    if (s.markers || xy.length === 1) parts.push(`<g class="markers" data-series="${escapeXml(s.name)}" fill="${color}">${xy.map(([x, y]) => `<circle cx="${x}" cy="${y}" r="2.5"/>`).join('')}</g>`);
   });
   const max = c.maxLegend ?? 10;
   const named = drawn.map((s, i) => ({ s, color: s.color ?? PALETTE[i % PALETTE.length] })).filter((x) => x.s.legend !== false);
