@@ -85,7 +85,7 @@ describeWithTools(['mbpoll', 'snmpget', 'mosquitto_sub'], 'one module voltage th
     });
   }, 120_000);
 
-  it('reads a block\'s state of health and remaining capacity alike in Modbus, SNMP, MQTT and the HTTP API (issue 15)', async () => {
+  it('reads a block\'s state of health and remaining capacity alike in Modbus, SNMP, BACnet, MQTT and the HTTP API (issue 15)', async () => {
     // The weakest block by the HTTP API's health list.
     const httpPort = endpointPort(gw, 'HTTP API');
     const token = await httpLogin(httpPort);
@@ -111,10 +111,16 @@ describeWithTools(['mbpoll', 'snmpget', 'mosquitto_sub'], 'one module voltage th
     const mqtt = await run('mosquitto_sub', ['-h', '127.0.0.1', '-p', String(endpointPort(gw, 'MQTT broker (embedded)')), '-u', 'viewer', '-P', 'kirchhoff-viewer', '-t', `kirchhoff/kirchhoff-demo-site/string/${m.string}/module/${m.module}`, '-C', '1', '-W', '10']);
     const state = JSON.parse(mqtt.stdout) as { sohPercent: { value: number }; remainingCapacityAh: { value: number } };
 
+    // Analog Inputs 10 g + 5 (SoH) and 10 g + 6 (remaining Ah), Present_Value.
+    const bacnetRead = (instance: number) => new Promise<number>((resolve, reject) => bacnet.readProperty(BACNET_DEVICE, { type: 0, instance }, 85, {}, (e, r) => (e ? reject(e) : resolve(r.values[0].value as number))));
+    const bacnetSoh = await bacnetRead(10 * m.global + 5);
+    const bacnetAh = await bacnetRead(10 * m.global + 6);
+
     const tenths = (x: number) => Math.round(x * 10);
-    expect({ modbusSoh, modbusMethod, modbusAh, snmpSoh, snmpAh, mqttSoh: state.sohPercent.value, mqttAh: state.remainingCapacityAh.value }).toEqual({
+    expect({ modbusSoh, modbusMethod, modbusAh, snmpSoh, snmpAh, bacnetSoh, bacnetAh, mqttSoh: state.sohPercent.value, mqttAh: state.remainingCapacityAh.value }).toEqual({
       modbusSoh: tenths(api.sohPercent), modbusMethod: 3, modbusAh: tenths(api.remainingCapacityAh),
       snmpSoh: tenths(api.sohPercent), snmpAh: tenths(api.remainingCapacityAh),
+      bacnetSoh: Math.fround(api.sohPercent), bacnetAh: Math.fround(tenths(api.remainingCapacityAh) / 10), // REAL
       mqttSoh: api.sohPercent, mqttAh: tenths(api.remainingCapacityAh) / 10,
     });
   }, 120_000);

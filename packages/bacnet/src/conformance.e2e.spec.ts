@@ -22,6 +22,8 @@ function expectedAnalog(snap: SiteSnapshot, instance: number): { value: number |
       case 2: return { value: m.temperatureC.value, units: 62, name: `${m.label} Temperature` };
       case 3: return { value: m.resistanceOhm.value === null ? null : m.resistanceOhm.value * 1000, units: 145, name: `${m.label} Ri` };
       case 4: return { value: m.socPercent.value, units: 98, name: `${m.label} SoC` };
+      case 5: return { value: m.sohPercent, units: 98, name: `${m.label} SoH` };
+      case 6: return { value: m.remainingCapacityAh, units: 95, name: `${m.label} Remaining Ah` };
     }
   } else if (instance < 20000) {
     const s = snap.strings[Math.floor((instance - 10000) / 10) - 1];
@@ -31,6 +33,8 @@ function expectedAnalog(snap: SiteSnapshot, instance: number): { value: number |
       case 3: return { value: s.dcCurrentA.value, units: 3, name: `${s.label} DC Current` };
       case 4: return { value: s.socPercent.value, units: 98, name: `${s.label} SoC` };
       case 5: return { value: s.autonomyMin.value, units: 72, name: `${s.label} Autonomy` };
+      case 6: return { value: s.minSohPercent, units: 98, name: `${s.label} Lowest SoH` };
+      case 7: return { value: s.remainingCapacityAh, units: 95, name: `${s.label} Remaining Ah` };
     }
   } else if (instance < 30000) {
     const u = snap.ups!;
@@ -184,7 +188,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
           if (o.instance === 1) expect(pv).toBe(3);
           else expect([o.instance, o.name, pv]).toEqual([o.instance, `${snap.strings[o.instance - 101].label} Charge Mode`, 2]);
           break;
-        case SV: expect(props.get(211)!.length).toBe(5 + 1 + 6 * 4 + 4); break;
+        case SV: expect(props.get(211)!.length).toBe(7 + 1 + 8 * 4 + 4); break;
         case NC: { // one BACnetDestination, as bacstack flattens it: days, from, to, address, process id, confirmed, transitions
           const dest = props.get(102)!;
           expect(dest.map((v) => v.type)).toEqual([8, 11, 11, 118, 2, 1, 8]);
@@ -196,7 +200,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
         default: throw new Error(`unexpected object type ${o.type}`);
       }
     }
-    expect(counts).toEqual({ [DEVICE]: 1, [AI]: 8 * 4 + 2 * 5 + 12 + 2, [BV]: 8 + 2 * 4 + 3, [MSV]: 8, [MSI]: 1 + 2, [BI]: 2, [BO]: 2, [SV]: 2, [NC]: 1 });
+    expect(counts).toEqual({ [DEVICE]: 1, [AI]: 8 * 6 + 2 * 7 + 12 + 2, [BV]: 8 + 2 * 4 + 3, [MSV]: 8, [MSI]: 1 + 2, [BI]: 2, [BO]: 2, [SV]: 2, [NC]: 1 });
   }, 120_000); // about 100 RPM round trips: seconds when quiet
 
   it('answers REQUIRED, OPTIONAL and inline errors in one ReadPropertyMultiple', async () => {

@@ -29,8 +29,10 @@ export function fixtureSite(strings = 2, modules = 4): Site {
     for (let g = 1; g <= strings * modules; g++) {
       tx.moduleReadings(g, { voltageV: 13.5 + g / 100, temperatureC: 21 + g / 10, resistanceOhm: 0.004 + g / 10000, socPercent: 80 + g / 2 });
       tx.module(g, { equalize: { on: g % 3 === 0, dutyPercent: g % 3 === 0 ? 40 : 0 }, communication: 'ok', fuse: 'ok' });
+      // Health figures as the gateway's health engine writes them.
+      tx.module(g, { sohPercent: 98 - g / 2, sohMethod: 'resistance', remainingCapacityAh: 98 - g / 2, capacityFadePercent: 2 + g / 2, resistanceIncreasePercent: 5 * g });
     }
-    for (let s = 1; s <= strings; s++) tx.string(s, { dcCurrentA: 0.5 * s, socPercent: 85 + s, autonomyMin: 120 + s, chargeMode: 'float' });
+    for (let s = 1; s <= strings; s++) tx.string(s, { dcCurrentA: 0.5 * s, socPercent: 85 + s, autonomyMin: 120 + s, chargeMode: 'float', meanSohPercent: 97 - s, minSohPercent: 96 - s, remainingCapacityAh: 96 - s });
     tx.ups({ battery: { voltageV: 216.3, currentA: -1.5, temperatureC: 23.5, estimatedChargeRemainingPercent: 97, estimatedMinutesRemaining: 42 }, output: { source: 'normal', frequencyHz: 50, lines: [{ voltageV: 230.5, currentA: 12.1, powerW: 2700, percentLoad: 34 }] }, input: { lines: [{ frequencyHz: 49.9, voltageV: 229, currentA: 13, truePowerW: 2900 }] } });
     tx.sensor(1, 22.75);
     tx.sensor(2, 0.4);
