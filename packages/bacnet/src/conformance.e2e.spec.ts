@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Site, SiteSnapshot } from '@kirchhoff/core';
-import { describeWithTools, freeUdpPort, run, startProcess, waitFor } from '@kirchhoff/test-support';
+import { captureCaughtUp, describeWithTools, freeUdpPort, run, startProcess, waitFor } from '@kirchhoff/test-support';
 import type { BacnetDevice } from './index';
 import { apduOf, Client, CLIENT_HOST, confirmedRequest, fixtureCommands, fixtureSite, first, objectIdTag, rawExchange, startFixture } from './test-helpers/fixture';
 
@@ -67,6 +67,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
   let device: BacnetDevice;
   let big: BacnetDevice;
   let port: number;
+  let markerPort: number;
   let client: Client;
   let bigClient: Client;
   let capture: ReturnType<typeof startProcess>;
@@ -75,7 +76,8 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
 
   beforeAll(async () => {
     port = await freeUdpPort();
-    capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', `udp port ${port}`, '-w', pcap]);
+    markerPort = await freeUdpPort();
+    capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', `udp port ${port} or udp port ${markerPort}`, '-w', pcap]);
     await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
     site = fixtureSite();
     ({ device } = await startFixture(site, {
@@ -333,7 +335,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
   });
 
   it('leaves a capture that tshark dissects as BACnet without malformed packets', async () => {
-    await new Promise((r) => setTimeout(r, 500));
+    await captureCaughtUp(pcap, markerPort);
     await capture.stop();
     const decode = ['-d', `udp.port==${port},bvlc`];
     const all = await run('tshark', ['-r', pcap, ...decode, '-Y', 'bacapp', '-T', 'fields', '-e', 'bacapp.type', '-e', 'bacapp.confirmed_service', '-e', 'bacapp.unconfirmed_service'], { timeoutMs: 60_000 });

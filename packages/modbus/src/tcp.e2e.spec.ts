@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Measurement, Site, SiteSnapshot } from '@kirchhoff/core';
-import { describeWithTools, freeTcpPort, run, startProcess, waitFor } from '@kirchhoff/test-support';
+import { captureCaughtUp, describeWithTools, freeTcpPort, freeUdpPort, run, startProcess, waitFor } from '@kirchhoff/test-support';
 import { createModbusServer, ModbusServer } from './index';
 import { fixtureCommands, fixtureSite } from './__fixtures__/site';
 import { mbpoll, rawRequest } from './__fixtures__/clients';
@@ -23,6 +23,7 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
   let writer: ModbusServer;
   let port: number;
   let writePort: number;
+  let markerPort: number;
   let capture: ReturnType<typeof startProcess>;
   const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-modbus-'));
   const pcap = join(dir, 'modbus.pcapng');
@@ -37,7 +38,8 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
   beforeAll(async () => {
     port = await freeTcpPort();
     writePort = await freeTcpPort();
-    capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', `tcp port ${port} or tcp port ${writePort}`, '-w', pcap]);
+    markerPort = await freeUdpPort();
+    capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', `tcp port ${port} or tcp port ${writePort} or udp port ${markerPort}`, '-w', pcap]);
     await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
     site = fixtureSite();
     snap = site.snapshot();
@@ -256,7 +258,7 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
   });
 
   it('leaves a capture that tshark dissects without malformed packets', async () => {
-    await new Promise((r) => setTimeout(r, 500));
+    await captureCaughtUp(pcap, markerPort);
     await capture.stop();
     const decode = ['-d', `tcp.port==${port},mbtcp`, '-d', `tcp.port==${writePort},mbtcp`];
     const all = await run('tshark', ['-r', pcap, ...decode, '-Y', 'mbtcp', '-T', 'fields', '-e', 'modbus.func_code', '-e', 'modbus.exception_code'], { timeoutMs: 30_000 });

@@ -123,6 +123,26 @@ export function run(command: string, args: readonly string[], options: SpawnOpti
   });
 }
 
+/**
+ * Waits until a running dumpcap has written everything sent so far to `pcap`: sends a marker
+ * datagram to `markerPort` (which the capture filter must include) until tshark finds it in the
+ * file. dumpcap reads packets in order and writes each as it goes, so every earlier packet is in
+ * the file too; a fixed pause before stopping it lost the last packets on a busy machine.
+ */
+export async function captureCaughtUp(pcap: string, markerPort: number): Promise<void> {
+  const sock = createSocket('udp4');
+  const marker = Buffer.from(`kirchhoff capture end ${process.pid} ${Date.now()}`);
+  try {
+    await waitFor(async () => {
+      await new Promise<void>((r) => sock.send(marker, markerPort, '127.0.0.1', () => r()));
+      const seen = await run('tshark', ['-r', pcap, '-Y', `udp.dstport == ${markerPort}`], { timeoutMs: 60_000 });
+      return seen.stdout.trim() !== '';
+    }, 60_000, 'dumpcap to write the end marker');
+  } finally {
+    sock.close();
+  }
+}
+
 /** Starts a long-running process; `stop()` ends it and waits for it to exit. */
 export function startProcess(command: string, args: readonly string[], options: SpawnOptions = {}): { child: ChildProcess; output: () => string; stop: () => Promise<void> } {
   const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });

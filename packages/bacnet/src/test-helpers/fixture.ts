@@ -151,17 +151,19 @@ export async function startCapture(ports: readonly number[]): Promise<{ stop: ()
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { run, startProcess, waitFor } = await import('@kirchhoff/test-support');
+  const { run, startProcess, waitFor, freeUdpPort, captureCaughtUp } = await import('@kirchhoff/test-support');
   const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-bacnet-'));
   const pcap = join(dir, 'capture.pcapng');
-  const capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', ports.map((p) => `udp port ${p}`).join(' or '), '-w', pcap]);
+  // One more port, for the datagram that marks the end of the capture (never decoded as BACnet).
+  const endPort = await freeUdpPort();
+  const capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', [...ports, endPort].map((p) => `udp port ${p}`).join(' or '), '-w', pcap]);
   await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
   const decode = ports.flatMap((p) => ['-d', `udp.port==${p},bvlc`]);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await new Promise((r) => setTimeout(r, 300));
+    await captureCaughtUp(pcap, endPort);
     await capture.stop();
   };
   const tshark = async (filter: string, extra: readonly string[] = []) => {
