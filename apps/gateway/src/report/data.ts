@@ -40,6 +40,15 @@ export interface ReportRiBlock {
   readonly points: XY;
 }
 
+/** One block's capacity in every record that measured it (its fade history), whatever the period. */
+export interface ReportCapacityHistory {
+  readonly global: number;
+  readonly string: number;
+  readonly module: number;
+  /** (record start ms, capacity percent of rated at C10 and 25 deg C). */
+  readonly points: XY;
+}
+
 export interface ServiceReportData {
   readonly generatedAtMs: number;
   readonly fromMs: number;
@@ -60,6 +69,8 @@ export interface ServiceReportData {
   /** Health figures (from the gateway's kept copy or its engine state), or null when the file has none. */
   readonly health: HealthSnapshot | null;
   readonly ri: readonly ReportRiBlock[];
+  /** Per block with a measured capacity, across the newest records (up to `maxHistoryRecords`). */
+  readonly capacityHistory: readonly ReportCapacityHistory[];
 }
 
 export interface GatherOptions {
@@ -69,6 +80,7 @@ export interface GatherOptions {
   readonly maxLogEntries?: number;
   readonly maxTests?: number;
   readonly maxCurvePoints?: number;
+  readonly maxHistoryRecords?: number;
 }
 
 /** Keeps at most `max` points, evenly spaced, always the first and the last. */
@@ -154,6 +166,21 @@ export async function gatherReport(reader: HistoryReader, options: GatherOptions
     }
   }
 
+  // Every record, not only the period's: a block's fade shows over years of tests.
+  const byBlock = new Map<number, { global: number; string: number; module: number; points: [number, number][] }>();
+  const all = (await reader.capacityTests({ order: 'desc', limit: options.maxHistoryRecords ?? 100 })).reverse();
+  for (const t of all) {
+    const record = tests.find((x) => x.record.id === t.id)?.record ?? await reader.capacityTest(t.id);
+    for (const st of record?.strings ?? []) {
+      for (const b of st.blocks) {
+        if (b.capacityPercent === null) continue;
+        const entry = byBlock.get(b.global) ?? { global: b.global, string: b.string, module: b.module, points: [] };
+        entry.points.push([record!.startMs, b.capacityPercent]);
+        byBlock.set(b.global, entry);
+      }
+    }
+  }
+
   return {
     generatedAtMs: options.nowMs, fromMs, toMs,
     site: { name: siteInfo.site?.name ?? null, location: siteInfo.site?.location ?? null, contact: siteInfo.site?.contact ?? null },
@@ -161,6 +188,7 @@ export async function gatherReport(reader: HistoryReader, options: GatherOptions
     alarms: alarmsAll.slice(0, maxLog), alarmsTruncated: alarmsAll.length > maxLog, raisedByKind,
     events: others.slice(0, maxLog), eventsTruncated: others.length > maxLog,
     tests, health, ri,
+    capacityHistory: [...byBlock.values()].sort((a, b) => a.global - b.global),
   };
 }
 

@@ -1,6 +1,7 @@
 // A data logger file for the service report's tests: one 3-block string with its identity, alarms
 // inside and outside the period, a capacity test in which block 2 collapses early (with its
-// per-second samples), and the health engine's kept state with block 2's Ri rising 1 % a day.
+// per-second samples) and one a year earlier in which it did not, and the health engine's kept
+// state with block 2's Ri rising 1 % a day.
 import { CAPACITY_TEST_DEFAULTS, type CapacityTestRecord, StringDischarge, type TestSample } from '../engine/health';
 import { HistoryDb } from '../services/history/db';
 import { configuredIdentities } from '../services/life/config';
@@ -13,19 +14,21 @@ export const TO = T0 + DAY_MS;
 /** Block 2's Ri: baseline 5 mOhm, one point a day from RI_START, rising 1 % of the baseline a day. */
 export const RI_START = T0 - 30 * DAY_MS;
 export const BASELINE_OHM = 0.005;
+/** An earlier capacity test, outside the period. */
+export const EARLIER_TEST = T0 - 365 * DAY_MS;
 
 /** A discharge of a 3-block 10 Ah string at 1 A: block 2 gets to the end voltage (10.5 V) after 5.8 h, the others after 10.5 h and more. */
-function discharge(): { record: CapacityTestRecord; samples: TestSample[] } {
-  const d = new StringDischarge({ string: 1, firstGlobal: 1, moduleCount: 3, cells: 6, ratedCapacityAh: 10 }, T0, CAPACITY_TEST_DEFAULTS);
+function discharge(startMs = T0, block2VoltsPerS = 1 / 10_000): { record: CapacityTestRecord; samples: TestSample[] } {
+  const d = new StringDischarge({ string: 1, firstGlobal: 1, moduleCount: 3, cells: 6, ratedCapacityAh: 10 }, startMs, CAPACITY_TEST_DEFAULTS);
   const samples: TestSample[] = [];
   // The 10-hour rate, sampled every 10 s (the gateway samples every second; the figures are the same).
   for (let s = 0; s <= 50_000 && !d.ended; s += 10) {
-    const sample = { atMs: T0 + s * 1000, string: 1, currentA: -1, voltagesV: [12.6 - s / 18_000, 12.6 - s / 10_000, 12.6 - s / 19_000], temperaturesC: [25, 25.5, 24.8] };
+    const sample = { atMs: startMs + s * 1000, string: 1, currentA: -1, voltagesV: [12.6 - s / 18_000, 12.6 - s * block2VoltsPerS, 12.6 - s / 19_000], temperaturesC: [25, 25.5, 24.8] };
     samples.push(sample);
     d.step(sample);
   }
   const endMs = samples[samples.length - 1].atMs;
-  return { record: { id: 0, trigger: 'api', startMs: T0, endMs, end: d.ended, endVoltsPerCell: 1.75, strings: [d.result(endMs)], by: 'admin' }, samples };
+  return { record: { id: 0, trigger: 'api', startMs, endMs, end: d.ended, endVoltsPerCell: 1.75, strings: [d.result(endMs)], by: 'admin' }, samples };
 }
 
 /** Writes the fixture into a new data logger file at `path`; returns the test record as stored. */
@@ -49,6 +52,10 @@ export function buildReportDb(path: string): CapacityTestRecord {
       ],
       audit: [],
     });
+    // A year before the period, block 2 was still as good as the others.
+    const earlier = discharge(EARLIER_TEST, 1 / 17_000);
+    db.appendTestSamples(EARLIER_TEST, earlier.samples);
+    db.saveCapacityTest(earlier.record);
     const { record, samples } = discharge();
     db.appendTestSamples(T0, samples);
     const id = db.saveCapacityTest(record);

@@ -79,7 +79,7 @@ ${d.eventsTruncated ? `<p class="meta">Only the first ${d.events.length} events 
 }
 
 function testsSection(d: ServiceReportData): string {
-  if (!d.tests.length) return '<section id="tests"><h2>Capacity tests and discharges</h2><p class="none">No capacity test or recorded discharge started in the period.</p></section>';
+  if (!d.tests.length) return `<section id="tests"><h2>Capacity tests and discharges</h2><p class="none">No capacity test or recorded discharge started in the period.</p>${d.capacityHistory.length ? capacityHistoryPlot(d) : ''}</section>`;
   const parts = ['<section id="tests"><h2>Capacity tests and discharges</h2>'];
   for (const t of d.tests) {
     const r = t.record;
@@ -106,8 +106,19 @@ ${collapsed.size ? `<span class="bad">Collapsed early: ${[...collapsed].map((m) 
       }));
     }
   }
+  parts.push(capacityHistoryPlot(d));
   parts.push('</section>');
   return parts.join('\n');
+}
+
+/** Each block's capacity in every record: the lowest blocks (by their latest record) drawn. */
+function capacityHistoryPlot(d: ServiceReportData): string {
+  const latest = (h: ServiceReportData['capacityHistory'][number]) => h.points[h.points.length - 1][1];
+  const shown = [...d.capacityHistory].sort((a, b) => latest(a) - latest(b) || a.global - b.global).slice(0, 8);
+  const records = new Set(d.capacityHistory.flatMap((h) => h.points.map((p) => p[0]))).size;
+  return `<h3>Capacity across records</h3>
+<p class="meta">Each block's capacity (C10 at 25 °C, % of rated) in every record that measured it (${records} record${records === 1 ? '' : 's'}, also before the period)${shown.length < d.capacityHistory.length ? `; the ${shown.length} blocks lowest in their latest record are drawn` : ''}.</p>
+${lineChart({ title: 'Capacity per block across capacity tests and discharges', xLabel: 'record start (UTC)', yLabel: '% of rated', xTime: true, series: shown.map((h) => ({ name: moduleLabel(h.string, h.module), points: h.points, markers: true })), hLines: [{ y: 80, label: 'end of life 80 %' }] })}`;
 }
 
 function healthSection(d: ServiceReportData): string {
@@ -123,6 +134,9 @@ function healthSection(d: ServiceReportData): string {
 <p class="meta">Figures as of ${esc(time(h.atMs))}. SoH from a capacity test or deep discharge where one exists (method capacity-test or discharge), otherwise an indication from the Ri increase (resistance); docs/health.md.</p>
 ${barChart({ title: 'State of health per block, lowest first', yLabel: '%', yMin: 0, bars: ranked.filter((b) => b.sohPercent !== null).map((b) => ({ label: moduleLabel(b.string, b.module), value: Math.round(b.sohPercent! * 10) / 10, color: color(b), title: `${moduleLabel(b.string, b.module)}: ${b.sohPercent!.toFixed(1)} % (${b.sohMethod})` })), hLines: [{ y: 80, label: 'end of life 80 %' }] })}
 ${table(['Block', 'SoH', 'Method', 'Remaining', 'Rated', 'Capacity fade', 'Ri increase', 'Ri end of life', 'Full cycles', 'Deep discharges', 'Mean temp.'], rows, 'blocks')}
+${h.strings.length ? `<h3>Strings</h3>${table(['String', 'Share of the discharge current', 'Round-trip efficiency', 'Balancing'], h.strings.map((s) => [
+    String(s.string), num(s.currentSharePercent, 0, ' %'), num(s.roundTripEfficiencyPercent, 1, ' %'), s.balancingDiagnosis ? `<span class="bad">${esc(s.balancingDiagnosis.message)}</span> (${s.balancingDiagnosis.sinceHours.toFixed(0)} h)` : 'works or not needed',
+  ]))}` : ''}
 </section>`;
 }
 

@@ -63,8 +63,9 @@ describeWithTools(['chromium'], 'service report in Chromium', () => {
     }));
     expect(plots.map((p) => p.title)).toEqual([
       'String voltage over the period',
-      'Record 1, string 1: block voltages under load (collapsed early in red)',
-      'Record 1, string 1: voltage at the end of the discharge, ranked (mean 9.98 V)',
+      'Record 2, string 1: block voltages under load (collapsed early in red)',
+      'Record 2, string 1: voltage at the end of the discharge, ranked (mean 9.98 V)',
+      'Capacity per block across capacity tests and discharges',
       'State of health per block, lowest first',
       'Ri increase over the baseline, with the end-of-life projection',
     ]);
@@ -78,7 +79,9 @@ describeWithTools(['chromium'], 'service report in Chromium', () => {
     }
     expect(plots[1].lines.map((l) => l.series)).toEqual(['S01-M01', 'S01-M03', 'S01-M02']);
     expect(plots[1].lines.every((l) => l.points > 100)).toBe(true);
-    expect(plots[4].lines.map((l) => l.series)).toContain('S01-M02 projection: +50 % on 2026-06-21');
+    // Block 3 had not reached the end voltage in either test: no capacity, no point.
+    expect(plots[3].lines.map((l) => l.series)).toEqual(['S01-M02', 'S01-M01']);
+    expect(plots[5].lines.map((l) => l.series)).toContain('S01-M02 projection: +50 % on 2026-06-21');
     // Self-contained: the page asked for nothing but itself, and ran without an error.
     expect(requests).toEqual([url]);
     expect(errors).toEqual([]);

@@ -11,8 +11,8 @@ import { HistoryLogger } from '../services/history/store';
 import { Scheduler } from '../services/scheduler/scheduler';
 import type { JobConfig } from '../services/scheduler/config';
 import { openHistoryFile } from '../services/history/reader';
-import { BASELINE_OHM, buildReportDb, DAY_MS, FROM, RI_START, TO } from './fixture.test-support';
-import { serviceReport, sohRanking, thin } from '.';
+import { BASELINE_OHM, buildReportDb, DAY_MS, EARLIER_TEST, FROM, RI_START, TO } from './fixture.test-support';
+import { reportHtml, serviceReport, sohRanking, thin } from '.';
 
 /** The text of one table row's cells, tags removed. */
 const cells = (row: string) => [...row.matchAll(/<td>(.*?)<\/td>/g)].map((m) => m[1].replace(/<[^>]+>/g, ''));
@@ -51,6 +51,18 @@ describe('service report', () => {
       // 1 % of the baseline a day from RI_START reaches +50 % on day 50.
       expect(data.health!.blocks[1].resistance.trend?.endOfLifeAtMs).toBe(RI_START + 50 * DAY_MS);
       expect(data.ri.map((r) => [r.module, r.points.length, r.baselineOhm])).toEqual([[1, 31, BASELINE_OHM], [2, 31, BASELINE_OHM], [3, 31, 0.0052]]);
+      // The test a year earlier is not the period's, but it is in each block's capacity history:
+      // block 2 lost capacity since, the others did not.
+      expect(data.tests.map((t) => t.record.startMs)).toEqual([data.tests[0].record.startMs]);
+      const history = new Map(data.capacityHistory.map((h) => [h.module, h.points]));
+      expect(history.get(2)!.map((p) => p[0])).toEqual([EARLIER_TEST, data.tests[0].record.startMs]);
+      expect(history.get(2)![0][1] - history.get(2)![1][1]).toBeGreaterThan(20);
+      expect(Math.abs(history.get(1)![0][1] - history.get(1)![1][1])).toBeLessThan(0.5);
+      // The per-string figures come only with the gateway's kept copy of the health figures.
+      expect(reportHtml(data, 'test')).not.toContain('<h3>Strings</h3>');
+      const diagnosis = { message: 'no block has bypassed while the string floats out of balance: battery breaker open?', sinceHours: 7 };
+      const withStrings = reportHtml({ ...data, health: { ...data.health!, strings: [{ string: 1, currentSharePercent: 100, roundTripEfficiencyPercent: 82.46, balancingDiagnosis: diagnosis }] } }, 'test');
+      expect(cells(section(withStrings, 'health').split('<h3>Strings</h3>')[1].split('<tr>')[2])).toEqual(['1', '100 %', '82.5 %', `${diagnosis.message} (7 h)`]);
     } finally {
       reader.close();
     }
@@ -85,6 +97,7 @@ describe('service report', () => {
     expect(polylines.filter(([, n]) => (n as number) < 2)).toEqual([]);
     expect(polylines.map(([name]) => name)).toEqual(expect.arrayContaining(['string 1', 'S01-M01', 'S01-M02', 'S01-M03', 'S01-M02 projection: +50 % on 2026-06-21']));
     expect([...html.matchAll(/<rect class="bar"/g)]).toHaveLength(6);
+    expect(polylines.filter(([name]) => name === 'S01-M02')).toHaveLength(3);
   });
 
   it('thins a series evenly and keeps both ends', () => {
