@@ -87,6 +87,114 @@ describe('charge-mode detection', () => {
     expect(new ChargeModeDetector({ currentOffsetA: 0.7 }).step(siteWith(c).snapshot())).toEqual(['rest']);
   });
 
+  it('with no block voltage (every module lost or blown), the current alone: amperes in are a recharge, nothing is a rest, a few hundred mA is unknown', () => {
+    const all = Array.from({ length: 20 }, (_, i) => i + 1);
+    const at = (currentA: number) => new ChargeModeDetector().step(siteWith({ name: '', blockV: 13.62, currentA, lost: all, expected: 'unknown' }).snapshot())[0];
+    expect(at(5)).toBe('recharge');
+    expect(at(0.61)).toBe('recharge');
+    expect(at(0.6)).toBe('unknown');
+    expect(at(0.3)).toBe('unknown');
+    expect(at(0.1)).toBe('rest');
+    expect(at(-0.1)).toBe('rest');
+    expect(at(-0.15)).toBe('unknown');
+    expect(at(-0.31)).toBe('discharge');
+  });
+
+  it('a module that lost communication or blew its fuse does not pull the string voltage, even with a reading still in the model', () => {
+    const site = siteWith({ name: '', blockV: 13.62, currentA: 0.05, expected: 'float' });
+    site.update((tx) => {
+      // Its last reading stays in the model, fresh, but the module no longer answers / its fuse is gone.
+      tx.moduleReadings(2, { voltageV: 0.4, temperatureC: 25 });
+      tx.module(2, { communication: 'lost' });
+      tx.moduleReadings(5, { voltageV: 0.3, temperatureC: 25 });
+      tx.module(5, { fuse: 'blown' });
+    });
+    const d = new ChargeModeDetector();
+    expect(d.step(site.snapshot())).toEqual(['float']);
+    expect(d.state(1)?.blocksUsed).toBe(18);
+    expect(d.state(1)?.voltsPerCell).toBeCloseTo(13.62 / 6, 2);
+  });
+
+  it('temperature compensation follows the median of the blocks that report one (a failed sensor reads no temperature, not 0 degC)', () => {
+    const site = siteWith({ name: '', blockV: 13.44, currentA: 0.05, tempC: 35, expected: 'float' });
+    site.update((tx) => { for (const g of [1, 2, 3]) tx.moduleReadings(g, { temperatureC: null }); });
+    const d = new ChargeModeDetector();
+    expect(d.step(site.snapshot())).toEqual(['float']);
+    expect(d.state(1)?.temperatureC).toBe(35);
+    expect(d.state(1)?.floatVoltsPerCell).toBeCloseTo(2.27 - 0.03, 6);
+    expect(d.state(1)?.currentA).toBe(0.05);
+  });
+
+  it('boost is judged against the compensated boost voltage: 2.32 V/cell at 35 degC is above the midpoint of 2.24 (float) and 2.37 (boost)', () => {
+    expect(new ChargeModeDetector().step(siteWith({ name: '', blockV: 13.92, currentA: 0.3, tempC: 35, expected: 'boost' }).snapshot())).toEqual(['boost']);
+    // At 15 degC the same voltage is a compensated float (2.30 V/cell) slightly high, not a boost (midpoint 2.365).
+    expect(new ChargeModeDetector().step(siteWith({ name: '', blockV: 14.1, currentA: 0.3, tempC: 15, expected: 'float' }).snapshot())).toEqual(['float']);
+  });
+
+  it('the recharge threshold scales with the string capacity: 0.9 A below float recharges a 100 Ah string, not a 200 Ah one', () => {
+    const site = (capacityAh: number) => {
+      const s = new Site({ strings: [{ modules: 4, moduleType: 'C20', capacityAh }] });
+      s.update((tx) => {
+        for (let g = 1; g <= 4; g++) { tx.module(g, { communication: 'ok', fuse: 'ok' }); tx.moduleReadings(g, { voltageV: 12.6, temperatureC: 25 }); }
+        tx.string(1, { dcCurrentA: 0.9 });
+      });
+      return s.snapshot();
+    };
+    expect(new ChargeModeDetector().step(site(100))).toEqual(['recharge']);
+    expect(new ChargeModeDetector().step(site(200))).toEqual(['rest']);
+  });
+
+  describe('charger off and back, from the voltage alone (no current a Hall sensor can see)', () => {
+    // One 20-block string; every step 60 s later. Float at 2.27 V/cell, then the charger goes off.
+    // Readings that repeat leave the snapshot's time at their last change: the step's own time counts.
+    const run = (volts: readonly number[], tempC: readonly number[] = volts.map(() => 25)) => {
+      let now = 1_000_000;
+      const site = new Site({ strings: [{ modules: 20, moduleType: 'C20', capacityAh: 100 }], clock: () => now });
+      const d = new ChargeModeDetector();
+      return volts.map((vpc, i) => {
+        now += 60_000;
+        site.update((tx) => {
+          for (let g = 1; g <= 20; g++) { tx.module(g, { communication: 'ok', fuse: 'ok' }); tx.moduleReadings(g, { voltageV: vpc * 6, temperatureC: tempC[i] }); }
+          tx.string(1, { dcCurrentA: 0.02 });
+        });
+        return d.step(site.snapshot(), now)[0];
+      });
+    };
+    const hold = (v: number, n: number) => Array.from({ length: n }, () => v);
+    const ramp = (from: number, to: number, n: number) => Array.from({ length: n }, (_, i) => from + ((to - from) * (i + 1)) / n);
+
+    it('a fall of 5 mV/cell within the half-hour window at float voltage is a charger gone off; 4 mV is not', () => {
+      const off = run([...hold(2.27, 40), ...ramp(2.27, 2.264, 10), ...hold(2.264, 5)]);
+      expect(off.slice(0, 40).every((m) => m === 'float')).toBe(true);
+      expect(off[off.length - 1]).toBe('rest');
+      const drift = run([...hold(2.27, 40), ...ramp(2.27, 2.266, 10), ...hold(2.266, 30)]);
+      expect(drift.every((m) => m === 'float')).toBe(true);
+    });
+
+    it('the same fall spread over 3 hours (a cooling room under a charger without compensation) is still float', () => {
+      const modes = run([...hold(2.27, 40), ...ramp(2.27, 2.262, 180)]);
+      expect(modes.every((m) => m === 'float')).toBe(true);
+    });
+
+    it('a fall that temperature compensation explains (a warming room, compensating charger) is still float', () => {
+      // +3 K over 20 minutes: the charger lowers its voltage by 9 mV/cell, as compensation asks.
+      const temps = [...hold(25, 40), ...ramp(25, 28, 20), ...hold(28, 40)];
+      const volts = temps.map((t) => 2.27 - 0.003 * (t - 25));
+      expect(run(volts, temps).every((m) => m === 'float')).toBe(true);
+    });
+
+    it('back from rest: a rise of 5 mV/cell from the lowest rest voltage is a charger back; a flat voltage at float level stays rest only until a window shows it held', () => {
+      const modes = run([...hold(2.27, 40), ...ramp(2.27, 2.255, 10), ...hold(2.255, 20), ...ramp(2.255, 2.262, 5), ...hold(2.262, 5)]);
+      const restAt = modes.indexOf('rest');
+      expect(restAt).toBeGreaterThan(40);
+      expect(modes.slice(restAt, 70).every((m) => m === 'rest')).toBe(true);
+      expect(modes[modes.length - 1]).toBe('float');
+      // A rise of 4 mV/cell only: still rest.
+      const small = run([...hold(2.27, 40), ...ramp(2.27, 2.255, 10), ...hold(2.255, 20), ...ramp(2.255, 2.259, 5), ...hold(2.259, 5)]);
+      expect(small[small.length - 1]).toBe('rest');
+    });
+  });
+
   // The simulator's string, with a lost module and a blown fuse present throughout (issue 13: these
   // used to switch the whole string to `unknown`). Seeds vary the block spread. Runaway watch is off:
   // this is about the mode, not about the runaway engine's view of a boost.

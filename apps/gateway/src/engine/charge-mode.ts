@@ -111,10 +111,14 @@ export class ChargeModeDetector {
     this.options = { ...CHARGE_MODE_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
   }
 
-  /** The mode of every string (index = string - 1), updated from the snapshot. */
-  step(snap: SiteSnapshot): ChargeMode[] {
+  /**
+   * The mode of every string (index = string - 1), updated from the snapshot taken at `nowMs` (the
+   * control step's time; the snapshot's own time is that of its last change, which stands still while
+   * the readings do).
+   */
+  step(snap: SiteSnapshot, nowMs: number = snap.atMs): ChargeMode[] {
     if (this.tracks.length !== snap.strings.length) this.tracks = snap.strings.map(() => ({ mode: 'unknown', samples: [], restMin: null }));
-    this.states = snap.strings.map((s) => this.detect(snap, s, this.tracks[s.string - 1]));
+    this.states = snap.strings.map((s) => this.detect(snap, s, this.tracks[s.string - 1], nowMs));
     return this.states.map((st) => st.mode);
   }
 
@@ -130,7 +134,7 @@ export class ChargeModeDetector {
   }
 
   /** One string's mode; `track` (what was seen before) gives the hysteresis its direction. */
-  private detect(snap: SiteSnapshot, s: StringState, track: Track): StringChargeState {
+  private detect(snap: SiteSnapshot, s: StringState, track: Track, now: number): StringChargeState {
     const o = this.options;
     const mods = stringModules(snap, s).filter(usableBlock);
     const cells = cellsOf(s.moduleType);
@@ -145,7 +149,6 @@ export class ChargeModeDetector {
     const base = { voltsPerCell, temperatureC, floatVoltsPerCell: floatV, currentA, blocksUsed: mods.length };
     if (voltsPerCell === null) track.samples = [];
     else {
-      const now = snap.atMs;
       track.samples.push({ atMs: now, rawV: voltsPerCell, compV: voltsPerCell - shift });
       while (track.samples.length > 1 && now - track.samples[0].atMs > DECAY_WINDOW_MS) track.samples.shift();
     }

@@ -58,7 +58,7 @@ export class BatteryEngines {
   tick(site: Site): void {
     const snap = site.snapshot();
     site.update((tx) => {
-      const modes = this.chargeMode.step(snap);
+      const modes = this.chargeMode.step(snap, tx.atMs);
       for (const s of snap.strings) tx.string(s.string, { chargeMode: modes[s.string - 1] });
       this.soc.step(snap, tx, modes);
       this.balancing.step(snap, tx, modes);
