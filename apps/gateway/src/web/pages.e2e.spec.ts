@@ -13,7 +13,7 @@ import { DEMO_PASSWORDS, DemoGateway, launchChromium, logIn, startDemo } from '.
 const SHOTS = resolve(__dirname, '../../artifacts/web');
 /** Names come from a configuration: the pages show them as text, never as markup. */
 const HOSTILE_NAME = '<img src=x onerror="window.pwned=1"><b>Battery room</b> & "A"';
-const PAGES = ['overview', 'string/1', 'alarms', 'events', 'trends', 'ups', 'io', 'settings'];
+const PAGES = ['overview', 'string/1', 'health', 'health/block/3', 'alarms', 'events', 'trends', 'ups', 'io', 'settings'];
 
 type Json = Record<string, unknown>;
 interface Measurement { value: number | null; quality: string }
@@ -139,6 +139,33 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     expect(await charge.getAttribute('title')).toContain(`SoC method: ${s.modules[0].socMethod}`);
     await charge.hover();
     await page.screenshot({ path: `${SHOTS}/string.png`, fullPage: true });
+  });
+
+  it('ranks the blocks by state of health as the API does, and shows a block with its Ri trend and end-of-life limit (issue 15)', async () => {
+    const page = await newPage();
+    await logIn(page, still.url, 'viewer');
+    await page.goto(`${still.url}/#/health`);
+    await page.locator('#soh-ranking tbody tr').first().waitFor();
+    const api = await apiAs(still.url, 'viewer');
+    const health = await api<{ blocks: { global: number; sohPercent: number | null; sohMethod: string; remainingCapacityAh: number | null }[] }>('/api/battery/health');
+    const snap = await api<{ modules: { label: string }[] }>('/api/snapshot');
+    const rows = await page.locator('#soh-ranking tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(1, 5).map((td) => td.textContent ?? '')));
+    const ranked = health.blocks.slice().sort((a, b) => (a.sohPercent ?? Infinity) - (b.sohPercent ?? Infinity) || a.global - b.global);
+    const fix = (v: number | null) => (v === null ? '—' : v.toFixed(1));
+    expect(rows).toEqual(ranked.map((b) => [snap.modules[b.global - 1].label, fix(b.sohPercent), b.sohMethod, fix(b.remainingCapacityAh)]));
+    expect(await page.locator('#health-strings tbody tr').count()).toBe(2);
+
+    // The weakest block's page: its figures and the Ri chart with the baseline and the end-of-life limit.
+    await page.locator('#soh-ranking tbody tr').first().locator('a').click();
+    await page.locator('#block-health dd').first().waitFor();
+    const weakest = ranked[0];
+    expect(await page.locator('h1').textContent()).toBe(`Health: ${snap.modules[weakest.global - 1].label}`);
+    expect(await page.locator('#block-health dd').first().textContent()).toContain(`${fix(weakest.sohPercent)} %`);
+    // Attached, not visible: a flat line has no height.
+    await page.locator('#ri-chart path[data-series="limit"]').waitFor({ state: 'attached' });
+    const drawn = await page.locator('#ri-chart path[data-series]').evaluateAll((ps) => ps.map((p) => p.getAttribute('data-series')));
+    expect(drawn).toEqual(expect.arrayContaining(['ri', 'baseline', 'limit']));
+    await page.screenshot({ path: `${SHOTS}/health-block.png`, fullPage: true });
   });
 
   it('sorts the table by a column, both ways, by mouse and by keyboard', async () => {

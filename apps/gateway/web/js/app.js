@@ -1,4 +1,4 @@
-// The application: login, the hash router (#/overview, #/string/2, #/alarms, ...), the header
+// The application: login, the hash router (#/overview, #/string/2, #/health, #/alarms, ...), the header
 // (site name, live state, alarm count, user) and the security notices on every page.
 import { api, session } from './api.js';
 import { store } from './store.js';
@@ -12,8 +12,9 @@ import * as trends from './views/trends.js';
 import * as ups from './views/ups.js';
 import * as io from './views/io.js';
 import * as settings from './views/settings.js';
+import * as health from './views/health.js';
 
-const VIEWS = { overview, string: stringView, alarms, events, trends, ups, io, settings };
+const VIEWS = { overview, string: stringView, health, alarms, events, trends, ups, io, settings };
 const RANK = { viewer: 1, operator: 2, admin: 3 };
 
 const ctx = {

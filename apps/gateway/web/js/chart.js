@@ -5,7 +5,8 @@ import { h, svg, clear } from './dom.js';
 export const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf', '#ff7f0e',
   '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173', '#3182bd'];
 
-const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800].map((s) => s * 1000);
+// Up to a year a tick: the health page projects a block's Ri years ahead.
+const TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000, 7776000, 31557600].map((s) => s * 1000);
 
 function niceStep(span, count) {
   const raw = span / Math.max(1, count);

@@ -1,0 +1,173 @@
+// Battery health (issue 15, docs/health.md): #/health ranks every block by its state of health with
+// each string's summary (#/health?string=2 shows one string); #/health/block/27 shows one block's
+// figures, its Ri trend with the end-of-life projection, its capacity in every test and the voltage
+// curve of the last capacity test. Figures from /api/battery/health, curves from the data logger.
+import { h, setText } from '../dom.js';
+import { createChart, PALETTE } from '../chart.js';
+import { series } from '../history.js';
+import { fmt, fmtTime } from '../status.js';
+
+export const title = 'Health';
+
+export const SOH_METHOD_TEXT = {
+  'capacity-test': 'measured in a capacity test',
+  discharge: 'measured in a real discharge to the end voltage',
+  resistance: 'from the Ri increase over its baseline (an indication)',
+  unknown: 'not known yet',
+};
+
+const date = (ms) => (ms ? new Date(ms).toLocaleDateString() : '—');
+
+export function mount(el, ctx, route) {
+  if (route.params[0] === 'block') return mountBlock(el, ctx, Number(route.params[1]) || 1);
+  return mountRanking(el, ctx, Number(route.query.get('string')) || null);
+}
+
+function mountRanking(el, ctx, only) {
+  const snap = ctx.store.snap;
+  const picker = h('select', { id: 'health-string', onchange: (e) => ctx.navigate(e.target.value ? `#/health?string=${e.target.value}` : '#/health') },
+    h('option', { value: '', selected: !only }, 'All strings'), snap.strings.map((s) => h('option', { value: s.string, selected: s.string === only }, s.name)));
+  const strings = h('tbody');
+  const ranking = h('tbody');
+  const status = h('p', { class: 'muted', id: 'health-status' }, 'Loading the health record…');
+  el.append(
+    h('div', { class: 'page-head' }, h('h1', null, only ? `Health: ${snap.strings[only - 1]?.name ?? only}` : 'Battery health'), h('label', { for: 'health-string', class: 'inline' }, 'String ', picker)),
+    status,
+    h('div', { class: 'table-wrap' }, h('table', { id: 'health-strings' },
+      h('caption', null, 'Strings: state of health of their blocks, what they can still deliver, and balancing'),
+      h('thead', null, h('tr', null, ['String', 'Mean SoH [%]', 'Lowest SoH [%]', 'Remaining [Ah]', 'Current share [%]', 'Balancing'].map((t, i) => h('th', { scope: 'col', class: i && i < 5 ? 'num' : '' }, t)))),
+      strings)),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'soh-ranking' },
+      h('caption', null, 'Blocks ranked by state of health, weakest first'),
+      h('thead', null, h('tr', null, ['Rank', 'Block', 'SoH [%]', 'Method', 'Remaining [Ah]', 'Fade [%]', 'Ri increase [%]', 'End of life'].map((t, i) => h('th', { scope: 'col', class: [0, 2, 4, 5, 6].includes(i) ? 'num' : '' }, t)))),
+      ranking)));
+
+  (async () => {
+    try {
+      const health = await ctx.api('/api/battery/health');
+      const label = (g) => ctx.store.snap.modules[g - 1]?.label ?? String(g);
+      for (const st of health.strings) {
+        if (only && st.string !== only) continue;
+        const s = ctx.store.snap.strings[st.string - 1];
+        const blocks = health.blocks.filter((b) => b.string === st.string);
+        const sohs = blocks.map((b) => b.sohPercent).filter((v) => v !== null);
+        const rem = blocks.map((b) => b.remainingCapacityAh);
+        strings.append(h('tr', { 'data-string': st.string },
+          h('th', { scope: 'row' }, h('a', { href: `#/health?string=${st.string}` }, s?.name ?? `String ${st.string}`)),
+          h('td', { class: 'num' }, sohs.length ? fmt(sohs.reduce((a, v) => a + v, 0) / sohs.length, 1) : '—'),
+          h('td', { class: 'num' }, sohs.length ? fmt(Math.min(...sohs), 1) : '—'),
+          h('td', { class: 'num' }, rem.every((v) => v !== null) && rem.length ? fmt(Math.min(...rem), 1) : '—'),
+          h('td', { class: 'num' }, fmt(st.currentSharePercent, 0)),
+          h('td', { class: st.balancingDiagnosis ? 'st-text-warn' : '' }, st.balancingDiagnosis ? st.balancingDiagnosis.message : 'works (or not needed)')));
+      }
+      const ranked = health.blocks.filter((b) => !only || b.string === only)
+        .sort((a, b) => (a.sohPercent ?? Infinity) - (b.sohPercent ?? Infinity) || a.global - b.global);
+      ranked.forEach((b, i) => ranking.append(h('tr', { 'data-global': b.global },
+        h('td', { class: 'num' }, String(i + 1)),
+        h('td', null, h('a', { href: `#/health/block/${b.global}` }, label(b.global))),
+        h('td', { class: 'num' }, fmt(b.sohPercent, 1)),
+        h('td', { title: SOH_METHOD_TEXT[b.sohMethod] ?? b.sohMethod }, b.sohMethod),
+        h('td', { class: 'num' }, fmt(b.remainingCapacityAh, 1)),
+        h('td', { class: 'num' }, fmt(b.capacityFadePercent, 1)),
+        h('td', { class: 'num' }, fmt(b.resistance.increasePercent, 1)),
+        h('td', null, date(b.resistance.trend?.endOfLifeAtMs)))));
+      setText(status, `As of ${fmtTime(health.atMs)}. SoH from a capacity test or a real discharge where one measured the block, else from its Ri increase (an indication only). Method: docs/health.md.`);
+    } catch (e) {
+      setText(status, `The health record could not be read: ${e.message}`);
+    }
+  })();
+  return { title: 'Battery health' };
+}
+
+function mountBlock(el, ctx, global) {
+  const snap = ctx.store.snap;
+  const m = snap.modules[Math.min(Math.max(1, global), snap.modules.length) - 1];
+  const figures = h('dl', { class: 'figures', id: 'block-health' });
+  const status = h('p', { class: 'muted', id: 'block-status' }, 'Loading…');
+  const riChart = createChart({ label: `${m.label} Ri and its end-of-life projection [mΩ]`, unit: 'mΩ', digits: 3, height: 260 });
+  const testChart = createChart({ label: `${m.label} voltage in the last capacity test [V]`, unit: 'V', digits: 3, height: 260 });
+  const capacities = h('tbody');
+  const testNote = h('p', { class: 'muted', id: 'test-note' });
+  el.append(
+    h('div', { class: 'page-head' }, h('h1', null, `Health: ${m.label}`), h('a', { href: `#/health?string=${m.string}` }, `All blocks of ${snap.strings[m.string - 1].name}`)),
+    status, figures,
+    h('h2', null, 'Ri trend and end-of-life projection'), h('div', { id: 'ri-chart' }, riChart.el),
+    h('h2', null, 'Capacity in every test and discharge'),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'capacity-history' },
+      h('thead', null, h('tr', null, ['Date', 'Record', 'Capacity C10 25 °C [Ah]', 'Of rated [%]', 'How', 'Collapsed early'].map((t, i) => h('th', { scope: 'col', class: i === 2 || i === 3 ? 'num' : '' }, t)))),
+      capacities)),
+    h('h2', null, 'Last capacity test'), testNote, h('div', { id: 'test-chart' }, testChart.el));
+
+  const row = (label, value) => [h('dt', null, label), h('dd', null, value)];
+  (async () => {
+    try {
+      const b = await ctx.api(`/api/battery/health/modules/${m.global}`);
+      const r = b.resistance;
+      figures.append(...[
+        row('State of health', `${fmt(b.sohPercent, 1)} % (${SOH_METHOD_TEXT[b.sohMethod] ?? b.sohMethod})`),
+        row('Remaining capacity', `${fmt(b.remainingCapacityAh, 1)} Ah of ${fmt(b.ratedCapacityAh, 0)} Ah rated (C10, 25 °C)`),
+        row('Capacity fade', `${fmt(b.capacityFadePercent, 1)} %`),
+        row('Ri baseline', r.baselineOhm === null ? '—' : `${fmt(r.baselineOhm * 1000, 3)} mΩ (${r.baselineSource}, ${date(r.baselineAtMs)})`),
+        row('Ri increase', `${fmt(r.increasePercent, 1)} % (end of life at +${r.endOfLifeLimitPercent} %)`),
+        row('Ri trend', r.trend ? `${fmt(r.trend.percentPerYear, 1)} % a year over ${fmt(r.trend.spanDays, 0)} days` : 'not enough float readings yet (5 over 7 days)'),
+        row('Expected end of life', r.trend?.endOfLifeAtMs ? date(r.trend.endOfLifeAtMs) : 'Ri does not rise'),
+        row('Equivalent full cycles', fmt(b.throughput.equivalentFullCycles, 2)),
+        row('Round-trip efficiency', b.roundTripEfficiencyPercent === null ? '—' : `${fmt(b.roundTripEfficiencyPercent, 1)} %`),
+        row('Mean temperature', b.temperature.meanC === null ? '—' : `${fmt(b.temperature.meanC, 1)} °C, expected life ${fmt(b.temperature.expectedLifeYears, 1)} of ${b.temperature.designLifeYears} years`),
+        row('Deep discharges', String(b.deepDischarges)),
+      ].flat());
+      setText(status, `Block ${m.global}: ${m.label}.`);
+      await drawRi(b);
+      await drawCapacities(b);
+    } catch (e) {
+      setText(status, `The health record could not be read: ${e.message}`);
+    }
+  })();
+
+  async function drawRi(b) {
+    const r = b.resistance;
+    const now = Date.now();
+    // From the baseline (at least the last hour) to now, or to the projected end of life.
+    const from = Math.min(r.baselineAtMs ?? now, now - 3_600_000);
+    let points = [];
+    try {
+      points = (await series(`string/${m.string}/module/${m.module}`, 'resistanceOhm', from, now + 1)).map(([t, v]) => [t, v == null ? null : v * 1000]);
+    } catch {
+      // No history: the projection alone.
+    }
+    const out = [{ id: 'ri', name: 'Ri', color: PALETTE[0], points }];
+    if (r.baselineOhm !== null) {
+      const limit = r.baselineOhm * 1000 * (1 + r.endOfLifeLimitPercent / 100);
+      const end = r.trend?.endOfLifeAtMs ?? now;
+      out.push({ id: 'baseline', name: 'Baseline', color: PALETTE[2], points: [[from, r.baselineOhm * 1000], [end, r.baselineOhm * 1000]] });
+      out.push({ id: 'limit', name: `End-of-life limit (+${r.endOfLifeLimitPercent} %)`, color: PALETTE[1], points: [[from, limit], [end, limit]] });
+      if (r.trend?.endOfLifeAtMs && r.latestOhm !== null) out.push({ id: 'projection', name: 'Projection', color: PALETTE[3], points: [[now, r.latestOhm * 1000], [r.trend.endOfLifeAtMs, limit]] });
+    }
+    riChart.setData(out);
+  }
+
+  async function drawCapacities(b) {
+    let history = [];
+    try {
+      history = await ctx.api(`/api/battery/health/modules/${m.global}/capacity`);
+    } catch (e) {
+      if (e.code !== 'no-logger') throw e;
+    }
+    for (const c of history) {
+      capacities.append(h('tr', null, h('td', null, fmtTime(c.startMs)), h('td', null, `#${c.testId} ${c.trigger}`),
+        h('td', { class: 'num' }, fmt(c.capacityC10At25Ah, 1)), h('td', { class: 'num' }, fmt(c.capacityPercent, 1)), h('td', null, c.capacityMethod), h('td', null, c.collapsedEarly ? 'yes' : 'no')));
+    }
+    if (!history.length) capacities.append(h('tr', null, h('td', { colspan: 6, class: 'muted' }, 'No capacity test or deep discharge has measured this block yet.')));
+    const last = history[history.length - 1];
+    if (!last) {
+      setText(testNote, 'No capacity test yet: start one from the API (POST /api/battery/tests) or the scheduler.');
+      return;
+    }
+    const samples = await ctx.api(`/api/battery/tests/${last.testId}/samples`, { query: { string: m.string, limit: 100000 } });
+    const i = m.module - 1;
+    testChart.setData([{ id: 'voltage', name: `${m.label} voltage`, color: PALETTE[0], points: samples.map((x) => [x.atMs, x.voltagesV[i]]) }]);
+    setText(testNote, `Record #${last.testId} (${last.trigger}), ${fmtTime(last.startMs)}: ${samples.length} samples.`);
+  }
+
+  return { title: `Health ${m.label}` };
+}
