@@ -154,6 +154,9 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     const fix = (v: number | null) => (v === null ? '—' : v.toFixed(1));
     expect(rows).toEqual(ranked.map((b) => [snap.modules[b.global - 1].label, fix(b.sohPercent), b.sohMethod, fix(b.remainingCapacityAh)]));
     expect(await page.locator('#health-strings tbody tr').count()).toBe(2);
+    // The plot: one bar per block with a state of health, weakest first.
+    const bars = await page.locator('#soh-plot rect').evaluateAll((rs) => rs.map((r) => Number(r.getAttribute('data-global'))));
+    expect(bars).toEqual(ranked.filter((b) => b.sohPercent !== null).slice(0, 40).map((b) => b.global));
 
     // The weakest block's page: its figures and the Ri chart with the baseline and the end-of-life limit.
     await page.locator('#soh-ranking tbody tr').first().locator('a').click();

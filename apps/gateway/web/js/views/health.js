@@ -2,7 +2,7 @@
 // each string's summary (#/health?string=2 shows one string); #/health/block/27 shows one block's
 // figures, its Ri trend with the end-of-life projection, its capacity in every test and the voltage
 // curve of the last capacity test. Figures from /api/battery/health, curves from the data logger.
-import { h, setText } from '../dom.js';
+import { h, setText, svg } from '../dom.js';
 import { createChart, PALETTE } from '../chart.js';
 import { series } from '../history.js';
 import { fmt, fmtTime } from '../status.js';
@@ -30,6 +30,7 @@ function mountRanking(el, ctx, only) {
   const strings = h('tbody');
   const ranking = h('tbody');
   const status = h('p', { class: 'muted', id: 'health-status' }, 'Loading the health record…');
+  const plot = h('div', { class: 'chart', id: 'soh-plot' });
   el.append(
     h('div', { class: 'page-head' }, h('h1', null, only ? `Health: ${snap.strings[only - 1]?.name ?? only}` : 'Battery health'), h('label', { for: 'health-string', class: 'inline' }, 'String ', picker)),
     status,
@@ -37,6 +38,7 @@ function mountRanking(el, ctx, only) {
       h('caption', null, 'Strings: state of health of their blocks, what they can still deliver, and balancing'),
       h('thead', null, h('tr', null, ['String', 'Mean SoH [%]', 'Lowest SoH [%]', 'Remaining [Ah]', 'Current share [%]', 'Balancing'].map((t, i) => h('th', { scope: 'col', class: i && i < 5 ? 'num' : '' }, t)))),
       strings)),
+    h('h2', null, 'State of health, weakest blocks first'), plot,
     h('div', { class: 'table-wrap' }, h('table', { id: 'soh-ranking' },
       h('caption', null, 'Blocks ranked by state of health, weakest first'),
       h('thead', null, h('tr', null, ['Rank', 'Block', 'SoH [%]', 'Method', 'Remaining [Ah]', 'Fade [%]', 'Ri increase [%]', 'End of life'].map((t, i) => h('th', { scope: 'col', class: [0, 2, 4, 5, 6].includes(i) ? 'num' : '' }, t)))),
@@ -71,12 +73,37 @@ function mountRanking(el, ctx, only) {
         h('td', { class: 'num' }, fmt(b.capacityFadePercent, 1)),
         h('td', { class: 'num' }, fmt(b.resistance.increasePercent, 1)),
         h('td', null, date(b.resistance.trend?.endOfLifeAtMs)))));
+      plot.append(rankingPlot(ranked.filter((b) => b.sohPercent !== null).slice(0, 40), label));
       setText(status, `As of ${fmtTime(health.atMs)}. SoH from a capacity test or a real discharge where one measured the block, else from its Ri increase (an indication only). Method: docs/health.md.`);
     } catch (e) {
       setText(status, `The health record could not be read: ${e.message}`);
     }
   })();
   return { title: 'Battery health' };
+}
+
+/** Bars of the blocks' SoH in ranking order (at most 40: the weakest), with the 80 % end-of-life line. */
+function rankingPlot(blocks, label) {
+  const width = 800;
+  const height = 240;
+  const m = { l: 40, r: 8, t: 8, b: 58 };
+  const lo = Math.max(0, Math.min(75, Math.floor(Math.min(...blocks.map((b) => b.sohPercent), 100) / 5) * 5 - 5));
+  const y = (v) => m.t + (height - m.t - m.b) * (1 - (v - lo) / (100 - lo));
+  const bw = (width - m.l - m.r) / Math.max(1, blocks.length);
+  const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `State of health of the ${blocks.length} weakest blocks, percent` });
+  for (let v = lo; v <= 100; v += 5) {
+    root.append(svg('line', { class: 'grid', x1: m.l, x2: width - m.r, y1: y(v), y2: y(v), stroke: '#ddd' }),
+      svg('text', { x: m.l - 4, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 11 }, String(v)));
+  }
+  blocks.forEach((b, i) => {
+    const x = m.l + i * bw;
+    const colour = b.sohPercent < 80 ? PALETTE[1] : b.sohPercent < 90 ? PALETTE[9] : PALETTE[0];
+    root.append(svg('rect', { x: x + bw * 0.15, y: y(b.sohPercent), width: bw * 0.7, height: y(lo) - y(b.sohPercent), fill: colour, 'data-global': b.global },
+      svg('title', null, `${label(b.global)}: ${fmt(b.sohPercent, 1)} % (${b.sohMethod})`)));
+    root.append(svg('text', { x: x + bw / 2, y: height - m.b + 12, 'text-anchor': 'end', 'font-size': 10, transform: `rotate(-60 ${x + bw / 2} ${height - m.b + 12})` }, label(b.global)));
+  });
+  if (lo < 80) root.append(svg('line', { x1: m.l, x2: width - m.r, y1: y(80), y2: y(80), stroke: PALETTE[1], 'stroke-dasharray': '6 4', 'data-line': 'end-of-life' }));
+  return root;
 }
 
 function mountBlock(el, ctx, global) {
