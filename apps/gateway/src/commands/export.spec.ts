@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from '../cli';
 import { HistoryDb } from '../services/history/db';
 import { parseCsv } from '../services/history/csv';
-import { parseTime } from './export';
+import { parseTime } from './history-file';
 import { CAPACITY_TEST_DEFAULTS, StringDischarge } from '../engine/health';
 
 const T0 = Date.parse('2026-01-05T10:00:00Z');

@@ -3,9 +3,9 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { KirchhoffError } from '@kirchhoff/core';
 import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
 import { RESOLUTIONS, type Resolution } from '../services/history/types';
+import { joinRelativeTimes, openHistoryForCommand, periodOf } from './history-file';
 import { CliCommand, UsageError } from './types';
 
 const USAGE = `usage: kirchhoff export --db FILE --what ${CSV_WHATS.join('|')} [options]
@@ -21,23 +21,6 @@ const USAGE = `usage: kirchhoff export --db FILE --what ${CSV_WHATS.join('|')} [
   --resolution RES    measurements: raw, minute, hour or auto (default: the finest still kept)
   --out FILE          write to FILE instead of standard output`;
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** ISO 8601, epoch ms, `now`, or `-<n><s|m|h|d>` relative to nowMs. */
-export function parseTime(text: string, nowMs: number, option: string): number {
-  if (text === 'now') return nowMs;
-  const rel = /^-(\d+(?:\.\d+)?)([smhd])$/.exec(text);
-  if (rel) return nowMs - Number(rel[1]) * UNITS[rel[2]];
-  if (/^\d{10,}$/.test(text)) return Number(text);
-  const ms = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) ? Date.parse(text) : NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`${option} ${JSON.stringify(text)} is not a time: use ISO 8601 (2026-01-05T10:00:00Z), ms since the epoch, now, or -30m/-2h/-7d`);
-  return ms;
-}
-
-/** `--from -2h` would read as an unknown option -2: joins a relative time to its option. */
-export function joinRelativeTimes(argv: readonly string[]): string[] {
-  return argv.flatMap((a, i) => ((a === '--from' || a === '--to') && /^-\d/.test(argv[i + 1] ?? '') ? [] : (i > 0 && (argv[i - 1] === '--from' || argv[i - 1] === '--to') && /^-\d/.test(a) ? [`${argv[i - 1]}=${a}`] : [a])));
-}
 
 export const exportCommand: CliCommand = {
   name: 'export',
@@ -59,20 +42,9 @@ export const exportCommand: CliCommand = {
     if (!values.what || !(CSV_WHATS as readonly string[]).includes(values.what)) throw new UsageError(`--what must be one of ${CSV_WHATS.join(', ')}${values.what ? `, got ${JSON.stringify(values.what)}` : ''}`);
     const resolution = values.resolution ?? 'auto';
     if (resolution !== 'auto' && !(RESOLUTIONS as readonly string[]).includes(resolution)) throw new UsageError(`--resolution must be raw, minute, hour or auto, got ${JSON.stringify(resolution)}`);
-    const now = Date.now();
-    const fromMs = parseTime(values.from ?? '-24h', now, '--from');
-    const toMs = parseTime(values.to ?? 'now', now, '--to');
-    if (toMs <= fromMs) throw new UsageError(`--to (${new Date(toMs).toISOString()}) must be after --from (${new Date(fromMs).toISOString()})`);
+    const { fromMs, toMs } = periodOf(values, '-24h');
 
-    // Loaded here: only this command needs the native SQLite module in the CLI's own thread.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { openHistoryFile } = require('../services/history/reader') as typeof import('../services/history/reader');
-    let reader: ReturnType<typeof openHistoryFile>;
-    try {
-      reader = openHistoryFile(values.db);
-    } catch (error) {
-      throw new KirchhoffError('export.open', `${(error as Error).message.replace(/^cannot open the history database/, 'cannot open')}`);
-    }
+    const reader = openHistoryForCommand(values.db, 'export');
     const sink = values.out ? createWriteStream(values.out) : process.stdout;
     let rows = -1;
     try {

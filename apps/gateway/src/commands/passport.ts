@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KirchhoffError } from '@kirchhoff/core';
+import { openHistoryForCommand } from './history-file';
 import { CliCommand, UsageError } from './types';
 
 const USAGE = `usage: kirchhoff passport --db FILE --out DIR [--string N]
@@ -31,17 +32,9 @@ export const passportCommand: CliCommand = {
       only = Number(values.string);
       if (!/^\d+$/.test(values.string) || only < 1 || only > 16) throw new UsageError(`--string must be a string number from 1 to 16, got ${JSON.stringify(values.string)}`);
     }
-    // Loaded here: only this command needs the native SQLite module in the CLI's own thread.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { openHistoryFile } = require('../services/history/reader') as typeof import('../services/history/reader');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { passportForString, passportStrings } = require('../passport/passport') as typeof import('../passport/passport');
-    let reader: ReturnType<typeof openHistoryFile>;
-    try {
-      reader = openHistoryFile(values.db);
-    } catch (error) {
-      throw new KirchhoffError('passport.open', `${(error as Error).message.replace(/^cannot open the history database/, 'cannot open')}`);
-    }
+    const reader = openHistoryForCommand(values.db, 'passport');
     try {
       const known = await passportStrings(reader);
       if (!known.length) throw new KirchhoffError('passport.empty', `${values.db} has no life records and no passport data: a gateway of this version writes them at start when history.enabled is true`);

@@ -4,8 +4,7 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { KirchhoffError } from '@kirchhoff/core';
-import { joinRelativeTimes, parseTime } from './export';
+import { joinRelativeTimes, openHistoryForCommand, periodOf } from './history-file';
 import { CliCommand, UsageError } from './types';
 
 const USAGE = `usage: kirchhoff report --db FILE --out FILE.html [--from TIME] [--to TIME] [--pdf FILE.pdf]
@@ -48,21 +47,11 @@ export const reportCommand: CliCommand = {
     if (!/\.html?$/i.test(values.out)) throw new UsageError(`--out must name an .html file, got ${JSON.stringify(values.out)}`);
     if (values.pdf !== undefined && !/\.pdf$/i.test(values.pdf)) throw new UsageError(`--pdf must name a .pdf file, got ${JSON.stringify(values.pdf)}`);
     const now = Date.now();
-    const fromMs = parseTime(values.from ?? '-30d', now, '--from');
-    const toMs = parseTime(values.to ?? 'now', now, '--to');
-    if (toMs <= fromMs) throw new UsageError(`--to (${new Date(toMs).toISOString()}) must be after --from (${new Date(fromMs).toISOString()})`);
+    const { fromMs, toMs } = periodOf(values, '-30d', now);
 
-    // Loaded here: only this command needs the native SQLite module in the CLI's own thread.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { openHistoryFile } = require('../services/history/reader') as typeof import('../services/history/reader');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { serviceReport, findChromium, printPdf, NO_CHROMIUM } = require('../report') as typeof import('../report');
-    let reader: ReturnType<typeof openHistoryFile>;
-    try {
-      reader = openHistoryFile(values.db);
-    } catch (error) {
-      throw new KirchhoffError('report.open', `${(error as Error).message.replace(/^cannot open the history database/, 'cannot open')}`);
-    }
+    const reader = openHistoryForCommand(values.db, 'report');
     let report: Awaited<ReturnType<typeof serviceReport>>;
     try {
       report = await serviceReport(reader, { fromMs, toMs, nowMs: now });

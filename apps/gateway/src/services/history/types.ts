@@ -1,7 +1,7 @@
 // The data logger's typed interface: what the HTTP API, the scheduler's reports and the CSV
 // export read (HistoryReader), and what services write besides the change feed (HistoryStore).
 import type { Quality, Severity } from '@kirchhoff/core';
-import type { BlockCapacityPoint, CapacityTestEnd, CapacityTestRecord, CapacityTestTrigger, TestSample } from '../../engine/health';
+import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from '../../engine/health';
 import type { ConfiguredIdentity, IdentityPatch, LifeChange, LifeQuery, LifeRecord } from './life';
 
 /** raw = every logged sample; minute/hour = min/mean/max aggregates of the fresh samples. */
@@ -147,14 +147,7 @@ export interface HistoryStats {
 export type CapacityTestQuery = LogQuery;
 
 /** A capacity test or discharge record in a list (the whole record: capacityTest(id)). */
-export interface CapacityTestSummary {
-  readonly id: number;
-  readonly trigger: CapacityTestTrigger;
-  readonly startMs: number;
-  readonly endMs: number | null;
-  readonly end: CapacityTestEnd | null;
-  readonly endVoltsPerCell: number;
-  readonly by: string | null;
+export interface CapacityTestSummary extends Omit<CapacityTestRecord, 'strings'> {
   readonly strings: readonly {
     readonly string: number; readonly deliveredAh: number; readonly durationS: number; readonly meanCurrentA: number | null;
     readonly collapsedEarly: readonly number[];
