@@ -13,6 +13,8 @@ module.exports = {
     '^@kirchhoff/([a-z-]+)$': path.join(__dirname, 'packages/$1/src/index.ts'),
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // Each test file's demo gateways (in process or spawned) log into a folder of the file's own.
+  setupFiles: [path.join(__dirname, 'tools/test-support/demo-dir.js')],
   // A limit for hung tests, not a performance assertion: on a loaded 2-core machine a scrypt hash
   // or a child process can take tens of seconds (a gateway took over 20 s to start beside a compiler
   // and busy loops). Tests that wait for something wait on events.

@@ -6,8 +6,13 @@ import type { RawConfig } from './load';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 import { DEMO_NUT_USER } from '../adapters/nut';
 
-/** The demo logs here (kept across demo runs; retention keeps it to a few MB); reports go to reports/ beside it. */
-export const DEMO_HISTORY_PATH = join(tmpdir(), 'kirchhoff-demo', 'history.db');
+/**
+ * The demo logs here (kept across demo runs; retention keeps it to a few MB); reports go to reports/
+ * beside it. KIRCHHOFF_DEMO_DIR moves the folder: the test suite gives each test file its own, so
+ * that demo gateways in tests neither share one file (SQLite: "database is locked") nor write into
+ * the data logger of a demo the user runs.
+ */
+export const DEMO_HISTORY_PATH = join(process.env.KIRCHHOFF_DEMO_DIR || join(tmpdir(), 'kirchhoff-demo'), 'history.db');
 
 /**
  * The demo listens on loopback only and announces BACnet there: a demo started on a laptop in a
