@@ -1,5 +1,8 @@
 // Shared by the browser tests and the web benchmarks: the in-process demo gateway with only its
 // HTTP API on an ephemeral port, and Debian's Chromium driven by playwright-core.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { applySets, finishConfig } from '../src/config/load';
 import { demoConfig } from '../src/config/demo-config';
@@ -33,18 +36,22 @@ export interface DemoOptions {
 
 export async function startDemo(options: DemoOptions = {}): Promise<DemoGateway> {
   const raw = demoConfig({ strings: options.strings, modules: options.modules });
-  const config = finishConfig(applySets(raw, [...ONLY_HTTP, ...(options.sets ?? [])]));
+  // Its own data logger file: the demo's default one is shared by every demo on the machine, and
+  // two gateways writing it at once got "database is locked" on a busy machine.
+  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-web-demo-'));
+  const config = finishConfig(applySets(raw, [...ONLY_HTTP, `history.path=${join(dir, 'history.db')}`, ...(options.sets ?? [])]));
   const gw = await startGateway(config, { logger: memoryLogger('warn'), cycleMs: options.cycleMs, faults: options.faults });
   const http = gw.services.find((s) => s.name === 'HTTP API');
   if (!http || http.state !== 'running') {
     await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
     throw new Error(`the demo's HTTP API is not running (${http?.state ?? 'absent'})`);
   }
   // The gateway's policy decides which protocols may submit commands at all; HTTP writes are then
   // authorised per role (the lead wires http into commandPolicy).
   if (!gw.commands.allows('http', 'set-relay')) gw.commands.setPolicy({ ...commandPolicy(config), http: 'all' });
   const port = Number(http.endpoint.split(':').pop());
-  return { gw, url: `http://127.0.0.1:${port}`, close: () => gw.stop() };
+  return { gw, url: `http://127.0.0.1:${port}`, close: async () => { await gw.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 export function launchChromium(): Promise<Browser> {

@@ -63,8 +63,10 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     // `still` holds its values after the first cycle so the page and the API can be compared;
     // `live` runs with a fuse blowing on string 1, module 3 after one second, and the mains failing
     // (the strings discharge).
-    [browser, still, live] = await Promise.all([
-      launchChromium(),
+    // The browser first: if a demo fails to start, afterAll still closes it (a Chromium left
+    // running keeps Jest from ever exiting).
+    browser = await launchChromium();
+    [still, live] = await Promise.all([
       // SNMP (v2c `public`) and RCCMD (jobs without an HMAC key) on as in the full demo: their notices.
       startDemo({ cycleMs: 3_600_000, sets: [`site.name='${HOSTILE_NAME}'`, `strings.0.name='${HOSTILE_NAME}'`, 'snmp.enabled=true', 'snmp.port=0', 'snmp.host=127.0.0.1', 'rccmd.enabled=true'] }),
       startDemo({ cycleMs: 250, faults: [parseFault('fuse-blown:1:3@1'), parseFault('ups-on-battery@1')] }),
