@@ -1,7 +1,8 @@
 // Battery health (issue 15, docs/health.md): #/health ranks every block by its state of health with
 // each string's summary (#/health?string=2 shows one string); #/health/block/27 shows one block's
 // figures, its Ri trend with the end-of-life projection, its capacity in every test and the voltage
-// curve of the last capacity test. Figures from /api/battery/health, curves from the data logger.
+// curve of the last capacity test; the capacity tests (running and recorded, newest first) with Start
+// and Abort for admins. Figures from /api/battery/health, curves from the data logger.
 import { h, setText, svg } from '../dom.js';
 import { createChart, PALETTE } from '../chart.js';
 import { series } from '../history.js';
@@ -42,7 +43,8 @@ function mountRanking(el, ctx, only) {
     h('div', { class: 'table-wrap' }, h('table', { id: 'soh-ranking' },
       h('caption', null, 'Blocks ranked by state of health, weakest first'),
       h('thead', null, h('tr', null, ['Rank', 'Block', 'SoH [%]', 'Method', 'Remaining [Ah]', 'Fade [%]', 'Ri increase [%]', 'End of life'].map((t, i) => h('th', { scope: 'col', class: [0, 2, 4, 5, 6].includes(i) ? 'num' : '' }, t)))),
-      ranking)));
+      ranking)),
+    testsSection(ctx, only));
 
   (async () => {
     try {
@@ -83,6 +85,78 @@ function mountRanking(el, ctx, only) {
 }
 
 /** Bars of the blocks' SoH in ranking order (at most 40: the weakest), with the 80 % end-of-life line. */
+const TEST_END_TEXT = { 'end-voltage': 'end voltage reached', 'time-limit': 'time limit', 'discharge-stopped': 'discharge stopped', aborted: 'aborted' };
+
+/**
+ * Capacity tests: the running one, every record (tests and recorded mains failures) newest first,
+ * and for admins Start (the strings shown, or all) and Abort. A test waits up to an hour for its
+ * strings to discharge (a UPS battery test, sent with the test when asked, or a load bank).
+ */
+function testsSection(ctx, only) {
+  const admin = ctx.can('admin');
+  const running = h('p', { id: 'test-running', role: 'status' }, 'Looking for a running test…');
+  const records = h('tbody');
+  const upsTest = h('input', { type: 'checkbox', id: 'test-ups', checked: true });
+  const start = h('button', { type: 'button', id: 'test-start', onclick: () => startTest() }, only ? `Start a capacity test of string ${only}` : 'Start a capacity test of every string');
+  const abort = h('button', { type: 'button', id: 'test-abort', onclick: () => abortTest() }, 'Abort the test');
+  const label = (g) => ctx.store.snap.modules[g - 1]?.label ?? String(g);
+  const section = h('section', { 'aria-labelledby': 'tests-head' },
+    h('h2', { id: 'tests-head' }, 'Capacity tests'), running,
+    admin
+      ? h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Capacity test' }, start, h('label', { for: 'test-ups', class: 'inline' }, upsTest, ' start the discharge with a UPS deep battery test'), abort)
+      : h('p', { class: 'muted' }, 'Starting a capacity test needs the admin role.'),
+    h('div', { class: 'table-wrap' }, h('table', { id: 'capacity-tests' },
+      h('caption', null, 'Capacity tests and recorded discharges, newest first'),
+      h('thead', null, h('tr', null, ['Started', 'Trigger', 'By', 'Ended', 'String', 'Delivered [Ah]', 'Mean capacity [%]', 'Collapsed early'].map((t, i) => h('th', { scope: 'col', class: i === 5 || i === 6 ? 'num' : '' }, t)))),
+      records)));
+
+  async function refresh() {
+    try {
+      const [health, tests] = await Promise.all([ctx.api('/api/battery/health'), ctx.api('/api/battery/tests', { query: { limit: 50 } })]);
+      const t = health.test;
+      setText(running, t
+        ? `Running: ${t.state === 'waiting' ? 'waiting for strings' : 'recording strings'} ${t.strings.join(', ')} since ${fmtTime(t.startMs)}${t.state === 'running' ? `, ${t.deliveredAh.map((d) => `string ${d.string}: ${fmt(d.ah, 1)} Ah`).join(', ')}` : ''}.`
+        : 'No capacity test is running.');
+      start.disabled = Boolean(t);
+      abort.disabled = !t;
+      records.replaceChildren(...tests.flatMap((r) => r.strings.filter((st) => !only || st.string === only).map((st, i) => h('tr', { 'data-test': r.id, 'data-string': st.string },
+        h('td', null, i ? '' : fmtTime(r.startMs)), h('td', null, i ? '' : r.trigger), h('td', null, i ? '' : (r.by ?? '—')), h('td', null, i ? '' : (TEST_END_TEXT[r.end] ?? r.end ?? 'running')),
+        h('td', null, String(st.string)), h('td', { class: 'num' }, fmt(st.deliveredAh, 1)), h('td', { class: 'num' }, fmt(st.meanCapacityPercent, 1)),
+        h('td', { class: st.collapsedEarly.length ? 'st-text-alarm' : '' }, st.collapsedEarly.length ? st.collapsedEarly.map(label).join(', ') : 'none')))));
+      if (!records.children.length) records.append(h('tr', null, h('td', { colspan: 8, class: 'muted' }, 'No capacity test or recorded discharge yet.')));
+    } catch (e) {
+      setText(running, `The capacity tests could not be read: ${e.message}`);
+    }
+  }
+
+  async function startTest() {
+    const which = only ? `string ${only}` : 'every string';
+    if (!confirm(`Start a capacity test of ${which}? ${upsTest.checked ? 'The UPS is sent a deep battery test and the load runs on the battery' : 'The strings must then be discharged (a UPS battery test or a load bank) within an hour'} until their median block reaches the end voltage.`)) return;
+    start.disabled = true;
+    try {
+      await ctx.api('/api/battery/tests', { method: 'POST', body: { ...(only ? { strings: [only] } : {}), upsTest: upsTest.checked } });
+      ctx.toast('Capacity test started.');
+    } catch (e) {
+      ctx.toast(`Capacity test refused: ${e.message}`, 'error');
+    }
+    await refresh();
+  }
+
+  async function abortTest() {
+    abort.disabled = true;
+    try {
+      const r = await ctx.api('/api/battery/tests/abort', { method: 'POST', body: { upsTest: upsTest.checked } });
+      ctx.toast(r?.message ?? 'Capacity test aborted.');
+    } catch (e) {
+      ctx.toast(`Abort refused: ${e.message}`, 'error');
+    }
+    await refresh();
+  }
+
+  void refresh();
+  return section;
+}
+
 function rankingPlot(blocks, label) {
   const width = 800;
   const height = 240;
