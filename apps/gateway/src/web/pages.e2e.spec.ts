@@ -206,6 +206,10 @@ describeWithTools(['chromium'], 'web pages in Chromium', () => {
     await viewer.goto(`${still.url}/#/health`);
     await viewer.locator('#capacity-tests tbody tr').first().waitFor();
     expect(await viewer.locator('#test-start').count()).toBe(0);
+    // Both pages' live connections closed: the demo allows a few connections per address, and the
+    // tests after this one open their own.
+    await page.context().close();
+    await viewer.context().close();
   });
 
   it('sorts the table by a column, both ways, by mouse and by keyboard', async () => {
