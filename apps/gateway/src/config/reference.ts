@@ -1,5 +1,5 @@
 // Renders the configuration reference (a Markdown table per section) from the schema, so the
-// README cannot drift from the code: a test compares the README's section with this output.
+// reference cannot drift from the code: a test compares docs/configuration.md with this output.
 import { describeValid, leaves, ObjectNode, SchemaNode } from './schema-dsl';
 import { CONFIG_SCHEMA } from './schema';
 
@@ -18,7 +18,7 @@ const cell = (s: string) => s.replace(/\|/g, '\\|');
 export function configReference(schema: ObjectNode = CONFIG_SCHEMA): string {
   const out: string[] = [];
   for (const [section, node] of Object.entries(schema.fields)) {
-    out.push(`#### \`${section}\``, '', node.doc, '', '| key | valid | default | meaning |', '|---|---|---|---|');
+    out.push(`## \`${section}\``, '', node.doc, '', '| key | valid | default | meaning |', '|---|---|---|---|');
     for (const { path, node: leaf } of leaves(node, section)) {
       out.push(`| \`${path}\` | ${cell(describeValid(leaf))} | ${defaultOf(leaf)} | ${cell(leaf.doc)} |`);
     }
@@ -31,6 +31,6 @@ export function configReference(schema: ObjectNode = CONFIG_SCHEMA): string {
 export function withReference(text: string): string {
   const a = text.indexOf(REFERENCE_BEGIN);
   const b = text.indexOf(REFERENCE_END);
-  if (a < 0 || b < a) throw new Error('README has no config-reference markers');
+  if (a < 0 || b < a) throw new Error('docs/configuration.md has no config-reference markers');
   return `${text.slice(0, a + REFERENCE_BEGIN.length)}\n${configReference()}\n${text.slice(b)}`;
 }

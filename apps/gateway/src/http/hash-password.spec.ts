@@ -33,8 +33,8 @@ describe('kirchhoff hash-password', () => {
     await expect(hashPasswordCommand.run(['secret'], io().io, new PassThrough())).rejects.toThrow('shell history');
   });
 
-  it('agrees with the README\'s node one-liner', async () => {
-    const readme = readFileSync(join(__dirname, '..', '..', '..', '..', 'README.md'), 'utf8');
+  it('agrees with the node one-liner in docs/http.md', async () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'http.md'), 'utf8');
     const line = readme.split('\n').find((l) => l.startsWith('printf \'%s\\n\' "$PASSWORD" | node -e '))!;
     expect(line).toBeDefined();
     const r = await run('sh', ['-c', line], { env: { ...process.env, PASSWORD: 'correct horse battery staple' } });
