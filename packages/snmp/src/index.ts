@@ -1,7 +1,7 @@
 // @kirchhoff/snmp: an SNMP v2c/v3 agent over a Kirchhoff site (RFC 1628 UPS-MIB, KIRCHHOFF-BMS-MIB,
 // MIB-II system group) with traps and informs.
-export { createSnmpAgent } from './agent';
-export type { SnmpAgent, SnmpCounters } from './agent';
+export { createSnmpAgent, createSnmpHandler } from './agent';
+export type { SnmpAgent, SnmpCounters, SnmpHandler, SnmpRemote, SnmpReply } from './agent';
 export type { SnmpAgentOptions, CommunityOption, UserOption, SnmpLogger, Access } from './options';
 export { DEFAULT_COMMUNITIES, DEFAULT_PASSWORDS, isDefaultPassword, securityWarnings } from './options';
 export type { NotificationReceiver, NotificationStats } from './notifications';
