@@ -79,8 +79,11 @@ class Handler implements SnmpAgent {
   /** Set by createSnmpAgent. */
   transport: SnmpUdpTransport | null = null;
   readonly counters: SnmpCounters = newCounters();
-  private readonly startedAt = process.hrtime.bigint();
-  private readonly startedAtMs = Date.now();
+  /** Milliseconds on the uptime clock (monotonic unless options.clock is given). */
+  private readonly uptimeClockMs: () => number;
+  private readonly startedAt: number;
+  /** Wall-clock start (alarm times are wall-clock). */
+  private readonly startedAtMs: number;
   private readonly ctx: MibContext;
   private readonly notifier: Notifier;
   private readonly originator: NotificationOriginator;
@@ -92,6 +95,10 @@ class Handler implements SnmpAgent {
   private shapeKey = '';
 
   constructor(private readonly site: Site, private readonly options: SnmpAgentOptions, readonly logger: SnmpLogger, readonly engine: EngineIdentity) {
+    const clock = options.clock;
+    this.uptimeClockMs = clock ? () => clock.now() : () => Number(process.hrtime.bigint() / 1_000_000n);
+    this.startedAt = this.uptimeClockMs();
+    this.startedAtMs = clock ? clock.now() : Date.now();
     const commands = options.commands ?? null;
     this.toEnterprise = enterpriseMapper(options.enterpriseNumber ?? 32473);
     const log = (options.problems ?? new ProblemLog()).source('snmp', logger);
@@ -154,7 +161,7 @@ class Handler implements SnmpAgent {
 
   /** Hundredths of a second since the start, not wrapped. */
   private elapsedTicks(): number {
-    return Number((process.hrtime.bigint() - this.startedAt) / 10_000_000n);
+    return Math.floor((this.uptimeClockMs() - this.startedAt) / 10);
   }
 
   private engineTime(): number {

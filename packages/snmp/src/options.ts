@@ -1,6 +1,6 @@
 // createSnmpAgent's options: listener, v2c communities and v3 users with their views, engine
 // identity, notification receivers. Validated at start-up with messages a user can act on.
-import type { CommandInterface, ProblemLog } from '@kirchhoff/core';
+import type { Clock, CommandInterface, ProblemLog } from '@kirchhoff/core';
 import { AUTH_PROTOCOLS, AuthProtocol, PRIV_PROTOCOLS, PrivProtocol, SecurityLevel } from './usm';
 import type { NotificationReceiver } from './notifications';
 import { SnmpConfigError } from './engine';
@@ -64,6 +64,8 @@ export interface SnmpAgentOptions {
   /** Largest response the agent builds for v2c (v3 uses the manager's msgMaxSize). Default 1472. */
   readonly maxMessageSize?: number;
   readonly logger?: SnmpLogger;
+  /** sysUpTime and snmpEngineTime count on it (tests, simulations). Default: the process's monotonic clock. */
+  readonly clock?: Clock;
   /** Counts hostile input (for /metrics) and limits its lines; the gateway shares one across adapters. Default: a private one. */
   readonly problems?: ProblemLog;
 }
