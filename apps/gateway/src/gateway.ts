@@ -13,7 +13,7 @@ import { enginesFromConfig } from './engine/from-config';
 import { engineStateSaver, SOC_STATE_KEY } from './engine/persist';
 import type { SocPersistedState } from './engine/soc';
 import { createHealthHost, HealthHost } from './engine/health-service';
-import type { HistoryStore } from './services/history/types';
+import type { HistoryStore } from '@kirchhoff/history';
 import { reloadConfig, ReloadResult } from './reload';
 import { serialLinesOf } from './services/sources';
 import { startWarnings } from './config/start-checks';

@@ -11,7 +11,7 @@ import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
 import { buildSite } from '../gateway';
 import { memoryLogger } from '../log';
-import { HistoryLogger } from '../services/history/store';
+import { HistoryLogger } from '@kirchhoff/history';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
 import { httpAdapter } from './http';
 import type { RunningAdapter } from './types';

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../cli';
-import { HistoryDb } from '../services/history/db';
-import { parseCsv } from '../services/history/csv';
+import { HistoryDb, parseCsv } from '@kirchhoff/history';
 import { parseTime } from './history-file';
 import { CAPACITY_TEST_DEFAULTS, StringDischarge } from '../engine/health';
 

@@ -3,8 +3,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
-import { RESOLUTIONS, type Resolution } from '../services/history/types';
+import { CSV_WHATS, CsvWhat, historyCsv, RESOLUTIONS, type Resolution } from '@kirchhoff/history';
 import { joinRelativeTimes, openHistoryForCommand, periodOf } from './history-file';
 import { CliCommand, UsageError } from './types';
 

@@ -1,18 +1,17 @@
 // What the commands that read a data logger file share (export, passport, report): the file opened
 // read-only beside a running gateway's writer, and the --from/--to period.
 import { KirchhoffError } from '@kirchhoff/core';
-import type { openHistoryFile } from '../services/history/reader';
+import { openHistoryFile } from '@kirchhoff/history';
 import { UsageError } from './types';
 
 export type HistoryFile = ReturnType<typeof openHistoryFile>;
 
 /** Opens the data logger file `db` for `command`; a file that cannot be opened is `<command>.open`. */
 export function openHistoryForCommand(db: string, command: string): HistoryFile {
-  // Loaded here: only these commands need the native SQLite module in the CLI's own thread.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const reader = require('../services/history/reader') as typeof import('../services/history/reader');
+  // Only these commands load the native SQLite module in the CLI's own thread: @kirchhoff/history
+  // loads it when a file is opened, not when imported.
   try {
-    return reader.openHistoryFile(db);
+    return openHistoryFile(db);
   } catch (error) {
     throw new KirchhoffError(`${command}.open`, `${(error as Error).message.replace(/^cannot open the history database/, 'cannot open')}`);
   }

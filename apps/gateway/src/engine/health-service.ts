@@ -3,7 +3,7 @@
 // stores each test record with its per-second samples and keeps the health state across restarts.
 import type { Site } from '@kirchhoff/core';
 import type { Logger } from '../log';
-import type { HistoryStore } from '../services/history/types';
+import type { HistoryStore } from '@kirchhoff/history';
 import type { BatteryEngines } from '.';
 import type { BlockHealth, BlockInfo, CapacityTestOptions, CapacityTestTrigger, HealthPersistedState, HealthSnapshot, RunningTest, TestSample } from './health';
 

@@ -2,7 +2,7 @@
 // HTTP API: query parsing, and the alarm history in one shape whether it comes from the logger
 // or from the gateway's memory.
 import { entityId, type Alarm, type Severity } from '@kirchhoff/core';
-import type { EventRecord, HistoryStore } from '../services/history/types';
+import type { EventRecord, HistoryStore } from '@kirchhoff/history';
 import type { ServiceRegistry } from '../services/types';
 import { ApiError } from './errors';
 

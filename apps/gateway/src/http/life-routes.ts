@@ -2,7 +2,7 @@
 // battery passport. Writes are audited like every other write and answer once the record and its
 // audit row are committed.
 import { moduleLabel } from '@kirchhoff/core';
-import { IDENTITY_FIELDS, LifeRecordError, STRING_POSITION, type IdentityPatch, type LifeRecord } from '../services/history/life';
+import { IDENTITY_FIELDS, LifeRecordError, STRING_POSITION, type IdentityPatch, type LifeRecord } from '@kirchhoff/history';
 import { applyBlockInfo, lifeEntity, lifeLabel } from '../services/life/service';
 import { passportForString } from '../passport/passport';
 import { ApiError } from './errors';

@@ -1,7 +1,7 @@
 // Refused logins audited per address: one row at once, one summary a minute (issue 19, point 6:
 // 20,000 refused logins wrote 20,000 rows in 11 s).
 import { VirtualClock } from '@kirchhoff/core';
-import type { NewAudit } from '../services/history/types';
+import type { NewAudit } from '@kirchhoff/history';
 import { RefusedLoginAudit } from './login-audit';
 
 describe('RefusedLoginAudit', () => {

@@ -2,7 +2,7 @@
 // once, the rest within the next minute become one summary row (count, user names, reasons), so a
 // password-guessing flood costs one row a minute per address instead of one per attempt.
 import { Clock, ClockTimer, systemClock } from '@kirchhoff/core';
-import type { NewAudit } from '../services/history/types';
+import type { NewAudit } from '@kirchhoff/history';
 
 interface Window {
   count: number;

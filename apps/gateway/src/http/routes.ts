@@ -4,7 +4,7 @@ import { ALARM_KIND_NAMES, Command, CommandError, CommandInterface, CommandType,
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { GatewayConfig } from '../config/types';
 import type { ServiceRegistry } from '../services/types';
-import { EVENT_CATEGORIES, type AuditQuery, type EventQuery } from '../services/history/types';
+import { CSV_WHATS, CsvWhat, EVENT_CATEGORIES, historyCsv, type AuditQuery, type EventQuery } from '@kirchhoff/history';
 import { Auth, AuthUser, Role, roleAtLeast as roleOk } from './auth';
 import { ApiError, commandError } from './errors';
 import type { LiveHub } from './live';
@@ -12,7 +12,6 @@ import type { SecurityNotice } from './notices';
 import { SOFTWARE_VERSION } from '../version';
 import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, NUT_FSD, P, params, ref, RELAY_SET, THRESHOLD_PATCH, TIME, UPS_CONTROL, UPS_SETTINGS, UPS_TEST } from './schemas';
 import { fromLogger, fromMemory, historyStore, timeRange } from './history';
-import { CSV_WHATS, CsvWhat, historyCsv } from '../services/history/csv';
 import { Readable } from 'node:stream';
 import { BATTERY_ROUTES } from './battery-routes';
 import { LIFE_ROUTES } from './life-routes';

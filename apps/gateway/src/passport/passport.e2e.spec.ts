@@ -11,7 +11,7 @@ import { memoryLogger } from '../log';
 import { run } from '../cli';
 import { waitFor } from '@kirchhoff/test-support';
 import { DEMO_HTTP_USERS } from '../http/demo-users';
-import type { LifeRecord } from '../services/history/life';
+import type { LifeRecord } from '@kirchhoff/history';
 import type { PassportDocument } from './passport';
 import { checkPassport } from './validate.test-support';
 

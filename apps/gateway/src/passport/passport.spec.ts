@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HistoryDb } from '../services/history/db';
+import { HistoryDb } from '@kirchhoff/history';
 import { configuredIdentities, type LifeStringConfig, type PassportConfig } from '../services/life/config';
 import { run } from '../cli';
 import type { BlockHealth, HealthSnapshot } from '../engine/health';

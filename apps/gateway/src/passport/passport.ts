@@ -3,8 +3,7 @@
 // logger holds (life records, passport configuration, logged SoC, the alarm log). A field the
 // gateway cannot know is left out and named in `missing` with the reason, never made up.
 // docs/passport.md describes every field and its source.
-import type { HistoryReader } from '../services/history/types';
-import { IDENTITY_FIELDS, STRING_POSITION, type Identity, type LifeRecord } from '../services/history/life';
+import { IDENTITY_FIELDS, STRING_POSITION, type HistoryReader, type Identity, type LifeRecord } from '@kirchhoff/history';
 import type { PassportConfig, StringBatteryConfig } from '../services/life/config';
 import { lifeLabel, PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
 import { HealthEngine, type BlockHealth, type BlockInfo, type HealthOptions, type HealthPersistedState, type HealthSnapshot, type RatedString } from '../engine/health';

@@ -4,8 +4,7 @@
 import type { BlockHealth, CapacityTestRecord, HealthPersistedState, HealthSnapshot } from '../engine/health';
 import { HEALTH_STATE_KEY } from '../engine/health-service';
 import { healthFromDatabase, passportStrings, type PassportSiteInfo, type PassportStringInfo } from '../passport/passport';
-import type { LifeRecord } from '../services/history/life';
-import type { EventRecord, HistoryReader } from '../services/history/types';
+import type { EventRecord, HistoryReader, LifeRecord } from '@kirchhoff/history';
 import { PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
 
 /** Points of one line: x (ms or h), y. */

@@ -3,7 +3,7 @@
 // per-second samples) and one a year earlier in which it did not, and the health engine's kept
 // state with block 2's Ri rising 1 % a day.
 import { CAPACITY_TEST_DEFAULTS, type CapacityTestRecord, StringDischarge, type TestSample } from '../engine/health';
-import { HistoryDb } from '../services/history/db';
+import { HistoryDb } from '@kirchhoff/history';
 import { configuredIdentities } from '../services/life/config';
 
 export const DAY_MS = 86_400_000;

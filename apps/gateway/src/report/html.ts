@@ -2,7 +2,7 @@
 // inline SVG, no script and no external resource, so a technician can mail it or print it to PDF.
 import { moduleLabel } from '@kirchhoff/core';
 import type { BlockHealth } from '../engine/health';
-import type { EventRecord } from '../services/history/types';
+import type { EventRecord } from '@kirchhoff/history';
 import { sohRanking, type ServiceReportData } from './data';
 import { barChart, escapeXml as esc, lineChart, type LineSeries } from './svg';
 

@@ -1,7 +1,7 @@
 // The service report (issue 15 point 6, docs/health.md): gathered from a data logger, rendered as one
 // self-contained HTML page, printed to PDF where Chromium is installed.
 import { SOFTWARE_VERSION } from '../version';
-import type { HistoryReader } from '../services/history/types';
+import type { HistoryReader } from '@kirchhoff/history';
 import { gatherReport, type GatherOptions, type ServiceReportData } from './data';
 import { reportHtml } from './html';
 

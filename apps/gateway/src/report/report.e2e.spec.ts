@@ -11,7 +11,7 @@ import { CommandInterface, Site } from '@kirchhoff/core';
 import { launchChromium } from '../../web-tests/harness';
 import { run } from '../cli';
 import { memoryLogger } from '../log';
-import { HistoryLogger } from '../services/history/store';
+import { HistoryLogger } from '@kirchhoff/history';
 import { Scheduler } from '../services/scheduler/scheduler';
 import { buildReportDb, DAY_MS, FROM, TO } from './fixture.test-support';
 

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { Site, CommandInterface } from '@kirchhoff/core';
 import { run } from '../cli';
 import { memoryLogger } from '../log';
-import { HistoryLogger } from '../services/history/store';
+import { HistoryLogger, openHistoryFile } from '@kirchhoff/history';
 import { Scheduler } from '../services/scheduler/scheduler';
 import type { JobConfig } from '../services/scheduler/config';
-import { openHistoryFile } from '../services/history/reader';
 import { BASELINE_OHM, buildReportDb, DAY_MS, EARLIER_TEST, FROM, RI_START, TO } from './fixture.test-support';
 import { reportHtml, serviceReport, sohRanking, thin } from '.';
 

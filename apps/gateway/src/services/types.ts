@@ -7,7 +7,7 @@ import type { NutServer } from '@kirchhoff/nut';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import type { SerialLines, UpsSource } from './sources';
-import type { HistoryStore } from './history/types';
+import type { HistoryStore } from '@kirchhoff/history';
 import type { Scheduler } from './scheduler/scheduler';
 import type { ActionRecord } from './actions/record';
 import type { HealthService } from '../engine/health-service';

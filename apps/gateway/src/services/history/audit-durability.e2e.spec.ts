@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { HistoryDb } from '@kirchhoff/history';
 import { ChildCommand, servicePorts, startChild } from '../../fuzz/child';
 
 /** Modbus TCP FC 5 on coil `coil` (relay coil + 1), waiting for each echo before the next. */
@@ -61,7 +61,9 @@ describe('audit durability under kill -9', () => {
     await gw.kill9();
     socket.destroy();
     gw = null;
-    const rows = new Database(db, { readonly: true }).prepare("SELECT COUNT(*) AS n FROM audit WHERE kind = 'command' AND action = 'set-relay' AND outcome = 'ok' AND protocol = 'modbus'").get() as { n: number };
+    const file = new HistoryDb(db, { readonly: true });
+    const rows = file.db.prepare("SELECT COUNT(*) AS n FROM audit WHERE kind = 'command' AND action = 'set-relay' AND outcome = 'ok' AND protocol = 'modbus'").get() as { n: number };
+    file.close();
     expect({ acknowledged, audited: rows.n }).toEqual({ acknowledged: 150, audited: 150 });
   }, 120_000);
 });

@@ -1,6 +1,6 @@
 // The `history` configuration section: the data logger's file, sample rates and retention.
 import { bool, int, obj, str } from '../../config/schema-dsl';
-import type { MeasurementKind } from './types';
+import type { MeasurementKind } from '@kirchhoff/history';
 
 const rate = (doc: string, def: number) => int(`${doc} Seconds between samples; 0 = not logged.`, { min: 0, max: 86_400, default: def, unit: 's' });
 const days = (doc: string, def: number, min = 0) => int(`${doc}${min ? '' : ' 0 = forever.'}`, { min, max: 36_500, default: def, unit: 'days' });

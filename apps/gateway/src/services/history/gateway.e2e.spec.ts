@@ -10,8 +10,7 @@ import { parseFault } from '../../demo/faults';
 import { Gateway, startGateway } from '../../gateway';
 import { memoryLogger } from '../../log';
 import { run } from '../../cli';
-import { parseCsv } from './csv';
-import { openHistoryFile } from './reader';
+import { openHistoryFile, parseCsv } from '@kirchhoff/history';
 
 const QUIET = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'mqtt.broker.enabled=false', 'nut.enabled=false', 'rccmd.enabled=false', 'http.enabled=false', 'actions.enabled=false'];
 

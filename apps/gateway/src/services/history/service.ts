@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { KirchhoffError } from '@kirchhoff/core';
 import type { ServiceDefinition } from '../types';
-import { HistoryLogger } from './store';
+import { HistoryLogger } from '@kirchhoff/history';
 
 /** Longest a command waits for its audit row's commit before it answers anyway. */
 export const AUDIT_COMMIT_WAIT_MS = 5000;

@@ -3,7 +3,7 @@
 import { MODULE_TYPES, type ModuleType } from '@kirchhoff/core';
 import { arr, int, map, num, obj, str, type SchemaNode } from '../../config/schema-dsl';
 import type { ConfigProblem } from '../../config/schema-dsl';
-import { STRING_POSITION, type ConfiguredIdentity, type Identity, type IdentityField } from '../history/life';
+import { STRING_POSITION, type ConfiguredIdentity, type Identity, type IdentityField } from '@kirchhoff/history';
 
 const DATE = /^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$/;
 const URL_PATTERN = /^https?:\/\/[^\s]+$/;

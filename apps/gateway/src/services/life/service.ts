@@ -4,8 +4,7 @@
 import { moduleLabel, type Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../../config/types';
 import type { ServiceDefinition, ServiceRegistry } from '../types';
-import type { HistoryStore } from '../history/types';
-import { STRING_POSITION, type LifeChange, type LifeRecord } from '../history/life';
+import { STRING_POSITION, type HistoryStore, type LifeChange, type LifeRecord } from '@kirchhoff/history';
 import { configuredIdentities } from './config';
 import { healthOptionsFromConfig } from '../../engine/from-config';
 

@@ -4,7 +4,7 @@
 import { mkdirSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entityId, type SiteSnapshot } from '@kirchhoff/core';
-import type { EventRecord, HistoryStats, HistoryStore, SeriesSummary } from '../history/types';
+import type { EventRecord, HistoryStats, HistoryStore, SeriesSummary } from '@kirchhoff/history';
 
 export interface Report {
   readonly site: string;

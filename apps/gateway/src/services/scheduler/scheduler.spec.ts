@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChangeEvent, Command, CommandError, CommandInterface, Site } from '@kirchhoff/core';
 import { memoryLogger } from '../../log';
-import { HistoryLogger } from '../history/store';
+import { HistoryLogger } from '@kirchhoff/history';
 import type { JobConfig } from './config';
 import { Scheduler } from './scheduler';
 import { BatteryEngines } from '../../engine';

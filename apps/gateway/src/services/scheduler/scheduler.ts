@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { CommandError, type CommandInterface, type CommandOrigin, type Site } from '@kirchhoff/core';
 import type { Logger } from '../../log';
-import type { HistoryStore } from '../history/types';
+import type { HistoryStore } from '@kirchhoff/history';
 import type { HealthService } from '../../engine/health-service';
 import type { JobConfig } from './config';
 import { CronSchedule, nextRun, parseCron } from './cron';

@@ -2,15 +2,15 @@
 // this thread, SQLite in its writer thread) and (b) by the peer: the same batched inserts with
 // better-sqlite3 on this thread, as a logger without a worker would. Prints committed rows/s and
 // this thread's event-loop delay (what the bus loop would feel), median of the runs.
-// Run: node -r ../../tools/test-support/ts-register.js bench/history-logger.ts [--seconds S] [--runs N]
+// Run (in packages/history): npm run bench -- [--seconds S] [--runs N]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { HistoryDb, type SampleRow } from '../src/services/history/db';
-import { HistoryLogger } from '../src/services/history/store';
-import { memoryLogger } from '../src/log';
+import { HistoryDb, type SampleRow } from '../src/db';
+import { HistoryLogger } from '../src/store';
+import { memoryLog } from '../src/test-helpers/memory-log';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, runs: { type: 'string', default: '3' } } });
 const SECONDS = Number(values.seconds);
@@ -53,7 +53,7 @@ async function measure(write: (rows: SampleRow[]) => void, finish: () => Promise
 }
 
 async function viaLogger(dir: string): Promise<Result> {
-  const logger = await HistoryLogger.open({ path: join(dir, 'logger.db'), retention: RETENTION, logger: memoryLogger('error'), flushIntervalMs: 100, queueCapacity: 1_000_000, synchronous: 'normal' });
+  const logger = await HistoryLogger.open({ path: join(dir, 'logger.db'), retention: RETENTION, logger: memoryLog(), flushIntervalMs: 100, queueCapacity: 1_000_000, synchronous: 'normal' });
   const r = await measure((rows) => logger.enqueueSamples(rows), async () => {
     await logger.flush();
     const s = logger.stats();

@@ -5,16 +5,21 @@ import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { ChangeEvent, Site } from '@kirchhoff/core';
 import { entityId } from '@kirchhoff/core';
-import type { Logger } from '../../log';
 import type { AuditRow, Batch, EventRow, Retention, SampleRow } from './db';
 import type { FromWorker, QueryMethod, ToWorker, WorkerInit } from './protocol';
 import type { ConfiguredIdentity, IdentityPatch, LifeChange, LifeQuery, LifeRecord } from './life';
 import { sampleKind, type LastLogged } from './sampler';
-import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from '../../engine/health';
+import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from './capacity-test-record';
 import type {
   AuditQuery, AuditRecord, CapacityTestQuery, CapacityTestSummary, EventQuery, EventRecord, HistoryStats, HistoryStore, MeasurementKind, MeasurementQuery, MeasurementSeries,
   NewAudit, NewEvent, SeriesRef, SeriesSummary,
 } from './types';
+
+/** Where the logger reports its own trouble (the gateway's structured logger fits it). */
+export interface HistoryLog {
+  info(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
 
 /** Events and audit entries may use this much room beyond the capacity: they are never dropped for samples. */
 const LOG_RESERVE = 10_000;
@@ -28,15 +33,18 @@ export interface HistoryLoggerOptions {
   readonly flushIntervalMs?: number;
   readonly maintenanceIntervalMs?: number;
   readonly retention: Retention;
-  readonly logger: Logger;
+  readonly logger: HistoryLog;
   readonly clock?: () => number;
 }
 
-/** Starts the writer thread; from TypeScript sources (tests, benchmarks) through the swc hook. */
+/**
+ * Starts the writer thread: dist/writer-worker.js beside this file when built; from the TypeScript
+ * sources (Jest, benchmarks: this file is src/store.ts) through the workspace's swc hook.
+ */
 function spawnWriter(init: WorkerInit): Worker {
   const options = { workerData: init, resourceLimits: { maxOldGenerationSizeMb: 128 } };
   if (!__filename.endsWith('.ts')) return new Worker(join(__dirname, 'writer-worker.js'), options);
-  const register = join(__dirname, '..', '..', '..', '..', '..', 'tools', 'test-support', 'ts-register.js');
+  const register = join(__dirname, '..', '..', '..', 'tools', 'test-support', 'ts-register.js');
   const entry = join(__dirname, 'writer-worker.ts');
   return new Worker(`require(${JSON.stringify(register)}); require(${JSON.stringify(entry)});`, { ...options, eval: true });
 }

@@ -1,12 +1,12 @@
 // The history database (SQLite in WAL mode, better-sqlite3): schema, batched writes, downsampling
 // to minute/hour aggregates, retention, and the queries. Synchronous: the logger runs it in a
 // worker thread; `kirchhoff export` runs it in its own process.
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Quality } from '@kirchhoff/core';
 import { RESOLUTIONS } from './types';
-import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from '../../engine/health';
+import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from './capacity-test-record';
 import type {
   AuditQuery, AuditRecord, CapacityTestQuery, CapacityTestSummary, EventQuery, EventRecord, LogQuery, MeasurementPoint, MeasurementQuery, MeasurementSeries, NewAudit,
   NewEvent, Resolution, SeriesRef, SeriesSummary,
@@ -147,7 +147,11 @@ export class HistoryDb {
   constructor(readonly path: string, options: OpenOptions = {}) {
     try {
       if (!options.readonly) mkdirSync(dirname(path), { recursive: true });
-      this.db = new Database(path, { readonly: !!options.readonly, fileMustExist: !!options.readonly });
+      // Loaded on the first open: importing this package (its types, the logger on the main thread,
+      // the CSV writer) never loads the native module.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Sqlite = require('better-sqlite3') as typeof Database;
+      this.db = new Sqlite(path, { readonly: !!options.readonly, fileMustExist: !!options.readonly });
     } catch (error) {
       throw new HistoryDbError('history.open', `cannot open the history database ${path}: ${(error as Error).message}${options.readonly ? '' : ' (check history.path and that its folder is writable)'}`);
     }

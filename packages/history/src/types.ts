@@ -1,7 +1,7 @@
 // The data logger's typed interface: what the HTTP API, the scheduler's reports and the CSV
 // export read (HistoryReader), and what services write besides the change feed (HistoryStore).
 import type { Quality, Severity } from '@kirchhoff/core';
-import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from '../../engine/health';
+import type { BlockCapacityPoint, CapacityTestRecord, TestSample } from './capacity-test-record';
 import type { ConfiguredIdentity, IdentityPatch, LifeChange, LifeQuery, LifeRecord } from './life';
 
 /** raw = every logged sample; minute/hour = min/mean/max aggregates of the fresh samples. */

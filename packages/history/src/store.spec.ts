@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CommandInterface, Site } from '@kirchhoff/core';
-import { memoryLogger } from '../../log';
+import { memoryLog } from './test-helpers/memory-log';
 import { HistoryLogger } from './store';
 import type { Retention } from './db';
 
@@ -23,7 +23,7 @@ describe('HistoryLogger', () => {
   });
 
   const open = (extra: Partial<Parameters<typeof HistoryLogger.open>[0]> = {}) =>
-    HistoryLogger.open({ path: join(dir, 'h.db'), retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50, ...extra });
+    HistoryLogger.open({ path: join(dir, 'h.db'), retention: RETENTION, logger: memoryLog(), flushIntervalMs: 50, ...extra });
 
   it('creates a WAL database and reads back what it committed', async () => {
     logger = await open();
@@ -168,6 +168,6 @@ describe('HistoryLogger', () => {
   it('fails to open with a message naming the path', async () => {
     writeFileSync(join(dir, 'a-file'), '');
     const path = join(dir, 'a-file', 'h.db');
-    await expect(HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger() })).rejects.toThrow(`cannot open the history database ${path}: EEXIST`);
+    await expect(HistoryLogger.open({ path, retention: RETENTION, logger: memoryLog() })).rejects.toThrow(`cannot open the history database ${path}: EEXIST`);
   });
 });

@@ -4,26 +4,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { memoryLogger } from '../../log';
-import { CAPACITY_TEST_DEFAULTS, CapacityTestRecord, StringDischarge, TestSample } from '../../engine/health';
+import { memoryLog } from './test-helpers/memory-log';
 import { HistoryDb, SCHEMA_VERSION } from './db';
 import { openHistoryFile } from './reader';
 import { HistoryLogger } from './store';
+import { capacityTestFixture } from './__fixtures__/capacity-test';
 
 const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
 const RETENTION = { rawDays: 7, minuteDays: 90, hourDays: 0, eventDays: 0, auditDays: 0 };
-
-/** A short discharge of a 3-block string at 10 A: block 2 gets to the end voltage first, by far. */
-function discharge(): { record: CapacityTestRecord; samples: TestSample[] } {
-  const d = new StringDischarge({ string: 1, firstGlobal: 1, moduleCount: 3, cells: 6, ratedCapacityAh: 10 }, T0, CAPACITY_TEST_DEFAULTS);
-  const samples: TestSample[] = [];
-  for (let s = 0; s <= 5000 && !d.ended; s += 1) {
-    const sample = { atMs: T0 + s * 1000, string: 1, currentA: -10, voltagesV: [12.6 - s / 1800, 12.6 - s / 1000, 12.6 - s / 1900], temperaturesC: [25, 25.5, 24.8] };
-    samples.push(sample);
-    d.step(sample);
-  }
-  return { record: { id: 0, trigger: 'api', startMs: T0, endMs: T0 + 3600_000, end: d.ended, endVoltsPerCell: 1.75, strings: [d.result(T0 + 3600_000)], by: 'admin' }, samples };
-}
 
 describe('capacity test records in the data logger', () => {
   let dir: string;
@@ -43,15 +31,15 @@ describe('capacity test records in the data logger', () => {
     expect(await old.capacityTests()).toEqual([]);
     old.close();
 
-    const { record, samples } = discharge();
-    let logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50 });
+    const { record, samples } = capacityTestFixture(T0);
+    let logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLog(), flushIntervalMs: 50 });
     expect((await logger.events()).map((e) => e.message)).toEqual(['gateway started']);
     await logger.appendTestSamples(T0, samples);
     const id = await logger.saveCapacityTest(record);
     await logger.close();
 
     // Restart: a new logger on the same file.
-    logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50 });
+    logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLog(), flushIntervalMs: 50 });
     try {
       const list = await logger.capacityTests();
       expect(list).toHaveLength(1);
@@ -62,6 +50,8 @@ describe('capacity test records in the data logger', () => {
       expect(back).toEqual(samples);
       expect(await logger.capacityTestSamples(id, 1, T0 + 10_000, 5)).toEqual(samples.slice(10, 15));
       // Each block's capacity-fade history: here one record, block 2 collapsed early at 5.8 Ah (10 A for 2100 s).
+      // A summary mean of the three blocks' capacityPercent: (112 + 61 + 118) / 3.
+      expect(list[0].strings[0].meanCapacityPercent).toBeCloseTo(97, 6);
       const history = await logger.capacityHistory(2);
       expect(history).toHaveLength(1);
       expect(history[0]).toMatchObject({ testId: id, startMs: T0, trigger: 'api', capacityMethod: 'measured', timeToEndVoltageS: 2100, collapsedEarly: true });

@@ -4,7 +4,7 @@
 // It produces as fast as the writer thread commits, never faster: a producer that outruns the
 // commits (a busy machine slows the worker, not the 1 ms timer) would fill the queue and have
 // samples dropped, which is the logger working as designed, not what this test is about.
-import { memoryLogger } from '../../../log';
+import { memoryLog } from '../test-helpers/memory-log';
 import { HistoryLogger } from '../store';
 
 const [path, entity, synchronous] = process.argv.slice(2);
@@ -17,7 +17,7 @@ const CHUNK = 500;
 void (async () => {
   const logger = await HistoryLogger.open({
     path, synchronous: synchronous as 'full' | 'normal', flushIntervalMs: 5, queueCapacity: CAPACITY,
-    retention: { rawDays: 3650, minuteDays: 0, hourDays: 0, eventDays: 0, auditDays: 0 }, logger: memoryLogger(),
+    retention: { rawDays: 3650, minuteDays: 0, hourDays: 0, eventDays: 0, auditDays: 0 }, logger: memoryLog(),
   });
   let next = 0;
   setInterval(() => {

@@ -5,21 +5,35 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { memoryLogger } from '../../log';
+import { memoryLog } from './test-helpers/memory-log';
 import { HistoryDb, SCHEMA_VERSION } from './db';
 import { HistoryLogger } from './store';
-import { configuredIdentities, type LifeStringConfig } from '../life/config';
+import { STRING_POSITION, type ConfiguredIdentity, type Identity } from './life';
 import { openHistoryFile } from './reader';
 
 const T0 = Date.UTC(2026, 2, 1, 8, 0, 0);
 const DAY = 86_400_000;
 const RETENTION = { rawDays: 7, minuteDays: 90, hourDays: 0, eventDays: 0, auditDays: 0 };
 
-const STRING: LifeStringConfig = {
-  modules: 3, moduleType: 'C20', capacityAh: 150,
-  battery: { manufacturer: 'Acme Batteries', model: 'UPS-System 480', commissioningDate: '2024-05-14' },
-  blocks: { manufacturer: 'Acme Batteries', model: 'AB12-150', chemistry: 'lead-acid VRLA AGM', manufactureDate: '2024-03', serials: ['A1', 'A2', 'A3'], commissioningResistancesOhm: [0.0041, 0.0043], positions: { 2: { manufactureDate: '2024-02' } } },
-};
+/**
+ * The identities a gateway configures for one string of 3 x 12 V blocks of 150 Ah (its configuration
+ * gives makes, models, serials and dates; it derives the rated capacity and nominal voltages).
+ */
+function configured(serials: readonly string[] = ['A1', 'A2', 'A3']): ConfiguredIdentity[] {
+  const derived = { ratedCapacityAh: 'derived', nominalVoltageV: 'derived' } as const;
+  const battery: Identity = { ratedCapacityAh: 150, nominalVoltageV: 36, manufacturer: 'Acme Batteries', model: 'UPS-System 480', commissioningDate: '2024-05-14' };
+  const out: ConfiguredIdentity[] = [{ string: 1, position: STRING_POSITION, identity: battery, sources: { ...derived, manufacturer: 'config', model: 'config', commissioningDate: 'config' } }];
+  const ri = [0.0041, 0.0043];
+  for (let p = 1; p <= 3; p++) {
+    const identity: Identity = {
+      ratedCapacityAh: 150, nominalVoltageV: 12, manufacturer: 'Acme Batteries', model: 'AB12-150', chemistry: 'lead-acid VRLA AGM',
+      manufactureDate: p === 2 ? '2024-02' : '2024-03', serial: serials[p - 1], ...(ri[p - 1] !== undefined ? { commissioningResistanceOhm: ri[p - 1] } : {}),
+    };
+    const sources = Object.fromEntries(Object.keys(identity).map((k) => [k, k in derived ? 'derived' : 'config']));
+    out.push({ string: 1, position: p, identity, sources });
+  }
+  return out;
+}
 
 describe('life records', () => {
   let dir: string;
@@ -35,32 +49,30 @@ describe('life records', () => {
 
   it('starts one record per position from the configuration, with where each value came from', () => {
     const db = new HistoryDb(join(dir, 'h.db'));
-    const changes = db.applyConfiguredIdentity(configuredIdentities([STRING]), T0);
+    const changes = db.applyConfiguredIdentity(configured(), T0);
     expect(changes.map((c) => [c.position, c.action])).toEqual([[0, 'created'], [1, 'created'], [2, 'created'], [3, 'created']]);
     const [battery, b1, b2] = db.lifeRecords({ string: 1 });
-    // 3 x 12 V blocks (C20) of 150 Ah in series: 36 V, 150 Ah, derived from strings[].moduleType and capacityAh.
     expect(battery.identity).toEqual({ manufacturer: 'Acme Batteries', model: 'UPS-System 480', commissioningDate: '2024-05-14', ratedCapacityAh: 150, nominalVoltageV: 36 });
     expect(battery.sources).toMatchObject({ manufacturer: 'config', ratedCapacityAh: 'derived', nominalVoltageV: 'derived' });
     expect(b1.identity).toMatchObject({ serial: 'A1', manufactureDate: '2024-03', nominalVoltageV: 12, chemistry: 'lead-acid VRLA AGM' });
     expect(b2.identity).toMatchObject({ serial: 'A2', manufactureDate: '2024-02', commissioningResistanceOhm: 0.0043 });
     expect(b1.sources.commissioningResistanceOhm).toBe('config');
     // The same configuration again changes nothing.
-    expect(db.applyConfiguredIdentity(configuredIdentities([STRING]), T0 + DAY)).toEqual([]);
+    expect(db.applyConfiguredIdentity(configured(), T0 + DAY)).toEqual([]);
     db.close();
   });
 
   it('keeps API entries against an unchanged configuration; an edited configuration updates the record in service', () => {
     const db = new HistoryDb(join(dir, 'h.db'));
-    db.applyConfiguredIdentity(configuredIdentities([STRING]), T0);
+    db.applyConfiguredIdentity(configured(), T0);
     const r = db.setIdentity(1, 1, { commissioningDate: '2024-05-15', model: null }, T0 + DAY);
     expect(r.identity).toMatchObject({ serial: 'A1', commissioningDate: '2024-05-15' });
     expect(r.identity.model).toBeUndefined();
     expect(r.sources).toMatchObject({ commissioningDate: 'api', serial: 'config' });
-    expect(db.applyConfiguredIdentity(configuredIdentities([STRING]), T0 + 2 * DAY)).toEqual([]);
+    expect(db.applyConfiguredIdentity(configured(), T0 + 2 * DAY)).toEqual([]);
     expect(db.lifeRecords({ string: 1, position: 1 })[0].identity.commissioningDate).toBe('2024-05-15');
 
-    const edited = { ...STRING, blocks: { ...STRING.blocks, serials: ['A1-corrected', 'A2', 'A3'] } };
-    const changes = db.applyConfiguredIdentity(configuredIdentities([edited]), T0 + 3 * DAY);
+    const changes = db.applyConfiguredIdentity(configured(['A1-corrected', 'A2', 'A3']), T0 + 3 * DAY);
     expect(changes).toEqual([{ string: 1, position: 1, recordId: r.id, action: 'updated', fields: ['serial'] }]);
     expect(db.lifeRecords({ string: 1, position: 1 })[0].identity).toMatchObject({ serial: 'A1-corrected', commissioningDate: '2024-05-15' });
     db.close();
@@ -79,8 +91,8 @@ describe('life records', () => {
 
   it('a replacement ends the old record and starts a new one; both survive a restart of the logger', async () => {
     const path = join(dir, 'h.db');
-    logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50 });
-    await logger.applyConfiguredIdentity(configuredIdentities([STRING]), T0);
+    logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLog(), flushIntervalMs: 50 });
+    await logger.applyConfiguredIdentity(configured(), T0);
     const at = T0 + 400 * DAY;
     const { ended, started } = await logger.replaceBlock(1, 2, { serial: 'B7', manufactureDate: '2025-03' }, at);
     expect(ended).toMatchObject({ position: 2, endedAtMs: at, endReason: 'replaced', identity: { serial: 'A2' } });
@@ -93,8 +105,8 @@ describe('life records', () => {
     await logger.close();
 
     // The gateway restarts with the same configuration (serial A2 still listed for position 2).
-    logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLogger(), flushIntervalMs: 50 });
-    expect(await logger.applyConfiguredIdentity(configuredIdentities([STRING]), at + DAY)).toEqual([]);
+    logger = await HistoryLogger.open({ path, retention: RETENTION, logger: memoryLog(), flushIntervalMs: 50 });
+    expect(await logger.applyConfiguredIdentity(configured(), at + DAY)).toEqual([]);
     const position2 = await logger.lifeRecords({ string: 1, position: 2 });
     expect(position2.map((r) => [r.identity.serial, r.startedAtMs, r.endedAtMs])).toEqual([['A2', T0, at], ['B7', at, null]]);
     expect((await logger.lifeRecords({ current: true })).map((r) => r.identity.serial ?? null)).toEqual([null, 'A1', 'B7', 'A3']);
@@ -123,7 +135,7 @@ describe('life records', () => {
     expect(db.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(db.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'life%' ORDER BY name").all()).toEqual([{ name: 'life_config' }, { name: 'life_records' }]);
     expect(db.measurements({ entity: 'string/1/module/1', field: 'voltageV', fromMs: T0, toMs: T0 + 1, resolution: 'raw' }).points[0].value).toBe(13.6);
-    db.applyConfiguredIdentity(configuredIdentities([STRING]), T0);
+    db.applyConfiguredIdentity(configured(), T0);
     db.setPassportInfo('site', T0, { site: { name: 'x' } });
     expect(db.lifeRecords()).toHaveLength(4);
     expect(db.passportInfo()).toEqual({ site: { site: { name: 'x' } } });
