@@ -16,6 +16,7 @@ import {
 } from './objects';
 import { BacnetDeviceOptions, BacnetLogger, stderrLogger, validateOptions, withDefaultPort } from './options';
 import { OT } from './table';
+import { serviceBits, servicesSupported } from './services-supported';
 
 /** Confirmed services (BACnetConfirmedServiceChoice) this device executes. */
 export const CONFIRMED = {
@@ -195,9 +196,7 @@ class BacnetServer implements BacnetDevice, DeviceView {
     for (const a of snap.alarms) this.countAlarm(a, 1);
     for (const r of snap.relays) this.priorityArrays.set(r.id, new Array<boolean | null>(16).fill(null));
     this.databaseRevision = hashObjects(this.objects);
-    // Executed: AcknowledgeAlarm, SubscribeCOV, RP, RPM, WP, DCC (with a password), Who-Has, Who-Is,
-    // GetEventInformation; initiated: COV and event notifications, I-Am, I-Have.
-    this.servicesSupported = [0, 1, 2, 5, 12, 14, 15, ...(options.dccPassword ? [17] : []), 26, 27, 28, 29, 33, 34, 39];
+    this.servicesSupported = serviceBits(servicesSupported(options));
     this.objectTypesSupported = [...new Set(this.objects.map((o) => o.id.type))].sort((a, b) => a - b);
     this.socket = createSocket({ type: 'udp4', reuseAddr: false });
     this.socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo));

@@ -1,10 +1,11 @@
 // The device's objects built from the site's layout and the table: each object lists its
 // properties (required/optional, array or not) with a reader over one snapshot.
 import type { Measurement, Quality, SiteSnapshot, Threshold } from '@kirchhoff/core';
+import { UPS_OUTPUT_SOURCE_CODES } from '@kirchhoff/core';
 import { asn1, EncodeBuffer, V, Value } from './codec';
 import {
   CHARGE_MODE_INSTANCE_BASE, CHARGE_MODE_STATE, CHARGE_MODE_STATES, ALARM_INSTANCE_FORMULAS, ALARM_POINTS, AlarmPoint, alarmPointActive, ANALOG_POINTS, AnalogPoint, INSTANCE_FORMULAS, MODULE_STATUS_STATES, moduleStatusState, OT, SENSOR_UNITS,
-  UPS_OUTPUT_SOURCE_STATES, UPS_OUTPUT_SOURCES,
+  UPS_OUTPUT_SOURCE_STATES,
 } from './table';
 
 /** Property identifiers (BACnetPropertyIdentifier) this device serves. */
@@ -330,7 +331,7 @@ export function buildPointObjects(snap: SiteSnapshot): BacnetObject[] {
   if (snap.ups) {
     for (const p of ANALOG_POINTS.filter((x) => x.group === 'ups')) objects.push(analogObject(p, 0, 'UPS', p.units, p.covIncrement, p.description));
     objects.push(multiState(OT.MULTI_STATE_INPUT, 1, 'UPS Output Source', 'UPS output source (UPS-MIB upsOutputSource)', UPS_OUTPUT_SOURCE_STATES,
-      (ctx) => UPS_OUTPUT_SOURCES.indexOf(ctx.snap.ups?.output.source ?? 'other') + 1, (ctx) => ctx.snap.ups?.quality ?? 'failed'));
+      (ctx) => UPS_OUTPUT_SOURCE_CODES[ctx.snap.ups?.output.source ?? 'other'], (ctx) => ctx.snap.ups?.quality ?? 'failed'));
   }
   const sensorPoint = ANALOG_POINTS.find((p) => p.group === 'sensor')!;
   for (const s of snap.sensors) {

@@ -112,9 +112,8 @@ export const MODULE_STATUS_STATES = ['OK', 'Stale', 'Communication lost', 'Fuse 
 export const CHARGE_MODE_STATE: Readonly<Record<ChargeMode, number>> = { unknown: 1, float: 2, boost: 3, rest: 4, discharge: 5, recharge: 6 };
 export const CHARGE_MODE_STATES = ['Unknown', 'Float', 'Boost', 'Rest (charger off)', 'Discharge', 'Recharge'] as const;
 export const CHARGE_MODE_INSTANCE_BASE = 100;
-/** UPS output source (MSI 1), in UPS-MIB upsOutputSource order. */
+/** UPS output source (MSI 1): state n is RFC 1628's upsOutputSource n (core's UPS_OUTPUT_SOURCE_CODES). */
 export const UPS_OUTPUT_SOURCE_STATES = ['Other', 'None', 'Normal', 'Bypass', 'Battery', 'Booster', 'Reducer'] as const;
-export const UPS_OUTPUT_SOURCES = ['other', 'none', 'normal', 'bypass', 'battery', 'booster', 'reducer'] as const;
 
 export function moduleStatusState(m: SiteSnapshot['modules'][number]): number {
   if (m.fuse === 'blown') return 4;

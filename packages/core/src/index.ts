@@ -1,5 +1,6 @@
 // @kirchhoff/core: the site model every Kirchhoff adapter reads and the gateway writes.
 export * from './errors';
+export * from './codes';
 export * from './clock';
 export * from './module-types';
 export * from './topology';

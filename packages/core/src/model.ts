@@ -3,6 +3,7 @@
 import type { ModuleType } from './module-types';
 import type { Alarm, Severity } from './alarms/types';
 import type { ThresholdSet } from './alarms/thresholds';
+import { namesByCode } from './codes';
 
 export type Quality = 'fresh' | 'stale' | 'failed';
 
@@ -114,6 +115,16 @@ export type UpsOutputSource = 'other' | 'none' | 'normal' | 'bypass' | 'battery'
 export type UpsTestId = 'none' | 'abort' | 'general' | 'quick' | 'deep';
 export type UpsTestResult = 'donePass' | 'doneWarning' | 'doneError' | 'aborted' | 'inProgress' | 'noTestsInitiated';
 
+// RFC 1628's enumerations: the numbers on the wire wherever these values go out as numbers (UPS-MIB,
+// the Modbus UPS block, BACnet's UPS Output Source states) and come in from a UPS card.
+export const UPS_BATTERY_STATUS_CODES: Readonly<Record<UpsBatteryStatus, number>> = { unknown: 1, normal: 2, low: 3, depleted: 4 };
+export const UPS_OUTPUT_SOURCE_CODES: Readonly<Record<UpsOutputSource, number>> = { other: 1, none: 2, normal: 3, bypass: 4, battery: 5, booster: 6, reducer: 7 };
+export const UPS_TEST_RESULT_CODES: Readonly<Record<UpsTestResult, number>> = { donePass: 1, doneWarning: 2, doneError: 3, aborted: 4, inProgress: 5, noTestsInitiated: 6 };
+/** The last arc of the upsWellKnownTests OID (upsTestNoTestsInitiated = 1 ... upsTestDeepBatteryCalibration = 5). */
+export const UPS_TEST_ID_CODES: Readonly<Record<UpsTestId, number>> = { none: 1, abort: 2, general: 3, quick: 4, deep: 5 };
+/** Every UPS output source, in the order of its RFC 1628 number. */
+export const UPS_OUTPUT_SOURCES: readonly UpsOutputSource[] = namesByCode(UPS_OUTPUT_SOURCE_CODES);
+
 export interface UpsInputLine { readonly frequencyHz: number; readonly voltageV: number; readonly currentA: number; readonly truePowerW: number }
 export interface UpsOutputLine { readonly voltageV: number; readonly currentA: number; readonly powerW: number; readonly percentLoad: number }
 export interface UpsBypassLine { readonly voltageV: number; readonly currentA: number; readonly powerW: number }
@@ -173,7 +184,9 @@ export interface UpsState {
 }
 
 export type SensorKind = 'temperature' | 'humidity' | 'hydrogen' | 'current' | 'voltage' | 'analog';
-export const SENSOR_KINDS: readonly SensorKind[] = ['temperature', 'humidity', 'hydrogen', 'current', 'voltage', 'analog'];
+/** A sensor kind's number on the wire (BMS MIB bmsSensorKind, Modbus sensor register `kind`): published, so frozen. */
+export const SENSOR_KIND_CODES: Readonly<Record<SensorKind, number>> = { temperature: 1, humidity: 2, hydrogen: 3, current: 4, voltage: 5, analog: 6 };
+export const SENSOR_KINDS: readonly SensorKind[] = namesByCode(SENSOR_KIND_CODES);
 /** Default unit per sensor kind: the unit the value is in. */
 export const SENSOR_UNITS: Readonly<Record<SensorKind, string>> = {
   temperature: 'degC', humidity: '%RH', hydrogen: '%LEL', current: 'A', voltage: 'V', analog: '',

@@ -1,7 +1,7 @@
 // The topic and metric table: every entity and value the publisher reports, in every mode (JSON
 // topics, Home Assistant discovery, Sparkplug B). docs/mqtt-topics.md is generated from it.
 import type { EntityRef, FieldValue, Measurement, Quality, SensorKind, SensorState, SiteSnapshot } from '@kirchhoff/core';
-import { CHARGE_MODES, SOH_METHODS, entityId } from '@kirchhoff/core';
+import { CHARGE_MODES, SOH_METHODS, UPS_OUTPUT_SOURCES, entityId } from '@kirchhoff/core';
 
 export type EntityKind = EntityRef['kind'];
 export type ValueType = 'number' | 'boolean' | 'string';
@@ -124,7 +124,7 @@ const UPS_METRICS: readonly MetricSpec[] = [
   num('battery.voltageV', 'Battery voltage', 'V', 'voltage', sensorHa('voltage', 'V', 1)),
   num('battery.currentA', 'Battery current', 'A', 'current', sensorHa('current', 'A', 1)),
   num('battery.temperatureC', 'Battery temperature', 'degC', 'temperature', sensorHa('temperature', '°C', 1)),
-  metric({ path: 'output.source', label: 'Output source', type: 'string', unit: '', ha: { component: 'sensor', deviceClass: 'enum', options: ['other', 'none', 'normal', 'bypass', 'battery', 'booster', 'reducer'] } }),
+  metric({ path: 'output.source', label: 'Output source', type: 'string', unit: '', ha: { component: 'sensor', deviceClass: 'enum', options: UPS_OUTPUT_SOURCES } }),
   num('output.frequencyHz', 'Output frequency', 'Hz', 'frequency', sensorHa('frequency', 'Hz', 1)),
   num('output.lines.0.percentLoad', 'Output load', '%', 'percent', sensorHa(undefined, '%', 0), { key: 'output.loadPercent' }),
   num('input.lines.0.voltageV', 'Input voltage', 'V', 'voltage', sensorHa('voltage', 'V', 0), { key: 'input.voltageV' }),

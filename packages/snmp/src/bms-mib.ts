@@ -1,8 +1,8 @@
 // KIRCHHOFF-BMS-MIB as a declarative table: each object's OID, syntax, access, units and how it
 // reads from the site. The agent's leaves and the shipped MIB file are both generated from it.
 import {
-  ALARM_KIND_NAMES, Alarm, AlarmKind, ChargeMode, CommunicationState, DigitalInputState, FuseState, ModuleState, Quality, RelayFunction,
-  RelayState, SENSOR_KINDS, SensorKind, SensorState, Severity, SiteSnapshot, SocMethod, SohMethod, StringState, THRESHOLD_KINDS, Threshold, ThresholdKey,
+  ALARM_KIND_CODES, Alarm, AlarmKind, ChargeMode, CommunicationState, DigitalInputState, FuseState, ModuleState, Quality, RelayFunction,
+  RelayState, SENSOR_KIND_CODES, SensorKind, SensorState, Severity, SiteSnapshot, SocMethod, SohMethod, StringState, THRESHOLD_KINDS, Threshold, codeNames, namesByCode, ThresholdKey,
 } from '@kirchhoff/core';
 import { ErrorStatus, SnmpValue } from './message';
 import { Leaf, WriteCheck, counter, gauge, int, integerOf, str, stringOf, ticks } from './oid-index';
@@ -81,9 +81,10 @@ const SOC_METHOD: Record<SocMethod, number> = { float: 1, rest: 2, discharge: 3,
 /** The same numbers as the Modbus sohMethod register. */
 const SOH_METHOD: Record<SohMethod, number> = { 'capacity-test': 1, discharge: 2, resistance: 3, unknown: 4 };
 const RELAY_FUNCTION: Record<RelayFunction | 'none', number> = { none: 1, breaker: 2, ventilation: 3, 'air-conditioning': 4, beacon: 5, general: 6 };
-const SENSOR_KIND = Object.fromEntries(SENSOR_KINDS.map((k, i) => [k, i + 1])) as Record<SensorKind, number>;
-/** Alarm kinds numbered in core's ALARM_KINDS order (the MIB file is regenerated when it changes). */
-export const ALARM_KIND_NUMBER = Object.fromEntries(ALARM_KIND_NAMES.map((k, i) => [k, i + 1])) as Record<AlarmKind, number>;
+/** bmsSensorKind: core's sensor-kind codes (the same numbers as the Modbus sensor `kind` register). */
+const SENSOR_KIND: Readonly<Record<SensorKind, number>> = SENSOR_KIND_CODES;
+/** bmsAlarmKind: core's alarm-kind codes (the same numbers as the Modbus alarm-kind discrete inputs). */
+export const ALARM_KIND_NUMBER: Readonly<Record<AlarmKind, number>> = ALARM_KIND_CODES;
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 const enumOf = (m: Record<string, number>): Syntax => ({ kind: 'enum', values: Object.fromEntries(Object.entries(m).map(([k, v]) => [camel(k), v])) });
@@ -290,12 +291,17 @@ interface ThresholdRow {
 const THRESHOLD_UNITS: Record<(typeof THRESHOLD_KINDS)[number], string> = {
   moduleVoltage: 'V', moduleTemperature: 'degC', moduleResistance: 'Ohm', stringImbalance: 'V', stringCurrent: 'A', stringRipple: 'A', stringGroundFault: 'A',
 };
+/** bmsThresholdIndex of each fixed threshold (published in the MIB: frozen). */
+export const THRESHOLD_INDEX: Readonly<Record<(typeof THRESHOLD_KINDS)[number], number>> = {
+  moduleVoltage: 1, moduleTemperature: 2, moduleResistance: 3, stringImbalance: 4, stringCurrent: 5, stringRipple: 6, stringGroundFault: 7,
+};
+const THRESHOLD_OF_INDEX = codeNames(THRESHOLD_INDEX);
 /** Sensor thresholds are rows 100 + sensor number. */
 export const SENSOR_THRESHOLD_BASE = 100;
 
 function thresholdRow(s: SiteSnapshot, index: number): ThresholdRow | undefined {
-  if (index >= 1 && index <= THRESHOLD_KINDS.length) {
-    const key = THRESHOLD_KINDS[index - 1];
+  const key = THRESHOLD_OF_INDEX.get(index);
+  if (key) {
     const t = s.thresholds[key];
     const unit = key === 'moduleResistance' && s.thresholds.moduleResistance.mode !== 'absolute' ? '%' : THRESHOLD_UNITS[key];
     return { key, unit, threshold: t };
@@ -326,10 +332,10 @@ const THRESHOLD_TABLE: TableDef<ThresholdRow> = {
   description: 'Alarm thresholds, one row per measurement kind (1..7) and per sensor (100 + sensor number). Limits are decimal numbers in bmsThresholdUnit; writable when threshold writes are enabled for SNMP.',
   entryDescription: 'The warning and alarm limits of one measurement kind.',
   index: ['bmsThresholdIndex'],
-  indexes: (s) => [...THRESHOLD_KINDS.map((_k, i) => [i + 1]), ...s.sensors.map((x) => [SENSOR_THRESHOLD_BASE + x.id])],
+  indexes: (s) => [...namesByCode(THRESHOLD_INDEX).map((k) => [THRESHOLD_INDEX[k]]), ...s.sensors.map((x) => [SENSOR_THRESHOLD_BASE + x.id])],
   row: (s, [i]) => thresholdRow(s, i),
   columns: [
-    { name: 'bmsThresholdIndex', sub: 1, syntax: { kind: 'Integer32', range: [1, 2000] }, access: 'not-accessible', description: '1 moduleVoltage, 2 moduleTemperature, 3 moduleResistance, 4 stringImbalance, 5 stringCurrent, 6 stringRipple, 7 stringGroundFault, 100 + N sensor N.', read: () => null },
+    { name: 'bmsThresholdIndex', sub: 1, syntax: { kind: 'Integer32', range: [1, 2000] }, access: 'not-accessible', description: `${namesByCode(THRESHOLD_INDEX).map((k) => `${THRESHOLD_INDEX[k]} ${k}`).join(', ')}, 100 + N sensor N.`, read: () => null },
     { name: 'bmsThresholdName', sub: 2, syntax: { kind: 'DisplayString', size: [0, 32] }, access: 'read-only', description: 'Threshold key as in the configuration file (moduleVoltage, sensors.3).', read: (r) => r.key },
     { name: 'bmsThresholdUnit', sub: 3, syntax: { kind: 'DisplayString', size: [0, 16] }, access: 'read-only', description: 'Unit of the limits; % for resistance thresholds relative to the string mean or the baseline.', read: (r) => r.unit },
     limitColumn('bmsThresholdWarnHigh', 4, 'warnHigh', 'Warning above this value; empty when not set (write an empty string to remove it).'),

@@ -3,12 +3,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ALARM_KIND_NAMES } from '@kirchhoff/core';
+import { ALARM_KIND_CODES, type AlarmKind } from '@kirchhoff/core';
 import { describeWithTools, freeUdpPort, startProcess, waitFor } from '@kirchhoff/test-support';
 import { createSnmpAgent, SnmpAgent } from './index';
 import { buildSite, snmp } from './test-helpers/e2e';
 
-const kindNumber = (k: string) => ALARM_KIND_NAMES.indexOf(k as never) + 1;
+const kindNumber = (k: string) => ALARM_KIND_CODES[k as AlarmKind];
 const auth = { protocol: 'sha' as const, password: 'trap-auth-secret' };
 const priv = { protocol: 'aes' as const, password: 'trap-priv-secret' };
 

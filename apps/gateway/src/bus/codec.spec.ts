@@ -1,5 +1,6 @@
 // Byte-level tests of the module bus codec: each case is the bytes on the wire and the decoded
 // message, both ways. CRCs in the table were computed independently (Python's binascii.crc_hqx).
+import type { ModuleType } from '@kirchhoff/core';
 import { crc16 } from './crc16';
 import { encodeFrame, FrameParser, ParseEvent } from './frame';
 import { BusMessage, BusRequest, BusResponse, decodeRequest, decodeResponse, encodeMessage, Measurements } from './messages';
@@ -62,6 +63,16 @@ describe('module bus codec', () => {
   describe.each(CASES)('$name', ({ bytes, message }) => {
     it('encodes to the bytes', () => expect(toHex(encodeFrame(encodeMessage(message)))).toBe(toHex(hex(bytes))));
     it('decodes from the bytes', () => expect(decode(hex(bytes))).toEqual(message));
+  });
+
+  it('puts each module type on the wire as docs/module-bus.md numbers it (0 C20, 1 C23, 2 C30, 3 C40, 4 C41)', () => {
+    const published: Record<number, ModuleType> = { 0: 'C20', 1: 'C23', 2: 'C30', 3: 'C40', 4: 'C41' };
+    for (const [code, moduleType] of Object.entries(published)) {
+      const message: BusMessage = { kind: 'info', address: 17, of: 'assign-address', info: { protocolVersion: 1, moduleType, firmware: '1.2.3', hardwareRevision: 4, serial: 1 } };
+      const frame = encodeMessage(message);
+      expect([moduleType, frame.payload[1]]).toEqual([moduleType, Number(code)]);
+      expect(decode(encodeFrame(frame))).toEqual(message);
+    }
   });
 
   it('finds every frame whatever the chunking', () => {

@@ -1,6 +1,6 @@
 // Messages of the module bus: typed requests and responses <-> frames. One encoder and one
 // decoder per command, driven by the tables in protocol.ts; decoding returns a reason, never throws.
-import type { ModuleType } from '@kirchhoff/core';
+import { codeNames, type ModuleType } from '@kirchhoff/core';
 import { Frame } from './frame';
 import {
   BROADCAST_ADDRESS, BusErrorCode, BUS_ERRORS, CMD, COMMAND_MASK, ERROR_BIT, MAX_BYPASS_RANGE_COUNT, MAX_RANGE_COUNT,
@@ -144,8 +144,8 @@ function decodeMeasurements(p: Uint8Array): Measurements {
 }
 
 function encodeInfo(i: ModuleInfo): number[] {
-  const type = MODULE_TYPE_CODES.indexOf(i.moduleType);
-  if (type < 0) throw new MessageEncodeError(`module type ${i.moduleType} has no code`);
+  const type = MODULE_TYPE_CODES[i.moduleType];
+  if (type === undefined) throw new MessageEncodeError(`module type ${i.moduleType} has no code`);
   const fw = /^(\d+)\.(\d+)\.(\d+)$/.exec(i.firmware);
   if (!fw) throw new MessageEncodeError(`firmware ${JSON.stringify(i.firmware)} is not major.minor.patch`);
   const s = checkInt('serial', i.serial, 0, 0xffffffff);
@@ -154,9 +154,10 @@ function encodeInfo(i: ModuleInfo): number[] {
     checkInt('hardwareRevision', i.hardwareRevision, 0, 255), (s >>> 24) & 0xff, (s >>> 16) & 0xff, (s >>> 8) & 0xff, s & 0xff];
 }
 const INFO_BYTES = 10;
+const MODULE_TYPE_OF_CODE = codeNames(MODULE_TYPE_CODES);
 
 function decodeInfo(p: Uint8Array): ModuleInfo | string {
-  const moduleType = MODULE_TYPE_CODES[p[1]];
+  const moduleType = MODULE_TYPE_OF_CODE.get(p[1]);
   if (!moduleType) return `unknown module type code ${p[1]}`;
   return {
     protocolVersion: p[0], moduleType, firmware: `${p[2]}.${p[3]}.${p[4]}`, hardwareRevision: p[5],

@@ -68,8 +68,8 @@ export const STATUS = {
   ADDRESS_MODE: 0x40,
 } as const;
 
-/** Module type byte of the info payload. */
-export const MODULE_TYPE_CODES: readonly ModuleType[] = ['C20', 'C23', 'C30', 'C40', 'C41'];
+/** Module type byte of the info payload (docs/module-bus.md): frozen, a new type takes the next number. */
+export const MODULE_TYPE_CODES: Readonly<Record<ModuleType, number>> = { C20: 0, C23: 1, C30: 2, C40: 3, C41: 4 };
 
 export const PROTOCOL_VERSION = 1;
 

@@ -2,8 +2,9 @@
 // The server serves it, and docs/registers.md and docs/registers.csv are generated from it.
 // Addresses are 0-based PDU addresses (what goes on the wire; `mbpoll -0`).
 import {
-  ALARM_KIND_NAMES, AlarmKind, CHARGE_MODES, ChargeMode, Command, CommandError, ModuleState, RESISTANCE_MODES, SENSOR_KINDS, Severity,
-  SiteSnapshot, SOH_METHODS, SohMethod, StringState, Threshold, ThresholdKey, UpsState,
+  ALARM_KIND_BY_CODE, ALARM_KIND_CODES, AlarmKind, ChargeMode, Command, CommandError, ModuleState, ResistanceMode, SENSOR_KIND_CODES, Severity,
+  SiteSnapshot, SohMethod, StringState, Threshold, ThresholdKey, UPS_BATTERY_STATUS_CODES, UPS_OUTPUT_SOURCE_CODES, UPS_TEST_RESULT_CODES, UpsState,
+  codeNames, namesByCode,
 } from '@kirchhoff/core';
 import { BitBlock, BitDoc, EnumDoc, RegisterBlock, RegisterField, RegisterMap, RegisterType } from './types';
 import { BitSpec, SiteView, keys, packBits, valueOf } from './view';
@@ -28,11 +29,13 @@ function docBits<T>(specs: readonly BitSpec<T>[]): BitDoc[] {
   return specs.map(({ mask, name, description }) => ({ mask, name, description }));
 }
 
-function enumOf<T extends string>(names: readonly T[], first: number): { docs: EnumDoc[]; code: (v: T) => number; name: (code: number) => T | undefined } {
+/** An enum16 register from its code table (every code written out, frozen by map/codes.spec.ts). */
+function enumOf<T extends string>(codes: Readonly<Record<T, number>>): { docs: EnumDoc[]; code: (v: T) => number; name: (code: number) => T | undefined } {
+  const names = codeNames(codes);
   return {
-    docs: names.map((name, i) => ({ value: first + i, name })),
-    code: (v) => names.indexOf(v) + first,
-    name: (code) => names[code - first],
+    docs: namesByCode(codes).map((name) => ({ value: codes[name], name })),
+    code: (v) => codes[v],
+    name: (code) => names.get(code),
   };
 }
 
@@ -148,17 +151,11 @@ const bacsStringsBlock: RegisterBlock = {
 
 /** Wire codes of the charge mode, frozen: 3 was `idle` before `rest` replaced it with the same meaning (charger off). */
 export const CHARGE_MODE_CODES: Readonly<Record<ChargeMode, number>> = { unknown: 0, float: 1, boost: 2, rest: 3, discharge: 4, recharge: 5 };
-const CHARGE_MODE_ENUM = {
-  docs: CHARGE_MODES.map((name) => ({ value: CHARGE_MODE_CODES[name], name })).sort((a, b) => a.value - b.value),
-  code: (m: ChargeMode) => CHARGE_MODE_CODES[m],
-};
+const CHARGE_MODE_ENUM = enumOf(CHARGE_MODE_CODES);
 
 /** Wire codes of the state-of-health method, frozen (the same numbers as the MIB's BmsSohMethod). */
 export const SOH_METHOD_CODES: Readonly<Record<SohMethod, number>> = { 'capacity-test': 1, discharge: 2, resistance: 3, unknown: 4 };
-const SOH_METHOD_ENUM = {
-  docs: SOH_METHODS.map((name) => ({ value: SOH_METHOD_CODES[name], name })).sort((a, b) => a.value - b.value),
-  code: (m: SohMethod) => SOH_METHOD_CODES[m],
-};
+const SOH_METHOD_ENUM = enumOf(SOH_METHOD_CODES);
 
 const STRING_STATUS_BITS: readonly BitSpec<{ s: StringState; modules: readonly ModuleState[] }>[] = [
   { mask: 0x01, name: 'stale', description: 'a reading of the string is stale', test: ({ s }) => [s.dcCurrentA, s.sumVoltageV, s.rippleCurrentA, s.socPercent].some((m) => m.quality === 'stale') },
@@ -258,9 +255,10 @@ const moduleHealthBlock: RegisterBlock = {
   ],
 };
 
-const BATTERY_STATUS_ENUM = enumOf(['unknown', 'normal', 'low', 'depleted'] as const, 1);
-const OUTPUT_SOURCE_ENUM = enumOf(['other', 'none', 'normal', 'bypass', 'battery', 'booster', 'reducer'] as const, 1);
-const TEST_RESULT_ENUM = enumOf(['donePass', 'doneWarning', 'doneError', 'aborted', 'inProgress', 'noTestsInitiated'] as const, 1);
+// RFC 1628's numbers (core's code tables).
+const BATTERY_STATUS_ENUM = enumOf(UPS_BATTERY_STATUS_CODES);
+const OUTPUT_SOURCE_ENUM = enumOf(UPS_OUTPUT_SOURCE_CODES);
+const TEST_RESULT_ENUM = enumOf(UPS_TEST_RESULT_CODES);
 const UPS_STATUS_BITS: readonly BitSpec<UpsState>[] = [
   { mask: 0x01, name: 'stale', description: 'UPS values are stale: the last values are shown', test: (u) => u.quality === 'stale' },
   { mask: 0x02, name: 'failed', description: 'the UPS has not been read (values not valid)', test: (u) => u.quality === 'failed' },
@@ -327,7 +325,7 @@ const upsBlock: RegisterBlock = {
   ],
 };
 
-const SENSOR_KIND_ENUM = enumOf(SENSOR_KINDS, 1);
+const SENSOR_KIND_ENUM = enumOf(SENSOR_KIND_CODES);
 const SENSOR_ALARM_BITS = alarmBits([
   [0x01, 'sensor-high', 'value above threshold'],
   [0x02, 'sensor-low', 'value below threshold'],
@@ -347,8 +345,12 @@ const sensorBlock: RegisterBlock = {
 
 // ---- writable holding registers ---------------------------------------------------------------
 
-const RI_MODE_ENUM = enumOf(RESISTANCE_MODES, 0);
-const THRESHOLD_LEVELS = ['warnHigh', 'alarmHigh', 'warnLow', 'alarmLow'] as const;
+/** Wire codes of the Ri threshold mode, frozen. */
+export const RI_MODE_CODES: Readonly<Record<ResistanceMode, number>> = { absolute: 0, 'string-mean': 1, baseline: 2 };
+const RI_MODE_ENUM = enumOf(RI_MODE_CODES);
+/** Register offset of each limit within a threshold block. */
+const THRESHOLD_LEVELS = { warnHigh: 0, alarmHigh: 1, warnLow: 2, alarmLow: 3 } as const;
+type ThresholdLevel = keyof typeof THRESHOLD_LEVELS;
 
 function invalid(message: string): never {
   throw new CommandError('invalid', message);
@@ -370,13 +372,13 @@ function thresholdBlock(spec: {
   const riAbsolute = (v: SiteView, n: number) => spec.resistance && (get(v, n)?.mode ?? 'absolute') === 'absolute';
   const toField = (v: SiteView, n: number, x: number) => (riAbsolute(v, n) ? x * 1000 : x);
   const fromField = (v: SiteView, n: number, x: number, mode: string | undefined) => (spec.resistance && (mode ?? get(v, n)?.mode) === 'absolute' ? x / 1000 : x);
-  const levelField = (offset: number, name: (typeof THRESHOLD_LEVELS)[number]) =>
+  const levelField = (offset: number, name: ThresholdLevel) =>
     field(offset, name, 'int16', spec.scale, spec.unit, `${name}; not available (-32768) = no limit`, (v, n) => { const x = get(v, n)?.[name]; return x == null ? null : toField(v, n, x); }, { writable: true });
   return {
     id: spec.id, title: spec.title, base: spec.base, stride: 10, maxInstances: spec.maxInstances, instance: spec.instance, count: spec.count,
     description: `${spec.description} Writable when writes are enabled; the registers of one write that belong to one threshold are applied as one change.`,
     fields: [
-      ...THRESHOLD_LEVELS.map((name, i) => levelField(i, name)),
+      ...(Object.keys(THRESHOLD_LEVELS) as ThresholdLevel[]).map((name) => levelField(THRESHOLD_LEVELS[name], name)),
       field(4, 'hysteresis', 'int16', spec.scale, spec.unit, 'Hysteresis: a raised level clears once back past its limit by this much', (v, n) => { const x = get(v, n)?.hysteresis; return x == null ? null : toField(v, n, x); }, { writable: true }),
       field(5, 'delay', 'uint16', 1, 's', 'Raise delay', (v, n) => { const x = get(v, n)?.delayMs; return x == null ? null : x / 1000; }, { writable: true }),
       ...(spec.resistance ? [field(6, 'mode', 'enum16', 1, '', 'How Ri is compared (and the unit of the limits: mOhm for absolute, % above the reference otherwise)', (v, n) => RI_MODE_ENUM.code((get(v, n)?.mode ?? 'absolute') as never), { writable: true, values: RI_MODE_ENUM.docs })] : []),
@@ -386,7 +388,7 @@ function thresholdBlock(spec: {
       let mode: string | undefined;
       if (written.has('mode')) {
         mode = RI_MODE_ENUM.name(written.get('mode') ?? -1);
-        if (!mode) invalid(`mode must be 0..${RESISTANCE_MODES.length - 1}`);
+        if (!mode) invalid(`mode must be one of ${RI_MODE_ENUM.docs.map((d) => `${d.value} (${d.name})`).join(', ')}`);
         threshold.mode = mode;
       }
       for (const [name, x] of written) {
@@ -399,18 +401,18 @@ function thresholdBlock(spec: {
   };
 }
 
-const FIXED_THRESHOLDS: readonly { key: ThresholdKey; title: string; scale: number; unit: string; resistance?: boolean }[] = [
-  { key: 'moduleVoltage', title: 'Block voltage', scale: 0.001, unit: 'V' },
-  { key: 'moduleTemperature', title: 'Block temperature', scale: 0.1, unit: 'degC' },
-  { key: 'moduleResistance', title: 'Block Ri', scale: 0.01, unit: 'mOhm or %', resistance: true },
-  { key: 'stringImbalance', title: 'String imbalance (largest deviation from target)', scale: 0.001, unit: 'V' },
-  { key: 'stringCurrent', title: 'String DC current', scale: 0.1, unit: 'A' },
-  { key: 'stringRipple', title: 'String ripple current', scale: 0.1, unit: 'A' },
-  { key: 'stringGroundFault', title: 'String ground-fault current', scale: 0.001, unit: 'A' },
+const FIXED_THRESHOLDS: readonly { key: ThresholdKey; base: number; title: string; scale: number; unit: string; resistance?: boolean }[] = [
+  { key: 'moduleVoltage', base: 5000, title: 'Block voltage', scale: 0.001, unit: 'V' },
+  { key: 'moduleTemperature', base: 5010, title: 'Block temperature', scale: 0.1, unit: 'degC' },
+  { key: 'moduleResistance', base: 5020, title: 'Block Ri', scale: 0.01, unit: 'mOhm or %', resistance: true },
+  { key: 'stringImbalance', base: 5030, title: 'String imbalance (largest deviation from target)', scale: 0.001, unit: 'V' },
+  { key: 'stringCurrent', base: 5040, title: 'String DC current', scale: 0.1, unit: 'A' },
+  { key: 'stringRipple', base: 5050, title: 'String ripple current', scale: 0.1, unit: 'A' },
+  { key: 'stringGroundFault', base: 5060, title: 'String ground-fault current', scale: 0.001, unit: 'A' },
 ];
 
-const thresholdBlocks = FIXED_THRESHOLDS.map((t, i) => thresholdBlock({
-  id: `threshold-${t.key}`, title: `Threshold: ${t.title}`, base: 5000 + 10 * i, scale: t.scale, unit: t.unit, maxInstances: 1, instance: null,
+const thresholdBlocks = FIXED_THRESHOLDS.map((t) => thresholdBlock({
+  id: `threshold-${t.key}`, title: `Threshold: ${t.title}`, base: t.base, scale: t.scale, unit: t.unit, maxInstances: 1, instance: null,
   count: () => 1, key: () => t.key, resistance: t.resistance, description: `thresholds.${t.key}.`,
 }));
 
@@ -505,11 +507,13 @@ const generalStatusBits: BitBlock = {
   read: (v, n) => (packBits(GENERAL_STATUS_BITS, v) & (1 << (n - 1))) !== 0,
 };
 
+/** Alarm kind k (core's wire code) is bit k; a code no kind has (a removed kind's) reads 0. */
+const ALARM_KIND_BIT_COUNT = Math.max(...Object.values<number>(ALARM_KIND_CODES));
 const alarmKindBits: BitBlock = {
-  id: 'alarm-kinds', title: 'Alarm kinds', base: 1100, maxInstances: ALARM_KIND_NAMES.length, instance: 'kind', count: () => ALARM_KIND_NAMES.length,
+  id: 'alarm-kinds', title: 'Alarm kinds', base: 1100, maxInstances: ALARM_KIND_BIT_COUNT, instance: 'kind', count: () => ALARM_KIND_BIT_COUNT,
   description: 'Discrete input 1100 + k: 1 while an alarm of kind k (any entity, any severity) is active.',
-  names: ALARM_KIND_NAMES,
-  read: (v, n) => v.activeKinds.has(ALARM_KIND_NAMES[n - 1]),
+  names: Array.from({ length: ALARM_KIND_BIT_COUNT }, (_, i) => ALARM_KIND_BY_CODE.get(i + 1) ?? 'unused'),
+  read: (v, n) => { const kind = ALARM_KIND_BY_CODE.get(n); return kind !== undefined && v.activeKinds.has(kind); },
 };
 
 export const REGISTER_MAP: RegisterMap = {

@@ -151,10 +151,10 @@ const readWriteMultipleRegisters: PduHandler = async (pdu, model, context) => {
   return out;
 };
 
-/** Object ids of Read Device Identification: 0..2 basic, 3..6 regular. */
-const DEVICE_ID_FIELDS: readonly (keyof DeviceIdentification)[] = [
-  'vendorName', 'productCode', 'majorMinorRevision', 'vendorUrl', 'productName', 'modelName', 'userApplicationName',
-];
+/** Object ids of Read Device Identification (Modbus Application Protocol 1.1b3, 6.21): 0..2 basic, 3..6 regular. */
+export const DEVICE_ID_OBJECT_IDS: Readonly<Record<keyof DeviceIdentification, number>> = {
+  vendorName: 0x00, productCode: 0x01, majorMinorRevision: 0x02, vendorUrl: 0x03, productName: 0x04, modelName: 0x05, userApplicationName: 0x06,
+};
 
 /** 43/14 Read Device Identification, basic and regular categories, stream and individual access. */
 const encapsulatedInterface: PduHandler = (pdu, model) => {
@@ -164,7 +164,7 @@ const encapsulatedInterface: PduHandler = (pdu, model) => {
   let objectId = pdu[3];
   if (readCode < 1 || readCode > 4) fail(ExceptionCode.IllegalDataValue);
   const ident = model.identification();
-  const objects = DEVICE_ID_FIELDS.map((f, id) => ({ id, value: ident[f] })).filter((o): o is { id: number; value: string } => o.value !== undefined);
+  const objects = (Object.keys(DEVICE_ID_OBJECT_IDS) as (keyof DeviceIdentification)[]).map((f) => ({ id: DEVICE_ID_OBJECT_IDS[f], value: ident[f] })).filter((o): o is { id: number; value: string } => o.value !== undefined);
   const byId = new Map(objects.map((o) => [o.id, Buffer.from(o.value, 'utf8').subarray(0, 240)]));
   const conformity = 0x82; // regular identification, stream and individual access
   const header = (more: boolean, next: number, count: number) => Buffer.from([0x2b, MEI_READ_DEVICE_ID, readCode, conformity, more ? 0xff : 0x00, more ? next : 0x00, count]);

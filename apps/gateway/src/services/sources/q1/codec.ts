@@ -1,6 +1,7 @@
 // Megatec/Q1 codec (the protocol NUT's blazer_ser and nutdrv_qx "megatec" read): parsing the
 // Q1 status, I identity and F rating lines, and building the test and shutdown commands.
 // No I/O; every parse returns a reason instead of throwing.
+import { codeNames } from '@kirchhoff/core';
 
 /** Q1 status bits, b7 first on the wire (NUT blazer.c, Megatec protocol document). */
 export interface Q1Flags {
@@ -39,7 +40,11 @@ export interface Q1Rating { readonly voltageV: number | null; readonly currentA:
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
-const FLAG_ORDER: readonly (keyof Q1Flags)[] = ['utilityFail', 'batteryLow', 'bypassBoostBuck', 'upsFailed', 'standby', 'testInProgress', 'shutdownActive', 'beeperOn'];
+/** Bit number of each status flag in the reply's `b7..b0` field (b7 is the first character). */
+export const Q1_FLAG_BITS: Readonly<Record<keyof Q1Flags, number>> = {
+  utilityFail: 7, batteryLow: 6, bypassBoostBuck: 5, upsFailed: 4, standby: 3, testInProgress: 2, shutdownActive: 1, beeperOn: 0,
+};
+const Q1_FLAG_NAME = codeNames(Q1_FLAG_BITS);
 
 /** A field that is not a plain number (some models send `---.-`) is unknown, not an error. */
 function field(s: string | undefined): number | null {
@@ -58,7 +63,7 @@ export function parseQ1(reply: string): Parsed<Q1Status> {
   if (parts.length !== 8) return { ok: false, reason: `status reply has ${parts.length} fields, expected 8` };
   const bits = parts[7];
   if (!/^[01]{8}$/.test(bits)) return { ok: false, reason: `status bits ${JSON.stringify(bits)} are not 8 binary digits` };
-  const flags = Object.fromEntries(FLAG_ORDER.map((k, i) => [k, bits[i] === '1'])) as unknown as Q1Flags;
+  const flags = Object.fromEntries(Object.entries(Q1_FLAG_BITS).map(([k, bit]) => [k, bits[7 - bit] === '1'])) as unknown as Q1Flags;
   return {
     ok: true,
     value: {
@@ -88,7 +93,7 @@ export function parseRating(reply: string): Parsed<Q1Rating> {
 
 export function formatQ1(s: { inputVoltageV: number; inputFaultVoltageV: number; outputVoltageV: number; loadPercent: number; inputFrequencyHz: number; batteryVoltageV: number; temperatureC: number; flags: Q1Flags }): string {
   const f = (v: number, width: number, digits: number) => v.toFixed(digits).padStart(width, '0');
-  const bits = FLAG_ORDER.map((k) => (s.flags[k] ? '1' : '0')).join('');
+  const bits = [7, 6, 5, 4, 3, 2, 1, 0].map((bit) => (s.flags[Q1_FLAG_NAME.get(bit)!] ? '1' : '0')).join('');
   const battery = s.batteryVoltageV < 10 ? f(s.batteryVoltageV, 4, 2) : f(s.batteryVoltageV, 4, 1);
   return `(${f(s.inputVoltageV, 5, 1)} ${f(s.inputFaultVoltageV, 5, 1)} ${f(s.outputVoltageV, 5, 1)} ${f(Math.round(s.loadPercent), 3, 0)} ${f(s.inputFrequencyHz, 4, 1)} ${battery} ${f(s.temperatureC, 4, 1)} ${bits}\r`;
 }
