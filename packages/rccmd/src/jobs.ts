@@ -4,7 +4,7 @@
 import { ALARM_KIND_NAMES, AlarmKind, ChangeListener, SiteSnapshot, Clock, ClockTimer, systemClock } from '@kirchhoff/core';
 import { NAME_PATTERN } from './codec';
 import { RccmdError } from './errors';
-import { RccmdLogger, silentLogger } from './log';
+import { emitToAll, RccmdLogger, silentLogger } from './log';
 import { fillPlaceholders, runtimeS } from './placeholders';
 import { RccmdFormat, RccmdSender, SendKind, SendResult } from './sender';
 import { RccmdTarget, targetLabel } from './transport';
@@ -283,12 +283,6 @@ export class RccmdJobRunner {
   }
 
   private emit(event: JobRunnerEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(event);
-      } catch (error) {
-        this.logger.error('RCCMD job event listener failed', { error: (error as Error).message });
-      }
-    }
+    emitToAll(this.listeners, event, this.logger, 'job');
   }
 }

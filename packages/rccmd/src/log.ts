@@ -9,3 +9,14 @@ export interface RccmdLogger {
 }
 
 export const silentLogger: RccmdLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+/** Calls every event listener with `event`; one that throws is logged (as `who`) and the others still run. */
+export function emitToAll<E>(listeners: ReadonlySet<(event: E) => void>, event: E, logger: RccmdLogger, who: string): void {
+  for (const l of [...listeners]) {
+    try {
+      l(event);
+    } catch (error) {
+      logger.error(`RCCMD ${who} event listener failed`, { error: (error as Error).message });
+    }
+  }
+}

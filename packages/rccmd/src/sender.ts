@@ -4,7 +4,7 @@
 import { encodeKirchhoff, encodeLegacyMessage, KirchhoffKind, KirchhoffMessage, NAME_PATTERN, newNonce, verifyMac } from './codec';
 import { Clock, ClockTimer, systemClock } from '@kirchhoff/core';
 import { RccmdError } from './errors';
-import { RccmdLogger, silentLogger } from './log';
+import { emitToAll, RccmdLogger, silentLogger } from './log';
 import { attemptDelivery, RccmdTarget, targetLabel, TlsIdentity } from './transport';
 
 /** `rccmd`: the public capture form (messages only); `kirchhoff`: this project's format. */
@@ -145,13 +145,7 @@ export class RccmdSender {
   }
 
   private emit(event: SenderEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(event);
-      } catch (error) {
-        this.logger.error('RCCMD sender event listener failed', { error: (error as Error).message });
-      }
-    }
+    emitToAll(this.listeners, event, this.logger, 'sender');
   }
 
   private encode(req: SendRequest, nonce: string): Buffer {

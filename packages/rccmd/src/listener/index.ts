@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { Clock, ProblemLog, RateLimitedLog, systemClock } from '@kirchhoff/core';
 import { encodeKirchhoff, KirchhoffMessage, NAME_PATTERN, parseMessage } from '../codec';
 import { RccmdError } from '../errors';
-import { RccmdLogger, silentLogger } from '../log';
+import { emitToAll, RccmdLogger, silentLogger } from '../log';
 import { Authenticator } from './auth';
 import type { ListenerEvent, ListenerOptions, ListenerTransport, SenderStatus } from './options';
 import { Quorum } from './quorum';
@@ -205,12 +205,6 @@ export class RccmdListener {
   }
 
   private emit(event: ListenerEvent): void {
-    for (const l of [...this.listeners]) {
-      try {
-        l(event);
-      } catch (error) {
-        this.logger.error('RCCMD listener event listener failed', { error: (error as Error).message });
-      }
-    }
+    emitToAll(this.listeners, event, this.logger, 'listener');
   }
 }
