@@ -11,7 +11,7 @@ import { CommunityMessage, MsgFlags, PduType, V3Message, decodeMessage, decodeSc
 import { SnmpHandler, createSnmpHandler } from './agent';
 import type { UserOption } from './options';
 import { buildSite } from './test-helpers/e2e';
-import { V2C_GET, V2C_GETBULK, V2C_GETNEXT, V3_AUTH_GET, V3_DISCOVERY, V3_PRIV_GET } from './test-helpers/netsnmp-captures';
+import { V2C_GET, V2C_GETBULK, V2C_GETNEXT, V2C_SET_READ_ONLY, V3_AUTH_GET, V3_DISCOVERY, V3_PRIV_GET } from './test-helpers/netsnmp-captures';
 
 /** RFC 3414 A.3.2: "maplesyrup" localized to engine 000000000000000000000002 with SHA-1. */
 const RFC_KUL = Buffer.from('6695febc9288e36282235fc7151f128497b38f3f', 'hex');
@@ -26,10 +26,10 @@ afterEach(async () => {
 });
 
 /** The agent the captures were made with: engine 000000000000000000000002, boots 7, engine time 0. */
-function handler(users: UserOption[] = [MAPLE, MAPLE_PRIV]): SnmpHandler {
+function handler(users: UserOption[] = [MAPLE, MAPLE_PRIV], access: 'read-only' | 'read-write' = 'read-only'): SnmpHandler {
   const stateFile = join(mkdtempSync(join(tmpdir(), 'kirchhoff-snmp-handle-')), 'engine.json');
   writeFileSync(stateFile, JSON.stringify({ engineId: '000000000000000000000002', boots: 6 }));
-  const h = createSnmpHandler(buildSite(), { stateFile, communities: [{ name: 'public' }], users, clock: new VirtualClock(), logger: quiet });
+  const h = createSnmpHandler(buildSite(), { stateFile, communities: [{ name: 'public', access }], users, clock: new VirtualClock(), logger: quiet });
   open.push(h);
   return h;
 }
@@ -76,6 +76,39 @@ describe('the agent through handle(), v2c', () => {
     const h = handler();
     expect(await ask(h, request)).toEqual([]);
     expect(h.counters).toMatchObject({ inPkts: 1, outPkts: 0, inBadCommunityNames: 1 });
+  });
+
+  it('SET from a read-only community: noAccess on the first varbind, the varbinds echoed (RFC 3416 4.2.5), as snmpset accepted', async () => {
+    const h = handler();
+    const [answer] = await ask(h, V2C_SET_READ_ONLY.request);
+    // The request with the PDU tag a3 -> a2 (GetResponse), error-status 6 (noAccess), error-index 1.
+    const expected = V2C_SET_READ_ONLY.request.replace('a32b02043c3c0294020100020100', 'a22b02043c3c0294020106020101');
+    expect(answer.toString('hex')).toBe(expected);
+    expect(expected).toBe(V2C_SET_READ_ONLY.response);
+    expect(h.counters.inBadCommunityUses).toBe(1);
+  });
+
+  it('SET of sysContact.0 from a read-write community: notWritable (17), nothing changed', async () => {
+    const h = handler([], 'read-write');
+    const [answer] = await ask(h, V2C_SET_READ_ONLY.request);
+    expect(answer.toString('hex')).toBe(V2C_SET_READ_ONLY.request.replace('a32b02043c3c0294020100020100', 'a22b02043c3c0294020111020101'));
+    expect((await ask(h, V2C_GETBULK.request))[0].toString('hex')).toBe(V2C_GETBULK.response);
+  });
+
+  it('mutated requests never make handle() reject or answer twice, and the agent keeps answering', async () => {
+    const h = handler();
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const inputs = [V2C_GET.request, V2C_GETBULK.request, V2C_SET_READ_ONLY.request, V3_DISCOVERY.request, V3_AUTH_GET.request, V3_PRIV_GET.request].map((x) => Buffer.from(x, 'hex'));
+    for (let i = 0; i < 3000; i++) {
+      const b = Buffer.from(inputs[i % inputs.length]);
+      for (let n = 1 + Math.floor(rand() * 3); n > 0; n--) b[Math.floor(rand() * b.length)] = Math.floor(rand() * 256);
+      const cut = rand() < 0.2 ? b.subarray(0, Math.floor(rand() * b.length)) : b;
+      const replies = await ask(h, cut);
+      expect(replies.length).toBeLessThanOrEqual(1);
+    }
+    expect(h.counters.inPkts).toBe(3000);
+    expect((await ask(h, V2C_GET.request))[0].toString('hex')).toBe(V2C_GET.response);
   });
 
   it('drops a malformed datagram and counts an ASN.1 parse error', async () => {
