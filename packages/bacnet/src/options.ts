@@ -1,5 +1,5 @@
 // createBacnetDevice's options, validated at start-up with messages naming the option.
-import type { CommandInterface, ProblemLog } from '@kirchhoff/core';
+import type { Clock, CommandInterface, ProblemLog } from '@kirchhoff/core';
 import { KirchhoffError } from '@kirchhoff/core';
 
 export interface BacnetLogger {
@@ -70,6 +70,8 @@ export interface BacnetDeviceOptions {
   readonly logger?: BacnetLogger;
   /** Counts hostile input (for /metrics) and limits its lines; the gateway shares one across adapters. Default: a private one. */
   readonly problems?: ProblemLog;
+  /** Timers for APDU timeouts, segment windows, DCC durations, subscription expiry and BBMD renewal; default the system clock. Tests pass a VirtualClock. */
+  readonly clock?: Clock;
 }
 
 export class BacnetConfigError extends KirchhoffError {}

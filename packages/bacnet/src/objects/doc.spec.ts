@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { objectTableMarkdown } from './doc';
 import { buildPointObjects } from './objects';
-import { fixtureSite } from './test-helpers/fixture';
+import { fixtureSite } from '../test-helpers/fixture';
 
 describe('docs/bacnet-objects.md', () => {
   it('equals the document generated from the object table (npm run docs -w @kirchhoff/bacnet)', () => {
-    const checkedIn = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'bacnet-objects.md'), 'utf8');
+    const checkedIn = readFileSync(join(__dirname, '..', '..', '..', '..', 'docs', 'bacnet-objects.md'), 'utf8');
     expect(checkedIn).toBe(objectTableMarkdown());
   });
 

@@ -1,6 +1,6 @@
 // Protocol_Services_Supported: the bit numbers are ASHRAE 135's BACnetServicesSupported (clause 21),
 // written out here from the standard, not from the table under test.
-import { SERVICE_BITS, serviceBits, servicesSupported } from './services-supported';
+import { SERVICE_BITS, serviceBits, servicesSupported } from './supported';
 
 describe('BACnetServicesSupported', () => {
   it('each service sits at its ASHRAE 135 bit', () => {

@@ -2,7 +2,7 @@
 // properties (required/optional, array or not) with a reader over one snapshot.
 import type { Measurement, Quality, SiteSnapshot, Threshold } from '@kirchhoff/core';
 import { UPS_OUTPUT_SOURCE_CODES } from '@kirchhoff/core';
-import { asn1, EncodeBuffer, V, Value } from './codec';
+import { asn1, EncodeBuffer, V, Value } from '../codec/values';
 import {
   CHARGE_MODE_INSTANCE_BASE, CHARGE_MODE_STATE, CHARGE_MODE_STATES, ALARM_INSTANCE_FORMULAS, ALARM_POINTS, AlarmPoint, alarmPointActive, ANALOG_POINTS, AnalogPoint, INSTANCE_FORMULAS, MODULE_STATUS_STATES, moduleStatusState, OT, SENSOR_UNITS,
   UPS_OUTPUT_SOURCE_STATES,
