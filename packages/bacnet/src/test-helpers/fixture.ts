@@ -154,10 +154,14 @@ export async function startCapture(ports: readonly number[]): Promise<{ stop: ()
   const { run, startProcess, waitFor, freeUdpPort, captureCaughtUp } = await import('@kirchhoff/test-support');
   const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-bacnet-'));
   const pcap = join(dir, 'capture.pcapng');
-  // One more port, for the datagram that marks the end of the capture (never decoded as BACnet).
+  // Two more ports, for the datagrams that mark the start and the end of the capture (never decoded as BACnet).
+  const startPort = await freeUdpPort();
   const endPort = await freeUdpPort();
-  const capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', [...ports, endPort].map((p) => `udp port ${p}`).join(' or '), '-w', pcap]);
+  const capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', [...ports, startPort, endPort].map((p) => `udp port ${p}`).join(' or '), '-w', pcap]);
   await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
+  // "Capturing on" can come before dumpcap sees packets: on a busy machine the foreign-device
+  // test's first datagram, sent right after, was missing from the file. A marker in the file proves it is.
+  await captureCaughtUp(pcap, startPort);
   const decode = ports.flatMap((p) => ['-d', `udp.port==${p},bvlc`]);
   let stopped = false;
   const stop = async () => {
