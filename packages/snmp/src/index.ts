@@ -7,7 +7,8 @@ export { DEFAULT_COMMUNITIES, DEFAULT_PASSWORDS, isDefaultPassword, securityWarn
 export type { NotificationReceiver, NotificationStats } from './notifications';
 export type { AuthProtocol, PrivProtocol, SecurityLevel } from './usm';
 export { KIRCHHOFF_ENTERPRISE_OID, BMS_MIB, BMS_NOTIFICATIONS, BMS_NOTIFICATION_DEFS } from './bms-mib';
-export { UPS_MIB } from './ups-mib';
+export { UPS_MIB, UPS_OBJECTS, UPS_WELL_KNOWN_TESTS, UPS_MIB_SCALARS, UPS_MIB_TABLES, upsOid, upsScalar, upsStateFromWire, upsSetValues } from './rfc1628';
+export type { UpsMibScalar, UpsMibTable, UpsMibColumn, UpsMibSyntax, UpsField, UpsLineRows, WireCodes } from './rfc1628';
 export { SnmpConfigError, engineIdFromSeed } from './engine';
 export { generateMib } from './mib-text';
 export { generateZabbixTemplate, ZABBIX_TEMPLATE_NAME } from './zabbix-template';
