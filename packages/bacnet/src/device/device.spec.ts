@@ -54,8 +54,8 @@ describe('the BACnet device through handle(), no socket', () => {
   };
 
   beforeEach(() => {
-    site = fixtureSite();
     clock = new VirtualClock();
+    site = fixtureSite(2, 4, () => clock.now());
     sent = [];
     warnings.length = 0;
     start();
@@ -241,6 +241,80 @@ describe('the BACnet device through handle(), no socket', () => {
     });
   });
 
+  describe('ReadPropertyMultiple (clause 15.7)', () => {
+    it('Present_Value and Units of S01-M01 Voltage (AI 11), and an unknown object answered inline', () => {
+      // AI 11 [Present_Value, Units], AI 9999 [Present_Value].
+      const request = '0C 00 00 00 0B 1E 09 55 09 75 1F  0C 00 00 27 0F 1E 09 55 1F';
+      expect(ask(`01 04  00 05 10 0E  ${request}`)).toEqual([hex(
+        '30 10 0E'
+        + ' 0C 00 00 00 0B 1E  29 55 4E 44 41 58 28 F6 4F  29 75 4E 91 05 4F  1F' // 13.51 V (REAL 0x415828F6), units volts (5)
+        + ' 0C 00 00 27 0F 1E  29 55 5E 91 01 91 1F 5F  1F', // object / unknown-object
+      ).toString('hex')]);
+    });
+  });
+
+  describe('Who-Has -> I-Have (clause 16.9)', () => {
+    it("by name 'Test site': I-Have (Device 1234) holds (Device 1234) named 'Test site'", () => {
+      const name = `0A 00 ${Buffer.from('Test site').toString('hex')}`;
+      expect(ask(`01 00  10 07  3D ${name}`)).toEqual([hex(`10 01  C4 02 00 04 D2  C4 02 00 04 D2  75 ${name}`).toString('hex')]);
+    });
+
+    it('by an object this device does not hold: no answer', () => {
+      expect(ask('01 00  10 07  2C 00 00 27 0F')).toEqual([]);
+    });
+  });
+
+  describe('SubscribeCOV and a confirmed COV notification (clauses 13.14, 13.1, 5.4.4) on the virtual clock', () => {
+    // Process 1, AI 11, issueConfirmedNotifications TRUE, lifetime 60 s.
+    const subscribe = '01 04  00 05 11 05  09 01  1C 00 00 00 0B  29 01  39 3C';
+    // ConfirmedCOVNotification, invoke id 0: process 1, (Device 1234), (AI 11), 60 s remaining,
+    // Present_Value 13.51, Status_Flags {} .
+    const NOTIFICATION = hex(
+      '00 05 00 01  09 01  1C 02 00 04 D2  2C 00 00 00 0B  39 3C'
+      + '  4E 09 55 2E 44 41 58 28 F6 2F  09 6F 2E 82 04 00 2F 4F',
+    ).toString('hex');
+    const notifications = (ds: Buffer[]) => ds.map((d) => d.subarray(6).toString('hex'));
+
+    it('SimpleACK, then the initial notification, resent each APDU_Timeout until 3 retries are spent', async () => {
+      expect(ask(subscribe)).toEqual([hex('20 11 05').toString('hex')]);
+      replies = [];
+      await new Promise((r) => setImmediate(r));
+      // The notification expects a reply: NPDU control 0x04.
+      expect(replies.map((d) => d.subarray(4, 6).toString('hex'))).toEqual(['0104']);
+      expect(notifications(replies)).toEqual([NOTIFICATION]);
+      for (let i = 0; i < 3; i++) {
+        replies = [];
+        clock.advance(3000);
+        // The retry says the same, 3 s later: time remaining is written when the notification is built.
+        expect(notifications(replies)).toEqual([NOTIFICATION]);
+      }
+      replies = [];
+      clock.advance(3000);
+      expect(replies).toEqual([]);
+      expect(warnings.join('\n')).toMatch(/did not acknowledge a confirmed notification after 3 retries/);
+    });
+
+    it("the subscriber's SimpleACK ends the transaction: nothing is resent", async () => {
+      ask(subscribe);
+      replies = [];
+      await new Promise((r) => setImmediate(r));
+      expect(notifications(replies)).toEqual([NOTIFICATION]);
+      expect(ask('01 00  20 00 01')).toEqual([]); // SimpleACK, invoke 0, ConfirmedCOVNotification
+      replies = [];
+      clock.advance(20_000);
+      expect(notifications(replies).filter((n) => n === NOTIFICATION)).toEqual([]);
+    });
+
+    it('the subscription shows in Active_COV_Subscriptions and expires after its lifetime', () => {
+      ask(subscribe);
+      expect(node.covSubscriptions()).toMatchObject([{ processId: 1, object: { type: 0, instance: 11 }, confirmed: true, timeRemainingS: 60 }]);
+      clock.advance(30_000);
+      expect(node.covSubscriptions()[0].timeRemainingS).toBe(30);
+      clock.advance(30_000);
+      expect(node.covSubscriptions()).toEqual([]);
+    });
+  });
+
   describe('robustness', () => {
     it('a malformed datagram is dropped with a log line, and the next is answered', () => {
       replies = [];
@@ -254,6 +328,24 @@ describe('the BACnet device through handle(), no socket', () => {
       replies = [];
       node.handle(hex('81 05 00 06 00 3C'), CLIENT, (d) => replies.push(d));
       expect(replies.map((d) => d.toString('hex'))).toEqual(['810000060030']);
+    });
+
+    it('20 000 random datagrams (half with a valid BVLC header) never break a handler, and the device still answers', async () => {
+      let seed = 0x2545f491;
+      const random = () => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) / 0x100000000;
+      };
+      for (let i = 0; i < 20_000; i++) {
+        const body = Buffer.from(Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256)));
+        const d = i % 2 ? Buffer.concat([Buffer.from([0x81, 0x0a, 0, 4 + body.length]), body]) : body;
+        expect(() => node.handle(d, CLIENT, () => {})).not.toThrow();
+      }
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => /failed/.test(w))).toEqual([]);
+      expect(ask('01 00  10 08')).toHaveLength(1);
     });
 
     it('after close() nothing is sent', () => {
