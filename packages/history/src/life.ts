@@ -3,9 +3,19 @@
 // service: a replacement ends the record of the block taken out and starts one for the new block,
 // so a position's whole history is kept. Synchronous SQL on the writer's connection.
 import type Database from 'better-sqlite3';
+import { moduleLabel } from '@kirchhoff/core';
 
 /** Position 0 is the string itself (the battery as a whole); blocks are 1..N. */
 export const STRING_POSITION = 0;
+
+/** The change-feed id of a life record's item: `string/N` or `string/N/module/M`. */
+export function lifeEntity(string: number, position: number): string {
+  return position === STRING_POSITION ? `string/${string}` : `string/${string}/module/${position}`;
+}
+/** Its name for people: `string N` or the module's label. */
+export function lifeLabel(string: number, position: number): string {
+  return position === STRING_POSITION ? `string ${string}` : moduleLabel(string, position);
+}
 
 export const IDENTITY_FIELDS = ['manufacturer', 'model', 'serial', 'chemistry', 'ratedCapacityAh', 'nominalVoltageV', 'manufactureDate', 'commissioningDate', 'commissioningResistanceOhm'] as const;
 export type IdentityField = (typeof IDENTITY_FIELDS)[number];

@@ -10,7 +10,7 @@ import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
 import type { BlockHealth, CapacityTestRecord, HealthSnapshot, TestSample } from '../engine/health';
 
 const QUIET = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'mqtt.broker.enabled=false', 'nut.enabled=false', 'rccmd.enabled=false', 'actions.enabled=false'];

@@ -12,7 +12,7 @@ import { demoConfig } from '../config/demo-config';
 import { buildSite } from '../gateway';
 import { memoryLogger } from '../log';
 import { HistoryLogger } from '@kirchhoff/history';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
 import { httpAdapter } from './http';
 import type { RunningAdapter } from './types';
 

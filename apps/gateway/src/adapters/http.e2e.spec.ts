@@ -9,7 +9,7 @@ import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
 
 const EPHEMERAL = ['modbus.tcp.port=0', 'snmp.port=0', 'http.port=0', 'mqtt.broker.port=0', 'nut.port=0', 'rccmd.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'snmp.host=127.0.0.1', 'modbus.tcp.host=127.0.0.1', 'http.host=127.0.0.1'];
 const password = (name: string) => DEMO_HTTP_USERS.find((u) => u.name === name)!.password;

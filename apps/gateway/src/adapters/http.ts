@@ -1,10 +1,14 @@
-// The HTTP API (apps/gateway/src/http) in the gateway: the `http` configuration section, the demo's
+// The HTTP API (@kirchhoff/http) in the gateway: the `http` configuration section, the demo's
 // users, and the wiring. The service is off unless http.enabled; writes are authorised by role.
+import { DEMO_HTTP_USERS, startHttpApi, type HttpUserConfig } from '@kirchhoff/http';
 import { bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey, usersKey } from '../config/common';
-import { startHttpApi } from '../http/server';
-import type { HttpUserConfig } from '../http/auth';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { readKeyFile } from '../config/files';
+import { passportForString } from '../passport/passport';
+import { applyBlockInfo } from '../services/life/service';
+import { problemsOf } from '../services/types';
+import { SOFTWARE_VERSION } from '../version';
+import { securityNotices } from './notices';
 import type { AdapterDefinition } from './types';
 
 export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /openapi.json, /health, Prometheus /metrics). Writes (relays, thresholds, acknowledgements, UPS and module commands) are allowed by the user\'s role; the service itself is off unless enabled.', {
@@ -51,7 +55,18 @@ export const httpAdapter: AdapterDefinition = {
   async start(ctx) {
     const c = ctx.config.http;
     if (!c.enabled) return null;
-    const api = await startHttpApi(ctx);
+    const { config, site, commands, logger, registry } = ctx;
+    const api = await startHttpApi({
+      config: c, site, commands, logger, services: registry, problems: problemsOf(registry), version: SOFTWARE_VERSION,
+      ...(c.tls.cert ? { tlsPem: { cert: readKeyFile('http.tls.cert', c.tls.cert), key: readKeyFile('http.tls.key', c.tls.key) } } : {}),
+      notices: (defaultPasswordUsers, tls) => securityNotices(config, defaultPasswordUsers, tls),
+      configuration: () => config,
+      life: {
+        recordsChanged: (records) => applyBlockInfo(registry, site, records),
+        // The running gateway's health figures, not the copy last kept in the database.
+        passport: (string) => passportForString(registry.history!, string, site.now(), registry.health?.snapshot() ?? null),
+      },
+    });
     return {
       services: [{ name: 'HTTP API', endpoint: `${api.tls ? 'https' : 'http'} ${api.host}:${api.port}` }],
       close: () => api.close(),

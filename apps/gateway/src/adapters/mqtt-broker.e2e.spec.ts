@@ -14,7 +14,7 @@ import { demoConfig } from '../config/demo-config';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 import { ProblemLog } from '@kirchhoff/core';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
 import { mqttConnect } from '../fuzz/probes';
 import { EmbeddedBroker, startBroker } from './mqtt-broker';
 

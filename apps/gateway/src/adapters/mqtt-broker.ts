@@ -6,9 +6,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, Server, Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { AuthenticateError, Client } from 'aedes' with { 'resolution-mode': 'import' };
-import type { Role } from '../http/auth';
-import { roleAtLeast } from '../http/auth';
-import { serialPasswordChecker } from '../http/passwords';
+import { roleAtLeast, serialPasswordChecker, type Role } from '@kirchhoff/http';
 import type { ProblemLog } from '@kirchhoff/core';
 import type { Logger } from '../log';
 

@@ -2,7 +2,8 @@
 // limit bypassed): wrong passwords per client address and per user name are limited as HTTP's
 // logins are, counted before the check so parallel attempts meet the limit, one check at a time.
 // A virtual clock and a counting stand-in for scrypt (which answers "right" for `right`).
-import { NUT_FAILURE_WINDOW_MS, NUT_MAX_FAILURES, NutUserConfig, nutAuthenticator } from './nut';
+import { verifyPassword } from '@kirchhoff/http';
+import { DEMO_NUT_USER, NUT_FAILURE_WINDOW_MS, NUT_MAX_FAILURES, NutUserConfig, nutAuthenticator } from './nut';
 
 const USERS: NutUserConfig[] = [{ name: 'upsmon', passwordHash: 'hash-of-right', upsmon: 'primary', actions: [], instcmds: [] }];
 
@@ -56,5 +57,9 @@ describe('NUT password check', () => {
     const { auth, checks } = setup();
     expect(await auth('nobody', 'right', '10.0.0.4:4000')).toBeNull();
     expect(checks()).toBe(1);
+  });
+
+  it('ships a demo hash of the documented demo password', async () => {
+    expect(await verifyPassword(DEMO_NUT_USER.password, DEMO_NUT_USER.passwordHash)).toBe(true);
   });
 });

@@ -10,7 +10,7 @@ import { demoConfig } from '../config/demo-config';
 import { parseFault } from '../demo/faults';
 import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
 import { DEMO_NUT_USER } from './nut';
 
 const EPHEMERAL = ['modbus.enabled=false', 'snmp.enabled=false', 'bacnet.enabled=false', 'mqtt.enabled=false', 'rccmd.enabled=false', 'actions.enabled=false',

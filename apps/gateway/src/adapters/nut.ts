@@ -5,10 +5,9 @@ import { createNutServer, watchFsdRules, type NutServer, type NutUser } from '@k
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
 import { hostKey, portKey } from '../config/common';
 import { readKeyFile } from '../config/files';
-import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, serialPasswordChecker, verifyPassword } from '../http/passwords';
+import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, serialPasswordChecker, verifyPassword, type SecurityNotice } from '@kirchhoff/http';
 import type { AdapterDefinition } from './types';
 import type { GatewayConfig } from '../config/types';
-import type { SecurityNotice } from '../http/notices';
 import { problemsOf } from '../services/types';
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;

@@ -1,6 +1,6 @@
 // The table of CLI commands. Each command lives in its own file; add one line here per command.
 import type { CliCommand } from './types';
-import { hashPasswordCommand } from '../http/hash-password';
+import { hashPasswordCommand } from './hash-password';
 import { startCommand } from './start';
 import { configCheckCommand } from './config-check';
 import { simulateModulesCommand } from './simulate-modules';

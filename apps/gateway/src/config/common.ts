@@ -1,6 +1,6 @@
 // Schema pieces every section uses: ports, listen addresses, and the users of a service that logs in
 // with a name and a password (http.users, mqtt.broker.users).
-import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN } from '../http/passwords';
+import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN } from '@kirchhoff/http';
 import { arr, int, obj, str } from './schema-dsl';
 
 export const portKey = (doc: string, def: number) => int(`${doc} 0 = any free port (for tests).`, { min: 0, max: 65535, default: def });

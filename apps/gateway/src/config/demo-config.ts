@@ -3,7 +3,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawConfig } from './load';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
 import { DEMO_NUT_USER } from '../adapters/nut';
 
 /**

@@ -10,7 +10,7 @@ import { Gateway, startGateway } from '../gateway';
 import { memoryLogger } from '../log';
 import { run } from '../cli';
 import { waitFor } from '@kirchhoff/test-support';
-import { DEMO_HTTP_USERS } from '../http/demo-users';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
 import type { LifeRecord } from '@kirchhoff/history';
 import type { PassportDocument } from './passport';
 import { checkPassport } from './validate.test-support';

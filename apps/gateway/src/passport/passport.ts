@@ -3,9 +3,9 @@
 // logger holds (life records, passport configuration, logged SoC, the alarm log). A field the
 // gateway cannot know is left out and named in `missing` with the reason, never made up.
 // docs/passport.md describes every field and its source.
-import { IDENTITY_FIELDS, STRING_POSITION, type HistoryReader, type Identity, type LifeRecord } from '@kirchhoff/history';
+import { IDENTITY_FIELDS, lifeLabel, STRING_POSITION, type HistoryReader, type Identity, type LifeRecord } from '@kirchhoff/history';
 import type { PassportConfig, StringBatteryConfig } from '../services/life/config';
-import { lifeLabel, PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
+import { PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
 import { HealthEngine, type BlockHealth, type BlockInfo, type HealthOptions, type HealthPersistedState, type HealthSnapshot, type RatedString } from '../engine/health';
 import { HEALTH_STATE_KEY } from '../engine/health-service';
 import { SOFTWARE_VERSION } from '../version';

@@ -1,10 +1,10 @@
 // Block and string life records as a gateway service: at start, brings the records in the data
 // logger in line with the configuration (each change logged as a battery event) and keeps the
 // passport data of the configuration beside them, so `kirchhoff passport` needs only the database.
-import { moduleLabel, type Site } from '@kirchhoff/core';
+import type { Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../../config/types';
 import type { ServiceDefinition, ServiceRegistry } from '../types';
-import { STRING_POSITION, type HistoryStore, type LifeChange, type LifeRecord } from '@kirchhoff/history';
+import { lifeEntity, lifeLabel, STRING_POSITION, type HistoryStore, type LifeChange, type LifeRecord } from '@kirchhoff/history';
 import { configuredIdentities } from './config';
 import { healthOptionsFromConfig } from '../../engine/from-config';
 
@@ -15,12 +15,6 @@ export const PASSPORT_HEALTH_KEY = 'health';
 export const HEALTH_SAVE_INTERVAL_MS = 3_600_000;
 export const passportStringKey = (n: number) => `string/${n}`;
 
-export function lifeEntity(string: number, position: number): string {
-  return position === STRING_POSITION ? `string/${string}` : `string/${string}/module/${position}`;
-}
-export function lifeLabel(string: number, position: number): string {
-  return position === STRING_POSITION ? `string ${string}` : moduleLabel(string, position);
-}
 
 /** The passport data the configuration holds, as kept in the database. */
 export function passportData(config: GatewayConfig): Record<string, unknown> {

@@ -1,9 +1,9 @@
-// Reading the data logger (registry.history) and the action record (registry.actions) for the
+// Reading the data logger (services.history) and the action record (services.actions) for the
 // HTTP API: query parsing, and the alarm history in one shape whether it comes from the logger
 // or from the gateway's memory.
 import { entityId, type Alarm, type Severity } from '@kirchhoff/core';
 import type { EventRecord, HistoryStore } from '@kirchhoff/history';
-import type { ServiceRegistry } from '../services/types';
+import type { ApiServices } from './services';
 import { ApiError } from './errors';
 
 /** One alarm change, as /api/alarms/history lists it. */
@@ -18,9 +18,9 @@ export interface AlarmHistoryEntry {
   readonly detail: Readonly<Record<string, unknown>> | null;
 }
 
-export function historyStore(registry: ServiceRegistry): HistoryStore {
-  if (!registry.history) throw noLogger('stored history');
-  return registry.history;
+export function historyStore(services: ApiServices): HistoryStore {
+  if (!services.history) throw noLogger('stored history');
+  return services.history;
 }
 
 export function noLogger(what: string): ApiError {

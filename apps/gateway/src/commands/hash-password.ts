@@ -1,9 +1,8 @@
 // `kirchhoff hash-password`: reads a password (typed without echo on a terminal, or the first line
 // of standard input) and prints its scrypt hash for http.users[].passwordHash.
 import type { Readable } from 'node:stream';
-import type { CliCommand, CliIo } from '../commands/types';
-import { UsageError } from '../commands/types';
-import { hashPassword } from './passwords';
+import { UsageError, type CliCommand, type CliIo } from './types';
+import { hashPassword } from '@kirchhoff/http';
 
 const USAGE = `usage:
   kirchhoff hash-password            type the password twice (not shown)

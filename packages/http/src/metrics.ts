@@ -4,7 +4,6 @@
 // a reading that is not fresh is left out, so Prometheus marks its series stale instead of
 // repeating an old value (kirchhoff_module_up says which modules answer).
 import { CHARGE_MODES, SEVERITIES, type Measurement, type ProblemCount, type SiteSnapshot } from '@kirchhoff/core';
-import { SOFTWARE_VERSION } from '../version';
 
 export type MetricType = 'counter' | 'gauge';
 export interface Sample {
@@ -37,6 +36,8 @@ export function renderMetrics(metrics: readonly Metric[]): string {
 
 export interface MetricSources {
   readonly snapshot: SiteSnapshot;
+  /** The software version (kirchhoff_build_info). */
+  readonly version: string;
   /** Connected clients per adapter (`http` = open connections, `http-live` = event streams), where known. */
   readonly clients: Readonly<Record<string, number>>;
   readonly httpSessions: number;
@@ -75,7 +76,7 @@ export function siteMetrics(s: MetricSources): Metric[] {
   const cpu = process.cpuUsage();
   return [
     g('kirchhoff_up', 'The gateway answers.', [{ value: 1 }]),
-    g('kirchhoff_build_info', 'The software version (value 1).', [{ labels: { version: SOFTWARE_VERSION }, value: 1 }]),
+    g('kirchhoff_build_info', 'The software version (value 1).', [{ labels: { version: s.version }, value: 1 }]),
     g('process_start_time_seconds', 'Start time of the process since the Unix epoch.', [{ value: Math.round((Date.now() - process.uptime() * 1000) / 10) / 100 }]),
     g('kirchhoff_site_info', 'Site identity (value 1).', [{ labels: { site: snap.info.name }, value: 1 }]),
     g('kirchhoff_uptime_seconds', 'Seconds since the site model started.', [{ value: Math.round((s.nowMs - snap.startedAtMs) / 1000) }]),

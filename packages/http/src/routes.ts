@@ -2,14 +2,12 @@
 // The server registers these routes and the OpenAPI document is generated from the same table.
 import { ALARM_KIND_NAMES, Command, CommandError, CommandInterface, CommandType, Site, ThresholdKey, moduleLabel } from '@kirchhoff/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { GatewayConfig } from '../config/types';
-import type { ServiceRegistry } from '../services/types';
+import type { ActionsApi, ApiServices, LifeHooks } from './services';
 import { CSV_WHATS, CsvWhat, EVENT_CATEGORIES, historyCsv, type AuditQuery, type EventQuery } from '@kirchhoff/history';
 import { Auth, AuthUser, Role, roleAtLeast as roleOk } from './auth';
 import { ApiError, commandError } from './errors';
 import type { LiveHub } from './live';
-import type { SecurityNotice } from './notices';
-import { SOFTWARE_VERSION } from '../version';
+import type { HttpApiConfig, SecurityNotice } from './options';
 import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, NUT_FSD, P, params, ref, RELAY_SET, THRESHOLD_PATCH, TIME, UPS_CONTROL, UPS_SETTINGS, UPS_TEST } from './schemas';
 import { fromLogger, fromMemory, historyStore, timeRange } from './history';
 import { Readable } from 'node:stream';
@@ -21,8 +19,14 @@ export type Access = 'public' | 'metrics' | Role;
 export interface ApiContext {
   readonly site: Site;
   readonly commands: CommandInterface;
-  readonly config: GatewayConfig;
-  readonly registry: ServiceRegistry;
+  /** The API's own settings (the gateway's `http` section). */
+  readonly config: HttpApiConfig;
+  readonly services: ApiServices;
+  readonly life: LifeHooks;
+  /** The software version (/health). */
+  readonly version: string;
+  /** The whole configuration for GET /api/config, before its secrets are redacted. */
+  configuration(): unknown;
   readonly auth: Auth;
   readonly live: LiveHub;
   readonly tls: boolean;
@@ -135,11 +139,6 @@ export function redacted(value: unknown, key = ''): unknown {
 const ok = (d: string, schema?: JsonSchema) => ({ description: d, ...(schema ? { schema } : {}) });
 const listOf = (name: string) => ({ type: 'array', items: ref(name) }) as const;
 
-/** The part of the action record (registry.actions) the API reads. */
-interface ActionList {
-  list(options?: { afterId?: number; limit?: number }): readonly unknown[];
-}
-
 const DAY_MS = 86_400_000;
 const ENTITY = '^(site|ups|string/[0-9]{1,2}(/module/[0-9]{1,3})?|(sensor|input|relay)/[0-9]{1,2})$';
 const LOG_QUERY: Record<string, JsonSchema> = {
@@ -155,12 +154,12 @@ export const ROUTES: readonly Route[] = [
     method: 'GET', path: '/health', tag: 'service', access: 'public', summary: 'Liveness and a one-word state',
     description: 'No login needed. status is ok, or degraded while the battery bus or the UPS does not answer, or no module reading is fresh. version is the software version; modelVersion counts changes of the site model.',
     response: ok('The state.', { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'degraded'] }, reasons: { type: 'array', items: { type: 'string' } }, uptimeS: { type: 'number' }, version: { type: 'string' }, modelVersion: { type: 'number' } } }),
-    handler: ({ site }) => {
+    handler: ({ site, version }) => {
       const snap = site.snapshot();
       const reasons: string[] = [];
       for (const a of snap.alarms) if (a.kind === 'bus-failure' || a.kind === 'ups-communication-lost') reasons.push(a.message);
       if (snap.modules.length && !snap.modules.some((m) => m.voltageV.quality === 'fresh')) reasons.push('no fresh module reading');
-      return { status: reasons.length ? 'degraded' : 'ok', reasons, uptimeS: Math.round((site.now() - snap.startedAtMs) / 1000), version: SOFTWARE_VERSION, modelVersion: snap.version };
+      return { status: reasons.length ? 'degraded' : 'ok', reasons, uptimeS: Math.round((site.now() - snap.startedAtMs) / 1000), version, modelVersion: snap.version };
     },
   },
   {
@@ -194,8 +193,8 @@ export const ROUTES: readonly Route[] = [
         ctx.refusedLogin(username, req.raw.ip, req.remote, 'wrong user name or password');
         throw new ApiError(401, 'unauthorized', 'wrong user name or password');
       }
-      ctx.registry.history?.recordAudit({ kind: 'auth', action: 'login', outcome: 'ok', protocol: 'http', principal: username, remote: req.remote, error: null });
-      req.reply.header('set-cookie', `kirchhoff_session=${done.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${ctx.config.http.sessionTtlMin * 60}${ctx.tls ? '; Secure' : ''}`);
+      ctx.services.history?.recordAudit({ kind: 'auth', action: 'login', outcome: 'ok', protocol: 'http', principal: username, remote: req.remote, error: null });
+      req.reply.header('set-cookie', `kirchhoff_session=${done.token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${ctx.config.sessionTtlMin * 60}${ctx.tls ? '; Secure' : ''}`);
       return { token: done.token, expiresAtMs: done.session.expiresMs, user: { name: done.session.name, role: done.session.role }, notices: ctx.notices() };
     },
   },
@@ -205,7 +204,7 @@ export const ROUTES: readonly Route[] = [
     handler: (ctx, req) => {
       const token = bearerOrCookie(req.raw);
       if (token) ctx.auth.logout(token);
-      ctx.registry.history?.recordAudit({ kind: 'auth', action: 'logout', outcome: 'ok', protocol: 'http', principal: req.user!.name, remote: req.remote, error: null });
+      ctx.services.history?.recordAudit({ kind: 'auth', action: 'logout', outcome: 'ok', protocol: 'http', principal: req.user!.name, remote: req.remote, error: null });
       req.reply.header('set-cookie', 'kirchhoff_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0');
       return { ok: true };
     },
@@ -227,7 +226,7 @@ export const ROUTES: readonly Route[] = [
   },
   {
     method: 'GET', path: '/api/config', tag: 'auth', access: 'admin', summary: 'The running configuration, secrets replaced by "(set)"',
-    response: ok('The configuration.', { type: 'object' }), handler: (ctx) => redacted(ctx.config),
+    response: ok('The configuration.', { type: 'object' }), handler: (ctx) => redacted(ctx.configuration()),
   },
   // --- site ---------------------------------------------------------------------------------
   {
@@ -328,8 +327,8 @@ export const ROUTES: readonly Route[] = [
     handler: async (ctx, req) => {
       const { fromMs, toMs } = timeRange(req.query, null, ctx.site.now());
       const limit = req.query.limit as number;
-      if (ctx.registry.history) {
-        const events = await ctx.registry.history.events({ category: 'alarm', order: 'desc', limit, ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) });
+      if (ctx.services.history) {
+        const events = await ctx.services.history.events({ category: 'alarm', order: 'desc', limit, ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) });
         return { source: 'logger', entries: events.map(fromLogger) };
       }
       const entries = ctx.site.alarmHistory().map(fromMemory)
@@ -353,7 +352,7 @@ export const ROUTES: readonly Route[] = [
     },
     response: ok('The series: {entity, field, resolution, fromMs, toMs, points: [{atMs, value, min, max, count, quality}], truncated}.', { type: 'object' }),
     handler: async (ctx, req) => {
-      const store = historyStore(ctx.registry);
+      const store = historyStore(ctx.services);
       const { fromMs, toMs } = timeRange(req.query, DAY_MS, ctx.site.now());
       const q = req.query as { entity: string; field: string; resolution: 'auto'; limit: number };
       return store.measurements({ entity: q.entity, field: q.field, fromMs: fromMs!, toMs: toMs!, resolution: q.resolution, limit: q.limit });
@@ -374,7 +373,7 @@ export const ROUTES: readonly Route[] = [
     },
     response: { description: 'The CSV.', contentType: 'text/csv' },
     handler: (ctx, req) => {
-      const store = historyStore(ctx.registry);
+      const store = historyStore(ctx.services);
       const { fromMs, toMs } = timeRange(req.query, DAY_MS, ctx.site.now());
       const q = req.query as { what: CsvWhat; entity?: string; field?: string; resolution: 'auto' };
       req.reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="kirchhoff-${q.what}.csv"`);
@@ -385,7 +384,7 @@ export const ROUTES: readonly Route[] = [
     method: 'GET', path: '/api/history/series', tag: 'history', access: 'viewer', summary: 'Which series the data logger has',
     query: { type: 'object', additionalProperties: false, properties: { entity: { type: 'string', pattern: '^[a-z0-9/]*\\*?$', maxLength: 64, description: 'Exact entity id, or a prefix ending in * (string/1/*).' } } },
     response: ok('The series: [{entity, field}].', { type: 'array', items: { type: 'object' } }),
-    handler: (ctx, req) => historyStore(ctx.registry).series(req.query.entity as string | undefined),
+    handler: (ctx, req) => historyStore(ctx.services).series(req.query.entity as string | undefined),
   },
   {
     method: 'GET', path: '/api/history/summary', tag: 'history', access: 'viewer', summary: 'min/mean/max/count of every matching series over a range',
@@ -393,7 +392,7 @@ export const ROUTES: readonly Route[] = [
     response: ok('The summaries: [{entity, field, min, mean, max, count}].', { type: 'array', items: { type: 'object' } }),
     handler: (ctx, req) => {
       const { fromMs, toMs } = timeRange(req.query, DAY_MS, ctx.site.now());
-      return historyStore(ctx.registry).summary(fromMs!, toMs!, req.query.entity as string | undefined);
+      return historyStore(ctx.services).summary(fromMs!, toMs!, req.query.entity as string | undefined);
     },
   },
   {
@@ -406,7 +405,7 @@ export const ROUTES: readonly Route[] = [
       alarmKind: { type: 'string', enum: ALARM_KIND_NAMES },
     } },
     response: ok('The events: [{id, atMs, category, action, severity, entity, message, alarmId, alarmKind, detail}].', { type: 'array', items: { type: 'object' } }),
-    handler: (ctx, req) => historyStore(ctx.registry).events(logQuery<EventQuery>(ctx, req.query)),
+    handler: (ctx, req) => historyStore(ctx.services).events(logQuery<EventQuery>(ctx, req.query)),
   },
   {
     method: 'GET', path: '/api/audit', tag: 'history', access: 'viewer', summary: 'The audit log: every command, login and configuration change (who, what, when, from where)',
@@ -417,7 +416,7 @@ export const ROUTES: readonly Route[] = [
       principal: { type: 'string', maxLength: 64 },
     } },
     response: ok('The entries: [{id, atMs, kind, action, outcome, protocol, principal, remote, detail, error}].', { type: 'array', items: { type: 'object' } }),
-    handler: (ctx, req) => historyStore(ctx.registry).audit(logQuery<AuditQuery>(ctx, req.query)),
+    handler: (ctx, req) => historyStore(ctx.services).audit(logQuery<AuditQuery>(ctx, req.query)),
   },
   {
     method: 'GET', path: '/api/actions', tag: 'history', access: 'viewer', summary: 'Alarm actions taken and their results (relays, traps, syslog, email, webhooks, ...)',
@@ -425,7 +424,7 @@ export const ROUTES: readonly Route[] = [
     query: { type: 'object', additionalProperties: false, properties: { afterId: { type: 'integer', minimum: 0 }, limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 500 } } },
     response: ok('The entries: [{id, startedAtMs, finishedAtMs, rule, type, destination, target, trigger, repeat, alarm, outcome, detail, attempts}].', { type: 'array', items: { type: 'object' } }),
     handler: (ctx, req) => {
-      const actions = ctx.registry.actions as ActionList | undefined;
+      const actions: ActionsApi | undefined = ctx.services.actions;
       if (!actions) throw new ApiError(404, 'no-actions', 'no action record: alarm-action rules are not running in this gateway');
       return actions.list({ afterId: req.query.afterId as number | undefined, limit: req.query.limit as number });
     },
@@ -439,7 +438,7 @@ export const ROUTES: readonly Route[] = [
       req.reply.hijack();
       if (!ctx.live.open(req.reply.raw, req.user!.name, req.remote, req.query.snapshot !== false)) {
         req.reply.raw.writeHead(503, { 'content-type': 'application/json', 'retry-after': '10' });
-        req.reply.raw.end(JSON.stringify(new ApiError(503, 'busy', `${ctx.config.http.live.maxClients} live streams are open (http.live.maxClients)`).body()));
+        req.reply.raw.end(JSON.stringify(new ApiError(503, 'busy', `${ctx.config.live.maxClients} live streams are open (http.live.maxClients)`).body()));
       }
       return ANSWERED;
     },
@@ -448,8 +447,8 @@ export const ROUTES: readonly Route[] = [
   {
     method: 'GET', path: '/api/nut', tag: 'commands', access: 'viewer', summary: 'The NUT server: its UPS names, forced shutdown (FSD) per name, connections',
     response: ok('The NUT server.', { type: 'object', properties: { enabled: { type: 'boolean' }, ups: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, fsd: { type: 'boolean' } } } }, connections: { type: 'integer' } } }),
-    handler: ({ registry }) => {
-      const nut = registry.nut;
+    handler: ({ services }) => {
+      const nut = services.nut;
       return { enabled: !!nut, ups: nut ? nut.upsNames.map((name) => ({ name, fsd: nut.fsd(name) })) : [], connections: nut ? nut.connections() : 0 };
     },
   },
@@ -458,12 +457,12 @@ export const ROUTES: readonly Route[] = [
     description: 'Set: every upsmon logged in to the gateway shuts its host down. Clear: after the hosts are down, or when the danger has passed; nothing is cleared automatically.',
     body: NUT_FSD, response: ok('Done.', ref('CommandResult')),
     handler: (ctx, req) => {
-      const nut = ctx.registry.nut;
+      const nut = ctx.services.nut;
       if (!nut) throw new ApiError(409, 'not-running', 'the NUT server is off: set nut.enabled');
       const on = (req.body as { on: boolean }).on;
       if (on) nut.setFsd(null, `${req.user!.name} (HTTP API)`);
       else nut.clearFsd(null, `${req.user!.name} (HTTP API)`);
-      ctx.registry.history?.recordAudit({ kind: 'command', action: 'nut-fsd', outcome: 'ok', protocol: 'http', principal: req.user!.name, remote: req.remote, detail: { on }, error: null });
+      ctx.services.history?.recordAudit({ kind: 'command', action: 'nut-fsd', outcome: 'ok', protocol: 'http', principal: req.user!.name, remote: req.remote, detail: { on }, error: null });
       return { ok: true, message: on ? 'forced shutdown set on every NUT UPS name' : 'forced shutdown cleared' };
     },
   },

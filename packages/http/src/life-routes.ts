@@ -2,9 +2,7 @@
 // battery passport. Writes are audited like every other write and answer once the record and its
 // audit row are committed.
 import { moduleLabel } from '@kirchhoff/core';
-import { IDENTITY_FIELDS, LifeRecordError, STRING_POSITION, type IdentityPatch, type LifeRecord } from '@kirchhoff/history';
-import { applyBlockInfo, lifeEntity, lifeLabel } from '../services/life/service';
-import { passportForString } from '../passport/passport';
+import { IDENTITY_FIELDS, lifeEntity, lifeLabel, LifeRecordError, STRING_POSITION, type IdentityPatch, type LifeRecord } from '@kirchhoff/history';
 import { ApiError } from './errors';
 import { historyStore } from './history';
 import type { ApiContext, ApiRequest, Route } from './routes';
@@ -65,7 +63,7 @@ function position(ctx: ApiContext, req: ApiRequest): { string: number; position:
 
 /** Runs a life-record write, audits it (any outcome) and answers once both are committed. */
 async function audited<T>(ctx: ApiContext, req: ApiRequest, action: string, detail: unknown, write: () => Promise<T>): Promise<T> {
-  const history = historyStore(ctx.registry);
+  const history = historyStore(ctx.services);
   const audit = (outcome: 'ok' | 'rejected' | 'failed', error: string | null) =>
     history.recordAudit({ kind: 'config', action, outcome, protocol: 'http', principal: req.user?.name ?? null, remote: req.remote, detail, error });
   try {
@@ -94,7 +92,7 @@ export const LIFE_ROUTES: readonly Route[] = [
     params: params({ string: P.string }), response: lifeResponse,
     handler: async (ctx, req) => {
       const at = position(ctx, req);
-      return { records: (await historyStore(ctx.registry).lifeRecords({ string: at.string })).map(withLabel) };
+      return { records: (await historyStore(ctx.services).lifeRecords({ string: at.string })).map(withLabel) };
     },
   },
   {
@@ -102,7 +100,7 @@ export const LIFE_ROUTES: readonly Route[] = [
     params: params({ string: P.string, module: P.module }), response: lifeResponse,
     handler: async (ctx, req) => {
       const at = position(ctx, req);
-      return { records: (await historyStore(ctx.registry).lifeRecords(at)).map(withLabel) };
+      return { records: (await historyStore(ctx.services).lifeRecords(at)).map(withLabel) };
     },
   },
   {
@@ -112,7 +110,7 @@ export const LIFE_ROUTES: readonly Route[] = [
     handler: (ctx, req) => {
       const at = position(ctx, req);
       return audited(ctx, req, `life-record ${lifeEntity(at.string, at.position)}`, req.body, async () =>
-        withLabel(await historyStore(ctx.registry).setIdentity(at.string, at.position, req.body as IdentityPatch, ctx.site.now())));
+        withLabel(await historyStore(ctx.services).setIdentity(at.string, at.position, req.body as IdentityPatch, ctx.site.now())));
     },
   },
   {
@@ -122,8 +120,8 @@ export const LIFE_ROUTES: readonly Route[] = [
     handler: (ctx, req) => {
       const at = position(ctx, req);
       return audited(ctx, req, `life-record ${lifeEntity(at.string, at.position)}`, req.body, async () => {
-        const record = await historyStore(ctx.registry).setIdentity(at.string, at.position, req.body as IdentityPatch, ctx.site.now());
-        applyBlockInfo(ctx.registry, ctx.site, [record]);
+        const record = await historyStore(ctx.services).setIdentity(at.string, at.position, req.body as IdentityPatch, ctx.site.now());
+        ctx.life.recordsChanged?.([record]);
         return withLabel(record);
       });
     },
@@ -137,12 +135,12 @@ export const LIFE_ROUTES: readonly Route[] = [
       const { at: when, reason, ...identity } = req.body as IdentityPatch & { at?: string; reason?: string };
       const atMs = parseTime(when, 'at') ?? ctx.site.now();
       if (atMs > ctx.site.now() + 60_000) throw new ApiError(400, 'invalid', `body at ${JSON.stringify(when)} is in the future: a replacement is recorded when it has happened`, 'at');
-      const history = historyStore(ctx.registry);
+      const history = historyStore(ctx.services);
       return audited(ctx, req, `block-replacement ${lifeEntity(at.string, at.position)}`, req.body, async () => {
         const done = await history.replaceBlock(at.string, at.position, identity, atMs, reason);
         // The new block's health record starts over (capacity, Ri baseline, throughput).
-        ctx.registry.health?.blockReplaced(ctx.site.topology.globalOf(at.string, at.position)!);
-        applyBlockInfo(ctx.registry, ctx.site, [done.started]);
+        ctx.services.health?.blockReplaced(ctx.site.topology.globalOf(at.string, at.position)!);
+        ctx.life.recordsChanged?.([done.started]);
         const was = done.ended?.identity.serial;
         const now = done.started.identity.serial;
         history.recordEvent({
@@ -160,8 +158,9 @@ export const LIFE_ROUTES: readonly Route[] = [
     params: params({ string: P.string }), response: { description: 'The passport.', schema: { type: 'object' } },
     handler: async (ctx, req) => {
       const at = position(ctx, req);
-      // The running gateway's health figures, not the copy last kept in the database.
-      return passportForString(historyStore(ctx.registry), at.string, ctx.site.now(), ctx.registry.health?.snapshot() ?? null);
+      historyStore(ctx.services);
+      if (!ctx.life.passport) throw new ApiError(404, 'no-passport', 'this gateway builds no battery passport');
+      return ctx.life.passport(at.string);
     },
   },
 ];

@@ -3,7 +3,7 @@
 // whose unsent bytes pass its bound is dropped, so a slow reader never slows the site.
 import type { ServerResponse } from 'node:http';
 import { entityId, type ChangeEvent, type Site } from '@kirchhoff/core';
-import type { Logger } from '../log';
+import type { HttpLogger } from './options';
 
 export interface LiveOptions {
   readonly batchMs: number;
@@ -47,7 +47,7 @@ export class LiveHub {
   constructor(
     private readonly site: Site,
     private readonly options: LiveOptions,
-    private readonly logger: Logger,
+    private readonly logger: HttpLogger,
     private readonly snapshotJson: (site: Site) => string = (s) => JSON.stringify(s.snapshot()),
   ) {
     this.unsubscribe = site.subscribe((e) => this.onEvent(e));

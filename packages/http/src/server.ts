@@ -1,20 +1,19 @@
 // The HTTP API server (Fastify): registers the route table with its schemas, authenticates and
 // authorises every request by role, answers every error as JSON, and serves HTTPS when configured.
-import type { PublisherStats } from '@kirchhoff/mqtt';
 import type { AddressInfo, Socket } from 'node:net';
+import { ProblemLog } from '@kirchhoff/core';
 import Ajv from 'ajv';
 import Fastify, { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { readKeyFile } from '../config/files';
-import type { AdapterContext } from '../adapters/types';
 import { DEMO_HTTP_USERS } from './demo-users';
 import { RefusedLoginAudit } from './login-audit';
 import { ConnectionGuard } from './connections';
-import { problemsOf } from '../services/types';
+import type { HttpApiOptions } from './options';
+import type { MqttFigures } from './services';
 import { Auth, AuthUser, roleAtLeast, SessionsFull, TooManyAttempts } from './auth';
 import { ApiError, schemaError, SchemaViolation } from './errors';
 import { LiveHub } from './live';
 import { renderMetrics, siteMetrics } from './metrics';
-import { securityNotices } from './notices';
+import { httpNotices } from './notices';
 import { openApiDocument } from './openapi';
 import { ANSWERED, ApiContext, bearerOrCookie, Route, ROUTES, snapshotJson } from './routes';
 import { serveWebPages } from './web';
@@ -23,6 +22,15 @@ import { serveWebPages } from './web';
 export type HttpExtension = (app: FastifyInstance, api: ApiContext) => void;
 /** One line per extension. */
 export const HTTP_EXTENSIONS: readonly HttpExtension[] = [serveWebPages];
+
+/** The API built and ready, not listening: tests call `app.inject()`; `listen()` opens the port. */
+export interface HttpApi {
+  readonly app: FastifyInstance;
+  readonly tls: boolean;
+  /** Listens on config.host:config.port and logs where (with the security notices). */
+  listen(): Promise<RunningHttpApi>;
+  close(): Promise<void>;
+}
 
 export interface RunningHttpApi {
   readonly host: string;
@@ -46,32 +54,35 @@ const HSTS = 'max-age=31536000';
 /** Passwords nobody should keep: the documented demo ones and the obvious ones. */
 const WEAK_PASSWORDS = [...DEMO_HTTP_USERS.map((u) => u.password), 'admin', 'password', 'kirchhoff', 'changeme', '1234', '12345678', 'operator', 'viewer'];
 
-const readPem = (file: string, key: string): string => readKeyFile(key, file);
-
-export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi> {
-  const { config, site, commands, logger, registry } = ctx;
-  const c = config.http;
+/** Builds the API (routes, authentication, web pages) over `options.site`; no socket is opened. */
+export async function createHttpApi(options: HttpApiOptions): Promise<HttpApi> {
+  const { config: c, site, commands, logger } = options;
+  const services = options.services ?? {};
+  const problems = options.problems ?? new ProblemLog();
+  const version = options.version ?? '0.0.0';
   const tls = !!c.tls.cert;
+  if (tls && !options.tlsPem) throw new Error('http.tls.cert is set: pass the certificate and key as tlsPem');
   const auth = new Auth({
     users: c.users, sessionTtlMs: c.sessionTtlMin * 60_000, sessionMaxLifetimeMs: c.sessionMaxLifetimeH * 3_600_000, maxSessionsPerUser: c.maxSessionsPerUser, weakPasswords: WEAK_PASSWORDS,
     defaultHashes: new Map(DEMO_HTTP_USERS.map((u) => [u.name, u.passwordHash])),
   });
   const live = new LiveHub(site, { batchMs: c.live.batchMs, maxQueueBytes: c.live.maxQueueKiB * 1024, maxClients: c.live.maxClients }, logger, snapshotJson);
   const requests: Record<string, number> = {};
-  const guard = new ConnectionGuard({ maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress }, problemsOf(registry).source('http', logger));
+  const guard = new ConnectionGuard({ maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress }, problems.source('http', logger));
 
-  const refusedLogins = new RefusedLoginAudit((entry) => registry.history?.recordAudit(entry));
+  const refusedLogins = new RefusedLoginAudit((entry) => services.history?.recordAudit(entry));
   const api: ApiContext = {
-    site, commands, config, registry, auth, live, tls,
+    site, commands, config: c, services, life: options.life ?? {}, version, auth, live, tls,
+    configuration: () => (options.configuration ? options.configuration() : c),
     refusedLogin: (username, address, remote, reason) => refusedLogins.refused(username, address, remote, reason),
-    notices: () => securityNotices(config, [...auth.defaultPasswordUsers], tls),
+    notices: () => (options.notices ?? httpNotices)([...auth.defaultPasswordUsers], tls),
     openapi: () => openApiDocument(),
     metrics: () => {
-      const lag = registry.history?.stats().lagMs ?? null;
+      const lag = services.history?.stats().lagMs ?? null;
       return renderMetrics(siteMetrics({
-        snapshot: site.snapshot(), clients: { ...registry.adapterClients?.(), http: guard.size, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
-        httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(), problems: registry.problems?.counts() ?? [],
-        ...(registry.mqttPublisher ? { mqtt: mqttFigures(registry.mqttPublisher()) } : {}),
+        snapshot: site.snapshot(), version, clients: { ...services.adapterClients?.(), http: guard.size, 'http-live': live.size }, httpSessions: auth.sessionCount, liveDropped: live.dropped,
+        httpRequests: requests, loggerLagS: lag === null ? null : lag / 1000, nowMs: site.now(), problems: services.problems?.counts() ?? problems.counts(),
+        ...(services.mqttPublisher ? { mqtt: mqttFigures(services.mqttPublisher()) } : {}),
       }));
     },
   };
@@ -87,7 +98,7 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
     // Event streams are answers and are not limited by it.
     requestTimeout: 30_000,
     return503OnClosing: true,
-    ...(tls ? { https: { cert: readPem(c.tls.cert, 'http.tls.cert'), key: readPem(c.tls.key, 'http.tls.key'), minVersion: c.tls.minVersion, maxVersion: 'TLSv1.3' as const, ciphers: TLS12_CIPHERS, honorCipherOrder: true } } : {}),
+    ...(tls ? { https: { cert: options.tlsPem!.cert, key: options.tlsPem!.key, minVersion: c.tls.minVersion, maxVersion: 'TLSv1.3' as const, ciphers: TLS12_CIPHERS, honorCipherOrder: true } } : {}),
     schemaErrorFormatter: (errors, dataVar) => schemaError(errors as SchemaViolation[], dataVar),
   });
   // Bodies are JSON only: a text body is refused with 415 rather than read as a string.
@@ -174,18 +185,33 @@ export async function startHttpApi(ctx: AdapterContext): Promise<RunningHttpApi>
   app.server.on('connection', (socket: Socket) => remotes.set(socket, peerOf(socket)));
   // Caps per address and in all, checked when a socket opens, before it costs anything.
   guard.attach(app.server);
-  for (const extend of HTTP_EXTENSIONS) extend(app, api);
-  await app.listen({ host: c.host, port: c.port });
-  const addr = app.server.address() as AddressInfo;
-  announce(ctx, auth, api, addr, tls);
+  if (options.webPages !== false) for (const extend of HTTP_EXTENSIONS) extend(app, api);
+  await app.ready();
+  const close = async () => {
+    live.close();
+    await app.close();
+    refusedLogins.close();
+  };
   return {
-    host: addr.address, port: addr.port, tls, app,
-    async close() {
-      live.close();
-      await app.close();
-      refusedLogins.close();
+    app, tls, close,
+    async listen() {
+      await app.listen({ host: c.host, port: c.port });
+      const addr = app.server.address() as AddressInfo;
+      announce(options, auth, api, addr, tls);
+      return { host: addr.address, port: addr.port, tls, app, close };
     },
   };
+}
+
+/** Builds the API and listens: what a gateway runs. */
+export async function startHttpApi(options: HttpApiOptions): Promise<RunningHttpApi> {
+  const api = await createHttpApi(options);
+  try {
+    return await api.listen();
+  } catch (error) {
+    await api.close();
+    throw error;
+  }
 }
 
 /**
@@ -235,8 +261,8 @@ function toApiError(error: unknown): ApiError {
   return new ApiError(500, 'internal', 'the gateway failed to answer this request (logged)');
 }
 
-function announce(ctx: AdapterContext, auth: Auth, api: ApiContext, addr: AddressInfo, tls: boolean): void {
-  const { logger, commands, config } = ctx;
+function announce(options: HttpApiOptions, auth: Auth, api: ApiContext, addr: AddressInfo, tls: boolean): void {
+  const { logger, commands, config } = options;
   const url = `${tls ? 'https' : 'http'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   logger.info(`HTTP API at ${url} (OpenAPI at ${url}/openapi.json), ${auth.userCount} user${auth.userCount === 1 ? '' : 's'}`);
   if (!auth.userCount) logger.warn('http.users is empty: nobody can log in; only /health and /openapi.json answer (add users with kirchhoff hash-password)');
@@ -247,9 +273,9 @@ function announce(ctx: AdapterContext, auth: Auth, api: ApiContext, addr: Addres
   if (!commands.allows('http', 'set-relay')) {
     logger.warn('the gateway\'s command policy does not include http: commands through the API are refused until it does');
   }
-  if (config.http.metricsPublic) logger.info('/metrics answers without a login (http.metricsPublic)');
+  if (config.metricsPublic) logger.info('/metrics answers without a login (http.metricsPublic)');
 }
 
-function mqttFigures(stats: PublisherStats): { dropped: number; queued: number } {
+function mqttFigures(stats: MqttFigures): { dropped: number; queued: number } {
   return { dropped: stats.dropped, queued: (stats.json?.queued ?? 0) + (stats.sparkplug?.queued ?? 0) };
 }

@@ -1,33 +1,19 @@
 // Security notices: the weaknesses of the running configuration, in words an operator can act on.
 // Logged loudly at start-up and served at /api/security (and with every login).
+import { httpNotices, type SecurityNotice } from '@kirchhoff/http';
 import type { GatewayConfig } from '../config/types';
-import { unauthenticatedJobs } from '../adapters/rccmd';
-import { mqttNotices } from '../adapters/mqtt';
+import { unauthenticatedJobs } from './rccmd';
+import { mqttNotices } from './mqtt';
 import { isDefaultPassword } from '@kirchhoff/snmp';
-import { nutNotices } from '../adapters/nut';
+import { nutNotices } from './nut';
 
-export interface SecurityNotice {
-  /** Stable id for programs: default-password, plain-http, snmp-v2c, ... */
-  readonly id: string;
-  readonly severity: 'warning' | 'critical';
-  /** The configuration key to change. */
-  readonly key: string;
-  readonly message: string;
-}
+export type { SecurityNotice };
 
 const WELL_KNOWN_COMMUNITIES = ['public', 'private', 'community', 'admin', 'snmp'];
 
 export function securityNotices(config: GatewayConfig, defaultPasswordUsers: readonly string[], tls: boolean): SecurityNotice[] {
   const out: SecurityNotice[] = [];
-  if (defaultPasswordUsers.length) {
-    out.push({
-      id: 'default-password', severity: 'critical', key: 'http.users',
-      message: `DEFAULT PASSWORD: user${defaultPasswordUsers.length === 1 ? '' : 's'} ${defaultPasswordUsers.join(', ')} ${defaultPasswordUsers.length === 1 ? 'has a' : 'have'} documented default or obvious password${defaultPasswordUsers.length === 1 ? '' : 's'}: anyone who read the README can log in. Set new hashes (kirchhoff hash-password) in http.users.`,
-    });
-  }
-  if (!tls) {
-    out.push({ id: 'plain-http', severity: 'warning', key: 'http.tls', message: 'HTTP without TLS: passwords and session tokens cross the network readable. Set http.tls.cert and http.tls.key.' });
-  }
+  out.push(...httpNotices(defaultPasswordUsers, tls));
   if (config.snmp.enabled) {
     for (const c of config.snmp.communities) {
       const known = WELL_KNOWN_COMMUNITIES.includes(c.name.toLowerCase());

@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document of the HTTP API, generated from the route table. docs/openapi.json is
-// this document; a test compares them (`npx tsx apps/gateway/src/http/openapi.ts` rewrites it).
+// this document; a test compares them (`npx tsx packages/http/src/openapi.ts` rewrites it).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPONENTS, JsonSchema, ref } from './schemas';
@@ -100,7 +100,7 @@ export function openApiDocument(): Record<string, unknown> {
   };
 }
 
-export const OPENAPI_FILE = join(__dirname, '..', '..', '..', '..', 'docs', 'openapi.json');
+export const OPENAPI_FILE = join(__dirname, '..', '..', '..', 'docs', 'openapi.json');
 export const renderOpenApi = () => `${JSON.stringify(openApiDocument(), null, 2)}\n`;
 
 if (require.main === module) {

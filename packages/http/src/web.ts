@@ -1,4 +1,4 @@
-// Serves the web pages (apps/gateway/web: plain HTML, CSS and ES modules) from the HTTP API's
+// Serves the web pages (packages/http/web: plain HTML, CSS and ES modules) from the HTTP API's
 // server: read once at start, gzipped once, versioned URLs cached for a year, a strict CSP.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -6,8 +6,8 @@ import { extname, join, relative, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The pages ship beside dist/ and src/ in the package: apps/gateway/web. */
-export const WEB_ROOT = resolve(__dirname, '..', '..', 'web');
+/** The pages ship beside dist/ and src/ in the package: packages/http/web. */
+export const WEB_ROOT = resolve(__dirname, '..', 'web');
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

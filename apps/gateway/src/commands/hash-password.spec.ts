@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { run } from '@kirchhoff/test-support';
 import { hashPasswordCommand } from './hash-password';
-import { hashProblem, verifyPassword } from './passwords';
+import { hashProblem, verifyPassword } from '@kirchhoff/http';
 
 function io() {
   const out: string[] = [];

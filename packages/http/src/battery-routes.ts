@@ -7,8 +7,7 @@ import { ApiError } from './errors';
 import { historyStore, timeRange } from './history';
 import type { ApiContext, ApiRequest, Route } from './routes';
 import { submit } from './routes';
-import { HealthError } from '../engine/health';
-import type { HealthService } from '../engine/health-service';
+import type { HealthApi } from './services';
 
 const ok = (d: string, schema?: JsonSchema) => ({ description: d, ...(schema ? { schema } : {}) });
 
@@ -27,14 +26,14 @@ export const CAPACITY_TEST_ABORT: JsonSchema = {
   properties: { upsTest: { type: 'boolean', description: 'Also send the UPS ups-test abort.' } },
 };
 
-function healthOf(ctx: ApiContext): HealthService {
-  const h = ctx.registry.health;
+function healthOf(ctx: ApiContext): HealthApi {
+  const h = ctx.services.health;
   if (!h) throw new ApiError(404, 'no-engines', 'no battery health: this gateway runs no battery bus (bus.port) and no demo, so no block is measured');
   return h;
 }
 
 function audit(ctx: ApiContext, req: ApiRequest, action: string, outcome: 'ok' | 'rejected' | 'failed', detail: unknown, error: string | null): void {
-  ctx.registry.history?.recordAudit({ kind: 'command', action, outcome, protocol: 'http', principal: req.user?.name ?? null, remote: req.remote, detail, error });
+  ctx.services.history?.recordAudit({ kind: 'command', action, outcome, protocol: 'http', principal: req.user?.name ?? null, remote: req.remote, detail, error });
 }
 
 export const BATTERY_ROUTES: readonly Route[] = [
@@ -58,7 +57,7 @@ export const BATTERY_ROUTES: readonly Route[] = [
     method: 'GET', path: '/api/battery/health/modules/:global/capacity', tag: 'battery', access: 'viewer', summary: 'One block\'s capacity in every test and discharge that measured it, oldest first (its capacity-fade history)',
     params: params({ global: P.global }),
     response: ok('The history.', { type: 'array', items: { type: 'object', description: '{testId, startMs, trigger, end, capacityC10At25Ah, capacityPercent, capacityMethod (measured|extrapolated|none), timeToEndVoltageS, collapsedEarly}' } }),
-    handler: (ctx, req) => historyStore(ctx.registry).capacityHistory(req.params.global as number),
+    handler: (ctx, req) => historyStore(ctx.services).capacityHistory(req.params.global as number),
   },
   {
     method: 'GET', path: '/api/battery/tests', tag: 'battery', access: 'viewer', summary: 'Capacity tests and recorded discharges, newest first',
@@ -67,7 +66,7 @@ export const BATTERY_ROUTES: readonly Route[] = [
     response: ok('The records.', { type: 'array', items: ref('CapacityTestSummary') }),
     handler: (ctx, req) => {
       const { fromMs, toMs } = timeRange(req.query, null, ctx.site.now());
-      return historyStore(ctx.registry).capacityTests({ limit: req.query.limit as number, ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) });
+      return historyStore(ctx.services).capacityTests({ limit: req.query.limit as number, ...(fromMs !== undefined ? { fromMs } : {}), ...(toMs !== undefined ? { toMs } : {}) });
     },
   },
   {
@@ -75,7 +74,7 @@ export const BATTERY_ROUTES: readonly Route[] = [
     params: params({ id: { type: 'integer', minimum: 1, maximum: 2 ** 53 - 1, description: 'Record id (from /api/battery/tests).' } }),
     response: ok('The record.', ref('CapacityTestRecord')),
     handler: async (ctx, req) => {
-      const rec = await historyStore(ctx.registry).capacityTest(req.params.id as number);
+      const rec = await historyStore(ctx.services).capacityTest(req.params.id as number);
       if (!rec) throw new ApiError(404, 'not-found', `no capacity test record ${String(req.params.id)}`, 'id');
       return rec;
     },
@@ -87,7 +86,7 @@ export const BATTERY_ROUTES: readonly Route[] = [
     response: ok('The samples in time order; page on with from = the last atMs + 1.', { type: 'array', items: ref('TestSample') }),
     handler: async (ctx, req) => {
       const { fromMs } = timeRange(req.query, null, ctx.site.now());
-      return historyStore(ctx.registry).capacityTestSamples(req.params.id as number, req.query.string as number, fromMs, req.query.limit as number);
+      return historyStore(ctx.services).capacityTestSamples(req.params.id as number, req.query.string as number, fromMs, req.query.limit as number);
     },
   },
   {
@@ -105,7 +104,8 @@ export const BATTERY_ROUTES: readonly Route[] = [
         });
       } catch (e) {
         audit(ctx, req, 'capacity-test', 'rejected', body, (e as Error).message);
-        if (e instanceof HealthError) throw new ApiError(e.code === 'health.test-running' ? 409 : 400, e.code === 'health.test-running' ? 'busy' : 'invalid', e.message);
+        const code = (e as { code?: unknown }).code;
+        if (code === 'health.test-running' || code === 'health.invalid') throw new ApiError(code === 'health.test-running' ? 409 : 400, code === 'health.test-running' ? 'busy' : 'invalid', (e as Error).message);
         throw e;
       }
       audit(ctx, req, 'capacity-test', 'ok', body, null);

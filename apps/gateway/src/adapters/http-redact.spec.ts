@@ -1,7 +1,7 @@
 // GET /api/config shows admins the configuration without a single secret in it.
 import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
-import { redacted } from './routes';
+import { redacted } from '@kirchhoff/http';
 
 describe('the configuration as /api/config shows it', () => {
   const secrets = ['mqtt-pass-4711', 'hook-token-4711', 'smtp-pass-4711', 'T0KENPATH4711', 'urlpass4711', 'hmac-key-0123456789abcdef'];

@@ -7,7 +7,7 @@ import { OPENAPI_FILE, openApiDocument, renderOpenApi } from './openapi';
 import { ROUTES } from './routes';
 
 describe('docs/openapi.json', () => {
-  it('equals the document generated from the route table (npx tsx apps/gateway/src/http/openapi.ts rewrites it)', () => {
+  it('equals the document generated from the route table (npx tsx packages/http/src/openapi.ts rewrites it)', () => {
     expect(readFileSync(OPENAPI_FILE, 'utf8')).toBe(renderOpenApi());
   });
 
