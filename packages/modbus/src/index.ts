@@ -4,6 +4,7 @@ export * from './pdu/exceptions';
 export * from './pdu/data-model';
 export { FunctionCode, LIMITS, MAX_PDU_BYTES, handlePdu } from './pdu/functions';
 export type { PduHandler, ErrorReporter } from './pdu/functions';
+export * from './pdu/client';
 export * from './framing/mbap';
 export * from './framing/rtu';
 export { crc16 } from './framing/crc';

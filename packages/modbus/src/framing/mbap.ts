@@ -55,7 +55,8 @@ export class MbapFramer {
   }
 }
 
-export function mbapResponse(transactionId: number, unitId: number, pdu: Buffer): Buffer {
+/** An MBAP frame (a request or a response: the header is the same). */
+export function mbapFrame(transactionId: number, unitId: number, pdu: Buffer): Buffer {
   const out = Buffer.allocUnsafe(MBAP_HEADER_BYTES + pdu.length);
   out.writeUInt16BE(transactionId, 0);
   out.writeUInt16BE(0, 2);
@@ -64,3 +65,6 @@ export function mbapResponse(transactionId: number, unitId: number, pdu: Buffer)
   pdu.copy(out, MBAP_HEADER_BYTES);
   return out;
 }
+
+/** The server's name for mbapFrame. */
+export const mbapResponse = mbapFrame;

@@ -19,13 +19,17 @@ export function parseRtuFrame(frame: Buffer): RtuParse {
   return { ok: true, address: frame[0], pdu: frame.subarray(1, frame.length - 2) };
 }
 
-export function rtuResponse(address: number, pdu: Buffer): Buffer {
+/** An RTU frame (a request or a response): address, PDU, CRC low byte first. */
+export function rtuFrame(address: number, pdu: Buffer): Buffer {
   const out = Buffer.allocUnsafe(pdu.length + 3);
   out[0] = address;
   pdu.copy(out, 1);
   out.writeUInt16LE(crc16(out, 0, pdu.length + 1), pdu.length + 1);
   return out;
 }
+
+/** The server's name for rtuFrame. */
+export const rtuResponse = rtuFrame;
 
 export interface SerialLineSettings {
   readonly baudRate: number;

@@ -58,6 +58,9 @@ export const upsSourceService: ServiceDefinition = {
   },
 };
 
+/** A device's serial framing, as the line is opened and as the RTU silence is timed. */
+const serial = (d: { baudRate: number; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2 }) => ({ baudRate: d.baudRate, parity: d.parity, stopBits: d.stopBits });
+
 export const modbusSensorsService: ServiceDefinition = {
   id: 'modbus-sensors',
   async start({ config, site, logger, registry }) {
@@ -69,7 +72,7 @@ export const modbusSensorsService: ServiceDefinition = {
     try {
       for (const d of m.devices) {
         readers.push(d.transport === 'rtu'
-          ? new RtuReader(await serialLinesOf(registry, logger).open(d.port, { baudRate: d.baudRate, parity: d.parity, stopBits: d.stopBits }), d.baudRate, d.timeoutMs)
+          ? new RtuReader(await serialLinesOf(registry, logger).open(d.port, serial(d)), serial(d), d.timeoutMs)
           : new TcpReader(d.host, d.tcpPort, d.timeoutMs));
       }
     } catch (error) {

@@ -3,7 +3,8 @@
 // server, one request in flight, reconnect on the next request after an error or a timeout).
 import { Socket } from 'node:net';
 import { readReply, SharedLine } from '../serial-lines';
-import { decodeRtuReply, decodeTcpReply, ModbusReplyError, ReadRequest, rtuReplyLength, rtuRequest, tcpFrameLength, tcpRequest } from './codec';
+import { interFrameSilenceMs, MbapFramer, SerialLineSettings } from '@kirchhoff/modbus';
+import { decodeRtuReply, decodeTcpReply, ModbusReplyError, ReadRequest, rtuReplyLength, rtuRequest, tcpRequest } from './codec';
 
 export interface RegisterReader {
   readonly description: string;
@@ -12,15 +13,10 @@ export interface RegisterReader {
   close(): Promise<void>;
 }
 
-/** Silence between RTU frames: 3.5 characters of 11 bits, at least 1.75 ms above 19200 baud. */
-export function rtuGapMs(baudRate: number): number {
-  return baudRate > 19200 ? 1.75 : (3.5 * 11 * 1000) / baudRate;
-}
-
 export class RtuReader implements RegisterReader {
   readonly description: string;
 
-  constructor(private readonly line: SharedLine, private readonly baudRate: number, private readonly timeoutMs: number) {
+  constructor(private readonly line: SharedLine, private readonly serial: SerialLineSettings, private readonly timeoutMs: number) {
     this.description = `rtu ${line.path}`;
   }
 
@@ -32,7 +28,7 @@ export class RtuReader implements RegisterReader {
       }, this.timeoutMs, 256);
       if (!l.write(rtuRequest(request))) throw new ModbusReplyError('timeout', `serial port ${this.line.path} is not open`);
       const bytes = await reply;
-      await new Promise((r) => setTimeout(r, Math.ceil(rtuGapMs(this.baudRate))));
+      await new Promise((r) => setTimeout(r, Math.ceil(interFrameSilenceMs(this.serial))));
       if (!bytes) throw new ModbusReplyError('timeout', `no reply from unit ${request.unitId} within ${this.timeoutMs} ms`);
       return decodeRtuReply(request, bytes);
     });
@@ -90,8 +86,11 @@ export class TcpReader implements RegisterReader {
     const socket = await this.connect();
     const id = (this.transactionId = (this.transactionId + 1) & 0xffff);
     return new Promise<number[]>((resolve, reject) => {
-      let buf = Buffer.alloc(0);
+      const framer = new MbapFramer();
+      let done = false;
       const finish = (error: Error | null, regs?: number[]) => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         socket.off('data', onData);
         socket.off('close', onClose);
@@ -101,10 +100,9 @@ export class TcpReader implements RegisterReader {
         else resolve(regs!);
       };
       const onData = (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
         try {
-          const n = tcpFrameLength(buf);
-          if (n && buf.length >= n) finish(null, decodeTcpReply(request, buf.subarray(0, n), id));
+          const error = framer.push(chunk, (frame) => finish(null, decodeTcpReply(request, frame, id)));
+          if (error) finish(new ModbusReplyError('malformed', error.message));
         } catch (e) {
           finish(e as Error);
         }

@@ -1,5 +1,21 @@
-import { decodeRtuReply, decodeTcpReply, decodeValue, modbusCrc, rtuReplyLength, rtuRequest, tcpFrameLength, tcpRequest } from './codec';
+import { MbapFrame, MbapFramer } from '@kirchhoff/modbus';
+import { decodeRtuReply, decodeTcpReply, decodeValue, rtuReplyLength, rtuRequest, tcpRequest } from './codec';
 import { planBlocks } from './sensors';
+
+/** CRC-16/MODBUS written out here (bitwise, as the specification describes it), independent of the package's table. */
+function modbusCrc(bytes: Uint8Array): number {
+  let crc = 0xffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let b = 0; b < 8; b++) crc = crc & 1 ? (crc >>> 1) ^ 0xa001 : crc >>> 1;
+  }
+  return crc;
+}
+function mbapFrames(bytes: Buffer): { frames: MbapFrame[]; error: string | null } {
+  const frames: MbapFrame[] = [];
+  const error = new MbapFramer().push(bytes, (f) => frames.push(f));
+  return { frames, error: error?.message ?? null };
+}
 
 const hex = (b: Buffer) => b.toString('hex').replace(/(..)/g, '$1 ').trim();
 
@@ -33,11 +49,24 @@ describe('Modbus client codec', () => {
     expect(() => decodeRtuReply(r, Buffer.concat([other, Buffer.from([ocrc & 0xff, ocrc >> 8])]))).toThrow('reply from unit 2, expected 1');
 
     const tcp = Buffer.from([0, 9, 0, 0, 0, 7, 1, 4, 4, 0, 1, 0, 2]);
-    expect(tcpFrameLength(tcp)).toBe(13);
-    expect(decodeTcpReply(r, tcp, 9)).toEqual([1, 2]);
-    expect(() => decodeTcpReply(r, tcp, 10)).toThrow('transaction id 9 does not match 10');
-    expect(() => decodeTcpReply({ ...r, count: 3 }, tcp, 9)).toThrow('reply byte count 4 (4 bytes) does not match 3 registers');
-    expect(() => tcpFrameLength(Buffer.from([0, 1, 0, 0, 0xff, 0xff]))).toThrow('MBAP length 65535 is outside 2..254');
+    const [frame] = mbapFrames(tcp).frames;
+    expect(decodeTcpReply(r, frame, 9)).toEqual([1, 2]);
+    expect(() => decodeTcpReply(r, frame, 10)).toThrow('transaction id 9 does not match 10');
+    expect(() => decodeTcpReply({ ...r, count: 3 }, frame, 9)).toThrow('reply byte count 4 (4 bytes) does not match 3 registers');
+    expect(mbapFrames(Buffer.from([0, 1, 0, 0, 0xff, 0xff, 1])).error).toBe('MBAP length 65535 is outside 2..254');
+  });
+
+  it('names every exception of the specification, 5 (acknowledge) included', () => {
+    const r = { unitId: 1, fn: 3 as const, address: 0, count: 1 };
+    const reply = (code: number) => { const b = Buffer.from([1, 0x83, code]); const c = modbusCrc(b); return Buffer.concat([b, Buffer.from([c & 0xff, c >> 8])]); };
+    expect(() => decodeRtuReply(r, reply(5))).toThrow('exception 5 (acknowledge)');
+    expect(() => decodeRtuReply(r, reply(0x0b))).toThrow('exception 11 (gateway target device failed to respond)');
+    expect(() => decodeRtuReply(r, reply(0x42))).toThrow('exception 66 (unknown)');
+  });
+
+  it('refuses a request the specification does not allow (1..125 registers)', () => {
+    expect(() => rtuRequest({ unitId: 1, fn: 3, address: 0, count: 126 })).toThrow('register count 126 is outside 1..125');
+    expect(() => rtuRequest({ unitId: 1, fn: 3, address: 0, count: 0 })).toThrow('register count 0 is outside 1..125');
   });
 
   it('decodes register types in both word orders', () => {
