@@ -315,6 +315,39 @@ describe('the BACnet device through handle(), no socket', () => {
     });
   });
 
+  describe('intrinsic reporting (clause 13.3.6 OUT_OF_RANGE) on the virtual clock', () => {
+    const RECIPIENT: UdpEndpoint = { address: '192.0.2.9', port: 47808 };
+    const events = () => sent.filter((s) => s.to.address === RECIPIENT.address).map((s) => s.d.subarray(6).toString('hex'));
+    const settle = () => new Promise((r) => setImmediate(r));
+
+    beforeEach(() => start({ recipients: [{ address: '192.0.2.9' }] }));
+
+    it('S01-M01 Voltage above High_Limit: an UnconfirmedEventNotification to-offnormal, high-limit', async () => {
+      site.update((tx) => tx.moduleReadings(1, { voltageV: 14.6, temperatureC: 21.1, resistanceOhm: 0.0041, socPercent: 80.5 }));
+      await settle();
+      const [n] = events();
+      // UnconfirmedEventNotification (3): process 1, (Device 1234), (AI 11), time stamp [3] dateTime [2] ...
+      expect(n.startsWith(hex('10 03  09 01  1C 02 00 04 D2  2C 00 00 00 0B  3E 2E A4').toString('hex'))).toBe(true);
+      // ... notification class 1, priority 64, event type out-of-range (5), notify type alarm (0),
+      // ackRequired TRUE, from normal (0) to high-limit (3), then out-of-range [5] parameters:
+      // exceeding value 14.6, status flags {in-alarm}, deadband 0.05, exceeded limit 14.4.
+      const tail = hex('49 01  59 40  69 05  89 00  99 01  A9 00  B9 03'
+        + '  CE 5E  0C 41 69 99 9A  1A 04 80  2C 3D 4C CC CD  3C 41 66 66 66  5F CF').toString('hex');
+      expect(n.endsWith(tail)).toBe(true);
+    });
+
+    it('with Time_Delay 5 s the notification leaves only after 5 s above the limit', async () => {
+      site.setThreshold('moduleVoltage', { delayMs: 5000 });
+      site.update((tx) => tx.moduleReadings(1, { voltageV: 14.6, temperatureC: 21.1, resistanceOhm: 0.0041, socPercent: 80.5 }));
+      await settle();
+      clock.advance(4000);
+      expect(events()).toEqual([]);
+      clock.advance(1000);
+      expect(events()).toHaveLength(1);
+      expect(events()[0]).toContain(hex('A9 00  B9 03').toString('hex'));
+    });
+  });
+
   describe('robustness', () => {
     it('a malformed datagram is dropped with a log line, and the next is answered', () => {
       replies = [];
