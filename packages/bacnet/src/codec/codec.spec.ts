@@ -1,7 +1,8 @@
 // Byte tables for the tag codec: each case the octets and the value, decoded and encoded both
 // ways. Expected octets are ASHRAE 135's own encoding examples (clause 20.2.2..20.2.14 for the
-// application tags, 20.2.1 for context, opening/closing and extended tags), written out here by
-// hand, never produced by the code under test.
+// application tags, 20.2.15 and 20.2.1 for context, opening/closing and extended tags), written out
+// here by hand, never produced by the code under test. The same octets are BACnet4J's own test
+// vectors for these clauses (EncodableTest _20_2_2.._20_2_15), an independent implementation.
 import { ApplicationTag, RejectReason } from '@bacnet-js/client';
 import { DecodeError, TagReader } from './tags';
 import { asn1, encodeValue, V, Value } from './values';
@@ -82,6 +83,18 @@ describe('context, constructed and extended tags (clause 20.2.1)', () => {
     expect(r.contextEnumerated(1)).toBe(85);
     expect(r.contextObjectId(2)).toEqual({ type: 0, instance: 5 });
     expect(r.contextBoolean(3)).toBe(true);
+    r.done();
+  });
+
+  it('20.2.15 context-tagged examples, with extended tag numbers 27 and 127', () => {
+    const ascii = Buffer.from('This is a BACnet string!').toString('hex');
+    const b = hex(`0A 01 00  F9 1B 00  5D 19 00 ${ascii}  FD 7F 19 00 ${ascii}  0C C2 05 33 33`);
+    const r = new TagReader(b, 0, b.length);
+    expect(r.contextUnsigned(0)).toBe(256);
+    expect(r.contextBoolean(27)).toBe(false);
+    expect(r.contextCharacterString(5)).toBe('This is a BACnet string!');
+    expect(r.contextCharacterString(127)).toBe('This is a BACnet string!');
+    expect(r.contextBytes(0, 4, 4).readFloatBE(0)).toBeCloseTo(-33.3, 5);
     r.done();
   });
 
