@@ -1,11 +1,8 @@
 // BACnet/IP conformance with bacstack as the independent client over loopback: discovery,
 // Object_List by index and segmented, every object by ReadPropertyMultiple against the model,
 // COV with COV_Increment and lifetime, OUT_OF_RANGE events, writes; tshark dissects it all.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Site, SiteSnapshot } from '@kirchhoff/core';
-import { captureCaughtUp, describeWithTools, freeUdpPort, run, startProcess, waitFor } from '@kirchhoff/test-support';
+import { describeWithTools, freeUdpPort, LiveCapture, run, startLiveCapture, waitFor } from '@kirchhoff/test-support';
 import type { BacnetDevice } from './index';
 import { apduOf, Client, CLIENT_HOST, confirmedRequest, fixtureCommands, fixtureSite, first, objectIdTag, rawExchange, startFixture } from './test-helpers/fixture';
 
@@ -67,18 +64,13 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
   let device: BacnetDevice;
   let big: BacnetDevice;
   let port: number;
-  let markerPort: number;
   let client: Client;
   let bigClient: Client;
-  let capture: ReturnType<typeof startProcess>;
-  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-bacnet-'));
-  const pcap = join(dir, 'bacnet.pcapng');
+  let capture: LiveCapture;
 
   beforeAll(async () => {
     port = await freeUdpPort();
-    markerPort = await freeUdpPort();
-    capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', `udp port ${port} or udp port ${markerPort}`, '-w', pcap]);
-    await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
+    capture = await startLiveCapture(`udp port ${port}`);
     site = fixtureSite();
     ({ device } = await startFixture(site, {
       commands: fixtureCommands(site),
@@ -94,8 +86,7 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
     bigClient?.close();
     await device?.close();
     await big?.close();
-    await capture?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await capture?.remove();
   });
 
   it('answers Who-Is with I-Am, honouring the instance range', async () => {
@@ -335,16 +326,15 @@ describeWithTools(['dumpcap', 'tshark'], 'BACnet/IP with bacstack as client', ()
   });
 
   it('leaves a capture that tshark dissects as BACnet without malformed packets', async () => {
-    await captureCaughtUp(pcap, markerPort);
     await capture.stop();
     const decode = ['-d', `udp.port==${port},bvlc`];
-    const all = await run('tshark', ['-r', pcap, ...decode, '-Y', 'bacapp', '-T', 'fields', '-e', 'bacapp.type', '-e', 'bacapp.confirmed_service', '-e', 'bacapp.unconfirmed_service'], { timeoutMs: 60_000 });
+    const all = await run('tshark', ['-r', capture.pcap, ...decode, '-Y', 'bacapp', '-T', 'fields', '-e', 'bacapp.type', '-e', 'bacapp.confirmed_service', '-e', 'bacapp.unconfirmed_service'], { timeoutMs: 60_000 });
     expect(all.code).toBe(0);
     const rows = all.stdout.trim().split('\n').filter(Boolean);
     expect(rows.length).toBeGreaterThan(100);
     const types = new Set(rows.map((r) => r.split('\t')[0]));
     for (const t of ['0', '1', '2', '3', '4', '5', '7']) expect(types).toContain(t); // requests, acks, segment acks, error, abort
-    const malformed = await run('tshark', ['-r', pcap, ...decode, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { timeoutMs: 60_000 });
+    const malformed = await run('tshark', ['-r', capture.pcap, ...decode, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { timeoutMs: 60_000 });
     expect(malformed.code).toBe(0);
     expect(malformed.stdout.trim()).toBe('');
   }, 120_000);

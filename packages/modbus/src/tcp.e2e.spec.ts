@@ -1,10 +1,7 @@
 // Modbus TCP against real clients: mbpoll's printed values equal the model's, every exception
 // case gives its specified code, and tshark dissects the whole capture without a malformed packet.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Measurement, Site, SiteSnapshot } from '@kirchhoff/core';
-import { captureCaughtUp, describeWithTools, freeTcpPort, freeUdpPort, run, startProcess, waitFor } from '@kirchhoff/test-support';
+import { describeWithTools, freeTcpPort, LiveCapture, run, startLiveCapture } from '@kirchhoff/test-support';
 import { createModbusServer, ModbusServer } from './index';
 import { fixtureCommands, fixtureSite } from './__fixtures__/site';
 import { mbpoll, rawRequest } from './__fixtures__/clients';
@@ -23,10 +20,7 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
   let writer: ModbusServer;
   let port: number;
   let writePort: number;
-  let markerPort: number;
-  let capture: ReturnType<typeof startProcess>;
-  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-modbus-'));
-  const pcap = join(dir, 'modbus.pcapng');
+  let capture: LiveCapture;
   // mbpoll wants the host before the values to write: `poll('-r', '5000', '--', '14200')`.
   const withHost = (p: number, args: string[]) => {
     const i = args.indexOf('--');
@@ -38,9 +32,7 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
   beforeAll(async () => {
     port = await freeTcpPort();
     writePort = await freeTcpPort();
-    markerPort = await freeUdpPort();
-    capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', `tcp port ${port} or tcp port ${writePort} or udp port ${markerPort}`, '-w', pcap]);
-    await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
+    capture = await startLiveCapture(`tcp port ${port} or tcp port ${writePort}`);
     site = fixtureSite();
     snap = site.snapshot();
     server = createModbusServer(site, { unitId: 17, tcp: { host: '127.0.0.1', port } });
@@ -53,8 +45,7 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
   afterAll(async () => {
     await server?.close();
     await writer?.close();
-    await capture?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await capture?.remove();
   });
 
   it('serves the BACS system block: counts and general status bits', async () => {
@@ -258,15 +249,14 @@ describeWithTools(['mbpoll', 'dumpcap', 'tshark'], 'Modbus TCP with mbpoll', () 
   });
 
   it('leaves a capture that tshark dissects without malformed packets', async () => {
-    await captureCaughtUp(pcap, markerPort);
     await capture.stop();
     const decode = ['-d', `tcp.port==${port},mbtcp`, '-d', `tcp.port==${writePort},mbtcp`];
-    const all = await run('tshark', ['-r', pcap, ...decode, '-Y', 'mbtcp', '-T', 'fields', '-e', 'modbus.func_code', '-e', 'modbus.exception_code'], { timeoutMs: 30_000 });
+    const all = await run('tshark', ['-r', capture.pcap, ...decode, '-Y', 'mbtcp', '-T', 'fields', '-e', 'modbus.func_code', '-e', 'modbus.exception_code'], { timeoutMs: 30_000 });
     const rows = all.stdout.trim().split('\n').filter(Boolean);
     expect(rows.length).toBeGreaterThan(50);
     expect(rows.some((r) => /\t2$/.test(r))).toBe(true);
     expect(rows.some((r) => /\t3$/.test(r))).toBe(true);
-    const malformed = await run('tshark', ['-r', pcap, ...decode, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { timeoutMs: 30_000 });
+    const malformed = await run('tshark', ['-r', capture.pcap, ...decode, '-Y', '_ws.malformed || _ws.expert.severity >= error'], { timeoutMs: 30_000 });
     expect(malformed.code).toBe(0); // an invalid filter would exit non-zero with nothing printed
     expect(malformed.stdout.trim()).toBe('');
     expect(all.code).toBe(0);

@@ -123,6 +123,8 @@ export function run(command: string, args: readonly string[], options: SpawnOpti
   });
 }
 
+let markers = 0;
+
 /**
  * Waits until a running dumpcap has written everything sent so far to `pcap`: sends a marker
  * datagram to `markerPort` (which the capture filter must include) until tshark finds it in the
@@ -131,16 +133,69 @@ export function run(command: string, args: readonly string[], options: SpawnOpti
  */
 export async function captureCaughtUp(pcap: string, markerPort: number): Promise<void> {
   const sock = createSocket('udp4');
-  const marker = Buffer.from(`kirchhoff capture end ${process.pid} ${Date.now()}`);
+  // Each call has its own token: a capture may hold earlier markers on the same port.
+  const token = `kirchhoff-capture-marker-${process.pid}-${++markers}-${Date.now()}`;
   try {
     await waitFor(async () => {
-      await new Promise<void>((r) => sock.send(marker, markerPort, '127.0.0.1', () => r()));
-      const seen = await run('tshark', ['-r', pcap, '-Y', `udp.dstport == ${markerPort}`], { timeoutMs: 60_000 });
+      await new Promise<void>((r) => sock.send(Buffer.from(token), markerPort, '127.0.0.1', () => r()));
+      const seen = await run('tshark', ['-r', pcap, '-Y', `udp.dstport == ${markerPort} && frame contains "${token}"`], { timeoutMs: 60_000 });
       return seen.stdout.trim() !== '';
     }, 60_000, 'dumpcap to write the end marker');
   } finally {
     sock.close();
   }
+}
+
+/** A running dumpcap on lo, live (it has written a datagram sent after it started). */
+export interface LiveCapture {
+  /** The pcapng file it writes. */
+  readonly pcap: string;
+  /** Waits until everything sent so far is in the file (the capture keeps running). */
+  caughtUp(): Promise<void>;
+  /** Catches up, then stops dumpcap (the file stays until `remove()`). */
+  stop(): Promise<void>;
+  /** Stops (if running) and deletes the file and its folder. */
+  remove(): Promise<void>;
+}
+
+/**
+ * Starts dumpcap on lo for `filter` (a BPF expression) and returns once it is capturing: dumpcap
+ * prints "Capturing on" before its filter sees packets, and on a busy machine the first packets a
+ * test sent after that line were missing from the file (issue 16.13). A marker datagram to a port
+ * of its own (added to the filter) is sent until it is in the file.
+ */
+export async function startLiveCapture(filter: string): Promise<LiveCapture> {
+  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-capture-'));
+  const pcap = join(dir, 'capture.pcapng');
+  const markerPort = await freeUdpPort();
+  const dumpcap = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', `(${filter}) or udp port ${markerPort}`, '-w', pcap]);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await captureCaughtUp(pcap, markerPort);
+    } finally {
+      await dumpcap.stop();
+    }
+  };
+  try {
+    await waitFor(() => /Capturing on/.test(dumpcap.output()), 10_000, 'dumpcap to start');
+    await captureCaughtUp(pcap, markerPort);
+  } catch (error) {
+    await dumpcap.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    pcap,
+    caughtUp: () => captureCaughtUp(pcap, markerPort),
+    stop,
+    remove: async () => {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Starts a long-running process; `stop()` ends it and waits for it to exit. */

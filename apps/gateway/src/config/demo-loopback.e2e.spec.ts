@@ -28,6 +28,7 @@ describe('the demo configuration', () => {
 const SCRIPT = `
 const { spawn, execFileSync } = require('node:child_process');
 const net = require('node:net');
+const dgram = require('node:dgram');
 const [bin, dir] = process.argv.slice(2);
 execFileSync('ip', ['link', 'set', 'lo', 'up']);
 execFileSync('ip', ['addr', 'add', '10.99.0.1/32', 'dev', 'lo']);
@@ -43,6 +44,11 @@ const connect = (host, port) => new Promise((resolve) => {
 const wait = (ms) => new Promise((r) => setTimeout(r, ms));
 (async () => {
   for (let i = 0; i < 200 && !/Capturing on/.test(sharkErr); i++) await wait(50);
+  // "Capturing on" comes before the filter sees packets: probe until one is in the file (issue 16.13).
+  const seen = (filter) => { try { return execFileSync('tshark', ['-r', pcap, '-Y', filter], { encoding: 'utf8' }).trim() !== ''; } catch { return false; } };
+  const probe = dgram.createSocket('udp4');
+  for (let i = 0; i < 600 && !seen('udp.dstport == 9'); i++) { probe.send('probe', 9, '127.0.0.1'); await wait(100); }
+  probe.close();
   const gw = spawn(process.execPath, [bin, 'start', '--demo', '--status-every', '0', '--set', 'history.path=' + dir + '/h.db', '--set', 'log.format=json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   gw.stdout.on('data', (d) => (out += d));
@@ -53,7 +59,9 @@ const wait = (ms) => new Promise((r) => setTimeout(r, ms));
     result.loopback[name] = await connect('127.0.0.1', port);
     result.site[name] = await connect('10.99.0.1', port);
   }
-  await wait(1500); // the I-Am at start-up has gone out by now
+  // The I-Am at start-up: waited for in the file, not for a fixed time.
+  for (let i = 0; i < 600 && !seen('udp.port == ${DEMO_PORTS.bacnet}'); i++) await wait(100);
+  await wait(1500); // and whatever else it would send soon after (a pause that only bounds how long we look)
   gw.kill('SIGTERM');
   await new Promise((r) => gw.once('exit', r));
   shark.kill('SIGINT');

@@ -14,10 +14,9 @@ export const silentLogger = process.env.BACNET_TEST_LOG
   : { info: () => {}, warn: () => {}, error: () => {} };
 
 /** 2 strings x 4 modules, a UPS, two sensors, two inputs, two relays; limits without delay. */
-export function fixtureSite(strings = 2, modules = 4, clock?: () => number): Site {
+export function fixtureSite(strings = 2, modules = 4): Site {
   const thresholds = { ...defaultThresholds(), moduleVoltage: { warnHigh: 14.1, alarmHigh: 14.4, warnLow: 12.0, alarmLow: 11.4, hysteresis: 0.05, delayMs: 0 } };
   const site = new Site({
-    clock,
     info: { name: 'Test site', location: 'Battery room 1' },
     strings: Array.from({ length: strings }, () => ({ modules, moduleType: 'C20' as const })),
     ups: true,
@@ -147,41 +146,19 @@ export function apduOf(d: Buffer): Buffer {
   return d.subarray(6);
 }
 
-/** dumpcap on lo for the given UDP ports; `malformed()` lists what tshark flags (as BACnet). */
+/** dumpcap on lo for the given UDP ports, live before it returns; `malformed()` lists what tshark flags (as BACnet). */
 export async function startCapture(ports: readonly number[]): Promise<{ stop: () => Promise<void>; malformed: (only?: string) => Promise<string>; count: (filter: string) => Promise<number>; dissect: (filter: string) => Promise<string> }> {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { run, startProcess, waitFor, freeUdpPort, captureCaughtUp } = await import('@kirchhoff/test-support');
-  const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-bacnet-'));
-  const pcap = join(dir, 'capture.pcapng');
-  // Two more ports, for the datagrams that mark the start and the end of the capture (never decoded as BACnet).
-  const startPort = await freeUdpPort();
-  const endPort = await freeUdpPort();
-  const capture = startProcess('dumpcap', ['-q', '-i', 'lo', '-f', [...ports, startPort, endPort].map((p) => `udp port ${p}`).join(' or '), '-w', pcap]);
-  await waitFor(() => /Capturing on/.test(capture.output()), 10_000, 'dumpcap to start');
-  // "Capturing on" can come before dumpcap sees packets: on a busy machine the foreign-device
-  // test's first datagram, sent right after, was missing from the file. A marker in the file proves it is.
-  await captureCaughtUp(pcap, startPort);
+  const { run, startLiveCapture } = await import('@kirchhoff/test-support');
+  const capture = await startLiveCapture(ports.map((p) => `udp port ${p}`).join(' or '));
   const decode = ports.flatMap((p) => ['-d', `udp.port==${p},bvlc`]);
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await captureCaughtUp(pcap, endPort);
-    await capture.stop();
-  };
   const tshark = async (filter: string, extra: readonly string[] = []) => {
-    await stop();
-    const r = await run('tshark', ['-r', pcap, ...decode, '-Y', filter, ...extra], { timeoutMs: 60_000 });
+    await capture.stop();
+    const r = await run('tshark', ['-r', capture.pcap, ...decode, '-Y', filter, ...extra], { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`tshark failed (${r.code}): ${r.stderr}`); // an invalid filter must not pass as "nothing found"
     return r.stdout.trim();
   };
   return {
-    stop: async () => {
-      await stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: () => capture.remove(),
     malformed: (only) => tshark(`${only ? `(${only}) && ` : ''}(_ws.malformed || _ws.expert.severity >= error)`),
     count: async (filter) => (await tshark(filter)).split('\n').filter(Boolean).length,
     /** tshark's full dissection (-V) of the matching packets, as a user would read it. */
