@@ -1,17 +1,16 @@
-// Shared by the browser tests and the web benchmarks: the in-process demo gateway with only its
-// HTTP API on an ephemeral port, and Debian's Chromium driven by playwright-core.
+// Shared by the gateway's browser tests and the web benchmarks: the in-process demo gateway with
+// only its HTTP API on an ephemeral port (Chromium: @kirchhoff/test-support).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
+import { launchChromium, logInToPages } from '@kirchhoff/test-support';
+import type { Page } from 'playwright-core';
 import { applySets, finishConfig } from '../src/config/load';
 import { demoConfig } from '../src/config/demo-config';
 import { commandPolicy, Gateway, startGateway } from '../src/gateway';
 import { memoryLogger } from '../src/log';
 import type { FaultSpec } from '../src/demo/faults';
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** Every other network service off: these tests are about the pages and the HTTP API. */
 const ONLY_HTTP = [
@@ -54,17 +53,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoGateway>
   return { gw, url: `http://127.0.0.1:${port}`, close: async () => { await gw.stop(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
+export { launchChromium };
 
-export const DEMO_PASSWORDS = { admin: 'kirchhoff-admin', operator: 'kirchhoff-operator', viewer: 'kirchhoff-viewer' } as const;
+export const DEMO_PASSWORDS = Object.fromEntries(DEMO_HTTP_USERS.map((u) => [u.name, u.password])) as Readonly<Record<'admin' | 'operator' | 'viewer', string>>;
 
-/** Logs in through the login form and waits for the overview. */
-export async function logIn(page: Page, url: string, user: keyof typeof DEMO_PASSWORDS): Promise<void> {
-  await page.goto(`${url}/#/overview`);
-  await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill(DEMO_PASSWORDS[user]);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('.string-card').first().waitFor();
+/** Logs in as a demo user through the login form and waits for the overview. */
+export function logIn(page: Page, url: string, user: keyof typeof DEMO_PASSWORDS): Promise<void> {
+  return logInToPages(page, url, user, DEMO_PASSWORDS[user]);
 }

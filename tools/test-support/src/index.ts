@@ -240,3 +240,4 @@ export function startUpsmon(monitor: string, user: string, password: string): { 
     },
   };
 }
+export * from './browser';

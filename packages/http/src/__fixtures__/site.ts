@@ -20,12 +20,13 @@ export function fixtureSite(): Site {
   return site;
 }
 
-/** A command interface that records what the API submitted and answers ok. */
+/** A command interface that records what the API submitted, switches relays, and answers ok. */
 export function fixtureCommands(site: Site): { commands: CommandInterface; executed: { command: Command; principal?: string; protocol: string }[] } {
   const executed: { command: Command; principal?: string; protocol: string }[] = [];
   const executor: CommandExecutor = {
     execute: async (command, origin) => {
       executed.push({ command, principal: origin.principal, protocol: origin.protocol });
+      if (command.type === 'set-relay') site.update((tx) => tx.relay(command.relay, command.on));
       return { ok: true, message: 'done' };
     },
   };
