@@ -1,8 +1,8 @@
 // The allowed senders: who may send from which address (IP or CIDR), with which id and key, and
 // when each was last heard from (the alive check: a silent sender is reported, and when fewer
 // than the redundancy remain the listener says the quorum cannot be reached).
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import type { Clock, ClockTimer } from '@kirchhoff/core';
+import { isIPv4 } from 'node:net';
+import { addressMatcher, type Clock, type ClockTimer } from '@kirchhoff/core';
 import { NAME_PATTERN } from '../codec';
 import { RccmdError } from '../errors';
 import type { RccmdLogger } from '../log';
@@ -12,7 +12,8 @@ export interface SenderEntry {
   /** The id, else the address: what votes and log lines name. */
   readonly name: string;
   readonly spec: AllowedSender;
-  readonly block: BlockList;
+  /** Whether a remote address is this sender's address or range. */
+  readonly matches: (remote: string) => boolean;
   lastSeenMs: number | null;
   silent: boolean;
 }
@@ -22,16 +23,8 @@ export function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
-function blockFor(address: string): BlockList {
-  const block = new BlockList();
-  const [ip, bits] = address.split('/');
-  const family = isIPv4(ip) ? 'ipv4' : isIPv6(ip) ? 'ipv6' : null;
-  const prefix = bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits);
-  if (!family || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 'ipv4' ? 32 : 128) || (bits !== undefined && !/^\d+$/.test(bits))) {
-    throw new RccmdError('rccmd.sender', `allowed sender ${JSON.stringify(address)} is not an IP address or CIDR range`);
-  }
-  block.addSubnet(ip, prefix, family);
-  return block;
+function matcherFor(address: string): (remote: string) => boolean {
+  return addressMatcher([address], () => new RccmdError('rccmd.sender', `allowed sender ${JSON.stringify(address)} is not an IP address or CIDR range`));
 }
 
 export class SenderTable {
@@ -43,7 +36,7 @@ export class SenderTable {
     this.entries = senders.map((s) => {
       if (s.id !== undefined && !NAME_PATTERN.test(s.id)) throw new RccmdError('rccmd.sender', `allowed sender id ${JSON.stringify(s.id)} is not valid: 1..64 of A-Z a-z 0-9 . _ -`);
       if (s.key !== undefined && s.key.length < 16) throw new RccmdError('rccmd.sender', `the HMAC key of sender ${s.id ?? s.address} is shorter than 16 characters`);
-      return { name: s.id ?? s.address, spec: s, block: blockFor(s.address), lastSeenMs: null, silent: false };
+      return { name: s.id ?? s.address, spec: s, matches: matcherFor(s.address), lastSeenMs: null, silent: false };
     });
     const names = new Set(this.entries.map((e) => e.name));
     if (names.size !== this.entries.length) throw new RccmdError('rccmd.sender', 'allowed senders must have distinct ids (or addresses): redundancy counts them');
@@ -51,8 +44,7 @@ export class SenderTable {
 
   /** The senders allowed at `remote` (a plain address), in configuration order. */
   at(remote: string): SenderEntry[] {
-    const family = isIPv6(remote) ? 'ipv6' : 'ipv4';
-    return this.entries.filter((e) => e.block.check(remote, family));
+    return this.entries.filter((e) => e.matches(remote));
   }
 
   /** Which of `candidates` a message signed `from` comes from: the one with that id, else one without an id. */
