@@ -4,18 +4,17 @@
 // (`<3>` error, `<4>` warning, `<6>` info, `<7>` debug), which journald strips and records, so
 // `journalctl -p err` finds the errors. An error in the fields keeps its causes and its stack.
 import { fstatSync } from 'node:fs';
+import type { LogFields, Logger as PackageLogger } from '@kirchhoff/core';
+
+export type { LogFields } from '@kirchhoff/core';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-export type LogFields = Record<string, unknown>;
-
-export interface Logger {
+/** Core's logger with every level and per-component children: what every package is handed. */
+export interface Logger extends PackageLogger {
   debug(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  error(msg: string, fields?: LogFields): void;
   child(component: string): Logger;
 }
 

@@ -1,18 +1,11 @@
 // createBacnetDevice's options, validated at start-up with messages naming the option.
 import type { Clock, CommandInterface, ProblemLog } from '@kirchhoff/core';
-import { KirchhoffError } from '@kirchhoff/core';
+import { KirchhoffError, stderrLogger as prefixedStderrLogger, type Logger } from '@kirchhoff/core';
 
-export interface BacnetLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** Core's logger (the name is kept for the package's users). */
+export type BacnetLogger = Logger;
 
-export const stderrLogger: BacnetLogger = {
-  info: (m) => process.stderr.write(`bacnet: ${m}\n`),
-  warn: (m) => process.stderr.write(`bacnet: WARNING: ${m}\n`),
-  error: (m) => process.stderr.write(`bacnet: ERROR: ${m}\n`),
-};
+export const stderrLogger: BacnetLogger = prefixedStderrLogger('bacnet');
 
 /** A Notification Class recipient: where OUT_OF_RANGE and CHANGE_OF_STATE (alarm Binary Value) event notifications go. */
 export interface EventRecipient {

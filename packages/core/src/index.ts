@@ -1,6 +1,7 @@
 // @kirchhoff/core: the site model every Kirchhoff adapter reads and the gateway writes.
 export * from './errors';
 export * from './codes';
+export * from './logger';
 export * from './address-list';
 export * from './clock';
 export * from './module-types';

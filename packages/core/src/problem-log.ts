@@ -2,11 +2,10 @@
 // line per source and kind of problem per interval (a minute by default), every problem counted
 // (for /metrics), so a flood of bad clients costs a counter increment, not a log line each.
 import { Clock, systemClock } from './clock';
+import type { Logger } from './logger';
 
-/** The logger shape the adapters take (the gateway's structured logger fits it). */
-export interface WarnLogger {
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
+/** The part of the logger a rate-limited log writes to. */
+export type WarnLogger = Pick<Logger, 'warn'>;
 
 export interface ProblemCount {
   /** The adapter or listener: `modbus`, `snmp`, `bacnet`, `rccmd-listener`, ... */

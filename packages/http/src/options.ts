@@ -1,14 +1,11 @@
 // What createHttpApi takes: the API's settings (the gateway's `http` configuration section), the
 // site and its command interface, and what it reads from the rest of the gateway (services.ts).
-import type { CommandInterface, ProblemLog, Site } from '@kirchhoff/core';
+import type { CommandInterface, Logger, ProblemLog, Site } from '@kirchhoff/core';
 import type { HttpUserConfig } from './auth';
 import type { ApiServices, LifeHooks } from './services';
 
-export interface HttpLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** Core's logger (the name is kept for the package's users). */
+export type HttpLogger = Logger;
 
 /** A weakness of the running configuration, in words an operator can act on (/api/security). */
 export interface SecurityNotice {

@@ -1,16 +1,14 @@
 // Options of createMqttPublisher, their defaults, and the checks that turn a bad option into a
 // message naming it.
-import { CommandInterface, CommandOrigin, KirchhoffError, SiteSnapshot } from '@kirchhoff/core';
+import { CommandInterface, CommandOrigin, KirchhoffError, Logger, SiteSnapshot } from '@kirchhoff/core';
 import type { TlsFiles } from './connection';
 import { DEFAULT_DEADBANDS, Deadbands, slug } from './table';
 
 /** Longest reconnect wait: a broker back after an outage is used again within this (plus jitter down). */
 export const DEFAULT_RECONNECT_MAX_MS = 5000;
 
-export interface MqttLogger {
-  info(message: string, context?: Record<string, unknown>): void;
-  warn(message: string, context?: Record<string, unknown>): void;
-}
+/** The levels of core's logger the publisher writes. */
+export type MqttLogger = Pick<Logger, 'info' | 'warn'>;
 
 /** Who sent a command handed over by a broker: the authenticated MQTT user and its address. */
 export type MqttCommandOrigin = Required<Pick<CommandOrigin, 'principal'>> & Pick<CommandOrigin, 'remote'>;

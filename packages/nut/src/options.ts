@@ -1,15 +1,12 @@
 // createNutServer's options, validated at start-up with messages naming the option.
 import type { CommandInterface } from '@kirchhoff/core';
-import { KirchhoffError, type ProblemLog } from '@kirchhoff/core';
+import { KirchhoffError, type Logger, type ProblemLog } from '@kirchhoff/core';
 import { NAME } from './protocol';
 import type { NutUser } from './session';
 import type { LowBatteryLimits } from './variables';
 
-export interface NutLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** Core's logger (the name is kept for the package's users). */
+export type NutLogger = Logger;
 
 export interface NutServerOptions {
   /** Address to bind; default 127.0.0.1. */

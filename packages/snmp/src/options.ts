@@ -1,6 +1,6 @@
 // createSnmpAgent's options: listener, v2c communities and v3 users with their views, engine
 // identity, notification receivers. Validated at start-up with messages a user can act on.
-import type { Clock, CommandInterface, ProblemLog } from '@kirchhoff/core';
+import { stderrLogger as prefixedStderrLogger, type Clock, type CommandInterface, type Logger, type ProblemLog } from '@kirchhoff/core';
 import { AUTH_PROTOCOLS, AuthProtocol, PRIV_PROTOCOLS, PrivProtocol, SecurityLevel } from './usm';
 import type { NotificationReceiver } from './notifications';
 import { SnmpConfigError } from './engine';
@@ -8,11 +8,8 @@ import { parseOid } from './oid-index';
 
 export type Access = 'read-only' | 'read-write';
 
-export interface SnmpLogger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
+/** Core's logger (the name is kept for the package's users). */
+export type SnmpLogger = Logger;
 
 export interface CommunityOption {
   readonly name: string;
@@ -82,11 +79,7 @@ export function isDefaultPassword(password: string, userName: string): boolean {
   return DEFAULT_PASSWORDS.includes(pw) || /^change[-_ ]?(this|me)/.test(pw) || pw === userName.toLowerCase();
 }
 
-export const stderrLogger: SnmpLogger = {
-  info: (m) => process.stderr.write(`snmp: ${m}\n`),
-  warn: (m) => process.stderr.write(`snmp: WARNING: ${m}\n`),
-  error: (m) => process.stderr.write(`snmp: ERROR: ${m}\n`),
-};
+export const stderrLogger: SnmpLogger = prefixedStderrLogger('snmp');
 
 export function validateOptions(o: SnmpAgentOptions): void {
   const fail = (key: string, msg: string): never => {
