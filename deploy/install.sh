@@ -24,7 +24,7 @@ done
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "packing the packages"
-for p in packages/core packages/history packages/modbus packages/snmp packages/bacnet packages/mqtt packages/rccmd packages/nut apps/gateway; do
+for p in packages/core packages/history packages/http packages/modbus packages/snmp packages/bacnet packages/mqtt packages/rccmd packages/nut apps/gateway; do
   (cd "$repo/$p" && npm pack --silent --pack-destination "$work" >/dev/null)
 done
 
