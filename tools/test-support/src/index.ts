@@ -241,3 +241,4 @@ export function startUpsmon(monitor: string, user: string, password: string): { 
   };
 }
 export * from './browser';
+export * from './site';

@@ -1,29 +1,9 @@
-// A small site for the NUT tests: a UPS on mains, two strings in float with their own estimates.
+// The NUT tests' site (test-support's: a UPS on mains, two strings in float with their own
+// estimates), its UPS going on battery, and a command interface that records.
 import { CommandExecutor, CommandInterface, Command, Site } from '@kirchhoff/core';
+import { fixtureSite } from '@kirchhoff/test-support';
 
-export function fixtureSite(): Site {
-  const site = new Site({
-    info: { name: 'Test battery room' },
-    strings: [{ modules: 4, moduleType: 'C20', capacityAh: 100 }, { modules: 4, moduleType: 'C20', capacityAh: 100 }],
-    ups: true,
-    relays: [{ name: 'Breaker', function: 'breaker' }],
-  });
-  site.update((tx) => {
-    for (let g = 1; g <= 8; g++) {
-      tx.moduleReadings(g, { voltageV: 13.5 + g / 100, temperatureC: 21 + g / 10, resistanceOhm: 0.004, socPercent: 95 });
-      tx.module(g, { communication: 'ok', fuse: 'ok' });
-    }
-    tx.string(1, { dcCurrentA: 0.06, chargeMode: 'float', socPercent: 98.6, autonomyMin: 41.5 });
-    tx.string(2, { dcCurrentA: 0.05, chargeMode: 'float', socPercent: 97.2, autonomyMin: 39.2 });
-    tx.ups({
-      ident: { manufacturer: 'Test UPS', model: 'T-1', upsSoftwareVersion: '2.1' },
-      battery: { status: 'normal', estimatedMinutesRemaining: 33, estimatedChargeRemainingPercent: 87, voltageV: 54.6, currentA: 0.1, temperatureC: 24.5 },
-      input: { lines: [{ frequencyHz: 49.9, voltageV: 231, currentA: 12.5, truePowerW: 2400 }] },
-      output: { source: 'normal', frequencyHz: 50, lines: [{ voltageV: 230, currentA: 10.2, powerW: 2300, percentLoad: 41 }] },
-    });
-  });
-  return site;
-}
+export { fixtureSite };
 
 /** The UPS goes on battery and the strings discharge at `autonomyMin` minutes left. */
 export function onBattery(site: Site, autonomyMin: number, socPercent: number): void {
