@@ -77,7 +77,7 @@ describeWithTools(['systemd-analyze', 'openssl'], 'deployment kit', () => {
     const dir = installed('opt/kirchhoff/examples');
     mkdirSync(dir);
     const examples: { name: string; file: string }[] = [];
-    for (const pkg of ['core', 'modbus', 'snmp', 'bacnet', 'mqtt', 'rccmd', 'nut']) {
+    for (const pkg of ['core', 'history', 'http', 'modbus', 'snmp', 'bacnet', 'mqtt', 'rccmd', 'nut']) {
       const blocks = [...readFileSync(join(REPO, 'packages', pkg, 'README.md'), 'utf8').matchAll(/^```ts\n([\s\S]*?)^```/gm)].map((m) => m[1]);
       blocks.forEach((code, i) => {
         const name = `${pkg}-${i + 1}`;
