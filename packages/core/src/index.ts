@@ -11,6 +11,7 @@ export * from './feed';
 export * from './site';
 export * from './ups';
 export * from './commands';
+export * from './command-errors';
 export * from './alarms/types';
 export * from './alarms/thresholds';
 export * from './alarms/evaluate';

@@ -1,6 +1,6 @@
 // Errors of the HTTP API: every failure is a JSON body {error: {code, message, field?}} with a 4xx
 // or 5xx status, and a schema violation names the field it is about.
-import { CommandError } from '@kirchhoff/core';
+import { COMMAND_ERRORS, CommandError } from '@kirchhoff/core';
 
 export interface ErrorBody {
   readonly error: { readonly code: string; readonly message: string; readonly field?: string };
@@ -58,12 +58,11 @@ export function schemaError(violations: readonly SchemaViolation[], part: string
 }
 
 const COMMAND_FIELDS = /^(on|relay|test|action|string|module|alarmId|mode|warnHigh|alarmHigh|warnLow|alarmLow|hysteresis|delayMs|(control|settings)\.\w+|threshold)$/;
-const COMMAND_STATUS: Record<string, number> = { invalid: 400, 'not-found': 404, forbidden: 403, unsupported: 501, failed: 500 };
 
 /** The HTTP answer for a rejected or failed command. */
 export function commandError(e: CommandError): ApiError {
   // Core names the field first in its messages: `on must be true or false`, `relay 9 does not exist`.
   const first = /^([A-Za-z.]+) /.exec(e.message)?.[1];
   const field = first && COMMAND_FIELDS.test(first) ? first : undefined;
-  return new ApiError(COMMAND_STATUS[e.code] ?? 500, e.code === 'failed' ? 'command-failed' : e.code, e.message, e.code === 'invalid' || e.code === 'not-found' ? field : undefined);
+  return new ApiError(COMMAND_ERRORS[e.code]?.httpStatus ?? 500, e.code === 'failed' ? 'command-failed' : e.code, e.message, e.code === 'invalid' || e.code === 'not-found' ? field : undefined);
 }

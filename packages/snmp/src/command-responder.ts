@@ -1,7 +1,7 @@
 // The command responder (RFC 3413 section 3.2): answers GET, GETNEXT and GETBULK from the OID
 // index within the principal's view, and applies SETs through the command interface, all or
 // nothing. It sees decoded PDUs and returns encoded response PDUs: no message, no security, no I/O.
-import { Command, CommandError, CommandInterface, RateLimitedLog, SiteSnapshot, Threshold, ThresholdKey, thresholdProblems } from '@kirchhoff/core';
+import { COMMAND_ERRORS, Command, CommandError, CommandInterface, RateLimitedLog, SiteSnapshot, Threshold, ThresholdKey, thresholdProblems } from '@kirchhoff/core';
 import { Tag } from './ber';
 import { ErrorStatus, Pdu, PduType, SnmpValue, encodePduRaw, encodeVarBind } from './message';
 import { OidIndex, Oid, compareOid, startsWith } from './oid-index';
@@ -150,7 +150,7 @@ export class CommandResponder {
       try {
         commandInterface!.validate(command);
       } catch (e) {
-        return fail(e instanceof CommandError && e.code === 'not-found' ? ErrorStatus.noCreation : ErrorStatus.wrongValue, at);
+        return fail(e instanceof CommandError ? COMMAND_ERRORS[e.code].snmpCheckStatus : ErrorStatus.wrongValue, at);
       }
     }
     for (const apply of applies) apply();
@@ -159,7 +159,7 @@ export class CommandResponder {
         await commandInterface!.submit(command, origin);
       } catch (e) {
         this.o.logger.warn(`SNMP SET from ${hostOf(remote)} (${who}): ${command.type} failed: ${(e as Error).message}`);
-        return fail(e instanceof CommandError && e.code === 'forbidden' ? ErrorStatus.noAccess : ErrorStatus.commitFailed, at);
+        return fail(e instanceof CommandError ? COMMAND_ERRORS[e.code].snmpCommitStatus : ErrorStatus.commitFailed, at);
       }
     }
     return encodePduRaw(PduType.Response, pdu.requestId, 0, 0, echo);

@@ -1,7 +1,7 @@
 // WriteProperty (15.9): a relay Binary Output's Present_Value at a priority, through the command
 // interface; everything else is write-access-denied.
 import { RejectReason } from '@bacnet-js/client';
-import { CommandError } from '@kirchhoff/core';
+import { COMMAND_ERRORS, CommandError } from '@kirchhoff/core';
 import { ERR, P } from '../objects/objects';
 import type { ConfirmedHandler, Reply } from './service';
 
@@ -41,8 +41,9 @@ export const writeProperty: ConfirmedHandler = async (host, r, peer): Promise<Re
       await commands.submit({ type: 'set-relay', relay: obj.relay, on: effective }, { protocol: 'bacnet', remote: peer.key });
     } catch (e) {
       const code = e instanceof CommandError ? e.code : 'failed';
+      const { errorClass, errorCode } = COMMAND_ERRORS[code].bacnetError;
       host.problems.warn(`write:${code}`, `WriteProperty from ${peer.key} refused by the command interface: ${(e as Error).message}`);
-      return { kind: 'error', error: code === 'forbidden' ? ERR.WRITE_ACCESS_DENIED : code === 'invalid' || code === 'not-found' ? ERR.VALUE_OUT_OF_RANGE : ERR.OTHER_DEVICE };
+      return { kind: 'error', error: { errorClass, errorCode } };
     }
   }
   host.priorityArrays.set(obj.relay, array);

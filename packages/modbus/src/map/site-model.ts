@@ -1,7 +1,7 @@
 // Serves the register map over a site: a register image rebuilt once per snapshot version (so a
 // poll is a copy), bits read on demand, and writes turned into commands for the core command
 // interface. Which exception a refusal gives is documented in the package README.
-import { CommandError, CommandInterface, Site, SiteSnapshot } from '@kirchhoff/core';
+import { COMMAND_ERRORS, CommandError, CommandInterface, Site, SiteSnapshot } from '@kirchhoff/core';
 import type { BitTable, DeviceIdentification, ModbusDataModel, RequestContext } from '../pdu/data-model';
 import { ExceptionCode, ModbusException } from '../pdu/exceptions';
 import { REGISTER_MAP } from './table';
@@ -27,14 +27,6 @@ interface Slot {
   readonly field: RegisterField | null;
 }
 
-/** How a refused command is answered (documented in the README). */
-const COMMAND_ERROR_EXCEPTIONS: Readonly<Record<CommandError['code'], ExceptionCode>> = {
-  forbidden: ExceptionCode.IllegalFunction,
-  unsupported: ExceptionCode.IllegalFunction,
-  invalid: ExceptionCode.IllegalDataValue,
-  'not-found': ExceptionCode.IllegalDataValue,
-  failed: ExceptionCode.ServerDeviceFailure,
-};
 
 function fail(code: ExceptionCode, message?: string): never {
   throw new ModbusException(code, message);
@@ -183,7 +175,8 @@ export class SiteDataModel implements ModbusDataModel {
       await this.options.commands!.submit(command, { protocol: 'modbus', remote: context.remote });
     } catch (e) {
       if (!(e instanceof CommandError)) throw e;
-      throw new ModbusException(COMMAND_ERROR_EXCEPTIONS[e.code], e.message);
+      // How a refused command is answered: core's table (documented in the README).
+      throw new ModbusException((COMMAND_ERRORS[e.code]?.modbusException ?? ExceptionCode.ServerDeviceFailure) as ExceptionCode, e.message);
     }
   }
 }
