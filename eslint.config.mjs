@@ -4,7 +4,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs'] },
+  // JavaScript is generated or configuration, except the browser code of the web pages.
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.js', '**/*.mjs', '!packages/http/web/js/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +13,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-constant-condition': ['error', { checkLoops: false }],
     },
+  },
+  {
+    // Browser modules: names are checked by tsc (packages/http/web/jsconfig.json, checkJs with the DOM's types).
+    files: ['packages/http/web/js/**/*.js'],
+    languageOptions: { sourceType: 'module' },
+    rules: { 'no-undef': 'off' },
   },
   {
     files: ['packages/**/*.ts'],

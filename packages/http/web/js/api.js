@@ -14,6 +14,10 @@ export class ApiError extends Error {
 /** Set by the app: called when the session has ended (401), to show the login page. */
 export const session = { onExpired: () => {} };
 
+/**
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, query?: Record<string, unknown> }} [options]
+ */
 export async function api(path, { method = 'GET', body, query } = {}) {
   let url = path;
   if (query) {
@@ -22,6 +26,7 @@ export async function api(path, { method = 'GET', body, query } = {}) {
     const s = q.toString();
     if (s) url += `?${s}`;
   }
+  /** @type {RequestInit & { headers: Record<string, string> }} */
   const init = { method, headers: { accept: 'application/json' }, credentials: 'same-origin' };
   if (body !== undefined) {
     init.headers['content-type'] = 'application/json';

@@ -151,7 +151,7 @@ document.getElementById('logout').addEventListener('click', async () => {
 window.addEventListener('hashchange', () => route());
 
 // Tests and the benchmark read the store and time renders through this.
-window.kirchhoff = { store, ctx };
+Object.assign(window, { kirchhoff: { store, ctx } });
 
 (async () => {
   try {

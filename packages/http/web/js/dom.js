@@ -43,10 +43,13 @@ export function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
+/** @type {ReturnType<typeof setTimeout> | undefined} */
+let toastTimer;
+
 export function toast(message, kind = 'info') {
   const t = document.getElementById('toast');
   clear(t);
   t.append(h('div', { class: `toast-msg ${kind}` }, message));
-  clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => clear(t), kind === 'error' ? 8000 : 4000);
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => clear(t), kind === 'error' ? 8000 : 4000);
 }

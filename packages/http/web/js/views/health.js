@@ -219,7 +219,7 @@ function mountBlock(el, ctx, global) {
       ].flat());
       setText(status, `Block ${m.global}: ${m.label}.`);
       await drawRi(b);
-      await drawCapacities(b);
+      await drawCapacities();
     } catch (e) {
       setText(status, `The health record could not be read: ${e.message}`);
     }
@@ -247,7 +247,7 @@ function mountBlock(el, ctx, global) {
     riChart.setData(out);
   }
 
-  async function drawCapacities(b) {
+  async function drawCapacities() {
     let history = [];
     try {
       history = await ctx.api(`/api/battery/health/modules/${m.global}/capacity`);

@@ -66,7 +66,7 @@ export function mount(el, ctx) {
   // Rebuilt only when a relay changes, so a focused switch keeps its focus between updates.
   function renderRelays() {
     const snap = store.snap;
-    const focused = document.activeElement?.dataset?.relay;
+    const focused = /** @type {HTMLElement | null} */ (document.activeElement)?.dataset?.relay;
     clear(relayBody);
     for (const r of snap.relays) {
       const button = h('button', { type: 'button', 'data-relay': r.id, disabled: !canSwitch, 'aria-label': `Switch ${r.name} ${r.on ? 'off' : 'on'}` }, r.on ? 'Switch off' : 'Switch on');

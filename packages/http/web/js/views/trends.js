@@ -14,6 +14,7 @@ const MEASURES = {
   ri: { label: 'Module Ri', unit: 'mΩ', digits: 2, field: 'resistanceOhm', scale: 1000 },
   soc: { label: 'Module SoC', unit: '%', digits: 0, field: 'socPercent', scale: 1 },
 };
+/** @type {[string, string, number][]} */
 const RANGES = [['15m', 'Last 15 minutes', 900e3], ['1h', 'Last hour', 3600e3], ['6h', 'Last 6 hours', 21600e3], ['24h', 'Last 24 hours', 86400e3], ['7d', 'Last 7 days', 604800e3]];
 
 export function mount(el, ctx, route) {
