@@ -29,10 +29,23 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/!(core)/**/*.ts'],
+    // The patterns are gitignore-style (no extglob): everything under @kirchhoff/, then the exceptions.
+    files: ['packages/*/**/*.ts'],
+    ignores: ['packages/core/**', 'packages/http/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['@kirchhoff/!(core)', '**/apps/**', 'kirchhoff'], message: 'adapters depend on @kirchhoff/core only' },
+        { group: ['@kirchhoff/*', '!@kirchhoff/core', '!@kirchhoff/test-support'], message: 'adapters and libraries depend on @kirchhoff/core only' },
+        { group: ['**/apps/**', 'kirchhoff'], message: 'packages must not import the gateway' },
+      ] }],
+    },
+  },
+  {
+    // The HTTP API reads the data logger's records (the one library it may use besides core).
+    files: ['packages/http/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        { group: ['@kirchhoff/*', '!@kirchhoff/core', '!@kirchhoff/history', '!@kirchhoff/test-support'], message: '@kirchhoff/http depends on @kirchhoff/core and @kirchhoff/history only' },
+        { group: ['**/apps/**', 'kirchhoff'], message: 'packages must not import the gateway' },
       ] }],
     },
   },
