@@ -8,6 +8,7 @@ import type { Logger } from '../../log';
 import type { UpsConfig } from './config';
 import type { UpsCommand, UpsSource } from './types';
 import { Poller } from './poller';
+import { LinkState } from './link-state';
 
 const dotted = (oid: readonly number[]) => oid.join('.');
 const WELL_KNOWN_TESTS = dotted(UPS_WELL_KNOWN_TESTS);
@@ -30,13 +31,13 @@ export class SnmpUpsSource implements UpsSource {
   readonly kind = 'snmp' as const;
   private readonly session: snmp.Session;
   private readonly poller: Poller<boolean>;
-  private misses = 0;
-  private lastProblem = '';
+  private readonly link: LinkState;
   private readonly target: string;
 
   constructor(private readonly o: SnmpUpsSourceOptions) {
     const c = o.config.snmp;
     this.target = `${c.host}:${c.port}`;
+    this.link = new LinkState(o.logger, `SNMP UPS ${this.target}`, o.config.failAfterMisses);
     const common = { port: c.port, timeout: c.timeoutMs, retries: c.retries, backoff: 1 };
     if (c.version === 'v2c') {
       this.session = snmp.createSession(c.host, c.community, { ...common, version: snmp.Version2c });
@@ -49,7 +50,7 @@ export class SnmpUpsSource implements UpsSource {
       }, { ...common, version: snmp.Version3 });
     }
     // A late or broken datagram is the session's business, not a crash of the gateway.
-    this.session.on('error', (e: Error) => this.problem(`SNMP session error: ${e.message}`));
+    this.session.on('error', (e: Error) => this.link.problem(`SNMP session error: ${e.message}`));
     this.poller = new Poller(() => this.pollNow(), o.config.pollIntervalMs);
   }
 
@@ -64,11 +65,6 @@ export class SnmpUpsSource implements UpsSource {
 
   poll(): Promise<boolean> {
     return this.poller.poll();
-  }
-
-  private problem(reason: string): void {
-    if (reason !== this.lastProblem) this.o.logger.warn(`SNMP UPS ${this.target}: ${reason}`);
-    this.lastProblem = reason;
   }
 
   private get(oids: string[]): Promise<snmp.Varbind[]> {
@@ -109,9 +105,7 @@ export class SnmpUpsSource implements UpsSource {
       this.miss((e as Error).message);
       return false;
     }
-    if (this.misses || this.lastProblem) this.o.logger.info(`SNMP UPS ${this.target} answers again`);
-    this.misses = 0;
-    this.lastProblem = '';
+    this.link.answered();
     const state = upsStateFromWire(scalars, lines);
     // The name is the gateway's (ups.name, written through ups-settings), not the card's.
     if (state.ident) delete (state.ident as { name?: string }).name;
@@ -120,9 +114,7 @@ export class SnmpUpsSource implements UpsSource {
   }
 
   private miss(reason: string): void {
-    this.misses++;
-    this.problem(reason);
-    const quality = this.misses >= this.o.config.failAfterMisses ? 'failed' : 'stale';
+    const quality = this.link.miss(reason);
     this.o.site.update((tx) => tx.ups({ quality }));
   }
 

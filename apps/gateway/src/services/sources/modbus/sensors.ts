@@ -7,6 +7,7 @@ import type { ModbusDeviceConfig, ModbusPointConfig, ModbusSensorsConfig, String
 import type { RegisterReader } from './client';
 import { decodeValue, ModbusReplyError, REGISTER_WIDTH } from './codec';
 import { Poller } from '../poller';
+import { LinkState } from '../link-state';
 
 /**
  * Only adjacent points share a request: many devices answer a read that spans an unmapped
@@ -55,17 +56,19 @@ export interface DevicePoller {
 
 export class ModbusSensorPoller {
   private readonly poller: Poller<void>;
-  private readonly misses = new Map<ModbusDeviceConfig, number>();
-  private readonly lastProblem = new Map<ModbusDeviceConfig, string>();
+  private readonly links = new Map<ModbusDeviceConfig, LinkState>();
   private readonly blocks = new Map<ModbusDeviceConfig, Block[]>();
 
   constructor(
     private readonly site: Site,
-    private readonly config: ModbusSensorsConfig,
+    config: ModbusSensorsConfig,
     private readonly devices: readonly DevicePoller[],
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
-    for (const d of devices) this.blocks.set(d.device, planBlocks(d.device.points));
+    for (const d of devices) {
+      this.blocks.set(d.device, planBlocks(d.device.points));
+      this.links.set(d.device, new LinkState(logger, `Modbus device ${d.device.name} (${d.reader.description}, unit ${d.device.unitId})`, config.failAfterMisses));
+    }
     this.poller = new Poller(async () => { await Promise.all(this.devices.map((d) => this.pollDevice(d))); }, config.pollIntervalMs);
   }
 
@@ -97,16 +100,10 @@ export class ModbusSensorPoller {
     }
     const now = this.site.now();
     const good = values.filter((v) => Number.isFinite(v.value));
-    const misses = failed.length ? (this.misses.get(device) ?? 0) + 1 : 0;
-    this.misses.set(device, misses);
-    const problem = failed.join('; ');
-    if (problem !== (this.lastProblem.get(device) ?? '')) {
-      if (problem) this.logger.warn(`Modbus device ${device.name} (${reader.description}, unit ${device.unitId}): ${problem}`);
-      else this.logger.info(`Modbus device ${device.name} (${reader.description}) answers again`);
-      this.lastProblem.set(device, problem);
-    }
+    const link = this.links.get(device)!;
     // A point keeps its last value (and its time) until its device has missed failAfterMisses polls.
-    const fail = misses >= this.config.failAfterMisses ? values.filter((v) => !Number.isFinite(v.value)) : [];
+    const quality = failed.length ? link.miss(failed.join('; ')) : (link.answered(), 'fresh');
+    const fail = quality === 'failed' ? values.filter((v) => !Number.isFinite(v.value)) : [];
     if (!good.length && !fail.length) return;
     this.site.update((tx) => {
       for (const v of good) writePoint(tx, v.target, v.value, now);

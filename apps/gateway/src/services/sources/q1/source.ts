@@ -9,6 +9,7 @@ import { readReply, SharedLine } from '../serial-lines';
 import type { UpsCommand, UpsSource } from '../types';
 import { parseIdentity, parseQ1, parseRating, Q1_MAX_SHUTDOWN_DELAY_S, Q1Identity, Q1Rating, Q1Status, shutdownCommand } from './codec';
 import { Poller } from '../poller';
+import { LinkState } from '../link-state';
 
 export interface Q1SourceOptions {
   readonly site: Site;
@@ -36,17 +37,17 @@ export class Q1UpsSource implements UpsSource {
   readonly kind = 'q1' as const;
   private readonly clock: () => number;
   private readonly poller: Poller<boolean>;
-  private misses = 0;
   private identity: Q1Identity | null = null;
   private rating: Q1Rating | null = null;
   private identityAt = -Infinity;
   private onBatterySince: number | null = null;
   private test: { id: UpsTestId; requestedAt: number; seenBit: boolean; aborted: boolean } | null = null;
   private shutdownDeadline: number | null = null;
-  private lastProblem = '';
+  private readonly link: LinkState;
 
   constructor(private readonly o: Q1SourceOptions) {
     this.clock = o.clock ?? Date.now;
+    this.link = new LinkState(o.logger, `Q1 UPS on ${o.line.path}`, o.config.failAfterMisses);
     this.poller = new Poller(() => this.pollNow(), o.config.pollIntervalMs);
   }
 
@@ -74,12 +75,6 @@ export class Q1UpsSource implements UpsSource {
     }).catch(() => null);
   }
 
-  private problem(reason: string): void {
-    // Logged once per distinct reason, so a dead line does not flood the log.
-    if (reason !== this.lastProblem) this.o.logger.warn(`Q1 UPS on ${this.o.line.path}: ${reason}`);
-    this.lastProblem = reason;
-  }
-
   private async pollNow(): Promise<boolean> {
     const now = this.clock();
     if (now - this.identityAt >= IDENTITY_EVERY_MS || !this.identity || !this.rating) {
@@ -98,17 +93,13 @@ export class Q1UpsSource implements UpsSource {
       this.miss(parsed ? `unusable status reply: ${parsed.reason}` : `no answer to Q1 within ${this.o.config.q1.timeoutMs} ms`);
       return false;
     }
-    if (this.misses || this.lastProblem) this.o.logger.info(`Q1 UPS on ${this.o.line.path} answers again`);
-    this.misses = 0;
-    this.lastProblem = '';
+    this.link.answered();
     this.o.site.update((tx) => tx.ups(this.toState(parsed.value, this.clock())));
     return true;
   }
 
   private miss(reason: string): void {
-    this.misses++;
-    this.problem(reason);
-    const quality = this.misses >= this.o.config.failAfterMisses ? 'failed' : 'stale';
+    const quality = this.link.miss(reason);
     if (this.o.site.snapshot().ups?.quality !== quality || quality === 'stale') this.o.site.update((tx) => tx.ups({ quality }));
   }
 
