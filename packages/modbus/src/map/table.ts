@@ -503,7 +503,7 @@ const inputBits: BitBlock = {
 const generalStatusBits: BitBlock = {
   id: 'general-status', title: 'General status bits', base: 1000, maxInstances: 16, instance: 'bit', count: () => 16,
   description: 'Discrete input 1000 + b = bit b of register 1000 (general status flags).',
-  names: GENERAL_STATUS_BITS.map((b) => b.name),
+  names: Array.from({ length: 16 }, (_, bit) => GENERAL_STATUS_BITS.find((s) => s.mask === 1 << bit)?.name ?? 'unused'),
   read: (v, n) => (packBits(GENERAL_STATUS_BITS, v) & (1 << (n - 1))) !== 0,
 };
 

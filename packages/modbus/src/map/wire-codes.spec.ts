@@ -51,6 +51,15 @@ describe('Modbus register map wire codes (frozen as published)', () => {
     }
   });
 
+  it('general status discrete inputs: 1000 + b is bit b of register 1000, named as published', () => {
+    const block = REGISTER_MAP.discreteInputs.find((x) => x.id === 'general-status')!;
+    expect(Object.fromEntries((block.names ?? []).map((n, i) => [block.base + i, n]))).toEqual({
+      1000: 'running', 1001: 'connected', 1002: 'moduleLost', 1003: 'discharging', 1004: 'charging', 1005: 'dischargingStopped', 1006: 'floatCharging',
+      1007: 'equalisation', 1008: 'systemFailure', 1009: 'voltageOutOfRange', 1010: 'temperatureOutOfRange', 1011: 'resistanceOutOfRange',
+      1012: 'moduleAddressing', 1013: 'moduleSearching', 1014: 'dataStale', 1015: 'dataFailed',
+    });
+  });
+
   it('the fixed threshold blocks start at their published addresses', () => {
     const bases = Object.fromEntries(REGISTER_MAP.registers.filter((b) => b.id.startsWith('threshold-')).map((b) => [b.id, b.base]));
     expect(bases).toEqual({
