@@ -80,7 +80,8 @@ describeWithTools(['unshare', 'ip', 'tshark'], 'the demo on the wire (private ne
     const dir = mkdtempSync(join(tmpdir(), 'kirchhoff-demo-netns-'));
     try {
       writeFileSync(join(dir, 'probe.js'), SCRIPT);
-      const r = await run('unshare', ['-n', process.execPath, join(dir, 'probe.js'), BIN, dir], { timeoutMs: 120_000 });
+      // Generous: on a loaded 2-core machine the start, the probe and the reads each take tens of seconds.
+      const r = await run('unshare', ['-n', process.execPath, join(dir, 'probe.js'), BIN, dir], { timeoutMs: 300_000 });
       const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
       expect(result.ready).toBe(true);
       expect(result.loopback).toEqual({ modbus: 'open', http: 'open', mqtt: 'open', nut: 'open' });
@@ -91,7 +92,9 @@ describeWithTools(['unshare', 'ip', 'tshark'], 'the demo on the wire (private ne
       expect(result.otherDestinations).toEqual([]);
       expect(r.code).toBe(0);
     } finally {
+      // A probe ended by the timeout leaves its tshark and gateway running: each has the folder in its arguments.
+      await run('pkill', ['-f', dir]);
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 150_000);
+  }, 330_000);
 });
