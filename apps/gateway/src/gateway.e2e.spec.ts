@@ -54,7 +54,7 @@ describeWithTools(['mbpoll'], 'gateway --demo: Modbus TCP', () => {
   afterAll(() => gw?.stop());
 
   it('counts the Modbus connection among the adapter clients in /metrics', async () => {
-    const clients = gw.registry.adapterClients!;
+    const clients = gw.deps.adapterClients;
     expect(clients()['modbus-tcp']).toBe(0);
     const port = gw.services.find((s) => s.name === 'Modbus TCP')!.endpoint.split(':').pop()!;
     const socket = createConnection(Number(port), '127.0.0.1');

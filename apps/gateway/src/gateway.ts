@@ -2,7 +2,7 @@
 // the demo simulation), evaluates alarms, executes commands, and starts the protocol services
 // the configuration enables.
 import {
-  Command, CommandError, CommandExecutor, CommandInterface, CommandPolicy, CommandResult, Site, ThresholdSet,
+  Command, CommandError, CommandExecutor, CommandInterface, CommandResult, ProblemLog, Site, ThresholdSet,
   defaultThresholds, moduleLabel,
 } from '@kirchhoff/core';
 import type { GatewayConfig, ThresholdConfig } from './config/types';
@@ -15,13 +15,13 @@ import type { SocPersistedState } from './engine/soc';
 import { createHealthHost, HealthHost } from './engine/health-service';
 import type { HistoryStore } from '@kirchhoff/history';
 import { reloadConfig, ReloadResult } from './reload';
-import { serialLinesOf } from './services/sources';
+import { SerialLines } from './serial';
 import { startWarnings } from './config/start-checks';
-import { serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters';
+import { AdapterProvided, commandPolicy, configNotices, serviceList, ServiceInfo, startAdapters, stopAdapters } from './adapters/run';
 import type { RunningAdapter } from './adapters/types';
-import { NUT_COMMAND_TYPES } from './adapters/nut';
-import { startServices, stopServices } from './services';
-import type { RunningService, ServiceRegistry } from './services/types';
+import { ServicesProvided, startServices, stopServices } from './services';
+import type { RunningService } from './services/types';
+import type { HealthService } from './engine/health-service';
 
 export type { ServiceInfo };
 import type { FaultSpec } from './demo/faults';
@@ -30,8 +30,8 @@ export interface Gateway {
   readonly site: Site;
   readonly commands: CommandInterface;
   readonly services: readonly ServiceInfo[];
-  /** What the internal services registered (history, action record, ...). */
-  readonly registry: ServiceRegistry;
+  /** What the gateway, its services and its adapters provide each other (data logger, action record, ...). */
+  readonly deps: GatewayDeps;
   /** Applies what a new configuration changes while running; names what needs a restart. */
   reload(next: GatewayConfig): Promise<ReloadResult>;
   stop(): Promise<void>;
@@ -75,17 +75,18 @@ export function buildSite(config: GatewayConfig, clock?: () => number, logger?: 
   });
 }
 
-/** Which protocol may submit which commands: only what the configuration turned on. */
-export function commandPolicy(config: GatewayConfig): CommandPolicy {
-  const policy: CommandPolicy = { cli: 'all', internal: 'all' };
-  if (config.modbus.enabled && config.modbus.writes) policy.modbus = 'all';
-  if (config.snmp.enabled && config.snmp.writes) policy.snmp = 'all';
-  if (config.bacnet.enabled && config.bacnet.writes) policy.bacnet = 'all';
-  if (config.mqtt.enabled && config.mqtt.writes) policy.mqtt = 'all';
-  if (config.nut.enabled && config.nut.writes) policy.nut = NUT_COMMAND_TYPES;
-  // The HTTP API authorizes each write by the user's role (viewer, operator, admin).
-  if (config.http.enabled) policy.http = 'all';
-  return policy;
+export { commandPolicy };
+
+/** What the gateway, its services and its adapters provide each other. */
+export interface GatewayDeps extends ServicesProvided, AdapterProvided {
+  /** Hostile or broken input, counted per adapter and kind (for /metrics), one log line per kind a minute. */
+  readonly problems: ProblemLog;
+  /** The serial-port owner shared by the bus driver and the UPS and sensor sources. */
+  readonly serialLines: SerialLines;
+  /** Each block's health and the capacity tests (when engines run: the bus or the demo). */
+  readonly health?: HealthService;
+  /** Connected clients per adapter figure, now (for /metrics). */
+  readonly adapterClients: () => Readonly<Record<string, number>>;
 }
 
 export async function startGateway(config: GatewayConfig, options: GatewayOptions): Promise<Gateway> {
@@ -98,7 +99,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let restoreEngines: ((history: HistoryStore) => Promise<void>) | null = null;
   let persistEngines: (() => void) | null = null;
   let healthHost: HealthHost | null = null;
-  const registry: ServiceRegistry = {};
+  const problems = new ProblemLog();
+  const serialLines = new SerialLines(logger.child('serial'));
+  let ups: ServicesProvided['ups'];
 
   const executor: CommandExecutor = {
     async execute(command: Exclude<Command, { type: 'set-threshold' | 'acknowledge-alarm' }>): Promise<CommandResult> {
@@ -130,7 +133,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
         case 'ups-control':
         case 'ups-settings': {
           // A real UPS (Q1 serial, SNMP card) takes the command itself.
-          if (registry.ups) return registry.ups.execute(command);
+          if (ups) return ups.execute(command);
           if (command.type === 'ups-test') throw new Error(`the ${config.ups.source} UPS source cannot run battery tests`);
           // The simulated UPS takes the values as they are; a real UPS source forwards them.
           if (config.ups.source !== 'simulated') throw new Error(`the ${config.ups.source} UPS source cannot change ${command.type === 'ups-control' ? 'control' : 'settings'}`);
@@ -184,10 +187,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const opened = bus;
     bus = { ...opened, close: async () => { off(); await opened.close(); } };
     // UPS and sensors on the bus's serial line share its queue: one owner per port.
-    serialLinesOf(registry, logger).adopt(config.bus.port, opened.driver.portQueue(0)!, { baudRate: config.bus.baudRate });
+    serialLines.adopt(config.bus.port, opened.driver.portQueue(0)!, { baudRate: config.bus.baudRate });
   }
 
-  if (healthHost) registry.health = healthHost;
+  const health = healthHost ?? undefined;
   const cycleMs = options.cycleMs ?? config.bus.pollIntervalMs;
   const cycle = () => {
     try {
@@ -200,13 +203,22 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   cycle();
   const timer = setInterval(cycle, cycleMs);
 
-  let services: RunningService[] = [];
-  let adapters: RunningAdapter[];
+  let services: readonly RunningService[] = [];
+  let adapters: readonly RunningAdapter[] = [];
+  let deps: GatewayDeps;
   try {
-    services = await startServices({ config, site, commands, logger, registry });
-    adapters = await startAdapters({ config, site, commands, logger, registry });
-    if (restoreEngines && registry.history) await restoreEngines(registry.history);
-    if (healthHost && registry.history) await healthHost.attach(registry.history);
+    const started = await startServices({ config, site, commands, logger, serialLines, health });
+    services = started.running;
+    ({ ups } = started.provided);
+    // Read at scrape time by /metrics: whatever the running adapters report.
+    const adapterClients = () => Object.assign({}, ...adapters.map((a) => a.clients?.() ?? {}));
+    const core = { problems, serialLines, health, adapterClients, ...started.provided };
+    const running = await startAdapters({ site, commands, logger, root: config, ...core, configNotices: () => configNotices(config) });
+    adapters = running.running;
+    deps = { ...core, ...running.provided };
+    const { history } = started.provided;
+    if (restoreEngines && history) await restoreEngines(history);
+    if (healthHost && history) await healthHost.attach(history);
   } catch (error) {
     await stopServices(services, logger);
     clearInterval(timer);
@@ -220,7 +232,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     site,
     commands,
     services: table,
-    registry,
+    deps,
     async reload(next: GatewayConfig) {
       const result = await reloadConfig(running, next, commands, thresholdsFor);
       running = { ...next };

@@ -217,7 +217,7 @@ describeWithTools(['snmptrapd', 'mosquitto_sub'], 'a thermal runaway on the demo
     expect(gw.site.snapshot().relays[0]).toMatchObject({ function: 'breaker', on: true });
     expect(syslogLines.find((l) => l.includes('thermal-runaway'))).toMatch(/^<\d+>1 \S+ \S+ kirchhoff /);
     // The data logger has the alarm in its event log.
-    const history = gw.registry.history!;
+    const history = gw.deps.history!;
     await history.flush();
     expect((await history.events({ alarmKind: 'thermal-runaway' })).length).toBeGreaterThan(0);
   }, 330_000);

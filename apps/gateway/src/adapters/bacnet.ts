@@ -1,9 +1,10 @@
 // BACnet/IP (@kirchhoff/bacnet) in the gateway: the `bacnet` configuration section and its wiring.
 import { createBacnetDevice } from '@kirchhoff/bacnet';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
-import { hostKey, portKey } from '../config/common';
-import { problemsOf } from '../services/types';
-import type { AdapterDefinition } from './types';
+import { hostKey, LOOPBACK, portKey } from '../config/common';
+import type { Infer } from '../config/schema-dsl';
+import { defineAdapter } from './types';
+import type { SiteNames } from './snmp';
 import { SOFTWARE_VERSION } from '../version';
 
 const IP_PORT = { pattern: /^((\d{1,3}\.){3}\d{1,3}(:\d{1,5})?)?$/, patternDoc: 'a.b.c.d or a.b.c.d:port' };
@@ -32,30 +33,32 @@ export const BACNET_SCHEMA = obj('BACnet/IP device (@kirchhoff/bacnet); object l
   }), { default: [] }),
 });
 
-export interface BacnetConfig {
-  enabled: boolean; writes: boolean; address: string; port: number; broadcastAddress: string; deviceInstance: number;
-  deviceName: string; vendorId: number; vendorName: string; dccPassword: string; bbmd: { address: string; ttlS: number };
-  maxCovLifetimeS: number; maxSubscriptionsPerSubscriber: number;
-  recipients: { address: string; processId: number; confirmed: boolean }[];
-}
+export type BacnetConfig = Infer<typeof BACNET_SCHEMA>;
 
-export const bacnetAdapter: AdapterDefinition = {
-  services: ({ bacnet: c }) => [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${c.port}`, enabled: c.enabled }],
-  portKey: ({ bacnet: c }) => ({ key: 'bacnet.port', port: c.port }),
-  async start({ config, site, commands, logger, registry }) {
-    const c = config.bacnet;
+export const bacnetAdapter = defineAdapter<'bacnet', typeof BACNET_SCHEMA, { readonly root: { readonly site: SiteNames } }>({
+  key: 'bacnet',
+  schema: BACNET_SCHEMA,
+  // I-Am and every other announcement on loopback too: never a broadcast into a real building's network.
+  demo: { enabled: true, address: LOOPBACK, broadcastAddress: LOOPBACK, port: 47808 },
+  notices: (c) => (c.enabled && c.writes
+    ? [{ id: 'bacnet-writes', severity: 'warning', key: 'bacnet.writes', message: 'BACnet writes are on: BACnet/IP has no authentication, anyone who reaches the port can write.' }]
+    : []),
+  writes: (c) => (c.enabled && c.writes ? { bacnet: 'all' } : {}),
+  services: (c) => [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${c.port}`, enabled: c.enabled }],
+  portKey: (c) => ({ key: 'bacnet.port', port: c.port }),
+  async start({ config: c, root, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const device = await createBacnetDevice(site, {
       address: c.address,
       port: c.port,
       broadcastAddress: c.broadcastAddress,
       deviceInstance: c.deviceInstance,
-      deviceName: c.deviceName || config.site.name,
+      deviceName: c.deviceName || root.site.name,
       vendorId: c.vendorId,
       vendorName: c.vendorName,
       firmwareRevision: SOFTWARE_VERSION,
       applicationSoftwareVersion: `Kirchhoff ${SOFTWARE_VERSION}`,
-      location: config.site.location,
+      location: root.site.location,
       commands: c.writes ? commands : null,
       ...(c.dccPassword ? { dccPassword: c.dccPassword } : {}),
       ...(c.bbmd.address ? { bbmd: { address: c.bbmd.address, ttlS: c.bbmd.ttlS } } : {}),
@@ -63,7 +66,7 @@ export const bacnetAdapter: AdapterDefinition = {
       maxCovLifetimeS: c.maxCovLifetimeS,
       maxSubscriptionsPerSubscriber: c.maxSubscriptionsPerSubscriber,
       logger,
-      problems: problemsOf(registry),
+      problems,
     });
     return {
       services: [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${device.port}` }],
@@ -71,4 +74,4 @@ export const bacnetAdapter: AdapterDefinition = {
       close: () => device.close(),
     };
   },
-};
+});

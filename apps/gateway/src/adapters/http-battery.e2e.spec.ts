@@ -90,7 +90,7 @@ describe('battery health over the HTTP API', () => {
     expect(samples.every((x) => x.currentA! < 0)).toBe(true);
     expect(samples.map((x) => x.atMs)).toEqual([...samples.map((x) => x.atMs)].sort((a, b) => a - b));
     expect((await call('GET', '/api/battery/health/modules/2/capacity')).body).toEqual([expect.objectContaining({ testId: list[0].id, trigger: 'api', end: 'aborted' })]);
-    const audit = await gw!.registry.history!.audit({ kind: 'command' });
+    const audit = await gw!.deps.history!.audit({ kind: 'command' });
     expect(audit.filter((a) => a.action.startsWith('capacity-test')).map((a) => [a.action, a.outcome, a.principal])).toEqual([
       ['capacity-test', 'ok', 'admin'], ['capacity-test', 'rejected', 'admin'], ['capacity-test-abort', 'ok', 'admin'], ['capacity-test-abort', 'rejected', 'admin'],
     ]);

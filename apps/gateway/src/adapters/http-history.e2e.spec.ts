@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandInterface } from '@kirchhoff/core';
+import { CommandInterface, ProblemLog } from '@kirchhoff/core';
 import { waitFor } from '@kirchhoff/test-support';
 import { applySets, finishConfig } from '../config/load';
 import { demoConfig } from '../config/demo-config';
@@ -37,7 +37,8 @@ describe('HTTP API over the data logger', () => {
     const logger = memoryLogger('info');
     store = await HistoryLogger.open({ path: join(dir, 'h.db'), retention: { rawDays: 7, minuteDays: 90, hourDays: 0, eventDays: 0, auditDays: 0 }, logger, flushIntervalMs: 50 });
     detach = store.attach(site, { modules: 1, strings: 1, ups: 5, sensors: 5 });
-    adapter = (await httpAdapter.start({ config, site, commands, logger, registry: { history: store } }))!;
+    // The API alone, with the data logger injected: no other service or adapter runs.
+    adapter = (await httpAdapter.start({ config: config.http, root: config, site, commands, logger, problems: new ProblemLog(), history: store, adapterClients: () => ({}), configNotices: () => [] }))!;
     base = `http://${adapter.services[0].endpoint.split(' ')[1]}`;
     const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: DEMO_HTTP_USERS[1].password }) });
     token = ((await login.json()) as { token: string }).token;

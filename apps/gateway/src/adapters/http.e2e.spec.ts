@@ -147,7 +147,7 @@ describe('gateway --demo: HTTP API', () => {
 
     it('names what is missing: no module 21 in string 1, no data logger', async () => {
       expect((await call('GET', '/api/strings/1/modules/21', as('viewer'))).body).toEqual({ error: { code: 'not-found', message: 'module 21 does not exist in string 1 (valid: 1..20)', field: 'module' } });
-      if (!gw.registry.history) {
+      if (!gw.deps.history) {
         const h = await call('GET', '/api/history?entity=string/1/module/7&field=voltageV', as('viewer'));
         expect(h.status).toBe(404);
         expect(h.body).toMatchObject({ error: { code: 'no-logger', message: expect.stringContaining('data logger is not running') } });
@@ -193,7 +193,7 @@ describe('gateway --demo: HTTP API', () => {
       expect(gw.site.snapshot().alarms.find((a) => a.id === alarm.id)!.acknowledged).toMatchObject({ by: 'operator' });
       gw.site.reconcileAlarms('http-test', []);
       const history = (await call('GET', '/api/alarms/history', as('viewer'))).body as { entries: { alarmId: number; action: string }[] };
-      expect(history.entries.filter((e) => e.alarmId === alarm.id).map((e) => e.action)).toEqual(gw.registry.history ? expect.arrayContaining(['raised', 'cleared']) : ['cleared', 'raised']);
+      expect(history.entries.filter((e) => e.alarmId === alarm.id).map((e) => e.action)).toEqual(gw.deps.history ? expect.arrayContaining(['raised', 'cleared']) : ['cleared', 'raised']);
     });
 
     it('keeps UPS and module commands for admins', async () => {
@@ -210,7 +210,7 @@ describe('gateway --demo: HTTP API', () => {
 
   describe('alarm actions', () => {
     it('lists the actions taken on an alarm, as the action record has them', async () => {
-      expect(gw.registry.actions).toBeDefined();
+      expect(gw.deps.actions).toBeDefined();
       const before = ((await call('GET', '/api/actions', as('viewer'))).body as { id: number }[]).map((e) => e.id);
       gw.site.reconcileAlarms('http-test', [{ kind: 'input-active', severity: 'critical', entity: { kind: 'input', id: 3 }, message: 'Fire panel alarm', value: 1, limit: null }]);
       const entry = await waitFor(async () => ((await call('GET', `/api/actions?afterId=${Math.max(0, ...before)}`, as('viewer'))).body as { type: string; destination: string; alarm: { message: string }; outcome: string }[])

@@ -1,15 +1,17 @@
 // The HTTP API (@kirchhoff/http) in the gateway: the `http` configuration section, the demo's
 // users, and the wiring. The service is off unless http.enabled; writes are authorised by role.
-import { DEMO_HTTP_USERS, startHttpApi, type HttpUserConfig } from '@kirchhoff/http';
-import { bool, int, obj, str } from '../config/schema-dsl';
-import { hostKey, portKey, usersKey } from '../config/common';
+import type { PublisherStats } from '@kirchhoff/mqtt';
+import type { NutServer } from '@kirchhoff/nut';
+import type { HistoryStore } from '@kirchhoff/history';
+import { DEMO_HTTP_USERS, httpNotices, startHttpApi, type ActionsApi } from '@kirchhoff/http';
+import { bool, type Infer, int, obj, str } from '../config/schema-dsl';
+import { hostKey, LOOPBACK, portKey, usersKey } from '../config/common';
 import { readKeyFile } from '../config/files';
+import type { HealthService } from '../engine/health-service';
 import { passportForString } from '../passport/passport';
-import { applyBlockInfo } from '../services/life/service';
-import { problemsOf } from '../services/types';
+import { applyBlockInfo } from '../services/life/records';
 import { SOFTWARE_VERSION } from '../version';
-import { securityNotices } from './notices';
-import type { AdapterDefinition } from './types';
+import { defineAdapter, type SecurityNotice } from './types';
 
 export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /openapi.json, /health, Prometheus /metrics). Writes (relays, thresholds, acknowledgements, UPS and module commands) are allowed by the user\'s role; the service itself is off unless enabled.', {
   enabled: bool('Serve HTTP.', false),
@@ -34,37 +36,46 @@ export const HTTP_SCHEMA = obj('HTTP API (JSON, server-sent events, OpenAPI at /
   }),
 });
 
-export interface HttpConfig {
-  enabled: boolean; host: string; port: number;
-  tls: { cert: string; key: string; minVersion: 'TLSv1.2' | 'TLSv1.3' };
-  users: HttpUserConfig[];
-  maxConnections: number;
-  maxConnectionsPerAddress: number;
-  sessionTtlMin: number;
-  sessionMaxLifetimeH: number;
-  maxSessionsPerUser: number;
-  metricsPublic: boolean;
-  live: { batchMs: number; maxQueueKiB: number; maxClients: number };
+export type HttpConfig = Infer<typeof HTTP_SCHEMA>;
+
+/** What the API reads from the gateway besides its section, each absent while its service is off. */
+export interface HttpNeeds {
+  /** The whole configuration, for GET /api/config (redacted there). */
+  readonly root: unknown;
+  readonly history?: HistoryStore;
+  readonly actions?: ActionsApi;
+  readonly health?: HealthService;
+  /** The NUT server, for the FSD routes (started before the API). */
+  readonly nut?: NutServer;
+  /** The MQTT publisher's figures, for /metrics. */
+  readonly mqttStats?: () => PublisherStats;
+  /** Connected clients per adapter figure, now, for /metrics. */
+  readonly adapterClients: () => Readonly<Record<string, number>>;
+  /** The other adapters' security notices, as configured. */
+  readonly configNotices: () => readonly SecurityNotice[];
 }
 
-export { DEMO_HTTP_USERS, type HttpUserConfig };
-
-export const httpAdapter: AdapterDefinition = {
-  services: ({ http: c }) => [{ name: 'HTTP API', endpoint: `${c.tls.cert ? 'https' : 'http'} ${c.host}:${c.port}`, enabled: c.enabled }],
-  portKey: ({ http: c }) => ({ key: 'http.port', port: c.port }),
-  async start(ctx) {
-    const c = ctx.config.http;
+export const httpAdapter = defineAdapter<'http', typeof HTTP_SCHEMA, HttpNeeds>({
+  key: 'http',
+  schema: HTTP_SCHEMA,
+  // Documented default passwords (README): warned about at start-up and in the API.
+  demo: { enabled: true, host: LOOPBACK, port: 8080, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
+  // The HTTP API authorizes each write by the user's role (viewer, operator, admin).
+  writes: (c) => (c.enabled ? { http: 'all' } : {}),
+  services: (c) => [{ name: 'HTTP API', endpoint: `${c.tls.cert ? 'https' : 'http'} ${c.host}:${c.port}`, enabled: c.enabled }],
+  portKey: (c) => ({ key: 'http.port', port: c.port }),
+  async start({ config: c, root, site, commands, logger, problems, history, actions, health, nut, mqttStats, adapterClients, configNotices }) {
     if (!c.enabled) return null;
-    const { config, site, commands, logger, registry } = ctx;
     const api = await startHttpApi({
-      config: c, site, commands, logger, services: registry, problems: problemsOf(registry), version: SOFTWARE_VERSION,
+      config: c, site, commands, logger, problems, version: SOFTWARE_VERSION,
+      services: { history, actions, health, nut, adapterClients, problems, ...(mqttStats ? { mqttPublisher: mqttStats } : {}) },
       ...(c.tls.cert ? { tlsPem: { cert: readKeyFile('http.tls.cert', c.tls.cert), key: readKeyFile('http.tls.key', c.tls.key) } } : {}),
-      notices: (defaultPasswordUsers, tls) => securityNotices(config, defaultPasswordUsers, tls),
-      configuration: () => config,
+      notices: (defaultPasswordUsers, tls) => [...httpNotices(defaultPasswordUsers, tls), ...configNotices()],
+      configuration: () => root,
       life: {
-        recordsChanged: (records) => applyBlockInfo(registry, site, records),
+        recordsChanged: (records) => applyBlockInfo(health, site, records),
         // The running gateway's health figures, not the copy last kept in the database.
-        passport: (string) => passportForString(registry.history!, string, site.now(), registry.health?.snapshot() ?? null),
+        ...(history ? { passport: (string: number) => passportForString(history, string, site.now(), health?.snapshot() ?? null) } : {}),
       },
     });
     return {
@@ -72,4 +83,4 @@ export const httpAdapter: AdapterDefinition = {
       close: () => api.close(),
     };
   },
-};
+});

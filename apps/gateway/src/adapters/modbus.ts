@@ -1,9 +1,9 @@
 // Modbus TCP/RTU (@kirchhoff/modbus) in the gateway: the `modbus` configuration section and its wiring.
 import { createModbusServer } from '@kirchhoff/modbus';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
-import { hostKey, portKey } from '../config/common';
-import { problemsOf } from '../services/types';
-import type { AdapterDefinition } from './types';
+import { hostKey, LOOPBACK, portKey } from '../config/common';
+import type { Infer } from '../config/schema-dsl';
+import { defineAdapter } from './types';
 
 export const MODBUS_SCHEMA = obj('Modbus TCP and RTU server (@kirchhoff/modbus); register map in docs/registers.md.', {
   enabled: bool('Serve Modbus.', false),
@@ -27,27 +27,29 @@ export const MODBUS_SCHEMA = obj('Modbus TCP and RTU server (@kirchhoff/modbus);
   }),
 });
 
-export interface ModbusConfig {
-  enabled: boolean; writes: boolean; unitId: number;
-  tcp: { enabled: boolean; host: string; port: number; maxConnections: number; maxConnectionsPerAddress: number; idleTimeoutS: number; allow: string[] };
-  rtu: { port: string; baudRate: number; parity: 'even' | 'odd' | 'none'; stopBits: 1 | 2; rs485: 'none' | 'rts' };
-}
+export type ModbusConfig = Infer<typeof MODBUS_SCHEMA>;
 
-export const modbusAdapter: AdapterDefinition = {
-  services: ({ modbus: c }) => [
+export const modbusAdapter = defineAdapter({
+  key: 'modbus',
+  schema: MODBUS_SCHEMA,
+  demo: { enabled: true, tcp: { host: LOOPBACK, port: 5020 } },
+  notices: (c) => (c.enabled && c.writes
+    ? [{ id: 'modbus-writes', severity: 'warning', key: 'modbus.writes', message: `Modbus writes are on: Modbus has no authentication, anyone who reaches the port can change thresholds and relays${c.tcp.allow.length ? ` (limited to ${c.tcp.allow.join(', ')})` : ''}.` }]
+    : []),
+  writes: (c) => (c.enabled && c.writes ? { modbus: 'all' } : {}),
+  services: (c) => [
     { name: 'Modbus TCP', endpoint: `tcp ${c.tcp.host}:${c.tcp.port}`, enabled: c.enabled && c.tcp.enabled },
     ...(c.rtu.port ? [{ name: 'Modbus RTU', endpoint: `serial ${c.rtu.port} ${c.rtu.baudRate} ${c.rtu.parity}`, enabled: c.enabled }] : []),
   ],
-  portKey: ({ modbus: c }) => ({ key: 'modbus.tcp.port', port: c.tcp.port }),
-  async start({ config, site, commands, logger, registry }) {
-    const c = config.modbus;
+  portKey: (c) => ({ key: 'modbus.tcp.port', port: c.tcp.port }),
+  async start({ config: c, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const server = createModbusServer(site, {
       commands: c.writes ? commands : null,
       writes: c.writes,
       unitId: c.unitId,
       logger,
-      problems: problemsOf(registry),
+      problems,
       tcp: c.tcp.enabled && { host: c.tcp.host, port: c.tcp.port, maxConnections: c.tcp.maxConnections, maxConnectionsPerAddress: c.tcp.maxConnectionsPerAddress, idleTimeoutS: c.tcp.idleTimeoutS, allow: c.tcp.allow },
       rtu: !!c.rtu.port && { path: c.rtu.port, baudRate: c.rtu.baudRate, parity: c.rtu.parity, stopBits: c.rtu.stopBits, rs485: c.rtu.rs485 },
     });
@@ -62,4 +64,4 @@ export const modbusAdapter: AdapterDefinition = {
       close: () => server.close(),
     };
   },
-};
+});

@@ -72,7 +72,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     for (let i = 0; i < 20; i++) await sub(['-t', '#', '-C', '1']);
     expect(logger.lines.filter((l) => String(l.msg).includes('anonymous clients are not allowed'))).toHaveLength(1);
     // ... and every one counted for /metrics (kirchhoff_problems_total{adapter="mqtt-broker",kind="anonymous"}).
-    expect(gw.registry.problems!.counts().find((c) => c.source === 'mqtt-broker' && c.kind === 'anonymous')).toMatchObject({ count: 21, logged: 1 });
+    expect(gw.deps.problems!.counts().find((c) => c.source === 'mqtt-broker' && c.kind === 'anonymous')).toMatchObject({ count: 21, logged: 1 });
     // The demo's documented passwords are called out at start-up, once.
     expect(logger.lines.filter((l) => l.notice === 'mqtt-default-password' && l.level === 'error')).toHaveLength(1);
     // A viewer reads everything the gateway publishes.
@@ -89,7 +89,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'embedded MQTT broker: aut
     await waitFor(() => relay(2), 10_000, 'relay 2 on');
     // Delivered in order behind the refused ones: had they passed, relay 1 would be on by now.
     expect(relay(1)).toBe(false);
-    const audit = await gw.registry.history!.audit({ kind: 'command' });
+    const audit = await gw.deps.history!.audit({ kind: 'command' });
     expect(audit.map((a) => [a.action, a.outcome, a.protocol, a.principal])).toEqual([['set-relay', 'ok', 'mqtt', 'operator']]);
     expect(audit[0].remote).toMatch(/^127\.0\.0\.1:\d+$/);
   }, 120_000);

@@ -87,11 +87,11 @@ describe('mqtt.broker configuration', () => {
 
   it('warns about the demo passwords and about listening beyond loopback', () => {
     const demo = finishConfig(applySets(demoConfig(), []));
-    expect(mqttNotices(demo).map((n) => [n.id, n.severity, n.key])).toEqual([['mqtt-default-password', 'critical', 'mqtt.broker.users']]);
-    expect(mqttNotices(demo)[0].message).toContain('admin, operator, viewer');
+    expect(mqttNotices(demo.mqtt).map((n) => [n.id, n.severity, n.key])).toEqual([['mqtt-default-password', 'critical', 'mqtt.broker.users']]);
+    expect(mqttNotices(demo.mqtt)[0].message).toContain('admin, operator, viewer');
     const open = finishConfig(applySets(demoConfig(), ['mqtt.broker.host=0.0.0.0']));
-    expect(mqttNotices(open).map((n) => n.id)).toEqual(['mqtt-default-password', 'mqtt-broker-network']);
-    expect(mqttNotices(open)[1].message).toMatch(/listens on 0\.0\.0\.0, beyond loopback, without TLS/);
-    expect(mqttNotices(finishConfig(applySets(demoConfig(), ['mqtt.broker.host=::1', 'mqtt.broker.users=[]'])))).toEqual([]);
+    expect(mqttNotices(open.mqtt).map((n) => n.id)).toEqual(['mqtt-default-password', 'mqtt-broker-network']);
+    expect(mqttNotices(open.mqtt)[1].message).toMatch(/listens on 0\.0\.0\.0, beyond loopback, without TLS/);
+    expect(mqttNotices(finishConfig(applySets(demoConfig(), ['mqtt.broker.host=::1', 'mqtt.broker.users=[]'])).mqtt)).toEqual([]);
   });
 });

@@ -81,7 +81,7 @@ describeWithTools(['mosquitto_sub', 'mosquitto_pub'], 'gateway --demo: MQTT', ()
   it('shows the publisher\'s dropped and queued messages in /metrics (issue 19 point 9)', async () => {
     const http = gw.services.find((x) => x.name === 'HTTP API')!.endpoint.split(' ')[1];
     const text = await (await fetch(`http://${http}/metrics`, { headers: { authorization: `Basic ${Buffer.from('viewer:kirchhoff-viewer').toString('base64')}` } })).text();
-    const stats = (gw.registry.mqttPublisher as () => { dropped: number })();
+    const stats = (gw.deps.mqttStats!)();
     expect(text).toMatch(/^# TYPE kirchhoff_mqtt_dropped_total counter$/m);
     expect(Number(/^kirchhoff_mqtt_dropped_total (\d+)$/m.exec(text)?.[1])).toBe(stats.dropped);
     expect(text).toMatch(/^kirchhoff_mqtt_queued \d+$/m);

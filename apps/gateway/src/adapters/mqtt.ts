@@ -1,20 +1,27 @@
 // MQTT (@kirchhoff/mqtt) in the gateway: the `mqtt` configuration section, the embedded broker
 // (aedes, MQTT 3.1.1) for the demo and small sites, and the publisher.
-import { createMqttPublisher, DEFAULT_DEADBANDS, Deadbands, DeadbandKind, MqttPublisher, MqttPublisherOptions, publisherAcl } from '@kirchhoff/mqtt';
-import { bool, int, num, obj, str } from '../config/schema-dsl';
+import { createMqttPublisher, DEFAULT_DEADBANDS, DeadbandKind, MqttPublisher, MqttPublisherOptions, PublisherStats, publisherAcl } from '@kirchhoff/mqtt';
+import { bool, type Infer, int, num, type NumberNode, obj, str } from '../config/schema-dsl';
 import { readKeyFile } from '../config/files';
-import { portKey, usersKey } from '../config/common';
-import type { GatewayConfig } from '../config/types';
-import { DEMO_HTTP_USERS, type SecurityNotice } from '@kirchhoff/http';
-import { BrokerUser, startBroker } from './mqtt-broker';
-import { problemsOf } from '../services/types';
-import type { AdapterDefinition } from './types';
+import { LOOPBACK as DEMO_HOST, portKey, usersKey } from '../config/common';
+import { DEMO_HTTP_USERS } from '@kirchhoff/http';
+import { startBroker } from './mqtt-broker';
+import { defineAdapter, type SecurityNotice } from './types';
 
 const TOPIC_ID = { pattern: /^[A-Za-z0-9_.-]*$/, patternDoc: "letters, digits, '_', '-' and '.' (no '/', '+', '#')" };
 const DEADBAND_DOCS: Readonly<Record<DeadbandKind, [string, string]>> = {
   voltage: ['Voltages.', 'V'], temperature: ['Temperatures.', 'degC'], resistance: ['Internal resistances.', 'Ohm'], percent: ['Percentages (SoC, load, humidity).', '%'],
   current: ['Currents.', 'A'], power: ['Powers.', 'W'], frequency: ['Frequencies.', 'Hz'], time: ['Times (autonomy, time on battery).', 'min or s'], count: ['Counters and plain numbers; 0 = any change.', ''],
 };
+
+/** One number per deadband kind, each with its default. */
+function deadbandFields(): Record<DeadbandKind, NumberNode<number, false, false>> {
+  const field = (k: DeadbandKind) => num(DEADBAND_DOCS[k][0], { min: 0, max: 1_000_000, default: DEFAULT_DEADBANDS[k], ...(DEADBAND_DOCS[k][1] ? { unit: DEADBAND_DOCS[k][1] } : {}) });
+  return {
+    voltage: field('voltage'), temperature: field('temperature'), resistance: field('resistance'), percent: field('percent'), current: field('current'),
+    power: field('power'), frequency: field('frequency'), time: field('time'), count: field('count'),
+  };
+}
 
 export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, Home Assistant discovery, Sparkplug B; topics in docs/mqtt-topics.md.', {
   enabled: bool('Publish to MQTT.', false),
@@ -45,9 +52,7 @@ export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, H
   maxMessagesPerSecond: int('Rate limit per connection.', { min: 1, max: 100_000, default: 1000 }),
   bufferLimit: int('Events kept while the broker is down or slow; beyond, the oldest are dropped and counted.', { min: 10, max: 1_000_000, default: 10_000 }),
   qos: int('QoS of JSON states, events and discovery (Sparkplug uses the QoS its specification sets).', { oneOf: [0, 1], default: 1 }),
-  deadbands: obj('Publish by exception: a number is sent again once it moved this much.', Object.fromEntries(
-    (Object.keys(DEFAULT_DEADBANDS) as DeadbandKind[]).map((k) => [k, num(DEADBAND_DOCS[k][0], { min: 0, max: 1_000_000, default: DEFAULT_DEADBANDS[k], ...(DEADBAND_DOCS[k][1] ? { unit: DEADBAND_DOCS[k][1] } : {}) })]),
-  )),
+  deadbands: obj('Publish by exception: a number is sent again once it moved this much.', deadbandFields()),
   broker: obj('Embedded MQTT 3.1.1 broker (the demo and small sites; use Mosquitto, EMQX or HiveMQ for a fleet). Clients log in as mqtt.broker.users (no anonymous access); only the gateway publishes under its own topics; every session is clean.', {
     enabled: bool('Run an embedded broker; only while mqtt.url is empty (a URL points the gateway at that broker instead).', false),
     host: str('Address to listen on; anything but loopback is warned about (no TLS: passwords cross the network readable).', { default: '127.0.0.1', pattern: /^[0-9A-Za-z.:_-]+$/, patternDoc: 'an IP address or host name' }),
@@ -66,17 +71,7 @@ export const MQTT_SCHEMA = obj('MQTT publisher (@kirchhoff/mqtt): JSON topics, H
   }),
 });
 
-export interface MqttConfig {
-  enabled: boolean; url: string; writes: boolean; clientId: string; username: string; password: string;
-  protocolVersion: 4 | 5; keepaliveS: number; reconnectMinMs: number; reconnectMaxMs: number;
-  tls: { ca: string; cert: string; key: string; rejectUnauthorized: boolean };
-  siteId: string; topicPrefix: string; discoveryPrefix: string;
-  sparkplug: { groupId: string; edgeNodeId: string };
-  publishIntervalMs: number; fullRefreshS: number; maxMessagesPerSecond: number; bufferLimit: number; qos: 0 | 1;
-  deadbands: Deadbands;
-  broker: { enabled: boolean; host: string; port: number; users: BrokerUser[]; maxPacketKiB: number; maxRetained: number; maxRetainedKiB: number; maxConnectionsPerAddress: number; maxConnections: number };
-  modes: { json: boolean; homeAssistant: boolean; sparkplug: boolean };
-}
+export type MqttConfig = Infer<typeof MQTT_SCHEMA>;
 
 function modesText(c: MqttConfig): string {
   return [c.modes.json && 'JSON', c.modes.homeAssistant && 'Home Assistant', c.modes.sparkplug && 'Sparkplug B'].filter(Boolean).join(', ') || 'nothing';
@@ -88,8 +83,7 @@ const readPem = (key: string, path: string): string | undefined => readKeyFile(k
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 /** The embedded broker's weaknesses for /api/security and the start-up log: demo passwords, listening beyond loopback. */
-export function mqttNotices(config: GatewayConfig): SecurityNotice[] {
-  const c = config.mqtt;
+export function mqttNotices(c: MqttConfig): SecurityNotice[] {
   if (!c.enabled || !c.broker.enabled) return [];
   const out: SecurityNotice[] = [];
   const demo = c.broker.users.filter((u) => DEMO_HTTP_USERS.some((d) => d.passwordHash === u.passwordHash)).map((u) => u.name);
@@ -108,14 +102,23 @@ export function mqttNotices(config: GatewayConfig): SecurityNotice[] {
   return out;
 }
 
-export const mqttAdapter: AdapterDefinition = {
-  services: ({ mqtt: c }) => [
+export const mqttAdapter = defineAdapter<'mqtt', typeof MQTT_SCHEMA, unknown, { readonly mqttStats: () => PublisherStats }>({
+  key: 'mqtt',
+  schema: MQTT_SCHEMA,
+  // The broker's users are the HTTP demo users with the same documented passwords (README), warned about at start-up.
+  demo: {
+    enabled: true,
+    broker: { enabled: true, host: DEMO_HOST, port: 11883, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
+    modes: { json: true, homeAssistant: true, sparkplug: true },
+  },
+  notices: mqttNotices,
+  writes: (c) => (c.enabled && c.writes ? { mqtt: 'all' } : {}),
+  services: (c) => [
     { name: 'MQTT broker (embedded)', endpoint: `tcp ${c.broker.host}:${c.broker.port}`, enabled: c.enabled && c.broker.enabled },
     { name: 'MQTT publisher', endpoint: `${c.url || `mqtt://${c.broker.host}:${c.broker.port}`} (${modesText(c)})`, enabled: c.enabled },
   ],
-  portKey: ({ mqtt: c }) => ({ key: 'mqtt.broker.port', port: c.broker.port }),
-  async start({ config, site, commands, logger, registry }) {
-    const c = config.mqtt;
+  portKey: (c) => ({ key: 'mqtt.broker.port', port: c.broker.port }),
+  async start({ config: c, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const tls = { ca: readPem('mqtt.tls.ca', c.tls.ca), cert: readPem('mqtt.tls.cert', c.tls.cert), key: readPem('mqtt.tls.key', c.tls.key) };
     // The gateway's publisher is the embedded broker's first client: it logs in with a password made
@@ -139,7 +142,7 @@ export const mqttAdapter: AdapterDefinition = {
         maxPacketBytes: c.broker.maxPacketKiB * 1024, maxRetained: c.broker.maxRetained, maxRetainedBytes: c.broker.maxRetainedKiB * 1024,
         maxConnectionsPerAddress: c.broker.maxConnectionsPerAddress, maxConnections: c.broker.maxConnections,
         onCommand: (topic, payload, origin) => (embedded && publisher ? publisher.command(topic, payload, origin) : false),
-        logger, problems: problemsOf(registry),
+        logger, problems,
       })
       : null;
     const local = broker ? `mqtt://${c.broker.host === '0.0.0.0' || c.broker.host === '::' ? '127.0.0.1' : c.broker.host}:${broker.port}` : '';
@@ -177,10 +180,9 @@ export const mqttAdapter: AdapterDefinition = {
     if (c.url && /^(mqtt|ws):/.test(c.url) && c.password) logger.warn(`mqtt.password is sent in clear text over ${c.url.split(':')[0]}://: use mqtts:// or wss://`);
     logger.info(`publishing ${modesText(c)} to ${url} as site ${publisher.siteId}`);
     const running = publisher;
-    registry.mqttPublisher = () => running.stats();
     if (broker) {
       if (!c.broker.users.length) logger.info('mqtt.broker.users is empty: only the gateway itself can connect to the embedded broker (add users with kirchhoff hash-password)');
-      for (const n of mqttNotices(config)) logger[n.severity === 'critical' ? 'error' : 'warn'](n.message, { notice: n.id, key: n.key });
+      for (const n of mqttNotices(c)) logger[n.severity === 'critical' ? 'error' : 'warn'](n.message, { notice: n.id, key: n.key });
     }
     return {
       services: [
@@ -188,11 +190,11 @@ export const mqttAdapter: AdapterDefinition = {
         { name: 'MQTT publisher', endpoint: `${url} (${modesText(c)})` },
       ],
       clients: () => ({ ...(broker ? { 'mqtt-broker': broker.clients() } : {}) }),
+      provides: { mqttStats: () => running.stats() },
       close: async () => {
-        if (registry.mqttPublisher) delete registry.mqttPublisher;
-        await publisher.close();
+        await running.close();
         await broker?.close();
       },
     };
   },
-};
+});

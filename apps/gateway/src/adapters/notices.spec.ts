@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { securityWarnings } from '@kirchhoff/snmp';
 import { loadConfig } from '../config/load';
-import { securityNotices } from './notices';
+import { configNotices } from './run';
 
 const EXAMPLE = join(__dirname, '..', '..', 'examples', 'site.yaml');
 
@@ -11,7 +11,7 @@ describe('security notices for the example configuration', () => {
   const config = loadConfig(EXAMPLE);
 
   it('names the placeholder v3 keys as a critical notice with the key to change', () => {
-    const notices = securityNotices(config, [], true).filter((n) => n.id === 'snmp-default-key');
+    const notices = configNotices(config).filter((n) => n.id === 'snmp-default-key');
     expect(notices).toEqual([{ id: 'snmp-default-key', severity: 'critical', key: 'snmp.users', message: expect.stringMatching(/^SNMP v3 user nms uses a default, published or placeholder authKey and privKey/) }]);
   });
 
@@ -26,6 +26,6 @@ describe('security notices for the example configuration', () => {
 
   it('says nothing about keys a site chose itself', () => {
     const own = loadConfig(EXAMPLE, ['snmp.users.0.authKey=Vq7#pL2m-site-auth', 'snmp.users.0.privKey=Zr4!kT9w-site-priv']);
-    expect(securityNotices(own, [], true).filter((n) => n.id === 'snmp-default-key')).toEqual([]);
+    expect(configNotices(own).filter((n) => n.id === 'snmp-default-key')).toEqual([]);
   });
 });

@@ -1,14 +1,13 @@
 // NUT (@kirchhoff/nut) in the gateway: the `nut` configuration section, users checked like the
 // HTTP users (scrypt hashes), STARTTLS with the HTTP certificate, and the FSD rules.
-import { ALARM_KIND_NAMES, type AlarmKind } from '@kirchhoff/core';
+import { ALARM_KIND_NAMES } from '@kirchhoff/core';
 import { createNutServer, watchFsdRules, type NutServer, type NutUser } from '@kirchhoff/nut';
-import { arr, bool, int, obj, str } from '../config/schema-dsl';
-import { hostKey, portKey } from '../config/common';
+import { arr, bool, type Infer, int, obj, str } from '../config/schema-dsl';
+import { hostKey, LOOPBACK, portKey } from '../config/common';
 import { readKeyFile } from '../config/files';
-import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, serialPasswordChecker, verifyPassword, type SecurityNotice } from '@kirchhoff/http';
-import type { AdapterDefinition } from './types';
-import type { GatewayConfig } from '../config/types';
-import { problemsOf } from '../services/types';
+import { PASSWORD_HASH_DOC, PASSWORD_HASH_PATTERN, serialPasswordChecker, verifyPassword } from '@kirchhoff/http';
+import { defineAdapter, type SecurityNotice } from './types';
+import type { SiteNames } from './snmp';
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_DOC = '1..64 of A-Z a-z 0-9 . _ -';
@@ -46,17 +45,11 @@ export const NUT_SCHEMA = obj('NUT server (@kirchhoff/nut): the upsd network pro
   idleTimeoutS: int('A silent connection is closed after this long (upsmon polls every 5 s).', { min: 1, max: 86_400, default: 300, unit: 's' }),
 });
 
-export interface NutUserConfig { name: string; passwordHash: string; upsmon: 'primary' | 'secondary' | 'none'; actions: ('SET' | 'FSD')[]; instcmds: string[] }
-export interface NutConfig {
-  enabled: boolean; host: string; port: number; upsName: string; strings: boolean; users: NutUserConfig[]; writes: boolean;
-  lowBattery: { runtimeS: number; chargePercent: number }; batteryDate: string; starttls: boolean;
-  fsd: { alarmKinds: AlarmKind[]; delayS: number; onBatteryAfterS: number };
-  maxConnections: number; maxConnectionsPerAddress: number; idleTimeoutS: number;
-}
+export type NutConfig = Infer<typeof NUT_SCHEMA>;
+export type NutUserConfig = NutConfig['users'][number];
 
 /** What the NUT configuration weakens, for the start-up log and /api/security. */
-export function nutNotices(config: GatewayConfig): SecurityNotice[] {
-  const c = config.nut;
+export function nutNotices(c: NutConfig): SecurityNotice[] {
   const out: SecurityNotice[] = [];
   if (!c.enabled) return out;
   const demo = c.users.filter((u) => u.passwordHash === DEMO_NUT_USER.passwordHash).map((u) => u.name);
@@ -116,31 +109,40 @@ export function nutAuthenticator(
   };
 }
 
-export const nutAdapter: AdapterDefinition = {
-  services: ({ nut: c }) => [{ name: 'NUT', endpoint: `tcp ${c.host}:${c.port}`, enabled: c.enabled }],
-  portKey: ({ nut: c }) => ({ key: 'nut.port', port: c.port }),
-  async start({ config, site, commands, logger, registry }) {
-    const c = config.nut;
+/** Besides its own section: the site's name (the UPS description) and the HTTP certificate (STARTTLS). */
+export interface NutNeeds {
+  readonly root: { readonly site: SiteNames; readonly http: { readonly tls: { readonly cert: string; readonly key: string } } };
+}
+
+export const nutAdapter = defineAdapter<'nut', typeof NUT_SCHEMA, NutNeeds, { readonly nut: NutServer }>({
+  key: 'nut',
+  schema: NUT_SCHEMA,
+  // NUT on loopback with Synology's fixed remote-NUT user (monuser/secret, documented and warned about).
+  demo: { enabled: true, host: LOOPBACK, port: 13493, strings: true, users: [{ name: DEMO_NUT_USER.name, passwordHash: DEMO_NUT_USER.passwordHash, upsmon: 'secondary' }] },
+  notices: nutNotices,
+  writes: (c) => (c.enabled && c.writes ? { nut: NUT_COMMAND_TYPES } : {}),
+  services: (c) => [{ name: 'NUT', endpoint: `tcp ${c.host}:${c.port}`, enabled: c.enabled }],
+  portKey: (c) => ({ key: 'nut.port', port: c.port }),
+  async start({ config: c, root, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     let tls: { cert: string; key: string } | null = null;
     if (c.starttls) {
-      tls = { cert: readKeyFile('http.tls.cert', config.http.tls.cert), key: readKeyFile('http.tls.key', config.http.tls.key) };
+      tls = { cert: readKeyFile('http.tls.cert', root.http.tls.cert), key: readKeyFile('http.tls.key', root.http.tls.key) };
     }
     const server: NutServer = await createNutServer(site, {
-      host: c.host, port: c.port, upsName: c.upsName, description: `${config.site.name}: UPS and battery`, strings: c.strings,
+      host: c.host, port: c.port, upsName: c.upsName, description: `${root.site.name}: UPS and battery`, strings: c.strings,
       authenticate: nutAuthenticator(c.users), commands: c.writes ? commands : null, lowBattery: c.lowBattery, batteryDate: c.batteryDate, tls,
-      maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress, idleTimeoutS: c.idleTimeoutS, logger, problems: problemsOf(registry),
+      maxConnections: c.maxConnections, maxConnectionsPerAddress: c.maxConnectionsPerAddress, idleTimeoutS: c.idleTimeoutS, logger, problems,
     });
-    registry.nut = server;
     const stopRules = watchFsdRules(site, c.fsd, (reason) => server.setFsd(null, `rule (${reason})`));
     return {
       services: [{ name: 'NUT', endpoint: `tcp ${c.host}:${server.port}` }],
       clients: () => ({ 'nut-connections': server.connections() }),
+      provides: { nut: server },
       async close() {
         stopRules();
-        if (registry.nut === server) delete registry.nut;
         await server.close();
       },
     };
   },
-};
+});

@@ -1,15 +1,16 @@
 // RCCMD (@kirchhoff/rccmd) in the gateway: the `rccmd` configuration section and the job runner
 // that sends shutdown, execute, message and trap messages when site events happen.
-import { ALARM_KIND_NAMES, AlarmKind, KirchhoffError } from '@kirchhoff/core';
+import { ALARM_KIND_NAMES, KirchhoffError } from '@kirchhoff/core';
 import {
-  JOB_TIMINGS, JOB_TRIGGERS, JobTiming, JobTrigger, parseTarget, RccmdJob, RccmdJobRunner, RccmdSender, RccmdTarget, RccmdTransport, SendKind,
+  JOB_TIMINGS, JOB_TRIGGERS, parseTarget, RccmdJob, RccmdJobRunner, RccmdSender, RccmdTarget,
   targetLabel, TlsIdentity,
 } from '@kirchhoff/rccmd';
-import { arr, bool, int, obj, str } from '../config/schema-dsl';
+import { arr, bool, type Infer, int, obj, str } from '../config/schema-dsl';
 import { readKeyFile } from '../config/files';
 import type { Logger } from '../log';
-import type { AdapterDefinition } from './types';
+import { defineAdapter } from './types';
 import { recordRccmdSends } from '../services/actions/external';
+import type { ActionRecord } from '../services/actions/record';
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const NAME_DOC = '1..64 of A-Z a-z 0-9 . _ -';
@@ -43,15 +44,8 @@ export const RCCMD_SCHEMA = obj('RCCMD shutdown sender (@kirchhoff/rccmd): jobs 
   }), { default: [] }),
 });
 
-export interface RccmdJobConfig {
-  name: string; trigger: JobTrigger; alarmKind?: AlarmKind; runtimeBelowS: number; timing: JobTiming; seconds: number;
-  kind: SendKind; text: string; clearText: string; command: string; format: 'kirchhoff' | 'rccmd'; transport: RccmdTransport;
-  targets: string[]; broadcast: string;
-}
-export interface RccmdConfig {
-  enabled: boolean; senderId: string; hmacKey: string; tls: { cert: string; key: string; ca: string };
-  retryForS: number; aliveIntervalS: number; jobs: RccmdJobConfig[];
-}
+export type RccmdConfig = Infer<typeof RCCMD_SCHEMA>;
+export type RccmdJobConfig = RccmdConfig['jobs'][number];
 
 function jobFrom(j: RccmdJobConfig, i: number): RccmdJob {
   const where = `rccmd.jobs.${i}`;
@@ -91,12 +85,25 @@ function describeJobs(c: RccmdConfig): string {
   return `${c.jobs.length} job${c.jobs.length === 1 ? '' : 's'}`;
 }
 
-export const rccmdAdapter: AdapterDefinition = {
-  services: ({ rccmd: c }) => [{ name: 'RCCMD sender', endpoint: describeJobs(c), enabled: c.enabled }],
+export const rccmdAdapter = defineAdapter<'rccmd', typeof RCCMD_SCHEMA, { readonly actions?: ActionRecord }>({
+  key: 'rccmd',
+  schema: RCCMD_SCHEMA,
+  // A text message only, never a shutdown, to a loopback port: harmless when nothing listens.
+  // Watch it with `kirchhoff rccmd-listen --config packages/rccmd/examples/demo-listener.yaml`.
+  demo: {
+    enabled: true,
+    jobs: [{ name: 'demo-powerfail', trigger: 'ups-on-battery', kind: 'message', format: 'rccmd', targets: ['127.0.0.1:16003'], clearText: 'Powerfail on #UPSNAME: restored.' }],
+  },
+  notices(c) {
+    const open = c.enabled ? unauthenticatedJobs(c) : [];
+    return open.length
+      ? [{ id: 'rccmd-unauthenticated', severity: 'critical', key: 'rccmd.hmacKey', message: `Unauthenticated RCCMD messages: ${open.join(', ')}. Anyone on the network can forge such messages. Set rccmd.hmacKey (and at the listeners), or use transport tls.` }]
+      : [];
+  },
+  services: (c) => [{ name: 'RCCMD sender', endpoint: describeJobs(c), enabled: c.enabled }],
   // The sender listens on nothing; a failure to start is about its jobs.
   portKey: () => ({ key: 'rccmd.jobs', port: 0 }),
-  async start({ config, site, logger, registry }) {
-    const c = config.rccmd;
+  async start({ config: c, site, logger, actions }) {
     if (!c.enabled) return null;
     const jobs = c.jobs.map(jobFrom);
     let tls: TlsIdentity | null = null;
@@ -107,7 +114,7 @@ export const rccmdAdapter: AdapterDefinition = {
     const sender = new RccmdSender({ id: c.senderId, hmacKey: c.hmacKey || null, tls, retryForMs: c.retryForS * 1000, logger });
     const runner = new RccmdJobRunner(site, sender, jobs, { logger });
     // Every send and its result also goes into the alarm-action record (HTTP /api/actions, history).
-    const unrecord = registry.actions ? recordRccmdSends(sender, registry.actions) : null;
+    const unrecord = actions ? recordRccmdSends(sender, actions) : null;
     warnAtStart(c, jobs, logger);
     runner.start();
     const aliveTargets = uniqueTargets(jobs.filter((j) => j.format === 'kirchhoff').flatMap((j) => j.targets.filter((t) => !t.broadcast)));
@@ -121,7 +128,7 @@ export const rccmdAdapter: AdapterDefinition = {
       },
     };
   },
-};
+});
 
 function uniqueTargets(targets: readonly RccmdTarget[]): RccmdTarget[] {
   const seen = new Map<string, RccmdTarget>();

@@ -1,9 +1,9 @@
 // SNMP (@kirchhoff/snmp) in the gateway: the `snmp` configuration section and its wiring.
-import { createSnmpAgent, NotificationReceiver, UserOption } from '@kirchhoff/snmp';
+import { createSnmpAgent, isDefaultPassword, NotificationReceiver, UserOption } from '@kirchhoff/snmp';
 import { arr, bool, int, obj, str } from '../config/schema-dsl';
-import { hostKey, portKey } from '../config/common';
-import { problemsOf } from '../services/types';
-import type { AdapterDefinition } from './types';
+import { hostKey, LOOPBACK, portKey } from '../config/common';
+import type { Infer } from '../config/schema-dsl';
+import { defineAdapter, type SecurityNotice } from './types';
 import { SOFTWARE_VERSION } from '../version';
 
 export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628 UPS-MIB, KIRCHHOFF-BMS-MIB, MIB-II system.', {
@@ -38,16 +38,10 @@ export const SNMP_SCHEMA = obj('SNMP agent and traps (@kirchhoff/snmp): RFC 1628
   }), { default: [] }),
 });
 
-export interface SnmpConfig {
-  enabled: boolean; writes: boolean; host: string; port: number; engineId: string; stateFile: string; enterpriseNumber: number; notificationIntervalMs: number;
-  communities: { name: string; access: 'read-only' | 'read-write' }[];
-  users: SnmpUserConfig[];
-  traps: { host: string; port: number; version: 'v2c' | 'v3'; community: string; user: string; inform: boolean }[];
-}
-export interface SnmpUserConfig {
-  name: string; securityLevel: 'authPriv' | 'authNoPriv' | 'noAuthNoPriv'; authProtocol: 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512'; authKey: string;
-  privProtocol: 'aes' | 'aes256b' | 'aes256r'; privKey: string; access: 'read-only' | 'read-write';
-}
+export type SnmpConfig = Infer<typeof SNMP_SCHEMA>;
+export type SnmpUserConfig = SnmpConfig['users'][number];
+/** The site's names, served as sysName, sysLocation and sysContact. */
+export interface SiteNames { readonly name: string; readonly location: string; readonly contact: string }
 
 function snmpUser(u: SnmpUserConfig): Omit<UserOption, 'access' | 'view'> {
   return {
@@ -58,11 +52,45 @@ function snmpUser(u: SnmpUserConfig): Omit<UserOption, 'access' | 'view'> {
   };
 }
 
-export const snmpAdapter: AdapterDefinition = {
-  services: ({ snmp: c }) => [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${c.port}`, enabled: c.enabled }],
-  portKey: ({ snmp: c }) => ({ key: 'snmp.port', port: c.port }),
-  async start({ config, site, commands, logger, registry }) {
-    const c = config.snmp;
+const WELL_KNOWN_COMMUNITIES = ['public', 'private', 'community', 'admin', 'snmp'];
+
+function snmpNotices(c: SnmpConfig): SecurityNotice[] {
+  const out: SecurityNotice[] = [];
+  if (!c.enabled) return out;
+  for (const community of c.communities) {
+    const known = WELL_KNOWN_COMMUNITIES.includes(community.name.toLowerCase());
+    out.push({
+      id: 'snmp-v2c', severity: known || community.access === 'read-write' ? 'critical' : 'warning', key: 'snmp.communities',
+      message: `SNMP v2c community ${known ? `"${community.name}" (a well-known default)` : 'configured'} with ${community.access} access: v2c sends the community in clear text and cannot authenticate. Prefer SNMP v3 users (snmp.users, authPriv).`,
+    });
+  }
+  // The example configuration ships placeholder keys: a site that copied it must not run on them unnoticed.
+  for (const u of c.users) {
+    const keys = [u.securityLevel !== 'noAuthNoPriv' && isDefaultPassword(u.authKey, u.name) ? 'authKey' : '', u.securityLevel === 'authPriv' && isDefaultPassword(u.privKey, u.name) ? 'privKey' : ''].filter(Boolean);
+    if (keys.length) {
+      out.push({ id: 'snmp-default-key', severity: 'critical', key: 'snmp.users', message: `SNMP v3 user ${u.name} uses a default, published or placeholder ${keys.join(' and ')}: anyone who read the documentation can read${u.access === 'read-write' ? ' and change' : ''} this site. Set your own keys in snmp.users.` });
+    }
+  }
+  for (const u of c.users.filter((x) => x.securityLevel === 'noAuthNoPriv')) {
+    out.push({ id: 'snmp-noauth', severity: 'warning', key: 'snmp.users', message: `SNMP v3 user ${u.name} is noAuthNoPriv: no authentication, no privacy.` });
+  }
+  return out;
+}
+
+export const snmpAdapter = defineAdapter<'snmp', typeof SNMP_SCHEMA, { readonly root: { readonly site: SiteNames } }>({
+  key: 'snmp',
+  schema: SNMP_SCHEMA,
+  demo: {
+    enabled: true, host: LOOPBACK, port: 1161,
+    communities: [{ name: 'public', access: 'read-only' }],
+    // The README gives these keys; the agent warns about them (and about `public`) at start-up.
+    users: [{ name: 'demo', securityLevel: 'authPriv', authProtocol: 'sha', authKey: 'kirchhoff-demo-auth', privProtocol: 'aes', privKey: 'kirchhoff-demo-priv', access: 'read-only' }],
+  },
+  notices: snmpNotices,
+  writes: (c) => (c.enabled && c.writes ? { snmp: 'all' } : {}),
+  services: (c) => [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${c.port}`, enabled: c.enabled }],
+  portKey: (c) => ({ key: 'snmp.port', port: c.port }),
+  async start({ config: c, root, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const receivers: NotificationReceiver[] = c.traps.map((t) => ({
       host: t.host,
@@ -82,10 +110,10 @@ export const snmpAdapter: AdapterDefinition = {
       notificationIntervalMs: c.notificationIntervalMs,
       enterpriseNumber: c.enterpriseNumber,
       agentVersion: `Kirchhoff ${SOFTWARE_VERSION}`,
-      system: { name: config.site.name, location: config.site.location, contact: config.site.contact },
+      system: { name: root.site.name, location: root.site.location, contact: root.site.contact },
       logger,
-      problems: problemsOf(registry),
+      problems,
     });
     return { services: [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${agent.port}` }], close: () => agent.close() };
   },
-};
+});

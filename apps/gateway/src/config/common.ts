@@ -12,3 +12,10 @@ export const usersKey = (doc: string) => arr(doc, obj('A user', {
   role: str('Role.', { enum: ['viewer', 'operator', 'admin'], default: 'viewer' }),
   passwordHash: str('The password as a scrypt hash; never the password itself.', { pattern: PASSWORD_HASH_PATTERN, patternDoc: PASSWORD_HASH_DOC }),
 }), { default: [], maxItems: 256 });
+
+/**
+ * The demo listens on loopback only and announces BACnet there: a demo started on a laptop in a
+ * plant must not answer the plant's network nor collide with its BACnet devices. `--set
+ * modbus.tcp.host=0.0.0.0` (and the other hosts, README) opens it up.
+ */
+export const LOOPBACK = '127.0.0.1';

@@ -3,8 +3,13 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawConfig } from './load';
-import { DEMO_HTTP_USERS } from '@kirchhoff/http';
-import { DEMO_NUT_USER } from '../adapters/nut';
+import { ADAPTERS } from '../adapters';
+import { modbusAdapter } from '../adapters/modbus';
+import { snmpAdapter } from '../adapters/snmp';
+import { bacnetAdapter } from '../adapters/bacnet';
+import { httpAdapter } from '../adapters/http';
+import { mqttAdapter } from '../adapters/mqtt';
+import { nutAdapter } from '../adapters/nut';
 
 /**
  * The demo logs here (kept across demo runs; retention keeps it to a few MB); reports go to reports/
@@ -14,14 +19,11 @@ import { DEMO_NUT_USER } from '../adapters/nut';
  */
 export const DEMO_HISTORY_PATH = join(process.env.KIRCHHOFF_DEMO_DIR || join(tmpdir(), 'kirchhoff-demo'), 'history.db');
 
-/**
- * The demo listens on loopback only and announces BACnet there: a demo started on a laptop in a
- * plant must not answer the plant's network nor collide with its BACnet devices. `--set
- * modbus.tcp.host=0.0.0.0` (and the other hosts, README) opens it up.
- */
-export const LOOPBACK = '127.0.0.1';
-
-export const DEMO_PORTS = { modbus: 5020, snmp: 1161, bacnet: 47808, http: 8080, mqttBroker: 11883, nut: 13493 } as const;
+/** The demo's ports, as each adapter's demo values set them (every one unprivileged). */
+export const DEMO_PORTS = {
+  modbus: modbusAdapter.demo.tcp?.port, snmp: snmpAdapter.demo.port, bacnet: bacnetAdapter.demo.port, http: httpAdapter.demo.port,
+  mqttBroker: mqttAdapter.demo.broker?.port, nut: nutAdapter.demo.port,
+};
 
 export interface DemoOptions {
   strings?: number;
@@ -65,25 +67,8 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
           3: { warnHigh: 10, alarmHigh: 25, hysteresis: 1, delayMs: 5_000 },
         },
       },
-      modbus: { enabled: true, tcp: { host: LOOPBACK, port: DEMO_PORTS.modbus } },
-      snmp: {
-        enabled: true, host: LOOPBACK, port: DEMO_PORTS.snmp,
-        communities: [{ name: 'public', access: 'read-only' }],
-        // The README gives these keys; the agent warns about them (and about `public`) at start-up.
-        users: [{ name: 'demo', securityLevel: 'authPriv', authProtocol: 'sha', authKey: 'kirchhoff-demo-auth', privProtocol: 'aes', privKey: 'kirchhoff-demo-priv', access: 'read-only' }],
-      },
-      // I-Am and every other announcement on loopback too: never a broadcast into a real building's network.
-      bacnet: { enabled: true, address: LOOPBACK, broadcastAddress: LOOPBACK, port: DEMO_PORTS.bacnet },
-      // The broker's users are the HTTP demo users with the same documented passwords (README), warned about at start-up.
-      mqtt: { enabled: true, broker: { enabled: true, host: LOOPBACK, port: DEMO_PORTS.mqttBroker, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) }, modes: { json: true, homeAssistant: true, sparkplug: true } },
-      // A text message only, never a shutdown, to a loopback port: harmless when nothing listens.
-      // Watch it with `kirchhoff rccmd-listen --config packages/rccmd/examples/demo-listener.yaml`.
-      rccmd: {
-        enabled: true,
-        jobs: [{ name: 'demo-powerfail', trigger: 'ups-on-battery', kind: 'message', format: 'rccmd', targets: ['127.0.0.1:16003'], clearText: 'Powerfail on #UPSNAME: restored.' }],
-      },
-      // NUT on loopback with Synology's fixed remote-NUT user (monuser/secret, documented and warned about).
-      nut: { enabled: true, host: LOOPBACK, port: DEMO_PORTS.nut, strings: true, users: [{ name: DEMO_NUT_USER.name, passwordHash: DEMO_NUT_USER.passwordHash, upsmon: 'secondary' }] },
+      // Every adapter on, on loopback, at an unprivileged port: each adapter's demo values.
+      ...Object.fromEntries(ADAPTERS.map((a) => [a.key, structuredClone(a.demo)])),
       // Syslog over UDP to a loopback port (dropped when nothing listens) and the simulated beacon
       // relay: harmless. Watch it with `socat -u UDP-RECV:5514 STDOUT`.
       actions: {
@@ -94,8 +79,6 @@ export function demoConfig(options: DemoOptions = {}): RawConfig {
           { name: 'demo-beacon', severities: ['critical'], relays: [{ relay: 4 }] },
         ],
       },
-      // Documented default passwords (README): warned about at start-up and in the API.
-      http: { enabled: true, host: LOOPBACK, port: DEMO_PORTS.http, users: DEMO_HTTP_USERS.map(({ name, role, passwordHash }) => ({ name, role, passwordHash })) },
       history: {
         enabled: true, path: DEMO_HISTORY_PATH,
         rates: { modules: 60, strings: 10, ups: 10, sensors: 10 },

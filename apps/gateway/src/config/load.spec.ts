@@ -53,7 +53,7 @@ describe('configuration', () => {
 
   it('checks keys that depend on each other', () => {
     expect(problems('strings: [{modules: 300}, {modules: 300}]\nruntime: 1\n')).toEqual([
-      'runtime (line 2): unknown key (valid keys: site, strings, bus, balancing, health, chargeMode, runaway, ups, sensors, modbusSensors, inputs, relays, thresholds, modbus, snmp, bacnet, mqtt, rccmd, nut, actions, http, history, passport, schedule, log, demo)',
+      'runtime (line 2): unknown key (valid keys: site, strings, bus, balancing, health, chargeMode, runaway, ups, sensors, modbusSensors, inputs, relays, thresholds, modbus, snmp, mqtt, bacnet, rccmd, nut, http, actions, history, passport, schedule, log, demo)',
     ]);
     expect(problems('strings: [{modules: 300}, {modules: 300}]\nrunaway: {breakerRelay: 2}\nrelays: [{name: Breaker}]\n')).toEqual([
       'strings (line 1): 600 modules in all: a site has at most 512',

@@ -9,52 +9,86 @@ interface Common {
   /** May be absent; objects fill their absent fields' defaults. */
   readonly optional?: boolean;
 }
-export interface ObjectNode extends Common {
+export type Fields = Readonly<Record<string, SchemaNode>>;
+export interface ObjectNode<F extends Fields = Fields> extends Common {
   readonly type: 'object';
-  readonly fields: Readonly<Record<string, SchemaNode>>;
+  readonly fields: F;
 }
-export interface ArrayNode extends Common {
+export interface ArrayNode<I extends SchemaNode = SchemaNode> extends Common {
   readonly type: 'array';
-  readonly items: SchemaNode;
+  readonly items: I;
   readonly minItems?: number;
   readonly maxItems?: number;
   readonly default?: readonly unknown[];
 }
 /** An object whose keys are chosen by the user (e.g. sensor ids), all with one value schema. */
-export interface MapNode extends Common {
+export interface MapNode<V extends SchemaNode = SchemaNode> extends Common {
   readonly type: 'map';
   readonly keyPattern: RegExp;
   readonly keyDoc: string;
-  readonly values: SchemaNode;
+  readonly values: V;
 }
-export interface NumberNode extends Common {
+/** T: the values allowed (a union of literals for oneOf); Null: whether null is; Opt: whether the key may be left out with no default. */
+export interface NumberNode<T extends number = number, Null extends boolean = boolean, Opt extends boolean = boolean> extends Common {
   readonly type: 'number' | 'integer';
   readonly min?: number;
   readonly max?: number;
-  readonly oneOf?: readonly number[];
-  readonly nullable?: boolean;
+  readonly oneOf?: readonly T[];
+  readonly nullable?: Null;
   readonly default?: number | null;
   readonly unit?: string;
+  /** Type-level only: whether the validated value may be absent. */
+  readonly absent?: Opt;
 }
-export interface StringNode extends Common {
+export interface StringNode<T extends string = string, Opt extends boolean = boolean> extends Common {
   readonly type: 'string';
-  readonly enum?: readonly string[];
+  readonly enum?: readonly T[];
   readonly pattern?: RegExp;
   readonly patternDoc?: string;
   readonly default?: string;
+  /** Type-level only: whether the validated value may be absent. */
+  readonly absent?: Opt;
 }
 export interface BooleanNode extends Common {
   readonly type: 'boolean';
   readonly default?: boolean;
 }
 
-export const obj = (doc: string, fields: Record<string, SchemaNode>, optional = false): ObjectNode => ({ type: 'object', doc, fields, optional });
-export const arr = (doc: string, items: SchemaNode, o: Partial<Omit<ArrayNode, 'type' | 'doc' | 'items'>> = {}): ArrayNode => ({ type: 'array', doc, items, ...o });
-export const int = (doc: string, o: Partial<Omit<NumberNode, 'type' | 'doc'>> = {}): NumberNode => ({ type: 'integer', doc, ...o });
-export const num = (doc: string, o: Partial<Omit<NumberNode, 'type' | 'doc'>> = {}): NumberNode => ({ type: 'number', doc, ...o });
-export const str = (doc: string, o: Partial<Omit<StringNode, 'type' | 'doc'>> = {}): StringNode => ({ type: 'string', doc, ...o });
+type NumberOptions = Partial<Omit<NumberNode, 'type' | 'doc' | 'absent'>>;
+type StringOptions = Partial<Omit<StringNode, 'type' | 'doc' | 'absent'>>;
+/** A key left out takes its default; with no default, an optional key stays absent. */
+type Absent<O> = O extends { optional: true } ? (O extends { default: unknown } ? false : true) : false;
+type OneOf<O, Else extends number> = O extends { oneOf: readonly (infer T extends number)[] } ? T : Else;
+type EnumOf<O> = O extends { enum: readonly (infer T extends string)[] } ? T : string;
+
+export const obj = <const F extends Fields>(doc: string, fields: F, optional = false): ObjectNode<F> => ({ type: 'object', doc, fields, optional });
+export const arr = <I extends SchemaNode>(doc: string, items: I, o: Partial<Omit<ArrayNode, 'type' | 'doc' | 'items'>> = {}): ArrayNode<I> => ({ type: 'array', doc, items, ...o });
+type NumberOf<O> = NumberNode<OneOf<O, number>, O extends { nullable: true } ? true : false, Absent<O>>;
+// The casts only narrow the type parameters to what the options say (oneOf, enum, nullable, optional).
+export const int = <const O extends NumberOptions = Record<never, never>>(doc: string, o?: O): NumberOf<O> => ({ type: 'integer', doc, ...o }) as NumberOf<O>;
+export const num = <const O extends NumberOptions = Record<never, never>>(doc: string, o?: O): NumberOf<O> => ({ type: 'number', doc, ...o }) as NumberOf<O>;
+export const str = <const O extends StringOptions = Record<never, never>>(doc: string, o?: O): StringNode<EnumOf<O>, Absent<O>> => ({ type: 'string', doc, ...o }) as StringNode<EnumOf<O>, Absent<O>>;
 export const bool = (doc: string, def: boolean): BooleanNode => ({ type: 'boolean', doc, default: def });
-export const map = (doc: string, keyPattern: RegExp, keyDoc: string, values: SchemaNode): MapNode => ({ type: 'map', doc, keyPattern, keyDoc, values, optional: true });
+export const map = <V extends SchemaNode>(doc: string, keyPattern: RegExp, keyDoc: string, values: V): MapNode<V> => ({ type: 'map', doc, keyPattern, keyDoc, values, optional: true });
+
+/**
+ * The validated value's TypeScript type, inferred from a schema node: what `validate` returns for it
+ * (defaults filled in; a key absent only when it is optional and has no default).
+ */
+export type Infer<N> =
+  // A schema not written out (the SchemaNode union itself) says nothing about its fields.
+  N extends ObjectNode<infer F> ? (string extends keyof F ? Record<string, unknown> : InferFields<F>)
+  : N extends ArrayNode<infer I> ? Infer<I>[]
+  : N extends MapNode<infer V> ? Record<string, Infer<V>>
+  : N extends BooleanNode ? boolean
+  : N extends StringNode<infer T> ? T
+  : N extends NumberNode<infer T, infer Null> ? ([Null] extends [true] ? T | null : T)
+  : never;
+type MayBeAbsent<N> = N extends { absent?: infer A } ? ([A] extends [true | undefined] ? ([A] extends [undefined] ? false : true) : false) : false;
+type InferFields<F> = Simplify<
+  { -readonly [K in keyof F as MayBeAbsent<F[K]> extends true ? never : K]: Infer<F[K]> }
+  & { -readonly [K in keyof F as MayBeAbsent<F[K]> extends true ? K : never]?: Infer<F[K]> }>;
+type Simplify<T> = { [K in keyof T]: T[K] } & unknown;
 
 export interface ConfigProblem {
   /** Dotted key path, array items by index: `strings.1.modules`. */

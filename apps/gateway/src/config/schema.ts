@@ -4,15 +4,9 @@ import { MODULE_TYPE_NAMES, RESISTANCE_MODES, RELAY_FUNCTIONS, SENSOR_KINDS, SEV
 import { LOG_LEVELS } from '../log';
 import { DEFAULT_DEADBAND_V, DEFAULT_MAX_BYPASS_TEMPERATURE_C } from '../engine/balancing';
 import { arr, bool, int, map, num, obj, ObjectNode, SchemaNode, str } from './schema-dsl';
-import { MODBUS_SCHEMA } from '../adapters/modbus';
-import { SNMP_SCHEMA } from '../adapters/snmp';
-import { MQTT_SCHEMA } from '../adapters/mqtt';
-import { BACNET_SCHEMA } from '../adapters/bacnet';
-import { RCCMD_SCHEMA } from '../adapters/rccmd';
-import { NUT_SCHEMA } from '../adapters/nut';
+import { ADAPTERS } from '../adapters';
 import { HISTORY_SCHEMA } from '../services/history/config';
 import { SCHEDULE_SCHEMA } from '../services/scheduler/config';
-import { HTTP_SCHEMA } from '../adapters/http';
 import { MODBUS_SENSORS_SCHEMA, UPS_SCHEMA } from '../services/sources/config';
 import { ACTIONS_SCHEMA } from '../services/actions/config';
 import { CHARGE_MODE_DEFAULTS } from '../engine/charge-mode';
@@ -43,7 +37,15 @@ const threshold = (doc: string, unit: string, extra: Record<string, SchemaNode> 
   }, true);
 };
 
-export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', {
+type Sections<L extends readonly { readonly key: string; readonly schema: ObjectNode }[]> = { readonly [A in L[number] as A['key']]: A['schema'] };
+
+/** Each adapter's section under its key, in list order. */
+function adapterSections<const L extends readonly { readonly key: string; readonly schema: ObjectNode }[]>(list: L): Sections<L> {
+  // Object.fromEntries forgets which key holds which schema; the list says it.
+  return Object.fromEntries(list.map((a) => [a.key, a.schema])) as Sections<L>;
+}
+
+export const CONFIG_SCHEMA = obj('Kirchhoff gateway configuration', {
   site: obj('What the site is called (shown in every protocol: sysName, BACnet device name, MQTT topics).', {
     name: str('Site name.', { default: 'Kirchhoff site' }),
     location: str('Where it is (SNMP sysLocation).', { default: '' }),
@@ -140,14 +142,8 @@ export const CONFIG_SCHEMA: ObjectNode = obj('Kirchhoff gateway configuration', 
     stringGroundFault: threshold('Differential (ground-fault) current.', 'A', {}, 'stringGroundFault'),
     sensors: map('Per sensor id.', /^[1-9]\d*$/, 'sensor ids (1, 2, ...)', threshold('A sensor\'s thresholds, in its unit.', 'sensor unit')),
   }),
-  modbus: MODBUS_SCHEMA,
-  snmp: SNMP_SCHEMA,
-  bacnet: BACNET_SCHEMA,
-  mqtt: MQTT_SCHEMA,
-  rccmd: RCCMD_SCHEMA,
-  nut: NUT_SCHEMA,
+  ...adapterSections(ADAPTERS),
   actions: ACTIONS_SCHEMA,
-  http: HTTP_SCHEMA,
   history: HISTORY_SCHEMA,
   passport: PASSPORT_SCHEMA,
   schedule: SCHEDULE_SCHEMA,

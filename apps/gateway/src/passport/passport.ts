@@ -5,7 +5,7 @@
 // docs/passport.md describes every field and its source.
 import { IDENTITY_FIELDS, lifeLabel, STRING_POSITION, type HistoryReader, type Identity, type LifeRecord } from '@kirchhoff/history';
 import type { PassportConfig, StringBatteryConfig } from '../services/life/config';
-import { PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
+import { PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from '../services/life/records';
 import { HealthEngine, type BlockHealth, type BlockInfo, type HealthOptions, type HealthPersistedState, type HealthSnapshot, type RatedString } from '../engine/health';
 import { HEALTH_STATE_KEY } from '../engine/health-service';
 import { SOFTWARE_VERSION } from '../version';

@@ -5,7 +5,7 @@ import type { BlockHealth, CapacityTestRecord, HealthPersistedState, HealthSnaps
 import { HEALTH_STATE_KEY } from '../engine/health-service';
 import { healthFromDatabase, passportStrings, type PassportSiteInfo, type PassportStringInfo } from '../passport/passport';
 import type { EventRecord, HistoryReader, LifeRecord } from '@kirchhoff/history';
-import { PASSPORT_SITE_KEY, passportStringKey } from '../services/life/service';
+import { PASSPORT_SITE_KEY, passportStringKey } from '../services/life/records';
 
 /** Points of one line: x (ms or h), y. */
 export type XY = readonly (readonly [number, number])[];

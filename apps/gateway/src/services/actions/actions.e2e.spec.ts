@@ -101,7 +101,7 @@ actions:
   });
 
   it('acts on the raise and on the clear, and records every action', async () => {
-    const record = gw.registry.actions!;
+    const record = gw.deps.actions!;
     expect(record).toBeDefined();
     gw.site.update((tx) => tx.input(1, true));
     await waitFor(() => record.list().length === 4, 10_000, 'four actions on the raise');

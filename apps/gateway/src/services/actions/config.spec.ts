@@ -4,7 +4,6 @@ import { CommandInterface } from '@kirchhoff/core';
 import { ConfigError, finishConfig } from '../../config/load';
 import { buildSite } from '../../gateway';
 import { memoryLogger } from '../../log';
-import type { ServiceRegistry } from '../types';
 import { actionsProblems, redactActionsConfig } from './config';
 import { actionsService } from '.';
 
@@ -30,10 +29,8 @@ describe('actions configuration', () => {
   it('is off and empty by default; the service then starts nothing', async () => {
     const c = config(undefined);
     expect(c.actions).toEqual({ enabled: false, recordSize: 1000, syslog: {}, email: {}, webhooks: {}, rules: [] });
-    const registry: ServiceRegistry = {};
     const site = buildSite(c);
-    expect(await actionsService.start({ config: c, site, commands: new CommandInterface(site, null), logger: memoryLogger(), registry })).toBeNull();
-    expect(registry.actions).toBeUndefined();
+    expect(await actionsService.start({ config: c, site, commands: new CommandInterface(site, null), logger: memoryLogger() })).toBeNull();
   });
 
   it('fills the defaults of destinations and rules', () => {
@@ -82,7 +79,7 @@ describe('actions configuration', () => {
     const c = config({ enabled: true });
     const bad = { ...c, actions: { ...c.actions, rules: [{ ...c.actions.rules[0], name: 'r', kinds: [], severities: [], relays: [], syslog: [], email: [], webhooks: ['chat'] }] } } as typeof c;
     const site = buildSite(c);
-    await expect(actionsService.start({ config: bad, site, commands: new CommandInterface(site, null), logger: memoryLogger(), registry: {} }))
+    await expect(actionsService.start({ config: bad, site, commands: new CommandInterface(site, null), logger: memoryLogger() }))
       .rejects.toThrow('actions.rules.0.webhooks.0: "chat" is not valid: expected one of actions.webhooks (none defined)');
     expect(actionsProblems(bad.actions, 1)).toHaveLength(1);
   });

@@ -1,9 +1,9 @@
 // The `actions` service: alarm-to-action rules from actions.*, and the action record it offers
-// to the HTTP API and the data logger as `registry.actions`.
+// to the HTTP API and the RCCMD sender as `actions`.
 import type { ServiceDefinition } from '../types';
 import { buildActions } from './config';
 import { ActionEngine } from './rules';
-import { MemoryActionRecord } from './record';
+import { MemoryActionRecord, type ActionRecord } from './record';
 
 export { ACTIONS_SCHEMA, actionsProblems, redactActionsConfig } from './config';
 export { recordRccmdSends } from './external';
@@ -12,14 +12,13 @@ export type { ActionEntry, ActionRecord, ActionType, ActionTrigger } from './rec
 export { ActionEngine } from './rules';
 export type { ActionRule } from './rules';
 
-export const actionsService: ServiceDefinition = {
+export const actionsService: ServiceDefinition<unknown, { readonly actions: ActionRecord }> = {
   id: 'actions',
-  async start({ config, site, commands, logger, registry }) {
+  async start({ config, site, commands, logger }) {
     const c = config.actions;
     if (!c.enabled) return null;
     const { rules, notifiers } = buildActions(c, site.snapshot().relays.length);
     const record = new MemoryActionRecord(c.recordSize, (error) => logger.error('an action-record listener failed', { error }));
-    registry.actions = record;
     if (!rules.length) logger.warn('actions.enabled is true but actions.rules is empty: no action will be taken');
     for (const r of rules) {
       const what = [...r.relays.map((x) => `relay ${x.relay} ${x.on ? 'on' : 'off'}`), ...r.notifiers.map((n) => `${n.type} ${n.name} (${n.target})`)];
@@ -34,9 +33,9 @@ export const actionsService: ServiceDefinition = {
     const engine = new ActionEngine({ site, commands, record, rules, logger });
     engine.start();
     return {
+      provides: { actions: record },
       async close() {
         await engine.stop();
-        if (registry.actions === record) delete registry.actions;
       },
     };
   },

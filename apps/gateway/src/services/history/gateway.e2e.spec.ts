@@ -33,9 +33,9 @@ describe('gateway with history and schedule', () => {
     ]));
     const logger = memoryLogger();
     gw = await startGateway(config, { logger, cycleMs: 200, faults: [parseFault('ups-on-battery@0')] });
-    const history = gw.registry.history!;
+    const history = gw.deps.history!;
     expect(history).toBeDefined();
-    expect(gw.registry.scheduler!.status().map((j) => j.name)).toEqual(['every-minute-report']);
+    expect(gw.deps.scheduler!.status().map((j) => j.name)).toEqual(['every-minute-report']);
 
     await waitFor(async () => (await history.events({ category: 'alarm', alarmKind: 'ups-on-battery' })).length > 0, 10_000, 'the ups-on-battery alarm in the log');
     await gw.commands.submit({ type: 'set-relay', relay: 2, on: true }, { protocol: 'cli', principal: 'tester', remote: 'local' });
@@ -56,7 +56,7 @@ describe('gateway with history and schedule', () => {
     const alarms = parseCsv(readFileSync(join(dir, 'alarms.csv'), 'utf8'));
     expect(alarms.slice(1).map((r) => [r[4], r[6], r[8]])).toContainEqual(['raised', 'ups', 'ups-on-battery']);
 
-    const report = await gw.registry.scheduler!.run('every-minute-report');
+    const report = await gw.deps.scheduler!.run('every-minute-report');
     expect(report.outcome).toBe('ok');
     expect(readdirSync(join(dir, 'reports'))).toHaveLength(1);
 

@@ -1,20 +1,16 @@
 // Block and string life records as a gateway service: at start, brings the records in the data
 // logger in line with the configuration (each change logged as a battery event) and keeps the
 // passport data of the configuration beside them, so `kirchhoff passport` needs only the database.
-import type { Site } from '@kirchhoff/core';
 import type { GatewayConfig } from '../../config/types';
-import type { ServiceDefinition, ServiceRegistry } from '../types';
-import { lifeEntity, lifeLabel, STRING_POSITION, type HistoryStore, type LifeChange, type LifeRecord } from '@kirchhoff/history';
+import type { ServiceDefinition } from '../types';
+import { lifeEntity, lifeLabel, type HistoryStore, type LifeChange } from '@kirchhoff/history';
+import type { HealthService } from '../../engine/health-service';
+import { applyBlockInfo, PASSPORT_HEALTH_KEY, PASSPORT_SITE_KEY, passportStringKey } from './records';
 import { configuredIdentities } from './config';
 import { healthOptionsFromConfig } from '../../engine/from-config';
 
-/** Passport data keys in the database: `site`, `string/N`, and `health` (the health figures as last saved). */
-export const PASSPORT_SITE_KEY = 'site';
-export const PASSPORT_HEALTH_KEY = 'health';
 /** The health figures are kept for the passport this often, and when the gateway stops. */
 export const HEALTH_SAVE_INTERVAL_MS = 3_600_000;
-export const passportStringKey = (n: number) => `string/${n}`;
-
 
 /** The passport data the configuration holds, as kept in the database. */
 export function passportData(config: GatewayConfig): Record<string, unknown> {
@@ -40,30 +36,14 @@ export async function syncLifeRecords(config: GatewayConfig, history: HistorySto
   return changes;
 }
 
-/**
- * Gives the health engine each block's rated capacity where its life record states one (given, not
- * derived from strings[].capacityAh, which the engine uses anyway), and its Ri at commissioning as
- * the Ri baseline.
- */
-export function applyBlockInfo(registry: ServiceRegistry, site: Site, records: readonly LifeRecord[]): void {
-  const health = registry.health;
-  if (!health) return;
-  for (const r of records) {
-    if (r.position === STRING_POSITION || r.endedAtMs !== null) continue;
-    const global = site.topology.globalOf(r.string, r.position);
-    if (!global) continue;
-    const given = r.identity.ratedCapacityAh !== undefined && r.sources.ratedCapacityAh !== 'derived';
-    health.setBlockInfo(global, {
-      ...(given ? { ratedCapacityAh: r.identity.ratedCapacityAh } : {}),
-      ...(r.identity.commissioningResistanceOhm !== undefined ? { resistanceBaselineOhm: r.identity.commissioningResistanceOhm } : {}),
-    });
-  }
+interface LifeNeeds {
+  readonly history?: HistoryStore;
+  readonly health?: HealthService;
 }
 
-export const lifeService: ServiceDefinition = {
+export const lifeService: ServiceDefinition<LifeNeeds> = {
   id: 'life',
-  async start({ config, site, logger, registry }) {
-    const history = registry.history;
+  async start({ config, site, logger, history, health }) {
     if (!history) {
       const stated = config.strings.some((s) => Object.keys(s.battery).length || Object.keys(s.blocks).some((k) => k !== 'serials' && k !== 'positions' && k !== 'commissioningResistancesOhm') || s.blocks.serials.length || s.blocks.commissioningResistancesOhm.length);
       if (stated) logger.warn('block and string identity is configured but not kept: life records live in the data logger (set history.enabled)');
@@ -73,10 +53,9 @@ export const lifeService: ServiceDefinition = {
     const created = changes.filter((c) => c.action === 'created').length;
     const updated = changes.length - created;
     logger.info(`life records: ${created} started, ${updated} updated from the configuration`);
-    applyBlockInfo(registry, site, await history.lifeRecords({ current: true }));
+    applyBlockInfo(health, site, await history.lifeRecords({ current: true }));
     // `kirchhoff passport` reads the database only: it gets the health figures as last kept here.
     const saveHealth = async () => {
-      const health = registry.health;
       if (health) await history.setPassportInfo(PASSPORT_HEALTH_KEY, site.now(), health.snapshot());
     };
     const timer = setInterval(() => void saveHealth().catch((error: unknown) => logger.warn('the health figures were not kept for the passport', { error })), HEALTH_SAVE_INTERVAL_MS);

@@ -1,13 +1,20 @@
-// The scheduler as a gateway service (after the data logger, whose registry entry it writes
-// runs to): offers `registry.scheduler` (job status, run a job now).
+// The scheduler as a gateway service (after the data logger, which it writes runs to): provides
+// `scheduler` (job status, run a job now).
 import { dirname, join, resolve } from 'node:path';
 import { KirchhoffError } from '@kirchhoff/core';
 import type { ServiceDefinition } from '../types';
+import type { HistoryStore } from '@kirchhoff/history';
+import type { HealthService } from '../../engine/health-service';
 import { Scheduler } from './scheduler';
 
-export const schedulerService: ServiceDefinition = {
+interface SchedulerNeeds {
+  readonly history?: HistoryStore;
+  readonly health?: HealthService;
+}
+
+export const schedulerService: ServiceDefinition<SchedulerNeeds, { readonly scheduler: Scheduler }> = {
   id: 'scheduler',
-  async start({ config, site, commands, logger, registry }) {
+  async start({ config, site, commands, logger, history, health }) {
     const c = config.schedule;
     if (!c.enabled) return null;
     const seen = new Set<string>();
@@ -18,18 +25,17 @@ export const schedulerService: ServiceDefinition = {
     const scheduler = new Scheduler({
       site, commands, logger, jobs: c.jobs, timeZone: c.timeZone,
       reportDirectory: join(dirname(resolve(config.history.path)), 'reports'),
-      history: () => registry.history,
-      health: () => registry.health,
+      history: () => history,
+      health: () => health,
     });
     scheduler.start();
     for (const s of scheduler.status()) {
       logger.info(`job ${s.name} (${s.action}) at "${s.cron}"`, { nextRun: s.nextRunMs === null ? null : new Date(s.nextRunMs).toISOString(), timeZone: c.timeZone });
     }
-    registry.scheduler = scheduler;
     return {
+      provides: { scheduler },
       async close() {
         scheduler.stop();
-        if (registry.scheduler === scheduler) delete registry.scheduler;
       },
     };
   },

@@ -1,20 +1,19 @@
 // The UPS and sensor sources as gateway services: the configured UPS source (q1 or snmp; the
-// simulated one is the demo's) registers itself as `registry.ups` for the command executor, and
-// the Modbus sensor poller fills sensors and string currents. Serial ports are shared through
-// `registry.serialLines` (one queue per port, the bus port included when the gateway adopts it).
+// simulated one is the demo's) provides `ups` for the command executor, and the Modbus sensor
+// poller fills sensors and string currents. Serial ports are shared through the gateway's
+// serial-line owner (serial/: one queue per port, the bus port included when the gateway adopts it).
 import { KirchhoffError } from '@kirchhoff/core';
 import type { ConfigProblem } from '../../config/schema-dsl';
-import type { Logger } from '../../log';
-import type { ServiceDefinition, ServiceRegistry } from '../types';
+import type { ServiceDefinition } from '../types';
+import type { SerialLines } from '../../serial';
+import type { UpsSource } from './types';
 import { sourcesCrossChecks } from './config';
 import { Q1UpsSource } from './q1/source';
 import { SnmpUpsSource } from './snmp-ups';
-import { SerialLines } from './serial-lines';
 import { RegisterReader, RtuReader, TcpReader } from './modbus/client';
 import { ModbusSensorPoller } from './modbus/sensors';
 
 export type { UpsSource, UpsCommand } from './types';
-export { SerialLines } from './serial-lines';
 export { sourcesCrossChecks, UPS_SCHEMA, MODBUS_SENSORS_SCHEMA } from './config';
 export type { UpsConfig, ModbusSensorsConfig } from './config';
 
@@ -23,22 +22,20 @@ function invalid(problems: readonly ConfigProblem[]): KirchhoffError {
   return new KirchhoffError('config.invalid', `configuration: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`);
 }
 
-/** The gateway's serial-port owner, created by the first service that needs it. */
-export function serialLinesOf(registry: ServiceRegistry, logger: Logger): SerialLines {
-  registry.serialLines ??= new SerialLines(logger.child('serial'));
-  return registry.serialLines;
+interface SourceNeeds {
+  readonly serialLines: SerialLines;
 }
 
-export const upsSourceService: ServiceDefinition = {
+export const upsSourceService: ServiceDefinition<SourceNeeds, { readonly ups: UpsSource }> = {
   id: 'ups-source',
-  async start({ config, site, logger, registry }) {
+  async start({ config, site, logger, serialLines }) {
     const u = config.ups;
     if (u.source !== 'q1' && u.source !== 'snmp') return null;
     const problems = sourcesCrossChecks(config).filter((p) => p.path.startsWith('ups.'));
     if (problems.length) throw invalid(problems);
     let source: Q1UpsSource | SnmpUpsSource;
     if (u.source === 'q1') {
-      const line = await serialLinesOf(registry, logger).open(u.q1.port, { baudRate: u.q1.baudRate });
+      const line = await serialLines.open(u.q1.port, { baudRate: u.q1.baudRate });
       source = new Q1UpsSource({ site, line, config: u, logger });
       logger.info(`UPS source q1 on ${u.q1.port} at ${u.q1.baudRate} baud, polled every ${u.pollIntervalMs} ms`);
     } else {
@@ -48,10 +45,9 @@ export const upsSourceService: ServiceDefinition = {
     }
     if (u.controls) logger.warn(`ups.controls is on: battery tests and shutdowns from permitted protocols are forwarded to the UPS`);
     source.start();
-    registry.ups = source;
     return {
+      provides: { ups: source },
       close: async () => {
-        if (registry.ups === source) delete registry.ups;
         await source.close();
       },
     };
@@ -61,9 +57,9 @@ export const upsSourceService: ServiceDefinition = {
 /** A device's serial framing, as the line is opened and as the RTU silence is timed. */
 const serial = (d: { baudRate: number; parity: 'none' | 'even' | 'odd'; stopBits: 1 | 2 }) => ({ baudRate: d.baudRate, parity: d.parity, stopBits: d.stopBits });
 
-export const modbusSensorsService: ServiceDefinition = {
+export const modbusSensorsService: ServiceDefinition<SourceNeeds> = {
   id: 'modbus-sensors',
-  async start({ config, site, logger, registry }) {
+  async start({ config, site, logger, serialLines }) {
     const m = config.modbusSensors;
     if (!m.enabled || !m.devices.length) return null;
     const problems = sourcesCrossChecks(config).filter((p) => p.path.startsWith('modbusSensors.'));
@@ -72,7 +68,7 @@ export const modbusSensorsService: ServiceDefinition = {
     try {
       for (const d of m.devices) {
         readers.push(d.transport === 'rtu'
-          ? new RtuReader(await serialLinesOf(registry, logger).open(d.port, serial(d)), serial(d), d.timeoutMs)
+          ? new RtuReader(await serialLines.open(d.port, serial(d)), serial(d), d.timeoutMs)
           : new TcpReader(d.host, d.tcpPort, d.timeoutMs));
       }
     } catch (error) {

@@ -7,7 +7,8 @@ import { freeUdpPort, waitFor } from '@kirchhoff/test-support';
 import type { GatewayConfig } from '../../config/types';
 import { validate } from '../../config/schema-dsl';
 import { memoryLogger } from '../../log';
-import type { RunningService, ServiceRegistry } from '../types';
+import type { RunningService } from '../types';
+import { SerialLines } from '../../serial';
 import { UPS_SCHEMA } from './config';
 import { upsSourceService } from '.';
 
@@ -45,10 +46,9 @@ async function gateway(ups: Record<string, unknown>) {
   expect(v.problems).toEqual([]);
   const config = { ups: v.value, modbusSensors: { enabled: false, devices: [] }, sensors: [], strings: [{}], bus: { port: '', baudRate: 115200 }, demo: { enabled: false } } as unknown as GatewayConfig;
   const site = new Site({ strings: [{ modules: 1, moduleType: 'C20' }], ups: { ident: { name: 'UPS-NET' } } });
-  const registry: ServiceRegistry = {};
   const logger = memoryLogger('info');
-  const service = await upsSourceService.start({ config, site, commands: new CommandInterface(site, { execute: async () => ({ ok: true, message: '' }) }, {}), logger, registry });
-  return { site, registry, logger, service: service! };
+  const service = await upsSourceService.start({ config, site, commands: new CommandInterface(site, { execute: async () => ({ ok: true, message: '' }) }, {}), logger, serialLines: new SerialLines(logger) });
+  return { site, ups: service!.provides!.ups, logger, service: service! };
 }
 
 describe('snmp UPS source against a UPS-MIB agent', () => {
@@ -104,13 +104,13 @@ describe('snmp UPS source against a UPS-MIB agent', () => {
     });
     running.push(g.service);
     await waitFor(() => g.site.snapshot().ups!.quality === 'fresh' && g.site.snapshot().ups!.ident.model, 5000, 'the first v3 poll');
-    const r = await g.registry.ups!.execute({ type: 'ups-test', test: 'quick' });
+    const r = await g.ups.execute({ type: 'ups-test', test: 'quick' });
     expect(r.message).toBe(`UPS quick test started on 127.0.0.1:${port} (upsTestId 1.3.6.1.2.1.33.1.7.7.4)`);
     expect(card.received.at(-1)).toEqual({ type: 'ups-test', test: 'quick' });
     await waitFor(() => g.site.snapshot().ups!.test.resultsSummary === 'inProgress', 5000, 'the test in progress');
     expect(g.site.snapshot().ups!.test.id).toBe('quick');
 
-    await g.registry.ups!.execute({ type: 'ups-control', control: { shutdownAfterDelayS: 120, startupAfterDelayS: 300 } });
+    await g.ups.execute({ type: 'ups-control', control: { shutdownAfterDelayS: 120, startupAfterDelayS: 300 } });
     expect(card.received.slice(-2)).toEqual([
       { type: 'ups-control', control: { shutdownAfterDelayS: 120 } },
       { type: 'ups-control', control: { startupAfterDelayS: 300 } },
@@ -121,10 +121,10 @@ describe('snmp UPS source against a UPS-MIB agent', () => {
   it('refuses commands when ups.controls is off, and names the reason a card refuses one', async () => {
     const ro = await gateway({ source: 'snmp', pollIntervalMs: 300, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 5000, retries: 0 } });
     running.push(ro.service);
-    await expect(ro.registry.ups!.execute({ type: 'ups-test', test: 'quick' })).rejects.toThrow('UPS tests are off: set ups.controls to true');
+    await expect(ro.ups.execute({ type: 'ups-test', test: 'quick' })).rejects.toThrow('UPS tests are off: set ups.controls to true');
     const rw = await gateway({ source: 'snmp', pollIntervalMs: 300, controls: true, snmp: { host: '127.0.0.1', port, community: 'card-ro', timeoutMs: 5000, retries: 0 } });
     running.push(rw.service);
-    await expect(rw.registry.ups!.execute({ type: 'ups-control', control: { shutdownAfterDelayS: 60 } })).rejects.toThrow(/the UPS card 127\.0\.0\.1:\d+ refused upsControl \(shutdownAfterDelayS\): .*NotWritable|noAccess/i);
+    await expect(rw.ups.execute({ type: 'ups-control', control: { shutdownAfterDelayS: 60 } })).rejects.toThrow(/the UPS card 127\.0\.0\.1:\d+ refused upsControl \(shutdownAfterDelayS\): .*NotWritable|noAccess/i);
   });
 
   it('marks the UPS failed (communication lost) when the card stops answering', async () => {

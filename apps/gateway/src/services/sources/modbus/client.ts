@@ -2,7 +2,7 @@
 // queue, the 3.5-character silence kept before giving the line back) and TCP (one connection per
 // server, one request in flight, reconnect on the next request after an error or a timeout).
 import { Socket } from 'node:net';
-import { readReply, SharedLine } from '../serial-lines';
+import { readReply, SharedLine } from '../../../serial';
 import { interFrameSilenceMs, MbapFramer, SerialLineSettings } from '@kirchhoff/modbus';
 import { decodeRtuReply, decodeTcpReply, ModbusReplyError, ReadRequest, rtuReplyLength, rtuRequest, tcpRequest } from './codec';
 

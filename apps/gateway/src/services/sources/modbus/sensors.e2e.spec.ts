@@ -10,7 +10,8 @@ import { ServerSerial, ServerTCP } from 'modbus-serial';
 import type { GatewayConfig } from '../../../config/types';
 import { validate } from '../../../config/schema-dsl';
 import { memoryLogger } from '../../../log';
-import type { RunningService, ServiceRegistry } from '../../types';
+import type { RunningService } from '../../types';
+import { SerialLines } from '../../../serial';
 import { MODBUS_SENSORS_SCHEMA } from '../config';
 import { modbusSensorsService } from '..';
 
@@ -43,9 +44,8 @@ function setup(devices: unknown[]) {
   const config = { ups: { source: 'none' }, modbusSensors: m.value, sensors, strings: [{}], bus: { port: '', baudRate: 115200 }, demo: { enabled: false } } as unknown as GatewayConfig;
   const site = new Site({ strings: [{ modules: 2, moduleType: 'C20' }], sensors });
   const commands = new CommandInterface(site, { execute: async () => ({ ok: true, message: '' }) }, { cli: 'all' });
-  const registry: ServiceRegistry = {};
   const logger = memoryLogger('info');
-  return { site, logger, start: () => modbusSensorsService.start({ config, site, commands, logger, registry }) };
+  return { site, logger, start: () => modbusSensorsService.start({ config, site, commands, logger, serialLines: new SerialLines(logger) }) };
 }
 
 function expectValues(site: Site) {

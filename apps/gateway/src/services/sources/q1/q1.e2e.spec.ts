@@ -11,7 +11,9 @@ import type { GatewayConfig } from '../../../config/types';
 import { validate } from '../../../config/schema-dsl';
 import { UPS_SCHEMA } from '../config';
 import { memoryLogger } from '../../../log';
-import type { RunningService, ServiceRegistry } from '../../types';
+import type { RunningService } from '../../types';
+import type { UpsSource } from '../types';
+import { SerialLines } from '../../../serial';
 import { upsSourceService } from '..';
 
 const REGISTER = TS_REGISTER;
@@ -25,8 +27,7 @@ describeWithTools(['socat'], 'q1 UPS source over a socat pty pair', () => {
   let ups: ChildProcess;
   let upsOut = '';
   let site: Site;
-  let service: RunningService | null;
-  const registry: ServiceRegistry = {};
+  let service: RunningService<{ readonly ups: UpsSource }> | null;
   const logger = memoryLogger('info');
   const tell = (line: string) => ups.stdin!.write(`${line}\n`);
 
@@ -46,7 +47,7 @@ describeWithTools(['socat'], 'q1 UPS source over a socat pty pair', () => {
     const config = { ups: upsConfig.value, modbusSensors: { enabled: false, devices: [] }, sensors: [], strings: [{}], bus: { port: '', baudRate: 115200 }, demo: { enabled: false } } as unknown as GatewayConfig;
     site = new Site({ strings: [{ modules: 4, moduleType: 'C20' }], ups: { ident: { name: 'UPS-E2E' } } });
     const commands = new CommandInterface(site, { execute: async () => ({ ok: true, message: 'unused' }) }, { cli: 'all', internal: 'all' });
-    service = await upsSourceService.start({ config, site, commands, logger, registry });
+    service = await upsSourceService.start({ config, site, commands, logger, serialLines: new SerialLines(logger) });
   }, 120_000);
 
   afterAll(async () => {
@@ -65,7 +66,7 @@ describeWithTools(['socat'], 'q1 UPS source over a socat pty pair', () => {
     expect(u.input.lines[0]).toMatchObject({ voltageV: 230.4, frequencyHz: 50 });
     expect(u.output).toMatchObject({ source: 'normal', lines: [{ voltageV: 230.4, percentLoad: 34, currentA: 4.42, powerW: 0 }] });
     expect(u.battery).toMatchObject({ status: 'normal', voltageV: 27.4, estimatedChargeRemainingPercent: 100, temperatureC: 25 });
-    expect(registry.ups?.kind).toBe('q1');
+    expect(service?.provides?.ups.kind).toBe('q1');
   });
 
   it('raises ups-on-battery on a power failure and clears it when mains returns', async () => {
@@ -80,14 +81,14 @@ describeWithTools(['socat'], 'q1 UPS source over a socat pty pair', () => {
   });
 
   it('sends a battery test and a delayed shutdown as Q1 commands', async () => {
-    const test = await registry.ups!.execute({ type: 'ups-test', test: 'quick' });
+    const test = await service!.provides!.ups.execute({ type: 'ups-test', test: 'quick' });
     expect(test.message).toBe('UPS quick test: sent T');
     await waitFor(() => upsOut.includes('received "T"'), 5000, 'the T command at the UPS');
     await waitFor(() => site.snapshot().ups!.test.resultsSummary === 'inProgress', 5000, 'the test bit');
-    const shutdown = await registry.ups!.execute({ type: 'ups-control', control: { shutdownAfterDelayS: 120, startupAfterDelayS: 300 } });
+    const shutdown = await service!.provides!.ups.execute({ type: 'ups-control', control: { shutdownAfterDelayS: 120, startupAfterDelayS: 300 } });
     expect(shutdown.message).toBe('UPS control: sent S02R0005 (output off in 120 s)');
     await waitFor(() => upsOut.includes('received "S02R0005"'), 5000, 'the shutdown at the UPS');
-    await registry.ups!.execute({ type: 'ups-control', control: { shutdownAfterDelayS: -1 } });
+    await service!.provides!.ups.execute({ type: 'ups-control', control: { shutdownAfterDelayS: -1 } });
     await waitFor(() => upsOut.includes('received "C"'), 5000, 'the cancel at the UPS');
   });
 

@@ -5,7 +5,7 @@ import { BusPort } from '../../../bus/port';
 import { createMemoryPair } from '../../../bus/transport';
 import { memoryLogger } from '../../../log';
 import type { UpsConfig } from '../config';
-import { SerialLines } from '../serial-lines';
+import { SerialLines } from '../../../serial';
 import { Q1Emulator } from './emulator';
 import { guessBatteryPacks, Q1UpsSource } from './source';
 

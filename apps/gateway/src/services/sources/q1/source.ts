@@ -5,7 +5,7 @@ import { CommandError, CommandResult, DeepPartial, Site, UpsOutputSource, UpsSta
 import type { Logger } from '../../../log';
 import type { LineLease } from '../../../bus/port';
 import type { UpsConfig } from '../config';
-import { readReply, SharedLine } from '../serial-lines';
+import { readReply, SharedLine } from '../../../serial';
 import type { UpsCommand, UpsSource } from '../types';
 import { parseIdentity, parseQ1, parseRating, Q1_MAX_SHUTDOWN_DELAY_S, Q1Identity, Q1Rating, Q1Status, shutdownCommand } from './codec';
 import { Poller } from '../poller';

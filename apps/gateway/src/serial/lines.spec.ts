@@ -1,11 +1,11 @@
 // One queue per port: a lease waits for the bus exchange in flight, and bytes during a lease go
 // to the lease only (the bus parser neither sees nor counts them).
-import { BusPort } from '../../bus/port';
-import { createMemoryPair } from '../../bus/transport';
-import { ModuleEmulator } from '../../bus/emulator';
-import { createFixedBank } from '../../bus/fixed-bank';
-import { memoryLogger } from '../../log';
-import { readReply, SerialLines } from './serial-lines';
+import { BusPort } from '../bus/port';
+import { createMemoryPair } from '../bus/transport';
+import { ModuleEmulator } from '../bus/emulator';
+import { createFixedBank } from '../bus/fixed-bank';
+import { memoryLogger } from '../log';
+import { readReply, SerialLines } from './lines';
 
 describe('SerialLines over the bus port queue', () => {
   it('takes turns with bus requests and keeps the two protocols apart', async () => {

@@ -1,0 +1,4 @@
+// The serial-line owner: every serial port the gateway uses has one owner and one queue, shared by
+// the battery bus driver (whose port is adopted) and the UPS and sensor sources on the same line.
+export { LineSettingsError, SerialLines, readReply } from './lines';
+export type { LineSettings, SharedLine } from './lines';
