@@ -14,9 +14,10 @@ export const silentLogger = process.env.BACNET_TEST_LOG
   : { info: () => {}, warn: () => {}, error: () => {} };
 
 /** 2 strings x 4 modules, a UPS, two sensors, two inputs, two relays; limits without delay. */
-export function fixtureSite(strings = 2, modules = 4): Site {
+export function fixtureSite(strings = 2, modules = 4, clock?: () => number): Site {
   const thresholds = { ...defaultThresholds(), moduleVoltage: { warnHigh: 14.1, alarmHigh: 14.4, warnLow: 12.0, alarmLow: 11.4, hysteresis: 0.05, delayMs: 0 } };
   const site = new Site({
+    clock,
     info: { name: 'Test site', location: 'Battery room 1' },
     strings: Array.from({ length: strings }, () => ({ modules, moduleType: 'C20' as const })),
     ups: true,
