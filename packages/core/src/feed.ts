@@ -3,7 +3,7 @@
 import type { Alarm } from './alarms/types';
 import type { AlarmAction } from './alarms/table';
 import type { Threshold, ThresholdKey } from './alarms/thresholds';
-import type { Command, CommandOrigin } from './commands';
+import type { Command, CommandOrigin } from './command-types';
 import type { EntityRef, Quality } from './model';
 
 export type FieldValue = number | string | boolean | null;

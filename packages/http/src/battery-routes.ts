@@ -5,8 +5,8 @@ import type { JsonSchema } from './schemas';
 import { P, params, ref, TIME } from './schemas';
 import { ApiError } from './errors';
 import { historyStore, timeRange } from './history';
-import type { ApiContext, ApiRequest, Route } from './routes';
-import { submit } from './routes';
+import type { ApiContext, ApiRequest, Route } from './api';
+import { submit } from './api';
 import type { HealthApi } from './services';
 
 const ok = (d: string, schema?: JsonSchema) => ({ description: d, ...(schema ? { schema } : {}) });

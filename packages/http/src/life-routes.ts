@@ -5,7 +5,7 @@ import { moduleLabel } from '@kirchhoff/core';
 import { IDENTITY_FIELDS, lifeEntity, lifeLabel, LifeRecordError, STRING_POSITION, type IdentityPatch, type LifeRecord } from '@kirchhoff/history';
 import { ApiError } from './errors';
 import { historyStore } from './history';
-import type { ApiContext, ApiRequest, Route } from './routes';
+import type { ApiContext, ApiRequest, Route } from './api';
 import { JsonSchema, P, params, ref, TIME } from './schemas';
 import { parseTime } from './history';
 

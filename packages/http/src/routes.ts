@@ -1,86 +1,20 @@
 // The HTTP API's route table: method, path, who may call it, request schemas and the handler.
 // The server registers these routes and the OpenAPI document is generated from the same table.
-import { ALARM_KIND_NAMES, Command, CommandError, CommandInterface, CommandType, Site, ThresholdKey, moduleLabel } from '@kirchhoff/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ActionsApi, ApiServices, LifeHooks } from './services';
+import { ALARM_KIND_NAMES, Command, Site, ThresholdKey, moduleLabel } from '@kirchhoff/core';
+import type { FastifyRequest } from 'fastify';
+import type { ActionsApi } from './services';
 import { CSV_WHATS, CsvWhat, EVENT_CATEGORIES, historyCsv, type AuditQuery, type EventQuery } from '@kirchhoff/history';
-import { Auth, AuthUser, Role, roleAtLeast as roleOk } from './auth';
-import { ApiError, commandError } from './errors';
-import type { LiveHub } from './live';
-import type { HttpApiConfig, SecurityNotice } from './options';
+import { roleAtLeast as roleOk } from './auth';
+import { ApiError } from './errors';
 import { COMMAND, JsonSchema, LOGIN, MODULE_ACTION, NUT_FSD, P, params, ref, RELAY_SET, THRESHOLD_PATCH, TIME, UPS_CONTROL, UPS_SETTINGS, UPS_TEST } from './schemas';
 import { fromLogger, fromMemory, historyStore, timeRange } from './history';
 import { Readable } from 'node:stream';
 import { BATTERY_ROUTES } from './battery-routes';
 import { LIFE_ROUTES } from './life-routes';
 
-export type Access = 'public' | 'metrics' | Role;
-
-export interface ApiContext {
-  readonly site: Site;
-  readonly commands: CommandInterface;
-  /** The API's own settings (the gateway's `http` section). */
-  readonly config: HttpApiConfig;
-  readonly services: ApiServices;
-  readonly life: LifeHooks;
-  /** The software version (/health). */
-  readonly version: string;
-  /** The whole configuration for GET /api/config, before its secrets are redacted. */
-  configuration(): unknown;
-  readonly auth: Auth;
-  readonly live: LiveHub;
-  readonly tls: boolean;
-  /** Audits a refused login (aggregated per address: one row at once, then one a minute). */
-  refusedLogin(username: string, address: string, remote: string, reason: string): void;
-  notices(): SecurityNotice[];
-  metrics(): string;
-  openapi(): unknown;
-}
-
-export interface ApiRequest {
-  readonly params: Record<string, unknown>;
-  readonly query: Record<string, unknown>;
-  readonly body: unknown;
-  readonly user: AuthUser | null;
-  /** `address:port` of the client. */
-  readonly remote: string;
-  readonly raw: FastifyRequest;
-  readonly reply: FastifyReply;
-}
-
-/** Returned by a handler that answered on its own (the event stream). */
-export const ANSWERED = Symbol('answered');
-
-export interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-  /** Fastify form: `/api/strings/:string`. */
-  readonly path: string;
-  readonly tag: string;
-  readonly summary: string;
-  readonly description?: string;
-  readonly access: Access;
-  readonly params?: JsonSchema;
-  readonly query?: JsonSchema;
-  readonly body?: JsonSchema;
-  /** The 200 answer: JSON of a schema, an event stream, or text. */
-  readonly response: { readonly description: string; readonly schema?: JsonSchema; readonly contentType?: 'application/json' | 'text/event-stream' | 'text/plain; version=0.0.4' | 'text/csv' };
-  handler(ctx: ApiContext, req: ApiRequest): unknown;
-}
-
-/** Which role each command type needs. */
-export const COMMAND_ROLES: Readonly<Record<CommandType, Role>> = {
-  'acknowledge-alarm': 'operator', 'set-relay': 'operator', 'set-threshold': 'operator',
-  'ups-test': 'admin', 'ups-control': 'admin', 'ups-settings': 'admin', module: 'admin',
-};
-
-export async function submit(ctx: ApiContext, req: ApiRequest, command: Command): Promise<unknown> {
-  try {
-    return await ctx.commands.submit(command, { protocol: 'http', principal: req.user?.name, remote: req.remote });
-  } catch (e) {
-    if (e instanceof CommandError) throw commandError(e);
-    throw e;
-  }
-}
+export { ANSWERED, COMMAND_ROLES, submit } from './api';
+export type { Access, ApiContext, ApiRequest, Route } from './api';
+import { ANSWERED, COMMAND_ROLES, submit, type ApiContext, type ApiRequest, type Route } from './api';
 
 const notFound = (what: string) => new ApiError(404, 'not-found', what);
 const intParam = (req: ApiRequest, name: string) => req.params[name] as number;

@@ -6,7 +6,7 @@ import * as snmp from 'net-snmp';
 import { Tag } from './ber';
 import type { SnmpValue, VarBind } from './message';
 import type { AuthProtocol, PrivProtocol, SecurityLevel } from './usm';
-import type { SnmpLogger } from './options';
+import type { Logger as SnmpLogger } from '@kirchhoff/core';
 
 export interface NotificationReceiver {
   readonly host: string;

@@ -2,7 +2,6 @@
 // from`, `import('...')` types), across the workspace's projects: `@kirchhoff/x` is packages/x/src.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import ts from 'typescript';
 
 const EXTENSIONS = ['.ts', '.tsx', '/index.ts'];
 
@@ -24,7 +23,7 @@ function resolveFile(base: string): string | undefined {
 }
 
 /** Every module a file imports or re-exports, resolved to a file (bare package names other than @kirchhoff/* are left out). */
-export function importsOf(file: string, root: string): string[] {
+function importsOf(ts: typeof import('typescript'), file: string, root: string): string[] {
   const info = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
   const out: string[] = [];
   for (const { fileName } of info.importedFiles) {
@@ -43,9 +42,11 @@ export function importsOf(file: string, root: string): string[] {
  * The import cycles among the `.ts` files under `dirs` (relative to `root`), each as the list of
  * its files (relative paths); strongly connected components of two or more files, or a file importing itself.
  */
-export function importCycles(root: string, dirs: readonly string[]): string[][] {
+export async function importCycles(root: string, dirs: readonly string[]): Promise<string[][]> {
+  // Loaded here, not with the other test helpers: only this check needs the compiler.
+  const ts = (await import('typescript')).default;
   const files = dirs.flatMap((d) => sourceFiles(join(root, d)));
-  const graph = new Map(files.map((f) => [f, importsOf(f, root)]));
+  const graph = new Map(files.map((f) => [f, importsOf(ts, f, root)]));
   // Tarjan's strongly connected components, iterative (deep import chains must not overflow the stack).
   const index = new Map<string, number>();
   const low = new Map<string, number>();

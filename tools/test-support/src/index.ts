@@ -242,3 +242,4 @@ export function startUpsmon(monitor: string, user: string, password: string): { 
 }
 export * from './browser';
 export * from './site';
+export { importCycles } from './import-cycles';

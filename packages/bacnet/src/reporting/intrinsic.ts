@@ -3,19 +3,17 @@
 // notifications (13.8, 13.9) to the Notification Class recipients.
 import type { Alarm, SiteSnapshot } from '@kirchhoff/core';
 import { asn1, bitString, EncodeBuffer, Value } from '../codec/values';
-import { BacnetObject, encodeTimeStamp, EVENT_ENABLE, EVENT_STATE, EventInfo, EventTimeStamp, INITIAL_TIMESTAMPS, limitsOf, objectKey, ReadContext, RecipientView, reliabilityOf } from '../objects/objects';
+import { BacnetObject, encodeTimeStamp, EVENT_ENABLE, EVENT_STATE, EventTimeStamp, INITIAL_TIMESTAMPS, limitsOf, objectKey, ReadContext, RecipientView, reliabilityOf } from '../objects/objects';
 import { OT } from '../objects/table';
 import type { Peer } from '../transport/peer';
-import { CONFIRMED, ServiceHost, UNCONFIRMED } from '../services/service';
+import { CONFIRMED, type EventTrack, ServiceHost, UNCONFIRMED } from '../services/service';
 
 /** BACnetEventType values this device reports. */
 export const EVENT_TYPE = { CHANGE_OF_STATE: 1, OUT_OF_RANGE: 5 } as const;
 /** BACnetNotifyType: alarm, event, ack-notification. */
 export const NOTIFY_TYPE = { ALARM: 0, EVENT: 1, ACK_NOTIFICATION: 2 } as const;
 
-export interface EventTrack extends EventInfo {
-  pending: { target: number; sinceMs: number } | null;
-}
+export type { EventTrack };
 
 export type Recipient = RecipientView & { readonly peer: Peer };
 

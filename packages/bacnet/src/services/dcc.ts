@@ -4,9 +4,9 @@ import { RejectReason } from '@bacnet-js/client';
 import type { Clock, ClockTimer } from '@kirchhoff/core';
 import { ERR } from '../objects/objects';
 import type { BacnetLogger } from '../options';
-import type { ConfirmedHandler } from './service';
+import type { ConfirmedHandler, DccState } from './service';
 
-export type DccState = 'enable' | 'disable' | 'disable-initiation';
+export type { DccState };
 /** BACnet's enable-disable enumeration, in wire order: 0 enable, 1 disable, 2 disable-initiation. */
 const DCC_MODES: Readonly<Record<number, DccState>> = { 0: 'enable', 1: 'disable', 2: 'disable-initiation' };
 

@@ -3,12 +3,9 @@
 import type { RateLimitedLog, Site } from '@kirchhoff/core';
 import type { TagReader } from '../codec/tags';
 import type { EncodeBuffer } from '../codec/values';
-import type { BacnetObject, ObjectId, PropertyError, ReadContext } from '../objects/objects';
+import type { BacnetObject, EventInfo, ObjectId, PropertyError, ReadContext } from '../objects/objects';
 import type { BacnetDeviceOptions, BacnetLogger } from '../options';
 import type { Peer } from '../transport/peer';
-import type { CovSubscriptions } from './cov';
-import type { EventReporting } from '../reporting/intrinsic';
-import type { CommunicationControl } from './dcc';
 
 /** Confirmed services (BACnetConfirmedServiceChoice, clause 21) this device executes or sends. */
 export const CONFIRMED = {
@@ -24,8 +21,28 @@ export type Reply =
   | { readonly kind: 'error'; readonly error: PropertyError }
   | { readonly kind: 'reject'; readonly reason: number };
 
+/** An object's event state as intrinsic reporting tracks it (reporting/intrinsic.ts). */
+export interface EventTrack extends EventInfo {
+  pending: { target: number; sinceMs: number } | null;
+}
+
+export type DccState = 'enable' | 'disable' | 'disable-initiation';
+
+/**
+ * The parts of the device the services reach, as far as they reach them: declared here, not
+ * imported, because those parts (cov.ts, dcc.ts, reporting/intrinsic.ts) are services themselves.
+ */
+export interface ServiceParts {
+  readonly cov: { readonly subscribe: ConfirmedHandler };
+  readonly events: {
+    info(o: BacnetObject): EventTrack | undefined;
+    acknowledge(o: BacnetObject, e: EventTrack, category: number, state: number): void;
+  };
+  readonly dcc: { readonly state: DccState; set(state: DccState, minutes: number): void };
+}
+
 /** What the services use of the device. */
-export interface ServiceHost {
+export interface ServiceHost extends ServiceParts {
   readonly site: Site;
   readonly options: BacnetDeviceOptions;
   readonly deviceInstance: number;
@@ -34,9 +51,6 @@ export interface ServiceHost {
   readonly notificationPriorities: readonly [number, number, number];
   readonly log: BacnetLogger;
   readonly problems: RateLimitedLog;
-  readonly cov: CovSubscriptions;
-  readonly events: EventReporting;
-  readonly dcc: CommunicationControl;
   /** Relay id -> its 16-slot Priority_Array (null: relinquished). */
   readonly priorityArrays: Map<number, (boolean | null)[]>;
   findObject(id: ObjectId): BacnetObject | undefined;

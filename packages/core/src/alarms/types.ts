@@ -1,6 +1,6 @@
 // Alarm records and kinds: one table that every adapter maps into its own terms (UPS-MIB
 // well-known alarms, BMS MIB notifications, BACnet event types, MQTT alarm events).
-import type { EntityRef } from '../model';
+import type { EntityRef } from '../entity';
 import { codeNames, namesByCode } from '../codes';
 
 export type Severity = 'warning' | 'alarm' | 'critical';

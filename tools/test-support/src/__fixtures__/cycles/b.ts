@@ -1,0 +1,2 @@
+// The other half of the cycle; c.ts imports a.ts without closing a cycle.
+export type { A as B } from './a';

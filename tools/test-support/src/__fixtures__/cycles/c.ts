@@ -1,0 +1,3 @@
+// Imports a.ts only: no cycle.
+import type { A } from './a';
+export type C = A;
