@@ -131,6 +131,81 @@ describe('context, constructed and extended tags (clause 20.2.1)', () => {
     expect(encoded(V.str('A'.repeat(299))).subarray(0, 5).toString('hex')).toBe('75fe012c00');
   });
 
+  it('extended length of four octets (X\'05 FF xxxxxxxx\', clause 20.2.1.3.1): 65536', () => {
+    const b = hex('75 FF 00 01 00 00');
+    expect(new TagReader(b, 0, b.length).peek()).toEqual({ number: 7, context: false, opening: false, closing: false, length: 65536, headerLength: 6 });
+  });
+
+  it('an application Boolean carries its value in L/V/T, with no content octets (clause 20.2.3)', () => {
+    const b = hex('11 10');
+    const r = new TagReader(b, 0, b.length);
+    expect(r.peek()).toEqual({ number: 1, context: false, opening: false, closing: false, length: 1, headerLength: 1 });
+    r.skipElement();
+    expect(r.pos).toBe(1);
+    expect(r.application()).toEqual({ tag: ApplicationTag.BOOLEAN, value: false });
+    r.done();
+  });
+
+  it('walks a constructed value: opening tag 1, context tag 0 (Enumerated 85), closing tag 1 (clause 20.2.1.3.2)', () => {
+    const b = hex('1E 09 55 1F');
+    const r = new TagReader(b, 0, b.length);
+    expect([r.isOpening(1), r.isOpening(2), r.isClosing(1), r.isContext(1), r.atEnd()]).toEqual([true, false, false, false, false]);
+    r.opening(1);
+    expect(r.pos).toBe(1);
+    expect([r.isContext(0), r.isContext(1), r.isOpening(0), r.isClosing(0)]).toEqual([true, false, false, false]);
+    expect(r.contextEnumerated(0)).toBe(85);
+    expect([r.isClosing(1), r.isClosing(2), r.isContext(1), r.isOpening(1)]).toEqual([true, false, false, false]);
+    r.closing(1);
+    expect([r.pos, r.atEnd(), r.isContext(0), r.isOpening(1), r.isClosing(1)]).toEqual([4, true, false, false, false]);
+    r.done();
+    const app = hex('21 01');
+    expect(new TagReader(app, 0, app.length).isContext(2)).toBe(false);
+  });
+
+  it('skipElement passes nested constructed values, Booleans inside them, and a primitive alone', () => {
+    // [3] { [1] { Unsigned 1 } TRUE [3] TRUE } then [1] Enumerated 85.
+    const b = hex('3E 1E 21 01 1F 11 39 01 3F 19 55');
+    const r = new TagReader(b, 0, b.length);
+    r.skipElement();
+    expect(r.pos).toBe(9);
+    r.skipElement();
+    expect(r.pos).toBe(11);
+    r.done();
+  });
+
+  it('skipElement steps over content octets that look like a closing tag (X\'3F\' as an Unsigned, a context value; a Boolean has none)', () => {
+    for (const bytes of ['3E 21 3F 3F', '3E 19 3F 3F', '3E 11 3F']) {
+      const b = hex(bytes);
+      const r = new TagReader(b, 0, b.length);
+      r.skipElement();
+      expect(r.pos).toBe(b.length);
+    }
+  });
+
+  it('four content octets are the most an Unsigned, Enumerated or Signed takes (clause 20.2.4, 20.2.5, 20.2.11)', () => {
+    expect(decoded(hex('24 FF FF FF FF'))).toEqual({ tag: ApplicationTag.UNSIGNED_INTEGER, value: 4294967295 });
+    expect(decoded(hex('94 00 01 00 00'))).toEqual({ tag: ApplicationTag.ENUMERATED, value: 65536 });
+    expect(decoded(hex('34 80 00 00 00'))).toEqual({ tag: ApplicationTag.SIGNED_INTEGER, value: -2147483648 });
+  });
+
+  it('an Octet String (clause 20.2.8, X\'1234FF\') is handed over as its octets', () => {
+    expect(decoded(hex('63 12 34 FF'))).toEqual({ tag: ApplicationTag.OCTET_STRING, value: hex('12 34 FF') });
+  });
+
+  it('an empty character string (only its character set octet) is the empty string', () => {
+    expect(decoded(hex('71 00'))).toEqual({ tag: ApplicationTag.CHARACTER_STRING, value: '' });
+  });
+
+  it('bit strings: whole octets for the size, unused bits counted, bits past the size ignored (clause 20.2.10)', () => {
+    expect(encoded(V.bits(10, [])).toString('hex')).toBe('83060000');
+    expect(encoded(V.bits(5, [5, 7])).toString('hex')).toBe('820300');
+    expect(encoded(V.bits(8, [0, 7])).toString('hex')).toBe('820081');
+  });
+
+  it('a raw value is written by its own encoder', () => {
+    expect(encoded(V.raw((b) => { asn1.encodeOpeningTag(b, 3); asn1.encodeClosingTag(b, 3); })).toString('hex')).toBe('3e3f');
+  });
+
   // Hostile input ends in the Reject reason the device answers with (clause 18.8).
   const bad: { what: string; bytes: string; read: (r: TagReader) => unknown; reason: number }[] = [
     { what: 'a truncated value', bytes: '44 42 90', read: (r) => r.application(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
@@ -141,6 +216,40 @@ describe('context, constructed and extended tags (clause 20.2.1)', () => {
     { what: 'an object identifier of 3 octets', bytes: '0B 00 00 05', read: (r) => r.contextObjectId(0), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
     { what: 'an unterminated opening tag', bytes: '3E 21 01', read: (r) => r.skipElement(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
     { what: 'octets left over', bytes: '21 01 21 02', read: (r) => { r.application(); r.done(); }, reason: RejectReason.TOO_MANY_ARGUMENTS },
+    // Headers cut inside their extended length (X'05 xx', X'05 FE xxxx', X'05 FF xxxxxxxx').
+    { what: 'a header cut before its length octet', bytes: '75', read: (r) => r.peek(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    { what: 'a header cut inside a 2-octet length', bytes: '75 FE 01', read: (r) => r.peek(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    { what: 'a header cut inside a 4-octet length', bytes: '75 FF 00 01 00', read: (r) => r.peek(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    { what: 'an extended tag number cut off', bytes: 'F9', read: (r) => r.peek(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    // Context tags read where the service wants one: wrong class, constructed, wrong size, cut short.
+    { what: 'an application tag where context tag 0 is required', bytes: '21 01', read: (r) => r.contextUnsigned(0), reason: RejectReason.INVALID_TAG },
+    { what: 'opening tag 0 where primitive context tag 0 is required', bytes: '0E 21 01 0F', read: (r) => r.contextUnsigned(0), reason: RejectReason.INVALID_TAG },
+    { what: 'closing tag 0 where primitive context tag 0 is required', bytes: '0F', read: (r) => r.contextUnsigned(0), reason: RejectReason.INVALID_TAG },
+    { what: 'an unsigned of 5 octets', bytes: '0D 05 01 02 03 04 05', read: (r) => r.contextUnsigned(0), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a context boolean of no octets', bytes: '08', read: (r) => r.contextBoolean(0), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a context unsigned cut short', bytes: '0A 01', read: (r) => r.contextUnsigned(0), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    // Application values of lengths their type cannot have (clause 20.2.2..20.2.14).
+    { what: 'nothing where a value is required', bytes: '', read: (r) => r.application(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    { what: 'a context tag where a value is required', bytes: '09 01', read: (r) => r.application(), reason: RejectReason.INVALID_TAG },
+    { what: 'a Boolean with L/V/T 2', bytes: '12', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a Boolean with an extended length', bytes: '15 01', read: (r) => { r.application(); r.done(); }, reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a Null of 1 octet', bytes: '01 00', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'an Unsigned of no octets', bytes: '20', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'an Unsigned of 5 octets', bytes: '25 05 01 02 03 04 05', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'an Enumerated of no octets', bytes: '90', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'an Enumerated of 5 octets', bytes: '95 05 01 02 03 04 05', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a Signed of no octets', bytes: '30', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a Signed of 5 octets', bytes: '35 05 01 02 03 04 05', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a Double of 4 octets', bytes: '54 42 90 00 00', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'a Character String without its character set octet', bytes: '70', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'an Object Identifier of 3 octets', bytes: 'C3 00 C0 00', read: (r) => r.application(), reason: RejectReason.INVALID_PARAMETER_DATA_TYPE },
+    { what: 'nothing where an element is required', bytes: '', read: (r) => r.skipElement(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    { what: 'a closing tag where an element is required', bytes: '3F', read: (r) => r.skipElement(), reason: RejectReason.INVALID_TAG },
+    { what: 'a primitive element cut short', bytes: '22 01', read: (r) => r.skipElement(), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    { what: 'opening tag 2 where 1 is required', bytes: '2E 2F', read: (r) => r.opening(1), reason: RejectReason.INVALID_TAG },
+    { what: 'nothing where opening tag 1 is required', bytes: '', read: (r) => r.opening(1), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
+    { what: 'opening tag 1 where closing tag 1 is required', bytes: '1E', read: (r) => r.closing(1), reason: RejectReason.INVALID_TAG },
+    { what: 'nothing where closing tag 1 is required', bytes: '', read: (r) => r.closing(1), reason: RejectReason.MISSING_REQUIRED_PARAMETER },
   ];
   it.each(bad)('$what is a DecodeError with reject reason $reason', ({ bytes, read, reason }) => {
     const b = hex(bytes);
