@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Site } from '@kirchhoff/core';
 import { BusDriver } from '../src/bus/driver';
-import { SerialTransport } from '../src/bus/serial-transport';
+import { SerialTransport } from '../src/serial';
 import { wireMs } from '../src/bus/protocol';
 import { createLogger } from '../src/log';
 

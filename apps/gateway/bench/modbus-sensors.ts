@@ -10,7 +10,7 @@ import { createMemoryPair } from '../src/bus/transport';
 import { createLogger } from '../src/log';
 import { TcpReader, RtuReader } from '../src/services/sources/modbus/client';
 import { modbusCrc } from '../src/services/sources/modbus/codec';
-import { SerialLines } from '../src/services/sources/serial-lines';
+import { SerialLines } from '../src/serial';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);

@@ -10,7 +10,7 @@ import { memoryLogger } from '../log';
 import { ModuleEmulator } from './emulator';
 import { createFixedBank } from './fixed-bank';
 import { BusDriver, CycleReport } from './driver';
-import { SerialTransport } from './serial-transport';
+import { SerialTransport } from '../serial/port';
 
 const STRINGS = 16;
 const MODULES = 32;

@@ -3,13 +3,12 @@
 import type { Site } from '@kirchhoff/core';
 import type { Logger } from '../log';
 import { BusDriver, BusDriverOptions } from './driver';
-import { SerialTransport } from './serial-transport';
+import { SerialTransport } from '../serial/port';
 
 export * from './protocol';
 export * from './frame';
 export * from './messages';
 export * from './transport';
-export * from './serial-transport';
 export * from './port';
 export * from './driver';
 export * from './emulator';

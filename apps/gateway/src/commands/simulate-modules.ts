@@ -6,7 +6,7 @@ import { isModuleType, MAX_MODULES, MODULE_TYPE_NAMES, ModuleType } from '@kirch
 import { ModuleEmulator } from '../bus/emulator';
 import { createFixedBank } from '../bus/fixed-bank';
 import type { ModuleBank } from '../bus/module-bank';
-import { SerialTransport } from '../bus/serial-transport';
+import { SerialTransport } from '../serial';
 import { createLogger, LOG_LEVELS, LogLevel } from '../log';
 import { BatteryPhysics, createPhysicsBank } from '../physics';
 import { CliCommand, CliIo, UsageError } from './types';

@@ -2,7 +2,7 @@
 // USB adapter), for the q1 UPS source without hardware. Stdin lines change its state.
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
-import { SerialTransport } from '../bus/serial-transport';
+import { SerialTransport } from '../serial';
 import { createLogger } from '../log';
 import { Q1Emulator } from '../services/sources/q1/emulator';
 import { CliCommand, CliIo, UsageError } from './types';

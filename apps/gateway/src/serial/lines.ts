@@ -1,7 +1,7 @@
 // Serial-port ownership for the UPS and sensor sources: one queue per port (the bus driver's
 // BusPort), whoever uses it. The bus's own port is adopted; other ports are opened here once.
 import { BusPort, LineLease } from '../bus/port';
-import { SerialTransport } from '../bus/serial-transport';
+import { SerialTransport } from './port';
 import type { Logger } from '../log';
 
 export interface LineSettings {

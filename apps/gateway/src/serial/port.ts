@@ -2,7 +2,7 @@
 // disconnect, so the driver (and the emulator) keep running while a USB adapter is replugged.
 import { SerialPort } from 'serialport';
 import type { Logger } from '../log';
-import type { BusTransport } from './transport';
+import type { BusTransport } from '../bus/transport';
 
 export interface SerialTransportOptions {
   readonly path: string;
