@@ -1,7 +1,8 @@
 import { runSocScenario, socScenarios } from './soc-validation';
 
 // A slice of the SoC validation matrix (bench/soc-validation.ts runs all of it on seeds 101..):
-// float, the 60-day pause with a restart, a discharge at C/1 with a restart in the middle and the aged string at half capacity,
+// float, the 60-day pause with a restart, a discharge at C/1 with a restart in the middle, C/3 with and without a restart,
+// and the aged string at half capacity,
 // on seeds from this list, which the harness and the estimator were not tuned on.
 const SEEDS = [3, 11];
 // A run takes 5-30 s of simulated site.
@@ -28,16 +29,25 @@ describe('SoC validation against physics the estimator does not assume (slice of
     expect(r.wrongModeShare).toBe(0);
   }, TIMEOUT_MS);
 
-  // The issue's target is 5 points for every block at every moment; the worst block reaches 6-7 here
-  // (the capacity learned at C/3 carries the Peukert rule's error to C/1, see docs/soc.md).
-  it.each(SEEDS)('C/1 after a discharge at C/3, gateway restart 12 min in, seed %i: SoC within 3 points (median) and 8 (worst), autonomy within 10 % (median) from half the runtime on', async (seed) => {
+  // The issue's target: 5 points for every block at every moment. Before the truth was taken against the
+  // measured C10 and the discharge fit survived a restart, the worst block reached 6-7 here.
+  it.each(SEEDS)('C/1 after a discharge at C/3, gateway restart 12 min in, seed %i: SoC within 3 points (median) and 5 (worst), autonomy within 10 % (median) from half the runtime on', async (seed) => {
     const r = await runSocScenario(scenario('C/1 after one at C/3, restart'), seed);
     expect(r.runtimesMin.every((m) => m > 15 && m < 40)).toBe(true);
     expect(r.medianSocError).toBeLessThanOrEqual(3);
-    expect(r.worstSocError).toBeLessThanOrEqual(8);
+    expect(r.worstSocError).toBeLessThanOrEqual(5);
     expect(r.medianAutonomyError).not.toBeNull();
     expect(r.medianAutonomyError as number).toBeLessThanOrEqual(0.1);
   }, TIMEOUT_MS);
+
+  // Before: the voltage-slope fit that shares the string's charge out between its blocks started over
+  // after a restart, and the worst block read 7.7 points high instead of 4.8 (seed 103, C/3).
+  it('a gateway restart an hour into a C/3 discharge costs no accuracy: the worst block is within 0.5 points of the same run without the restart (seed 3)', async () => {
+    const without = await runSocScenario(scenario('C/3 after one at C/10'), SEEDS[0]);
+    const withRestart = await runSocScenario(scenario('C/3 after one at C/10, restart'), SEEDS[0]);
+    expect(withRestart.worstSocError).toBeLessThanOrEqual(without.worstSocError + 0.5);
+    expect(withRestart.medianSocError).toBeLessThanOrEqual(without.medianSocError + 0.5);
+  }, 2 * TIMEOUT_MS);
 
   // Before the learned capacity it read 46.6 % at the cut-off against a true ~0-15 %. The issue's
   // 5 points are not met: the capacity learned at C/3 on these blocks (C/1.5 for their real size) is

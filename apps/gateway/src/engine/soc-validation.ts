@@ -118,6 +118,33 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/**
+ * The simulated block's rated capacity as a capacity test measures it (IEC 60896: the Ah given at the
+ * 10-hour current to 1.75 V per cell at 25 deg C) over the physics' capacity parameter. The physics'
+ * own SoC counts the charge out against that parameter, which its blocks exceed by a few percent at the
+ * 10-hour rate (the datasheet it is fitted to does too: 105 Ah from a 100 Ah block); the estimator's
+ * capacity is the measured one, so the truth is taken against the measured one. One block of the
+ * harness's kind and age, on its own (no neighbours' heat), measured once per process.
+ */
+let ratedFactor: number | null = null;
+export function ratedCapacityFactor(): number {
+  if (ratedFactor !== null) return ratedFactor;
+  const sim = new SimulatedSite({ strings: [{ modules: 1, moduleType: SOC_LAYOUT[0].moduleType, capacityAh: CONFIGURED_AH }], seed: 1, initialSpreadV: 0, controlIntervalS: 10, physicsStepS: 1 });
+  sim.advance(H, () => undefined);
+  const capacityAh = sim.physics.truth(1).capacityAh;
+  const currentA = capacityAh / 10;
+  sim.physics.setCharger({ mode: 'discharge', currentA }, 1);
+  let t = 0;
+  while (sim.physics.truth(1).voltageV > CUTOFF_V && t < 20 * H) { sim.physics.advance(1, 1); t += 1; }
+  ratedFactor = (currentA * t) / H / capacityAh;
+  return ratedFactor;
+}
+
+/** A block's true SoC against its measured rated capacity (see ratedCapacityFactor). */
+function trueSoc(sim: SimulatedSite, global: number): number {
+  return 100 - (100 - sim.physics.truth(global).socPercent) / ratedCapacityFactor();
+}
+
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 class Recorder {
@@ -165,7 +192,7 @@ export async function runSocScenario(sc: SocScenario, seed: number, trace?: (sim
     const snap = sim.site.snapshot();
     for (let g = 1; g <= blocks; g++) {
       const est = snap.modules[g - 1].socPercent.value;
-      const err = est === null ? Infinity : est - sim.physics.truth(g).socPercent;
+      const err = est === null ? Infinity : est - trueSoc(sim, g);
       rec.errors.push(Math.abs(err));
       if (Math.abs(err) > rec.worst) { rec.worst = Math.abs(err); rec.worstSigned = err; }
     }
@@ -266,7 +293,7 @@ async function dischargeToCutoff(sim: SimulatedSite, currentA: number, save: () 
       if (minV <= CUTOFF_V) {
         endS[i] = sim.elapsedS - t0;
         let truth = 0;
-        for (let k = s.first; k < s.first + s.count; k++) truth += sim.physics.truth(k + 1).socPercent / s.count;
+        for (let k = s.first; k < s.first + s.count; k++) truth += trueSoc(sim, k + 1) / s.count;
         rec?.atCutoff.push({ estimate: snap.strings[i].socPercent.value, truth });
         sim.physics.setCharger({ mode: 'float' }, i + 1);
       } else predictions.push({ t: sim.elapsedS - t0, string: i, min: snap.strings[i].autonomyMin.value });
@@ -278,7 +305,7 @@ async function dischargeToCutoff(sim: SimulatedSite, currentA: number, save: () 
         const s = sim.physics.strings[i];
         for (let k = s.first; k < s.first + s.count; k++) {
           const est = snap.modules[k].socPercent.value;
-          const err = est === null ? Infinity : est - sim.physics.truth(k + 1).socPercent;
+          const err = est === null ? Infinity : est - trueSoc(sim, k + 1);
           rec.errors.push(Math.abs(err));
           if (Math.abs(err) > rec.worst) { rec.worst = Math.abs(err); rec.worstSigned = err; }
         }

@@ -71,10 +71,19 @@ export interface SocPersistedState {
   readonly strings: readonly {
     readonly mode: ChargeMode; readonly modeSinceMs: number; readonly ahOut: number; readonly full: boolean; readonly lastFullMs: number | null;
     readonly cutoffSeen?: boolean;
+    /** The discharge's last fitted depth and load (a state without them starts the fit over). */
+    readonly lastFitAh?: number; readonly lastLoadA?: number | null;
   }[];
   readonly blocks: readonly {
     readonly socPercent: number | null; readonly restStartSoc: number; readonly restLossPercent: number; readonly measuredRatePercentPerS: number; readonly startSoc: number;
     readonly capacityAh?: number | null;
+    /**
+     * The discharge's voltage-slope fit and the share it gives (kept so that a restart in a discharge
+     * does not start the block-to-block shares over from a few minutes of data).
+     */
+    readonly startRiOhm?: number | null;
+    readonly fit?: { readonly n: number; readonly sx: number; readonly sy: number; readonly sxx: number; readonly sxy: number };
+    readonly relative?: number | null;
   }[];
 }
 
@@ -141,10 +150,13 @@ export class SocEngine {
     return {
       version: 2,
       atMs: this.lastMs,
-      strings: this.strings.map((st) => ({ mode: st.mode, modeSinceMs: st.modeSinceMs, ahOut: st.ahOut, full: st.full, lastFullMs: st.lastFullMs, cutoffSeen: st.cutoffSeen })),
+      strings: this.strings.map((st) => ({
+        mode: st.mode, modeSinceMs: st.modeSinceMs, ahOut: st.ahOut, full: st.full, lastFullMs: st.lastFullMs, cutoffSeen: st.cutoffSeen,
+        lastFitAh: Number.isFinite(st.lastFitAh) ? st.lastFitAh : undefined, lastLoadA: st.lastLoadA,
+      })),
       blocks: this.blocks.map((b) => ({
         socPercent: b.socPercent, restStartSoc: b.restStartSoc, restLossPercent: b.restLossPercent, measuredRatePercentPerS: b.measuredRatePercentPerS,
-        startSoc: b.startSoc, capacityAh: b.capacityAh,
+        startSoc: b.startSoc, capacityAh: b.capacityAh, startRiOhm: b.startRiOhm, fit: { ...b.fit }, relative: b.relative,
       })),
     };
   }
@@ -159,8 +171,13 @@ export class SocEngine {
     this.strings = [];
     this.lastMs = null;
     if (!state || (state.version !== 1 && state.version !== 2) || state.blocks.length !== snap.modules.length || state.strings.length !== snap.strings.length) return false;
-    this.blocks = state.blocks.map((b) => ({ ...newBlock(), ...b, capacityAh: b.capacityAh ?? null, decay: [], lastRateHour: -1 }));
-    this.strings = state.strings.map((st) => ({ ...newStringState(st.modeSinceMs), ...st, cutoffSeen: st.cutoffSeen ?? false }));
+    this.blocks = state.blocks.map((b) => ({
+      ...newBlock(), ...b, capacityAh: b.capacityAh ?? null, startRiOhm: b.startRiOhm ?? null, fit: b.fit ? { ...b.fit } : newBlock().fit,
+      relative: b.relative ?? null, decay: [], lastRateHour: -1,
+    }));
+    this.strings = state.strings.map((st) => ({
+      ...newStringState(st.modeSinceMs), ...st, cutoffSeen: st.cutoffSeen ?? false, lastFitAh: st.lastFitAh ?? -Infinity, lastLoadA: st.lastLoadA ?? null,
+    }));
     this.lastMs = state.atMs;
     return true;
   }
