@@ -1,5 +1,5 @@
 // createNutServer's options, validated at start-up with messages naming the option.
-import type { CommandInterface } from '@kirchhoff/core';
+import type { Clock, CommandInterface } from '@kirchhoff/core';
 import { KirchhoffError, type Logger, type ProblemLog } from '@kirchhoff/core';
 import { NAME } from './protocol';
 import type { NutUser } from './session';
@@ -13,6 +13,10 @@ export interface NutServerOptions {
   readonly host?: string;
   /** TCP port; default 3493 (NUT's). 0 = any free port (see server.port). */
   readonly port?: number;
+  /** false = no TCP listener: serve streams of your own with `server.handle(stream, peer)`. Default true. */
+  readonly listen?: boolean;
+  /** The idle timeout's clock; default the system's. */
+  readonly clock?: Clock;
   /** The NUT name of the site's UPS; default `kirchhoff`. */
   readonly upsName?: string;
   /** UPSDESC of the site's UPS; default the site's name. */

@@ -1,15 +1,18 @@
-// The NUT network server over a site: upsd's protocol on TCP (default port 3493), one session
-// per connection, bounded lines, bounded output, connection caps with eviction of the idle,
-// STARTTLS with the gateway's certificate, forced shutdown (FSD) set by a primary or the gateway.
+// The NUT network server over a site: upsd's protocol on TCP (default port 3493) or on any
+// stream given to `handle` (connection.ts serves each one), one session per connection,
+// connection caps with eviction of the idle, STARTTLS with the gateway's certificate, forced
+// shutdown (FSD) set by a primary or the gateway.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
-import { CommandError, ProblemLog, type Command, type CommandInterface, type Site, type SiteSnapshot } from '@kirchhoff/core';
+import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { CommandError, ProblemLog, systemClock, type Command, type CommandInterface, type Site, type SiteSnapshot } from '@kirchhoff/core';
+import { serveNutConnection } from './connection';
 import { validateOptions, type NutServerOptions } from './options';
 import { NutSession, type NutUser, type SessionHost } from './session';
 import { siteUps, stringUps, type NutUps, type VariableContext } from './variables';
 
 export interface NutServer {
-  /** The port as bound (port 0 resolved). */
+  /** The port as bound (port 0 resolved); 0 with `listen: false`. */
   readonly port: number;
   /** The NUT UPS names served, the site's UPS first. */
   readonly upsNames: readonly string[];
@@ -18,6 +21,12 @@ export interface NutServer {
   /** Clears forced shutdown (an operator's decision once the hosts are down or the danger passed). */
   clearFsd(ups: string | null, by: string): void;
   fsd(ups: string): boolean;
+  /**
+   * Serves one NUT connection on any duplex stream (a TCP or TLS connection, or an in-memory pair):
+   * request lines in, answers out, with the same line limit, bounded output, idle timeout,
+   * STARTTLS and connection caps as the TCP listener's connections (which come through here too).
+   */
+  handle(stream: Duplex, peer: NutPeer): void;
   /** Open connections now. */
   connections(): number;
   /** Counters of refused and evicted connections and protocol errors, for /metrics. */
@@ -25,11 +34,18 @@ export interface NutServer {
   close(): Promise<void>;
 }
 
+/** Who is at the other end of a stream given to `handle`. */
+export interface NutPeer {
+  /** The client's IP address (the per-address connection cap counts it). */
+  readonly address: string;
+  readonly port?: number;
+}
+
 interface Connection {
-  readonly socket: Socket;
   readonly address: string;
   readonly session: NutSession;
   lastActivityMs: number;
+  close(): void;
 }
 
 const VERSION = '0.1.0';
@@ -43,6 +59,7 @@ export async function createNutServer(site: Site, options: NutServerOptions = {}
   const maxConnections = options.maxConnections ?? 256;
   const perAddress = options.maxConnectionsPerAddress ?? 32;
   const idleMs = (options.idleTimeoutS ?? 300) * 1000;
+  const clock = options.clock ?? systemClock();
   const limits = { chargePercent: options.lowBattery?.chargePercent ?? 20, runtimeS: options.lowBattery?.runtimeS ?? 300 };
   const commands: CommandInterface | null = options.commands ?? null;
   const tlsContext: SecureContext | null = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' }) : null;
@@ -93,124 +110,60 @@ export async function createNutServer(site: Site, options: NutServerOptions = {}
     },
   };
 
-  const evictOldestIdle = (among: Connection[]): void => {
+    const evictOldestIdle = (among: Connection[]): void => {
     let oldest: Connection | null = null;
     for (const c of among) if (!oldest || c.lastActivityMs < oldest.lastActivityMs) oldest = c;
     if (oldest) {
       counters.evicted++;
       problems.warn('evict', `NUT: connection limit reached; closed the longest idle connection (from ${oldest.address})`);
-      oldest.socket.destroy();
       conns.delete(oldest);
+      oldest.close();
     }
   };
 
-  const serve = (raw: Socket): void => {
-    const address = raw.remoteAddress ?? 'unknown';
+  const handle = (stream: Duplex, peer: NutPeer): void => {
+    const address = peer.address;
     const sameAddress = [...conns].filter((c) => c.address === address);
     if (sameAddress.length >= perAddress) evictOldestIdle(sameAddress);
     if (conns.size >= maxConnections) evictOldestIdle([...conns]);
-    const conn: Connection = { socket: raw, address, session: new NutSession(host, `${address}:${raw.remotePort ?? 0}`), lastActivityMs: Date.now() };
+    const session = new NutSession(host, `${address}:${peer.port ?? 0}`);
+    const conn: Connection = { address, session, lastActivityMs: clock.now(), close: () => stream.destroy() };
     conns.add(conn);
-    let stream: Socket = raw;
-    let buffer = '';
-    let queue: string[] = [];
-    let busy = false;
-    let upgrading = false;
-
-    raw.setNoDelay(true);
-    raw.setTimeout(idleMs, () => raw.destroy());
-    raw.on('error', () => {});
-    raw.on('close', () => {
-      conns.delete(conn);
-      queue = [];
-    });
-
-    const write = (lines: readonly string[]): void => {
-      if (lines.length && !stream.destroyed) stream.write(lines.map((l) => `${l}\n`).join(''));
-    };
-
-    const pump = async (): Promise<void> => {
-      if (busy) return;
-      busy = true;
-      try {
-        while (queue.length && !stream.destroyed) {
-          const line = queue.shift() as string;
-          const answer = await conn.session.handle(line);
-          write(answer.lines);
-          if (answer.close) {
-            stream.end();
-            return;
-          }
-          if (answer.startTls && tlsContext) {
-            upgrading = true;
-            queue = [];
-            buffer = '';
-            stream.removeListener('data', onData);
-            const secure = new TLSSocket(raw, { isServer: true, secureContext: tlsContext });
-            secure.on('error', () => raw.destroy());
-            secure.on('data', onData);
-            stream = secure;
-            upgrading = false;
-            return;
-          }
-          // Bounded output: a client that does not read its answers stops being read.
-          if (stream.writableLength > 256 * 1024) {
-            stream.pause();
-            await new Promise<void>((resolve) => {
-              stream.once('drain', resolve);
-              stream.once('close', resolve);
-            });
-            stream.resume();
-          }
-        }
-      } catch (error) {
-        counters.errors++;
-        problems.warn('internal', `NUT: a request from ${address} failed: ${(error as Error).message}`);
-        write(['ERR INVALID-ARGUMENT']);
-      } finally {
-        busy = false;
-      }
-      if (queue.length === 0 && stream.isPaused() && !stream.destroyed) stream.resume();
-    };
-
-    const onData = (chunk: Buffer | string): void => {
-      if (upgrading) return;
-      conn.lastActivityMs = Date.now();
-      buffer += typeof chunk === 'string' ? chunk : chunk.toString('latin1');
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        queue.push(buffer.slice(0, nl).replace(/\r$/, ''));
-        buffer = buffer.slice(nl + 1);
-      }
-      if (buffer.length > maxLine || queue.some((l) => l.length > maxLine)) {
+    conn.close = serveNutConnection(stream, {
+      session, address, maxLine, idleMs, clock, tls: tlsContext,
+      activity: () => (conn.lastActivityMs = clock.now()),
+      tooLong: () => {
         counters.tooLong++;
         problems.warn('too-long', `NUT: a request line from ${address} was longer than ${maxLine} bytes; connection closed`);
-        stream.end('ERR INVALID-ARGUMENT\n');
-        queue = [];
-        buffer = '';
-        stream.removeListener('data', onData);
-        return;
-      }
-      // Bounded input: at most 64 lines wait; the socket is not read meanwhile.
-      if (queue.length > 64) stream.pause();
-      void pump();
-    };
-    raw.on('data', onData);
+      },
+      failed: (error) => {
+        counters.errors++;
+        problems.warn('internal', `NUT: a request from ${address} failed: ${error.message}`);
+      },
+      closed: () => conns.delete(conn),
+    });
   };
 
-  const tcp: Server = createServer(serve);
-  tcp.on('error', (error) => logger.error(`NUT: ${error.message}`));
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(options.port ?? 3493, options.host ?? '127.0.0.1', () => {
-      tcp.removeListener('error', reject);
-      resolve();
+  let tcp: Server | null = null;
+  if (options.listen !== false) {
+    const listener = createServer((socket: Socket) => {
+      socket.setNoDelay(true);
+      handle(socket, { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort });
     });
-  });
+    listener.on('error', (error) => logger.error(`NUT: ${error.message}`));
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(options.port ?? 3493, options.host ?? '127.0.0.1', () => {
+        listener.removeListener('error', reject);
+        resolve();
+      });
+    });
+    tcp = listener;
+  }
 
   const names = (ups: string | null): string[] => (ups === null ? upsList.map((u) => u.name) : [host.ups(ups)?.name ?? ups]);
   const server: NutServer = {
-    port: (tcp.address() as AddressInfo).port,
+    port: tcp ? (tcp.address() as AddressInfo).port : 0,
     upsNames: upsList.map((u) => u.name),
     setFsd(ups, by) {
       for (const n of names(ups)) {
@@ -222,12 +175,14 @@ export async function createNutServer(site: Site, options: NutServerOptions = {}
       for (const n of names(ups)) if (fsd.delete(n)) logger.info(`NUT: forced shutdown cleared on ${n} by ${by}`);
     },
     fsd: (ups) => fsd.has(host.ups(ups)?.name ?? ups),
+    handle,
     connections: () => conns.size,
     stats: () => ({ ...counters, connections: conns.size }),
     async close() {
-      for (const c of conns) c.socket.destroy();
+      for (const c of conns) c.close();
       conns.clear();
-      await new Promise<void>((resolve) => tcp.close(() => resolve()));
+      const listener = tcp;
+      if (listener) await new Promise<void>((resolve) => listener.close(() => resolve()));
     },
   };
   return server;

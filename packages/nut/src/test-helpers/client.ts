@@ -1,13 +1,16 @@
 // A minimal line client for the tests: sends one request line, reads its answer (one line, or
-// a BEGIN LIST ... END LIST block), as upsc and PyNUTClient do.
-import { connect, type Socket } from 'node:net';
+// a BEGIN LIST ... END LIST block), as upsc and PyNUTClient do; over TCP or any duplex stream.
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface LineClient {
   /** Sends `line` and resolves with the answer lines. */
   ask(line: string): Promise<string[]>;
+  /** Resolves with the next answer line. */
+  next(): Promise<string>;
   /** Resolves when the server closed the connection. */
   closed(): Promise<void>;
-  readonly socket: Socket;
+  readonly socket: Duplex;
   close(): void;
 }
 
@@ -17,12 +20,26 @@ export async function lineClient(port: number, host = '127.0.0.1', localAddress?
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
+  return streamClient(socket);
+}
+
+/** The line client on a stream already open (the client's end of an in-memory pair). */
+export function streamClient(socket: Duplex): LineClient {
   socket.on('error', () => {});
   let buffer = '';
   const lines: string[] = [];
   let wake: (() => void) | null = null;
-  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.on('data', (d) => {
+  let ended = false;
+  const endedP = new Promise<void>((resolve) => {
+    const done = () => {
+      ended = true;
+      wake?.();
+      resolve();
+    };
+    socket.once('close', done);
+    socket.once('end', done);
+  });
+  socket.on('data', (d: Buffer) => {
     buffer += d.toString('latin1');
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -31,16 +48,16 @@ export async function lineClient(port: number, host = '127.0.0.1', localAddress?
     }
     wake?.();
   });
-  socket.on('close', () => wake?.());
   const next = async (): Promise<string> => {
     while (!lines.length) {
-      if (socket.destroyed) throw new Error('connection closed');
+      if (socket.destroyed || ended) throw new Error('connection closed');
       await new Promise<void>((r) => (wake = r));
     }
     return lines.shift() as string;
   };
   return {
     socket,
+    next,
     async ask(line) {
       socket.write(`${line}\n`);
       const first = await next();
@@ -52,7 +69,7 @@ export async function lineClient(port: number, host = '127.0.0.1', localAddress?
         if (l === end) return out;
       }
     },
-    closed: () => ended,
+    closed: () => endedP,
     close: () => socket.destroy(),
   };
 }
