@@ -46,6 +46,7 @@ export const bacnetAdapter = defineAdapter<'bacnet', typeof BACNET_SCHEMA, { rea
   writes: (c) => (c.enabled && c.writes ? { bacnet: 'all' } : {}),
   services: (c) => [{ name: 'BACnet/IP', endpoint: `udp ${c.address}:${c.port}`, enabled: c.enabled }],
   portKey: (c) => ({ key: 'bacnet.port', port: c.port }),
+  listens: (c) => (c.enabled ? [{ key: 'bacnet.port', proto: 'udp', host: c.address, port: c.port }] : []),
   async start({ config: c, root, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const device = await createBacnetDevice(site, {

@@ -64,6 +64,7 @@ export const httpAdapter = defineAdapter<'http', typeof HTTP_SCHEMA, HttpNeeds>(
   writes: (c) => (c.enabled ? { http: 'all' } : {}),
   services: (c) => [{ name: 'HTTP API', endpoint: `${c.tls.cert ? 'https' : 'http'} ${c.host}:${c.port}`, enabled: c.enabled }],
   portKey: (c) => ({ key: 'http.port', port: c.port }),
+  listens: (c) => (c.enabled ? [{ key: 'http.port', proto: 'tcp', host: c.host, port: c.port }] : []),
   async start({ config: c, root, site, commands, logger, problems, history, actions, health, nut, mqttStats, adapterClients, configNotices }) {
     if (!c.enabled) return null;
     const api = await startHttpApi({

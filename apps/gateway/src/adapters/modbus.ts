@@ -42,6 +42,7 @@ export const modbusAdapter = defineAdapter({
     ...(c.rtu.port ? [{ name: 'Modbus RTU', endpoint: `serial ${c.rtu.port} ${c.rtu.baudRate} ${c.rtu.parity}`, enabled: c.enabled }] : []),
   ],
   portKey: (c) => ({ key: 'modbus.tcp.port', port: c.tcp.port }),
+  listens: (c) => (c.enabled && c.tcp.enabled ? [{ key: 'modbus.tcp.port', proto: 'tcp', host: c.tcp.host, port: c.tcp.port }] : []),
   async start({ config: c, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const server = createModbusServer(site, {

@@ -118,6 +118,7 @@ export const mqttAdapter = defineAdapter<'mqtt', typeof MQTT_SCHEMA, unknown, { 
     { name: 'MQTT publisher', endpoint: `${c.url || `mqtt://${c.broker.host}:${c.broker.port}`} (${modesText(c)})`, enabled: c.enabled },
   ],
   portKey: (c) => ({ key: 'mqtt.broker.port', port: c.broker.port }),
+  listens: (c) => (c.enabled && c.broker.enabled && !c.url ? [{ key: 'mqtt.broker.port', proto: 'tcp', host: c.broker.host, port: c.broker.port }] : []),
   async start({ config: c, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const tls = { ca: readPem('mqtt.tls.ca', c.tls.ca), cert: readPem('mqtt.tls.cert', c.tls.cert), key: readPem('mqtt.tls.key', c.tls.key) };

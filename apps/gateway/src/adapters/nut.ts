@@ -123,6 +123,7 @@ export const nutAdapter = defineAdapter<'nut', typeof NUT_SCHEMA, NutNeeds, { re
   writes: (c) => (c.enabled && c.writes ? { nut: NUT_COMMAND_TYPES } : {}),
   services: (c) => [{ name: 'NUT', endpoint: `tcp ${c.host}:${c.port}`, enabled: c.enabled }],
   portKey: (c) => ({ key: 'nut.port', port: c.port }),
+  listens: (c) => (c.enabled ? [{ key: 'nut.port', proto: 'tcp', host: c.host, port: c.port }] : []),
   async start({ config: c, root, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     let tls: { cert: string; key: string } | null = null;

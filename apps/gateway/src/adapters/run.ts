@@ -4,7 +4,7 @@ import { KirchhoffError, type CommandPolicy } from '@kirchhoff/core';
 import type { GatewayConfig } from '../config/types';
 import type { Logger } from '../log';
 import { ADAPTERS } from './index';
-import type { AdapterBase, RunningAdapter, SecurityNotice } from './types';
+import type { AdapterBase, Listener, RunningAdapter, SecurityNotice } from './types';
 
 type Adapter = (typeof ADAPTERS)[number];
 type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never;
@@ -82,6 +82,16 @@ export function serviceList(config: GatewayConfig, running: readonly RunningAdap
 /** Which protocol may submit which commands: only what the configuration turned on. */
 export function commandPolicy(config: GatewayConfig): CommandPolicy {
   return Object.assign({ cli: 'all', internal: 'all' }, ...ADAPTERS.map((a) => a.bind(config).writes));
+}
+
+/** The sockets the enabled adapters listen on, in list order (port 0, any free port, left out). */
+export function configListeners(config: GatewayConfig): Listener[] {
+  return ADAPTERS.flatMap((a) => a.bind(config).listens).filter((l) => l.port !== 0);
+}
+
+/** The keys of the adapters the configuration turns on, in list order. */
+export function enabledAdapters(config: GatewayConfig): string[] {
+  return ADAPTERS.map((a) => a.bind(config)).filter((a) => a.enabled).map((a) => a.key);
 }
 
 /** What the configuration weakens, adapter by adapter, for the start-up log and /api/security. */

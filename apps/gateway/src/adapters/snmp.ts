@@ -90,6 +90,7 @@ export const snmpAdapter = defineAdapter<'snmp', typeof SNMP_SCHEMA, { readonly 
   writes: (c) => (c.enabled && c.writes ? { snmp: 'all' } : {}),
   services: (c) => [{ name: 'SNMP agent', endpoint: `udp ${c.host}:${c.port}`, enabled: c.enabled }],
   portKey: (c) => ({ key: 'snmp.port', port: c.port }),
+  listens: (c) => (c.enabled ? [{ key: 'snmp.port', proto: 'udp', host: c.host, port: c.port }] : []),
   async start({ config: c, root, site, commands, logger, problems }) {
     if (!c.enabled) return null;
     const receivers: NotificationReceiver[] = c.traps.map((t) => ({

@@ -32,6 +32,9 @@ export interface RunningAdapter<P extends object = object> {
   close(): Promise<void>;
 }
 
+/** A socket the adapter listens on as configured (port 0, any free port, is left out by the checks). */
+export interface Listener { readonly key: string; readonly proto: 'tcp' | 'udp'; readonly host: string; readonly port: number }
+
 export interface ConfiguredService {
   readonly name: string;
   readonly endpoint: string;
@@ -69,6 +72,8 @@ export interface AdapterSpec<K extends string, S extends ObjectNode, N, P extend
   services(c: C): ConfiguredService[];
   /** The config key whose port a failed listen is about, for the error message. */
   portKey(c: C): { key: string; port: number };
+  /** The sockets it listens on as configured, for the two-services-on-one-port check; none when absent. */
+  listens?(c: C): Listener[];
   /** Starts what the configuration enables; null when it enables nothing. */
   start(ctx: AdapterBase<C> & N): Promise<RunningAdapter<P> | null>;
 }
@@ -80,6 +85,8 @@ export interface BoundAdapter<N, P extends object> {
   readonly writes: CommandPolicy;
   readonly services: ConfiguredService[];
   readonly portKey: { key: string; port: number };
+  readonly listens: Listener[];
+  readonly enabled: boolean;
   start(ctx: Omit<AdapterBase<unknown>, 'config'> & N): Promise<RunningAdapter<P> | null>;
 }
 
@@ -100,6 +107,8 @@ export function defineAdapter<K extends string, S extends ObjectNode, N = unknow
         writes: spec.writes?.(c) ?? {},
         services: spec.services(c),
         portKey: spec.portKey(c),
+        listens: spec.listens?.(c) ?? [],
+        enabled: spec.services(c).some((s) => s.enabled),
         start: (ctx) => spec.start({ ...ctx, config: c }),
       };
     },

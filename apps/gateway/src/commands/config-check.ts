@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { applySets, ConfigError, finishConfig, readConfigFile } from '../config/load';
 import { unreadableFiles } from '../config/files';
 import { configFiles, startWarnings } from '../config/start-checks';
+import { enabledAdapters } from '../adapters/run';
 import { CliCommand, UsageError } from './types';
 
 export const configCheckCommand: CliCommand = {
@@ -19,7 +20,7 @@ export const configCheckCommand: CliCommand = {
       const files = unreadableFiles(configFiles(config));
       if (files.length) throw new ConfigError(files, positionals[0]);
       const modules = config.strings.reduce((n, s) => n + s.modules, 0);
-      const on = (['modbus', 'snmp', 'bacnet', 'mqtt', 'rccmd', 'nut', 'http'] as const).filter((k) => config[k].enabled);
+      const on = enabledAdapters(config);
       for (const w of startWarnings(config)) io.err(`warning: ${w}`);
       io.out(`${positionals[0]}: valid: ${config.strings.length} strings, ${modules} modules; services on: ${on.length ? on.join(', ') : 'none'}`);
       return 0;

@@ -29,7 +29,7 @@ describe('checks of what start would refuse', () => {
 
   it('two services on one port and protocol, unless they listen on different addresses', () => {
     expect(problemsOf(['http.enabled=true', 'http.port=502'])).toEqual(['http.port: 502 is also modbus.tcp.port (tcp): two services cannot listen on one port; choose another']);
-    expect(problemsOf(['nut.enabled=true', 'nut.port=8080', 'http.enabled=true', 'http.port=8080'])).toEqual(['nut.port: 8080 is also http.port (tcp): two services cannot listen on one port; choose another']);
+    expect(problemsOf(['nut.enabled=true', 'nut.port=8080', 'http.enabled=true', 'http.port=8080'])).toEqual(['http.port: 8080 is also nut.port (tcp): two services cannot listen on one port; choose another']);
     expect(problemsOf(['http.enabled=true', 'http.port=502', 'http.host=127.0.0.1', 'modbus.tcp.host=10.0.0.5'])).toEqual([]);
     expect(problemsOf(['http.enabled=true', 'http.port=502', 'http.host=127.0.0.1'])).toHaveLength(1); // Modbus on every address
     // TCP and UDP do not collide; port 0 (any free port) never does.

@@ -4,23 +4,15 @@
 // configuration names are checked separately (`configFiles`), since they depend on the machine.
 import type { GatewayConfig } from './types';
 import type { ConfigProblem } from './schema-dsl';
+import { configListeners } from '../adapters/run';
+import type { Listener } from '../adapters/types';
 
 const ANY = new Set(['0.0.0.0', '::', '']);
 /** Two listen addresses that would collide on one port. */
 const overlaps = (a: string, b: string) => a === b || ANY.has(a) || ANY.has(b);
 
-export interface Listener { readonly key: string; readonly proto: 'tcp' | 'udp'; readonly host: string; readonly port: number }
-
-export function configListeners(c: GatewayConfig): Listener[] {
-  const out: Listener[] = [];
-  if (c.modbus.enabled && c.modbus.tcp.enabled) out.push({ key: 'modbus.tcp.port', proto: 'tcp', host: c.modbus.tcp.host, port: c.modbus.tcp.port });
-  if (c.http.enabled) out.push({ key: 'http.port', proto: 'tcp', host: c.http.host, port: c.http.port });
-  if (c.mqtt.enabled && c.mqtt.broker.enabled && !c.mqtt.url) out.push({ key: 'mqtt.broker.port', proto: 'tcp', host: c.mqtt.broker.host, port: c.mqtt.broker.port });
-  if (c.nut.enabled) out.push({ key: 'nut.port', proto: 'tcp', host: c.nut.host, port: c.nut.port });
-  if (c.snmp.enabled) out.push({ key: 'snmp.port', proto: 'udp', host: c.snmp.host, port: c.snmp.port });
-  if (c.bacnet.enabled) out.push({ key: 'bacnet.port', proto: 'udp', host: c.bacnet.address, port: c.bacnet.port });
-  return out.filter((l) => l.port !== 0);
-}
+export type { Listener };
+export { configListeners };
 
 /** The serial ports other parts of the gateway open: key -> path. */
 function serialOwners(c: GatewayConfig): [string, string][] {
