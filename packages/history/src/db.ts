@@ -153,6 +153,10 @@ export class HistoryDb {
       const Sqlite = require('better-sqlite3') as typeof Database;
       this.db = new Sqlite(path, { readonly: !!options.readonly, fileMustExist: !!options.readonly });
     } catch (error) {
+      // better-sqlite3 is an optional peer (a native build): only programs that open a database need it.
+      if ((error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /better-sqlite3/.test((error as Error).message)) {
+        throw new HistoryDbError('history.sqlite', `cannot open the history database ${path}: the data logger needs the better-sqlite3 package (npm install better-sqlite3)`);
+      }
       throw new HistoryDbError('history.open', `cannot open the history database ${path}: ${(error as Error).message}${options.readonly ? '' : ' (check history.path and that its folder is writable)'}`);
     }
     this.db.pragma('busy_timeout = 5000');
