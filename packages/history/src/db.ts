@@ -28,7 +28,7 @@ const MAX_POINTS = 100_000;
 const SLICE_MS = 6 * HOUR_MS;
 
 export class HistoryDbError extends Error {
-  constructor(readonly code: 'history.open' | 'history.schema' | 'history.query', message: string) {
+  constructor(readonly code: 'history.open' | 'history.sqlite' | 'history.schema' | 'history.query', message: string) {
     super(message);
   }
 }
